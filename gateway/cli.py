@@ -1,0 +1,187 @@
+"""The ``hople`` command. One error boundary turns domain errors into one-line messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from gateway import __version__
+from gateway.model.report import MessageReport, Verdict
+from gateway.policy.strict import RulesError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called (exit 2, one line, no traceback)."""
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--at: not an ISO time: {text!r}") from None
+    return value if value.tzinfo else value.astimezone()
+
+
+def _looks_like_message(data: bytes, name: str) -> bool:
+    if name.lower().endswith((".eml", ".msg.txt", ".mbox")):
+        return True
+    head = data[:4096]
+    if head.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"{\\rtf")):
+        return False
+    lines = head.split(b"\n", 20)
+    fields = 0
+    for line in lines[:-1]:
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t"):
+            continue
+        key = line.split(b":", 1)[0]
+        if b":" in line and key and all(33 <= c <= 126 and c != 58 for c in key):
+            fields += 1
+        else:
+            return False
+    return fields >= 2
+
+
+def build_checker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from gateway.pipeline import Checker
+    from gateway.policy.load import load_policy
+
+    policy = load_policy(Path(args.rules) if args.rules else None)
+    at = _parse_time(args.at) if args.at else None
+    from gateway.trust import engine_for_check
+
+    trust = engine_for_check(policy, [Path(d) for d in (args.trust or [])])
+    return Checker(policy, trust=trust, clock=(lambda: at) if at else None)
+
+
+def render_text(report: MessageReport) -> str:
+    lines = [f"{report.input}: {report.verdict.value.upper()}  (action: {report.action.label})"]
+    if report.smtp_reply:
+        lines.append(f"  SMTP reply: {report.smtp_reply}")
+    for f in report.findings:
+        lines.append(f"  [{f.severity.label}] {f.code} (Điều {f.article}): {f.vi}")
+        lines.append(f"      {f.en}")
+    for d in report.documents:
+        lines.append(f"  - {d.path}  [{d.doc_class.value}, {d.media_type}] → {d.verdict.value}")
+        for s in d.signatures:
+            lines.append(
+                f"      signature {s.format}: integrity={s.integrity.value} "
+                f"coverage={s.coverage.value} trust={s.trust.value} "
+                f"revocation={s.revocation.value} signer={s.signer or '?'} "
+                f"time={s.signing_time.isoformat() if s.signing_time else '?'}"
+            )
+            for f in s.findings:
+                lines.append(f"        [{f.severity.label}] {f.code}: {f.en}")
+        for f in d.findings:
+            lines.append(f"      [{f.severity.label}] {f.code} (Điều {f.article}): {f.vi}")
+            lines.append(f"          {f.en}")
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    inputs: list[tuple[str, bytes]] = []
+    for p in args.paths:
+        try:
+            inputs.append((p, Path(p).read_bytes()))
+        except OSError as exc:
+            raise UsageError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    checker = build_checker(args)
+    import io
+
+    from gateway.model.envelope import Envelope
+
+    worst = EXIT_OK
+    for path, data in inputs:
+        if _looks_like_message(data, path):
+            report = checker.check_message(io.BytesIO(data), Envelope(), label=path)
+        else:
+            report = checker.check_document(Path(path).name, data, label=path)
+        if args.json:
+            print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render_text(report), flush=True)
+        if report.verdict not in (Verdict.VALID, Verdict.NO_DOCUMENTS):
+            worst = EXIT_FINDINGS
+    return worst
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    from gateway.policy.load import load_policy
+
+    policy = load_policy(Path(args.file) if args.file else None)
+    print(f"rules OK: {' + '.join(policy.sources)}")
+    print(f"hash: {policy.hash}")
+    print(f"free-mail domains: {len(policy.freemail_domains)}")
+    if args.show:
+        print(json.dumps(policy.raw, ensure_ascii=False, indent=2, default=str))
+    return EXIT_OK
+
+
+def add_check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rules", metavar="FILE", help="site rules merged over the shipped rules")
+    p.add_argument("--trust", metavar="DIR", action="append",
+                   help="extra directory of trust anchors (repeatable)")
+    p.add_argument("--at", metavar="ISO-TIME", help="validation time (default: now)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="hople",
+        description="Legal-validity gateway for e-mailed documents (Decision 12/2012/QĐ-UBND).",
+    )
+    ap.add_argument("--version", action="version", version=f"hople-gateway {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="inspect .eml messages or documents offline")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="one JSON object per input (JSON Lines)")
+    add_check_options(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rules", help="rules files")
+    rsub = p.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+    rc = rsub.add_parser("check", help="load a rules file (merged over the shipped one)")
+    rc.add_argument("file", nargs="?", metavar="FILE")
+    rc.add_argument("--show", action="store_true", help="print the merged rules")
+    rc.set_defaults(func=cmd_rules_check)
+
+    for register in _plugins():
+        register(sub)
+    return ap
+
+
+def _plugins() -> list[Callable[[Any], None]]:
+    """Subcommands that live with their layer (serve, audit, trust, convert…)."""
+    out: list[Callable[[Any], None]] = []
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "func", None):
+        ap.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"hople: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RulesError as exc:
+        print(f"hople: rules error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure inspectors: (document, context) → findings and facts. No clock, no network, no MTA."""

@@ -1,0 +1,45 @@
+"""Which inspectors run on which formats. Add a check by adding a line here."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from gateway.inspect.base import InspectContext, InspectorFn
+from gateway.model.findings import Finding
+
+MessageCheck = Callable[[Any, InspectContext], list[Finding]]
+"""A check on the whole parsed message (``gateway.intake.mime.ParsedMessage``): headers,
+body text parts. Used for checks that are not about one document (Unicode, secrecy)."""
+
+OOXML = frozenset({"docx", "docm", "xlsx", "xlsm", "pptx", "pptm", "dotx", "dotm", "xltx", "potx"})
+ODF = frozenset({"odt", "ods", "odp", "odg", "ott", "ots", "otp"})
+LEGACY_OFFICE = frozenset({"doc", "xls", "ppt"})
+PDF = frozenset({"pdf"})
+IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
+TEXTUAL = frozenset({"txt", "csv", "html", "rtf"})
+
+
+def _table() -> list[tuple[frozenset[str], InspectorFn]]:
+    table: list[tuple[frozenset[str], InspectorFn]] = []
+    # Each capability registers its inspectors below (format set, function).
+    return table
+
+
+_TABLE = _table()
+
+
+def inspectors_for(fmt: str) -> list[InspectorFn]:
+    return [fn for formats, fn in _TABLE if fmt in formats]
+
+
+def _message_table() -> list[MessageCheck]:
+    table: list[MessageCheck] = []
+    # Each capability registers its message-level checks below.
+    return table
+
+
+_MESSAGE_TABLE = _message_table()
+
+
+def message_checks() -> list[MessageCheck]:
+    return list(_MESSAGE_TABLE)

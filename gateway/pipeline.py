@@ -1,0 +1,199 @@
+"""Message → report: intake, inspectors, rules, verdict. The same path serves the milter
+and ``hople check``; it has no clock and no network of its own (both are passed in)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import unicodedata
+from datetime import datetime
+from email.utils import getaddresses
+from typing import BinaryIO, Callable
+
+from gateway.inspect.base import InspectContext, InspectionResult, TrustEngine, merge
+from gateway.inspect.registry import inspectors_for, message_checks
+from gateway.intake.mime import IntakeItem, ParsedMessage, Walker, sha256
+from gateway.model.catalog import make_finding
+from gateway.model.envelope import Envelope
+from gateway.model.findings import Action, Finding
+from gateway.model.report import (
+    DocClass,
+    DocumentReport,
+    MessageReport,
+    SmtpReply,
+    Verdict,
+    document_verdict,
+    message_verdict,
+)
+from gateway.policy.evaluate import judge
+from gateway.policy.load import Policy
+
+log = logging.getLogger(__name__)
+
+VERDICT_HEADER = "X-Legal-Validity"
+
+
+def domain_of(address: str) -> str:
+    addr = address.strip().strip("<>")
+    return addr.rsplit("@", 1)[1].lower() if "@" in addr else ""
+
+
+def _ascii(text: str) -> str:
+    """Vietnamese without diacritics, for SMTP reply lines (which must stay ASCII)."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.encode("ascii", "replace").decode("ascii").replace("%", "%%")
+
+
+def smtp_reply_for(finding: Finding) -> SmtpReply:
+    code, status = finding.smtp.split(" ", 1)
+    if finding.action is Action.TEMPFAIL:
+        code, status = "451", "4.7.1"
+    text = f"{_ascii(finding.vi)} / {_ascii(finding.en)}"
+    return SmtpReply(code, status, text)
+
+
+class Checker:
+    """Runs the pipeline with one loaded policy, a clock and an optional trust engine."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        trust: TrustEngine | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.trust = trust
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self._options = policy.options()
+
+    # -- public ---------------------------------------------------------------------------
+
+    def check_message(self, fp: BinaryIO, envelope: Envelope, label: str = "") -> MessageReport:
+        started = time.perf_counter()
+        walker = Walker(self.policy.rules.limits, self.policy.rules.documents)
+        parsed = walker.walk_message(fp)
+        return self._finish(parsed, envelope, label, "message", started)
+
+    def check_document(self, name: str, data: bytes, label: str = "") -> MessageReport:
+        started = time.perf_counter()
+        walker = Walker(self.policy.rules.limits, self.policy.rules.documents)
+        parsed = walker.walk_document(name, data)
+        return self._finish(parsed, Envelope(), label or name, "document", started)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _context(self) -> InspectContext:
+        return InspectContext(at=self.clock(), options=self._options, trust=self.trust)
+
+    def _finish(
+        self, parsed: ParsedMessage, env: Envelope, label: str, kind: str, started: float
+    ) -> MessageReport:
+        ctx = self._context()
+        documents = tuple(self._document(item, ctx) for item in parsed.items)
+        findings: list[Finding] = list(parsed.findings)
+        for check in message_checks():
+            try:
+                findings.extend(check(parsed, ctx))
+            except Exception as exc:  # a failing check must not pass the message unchecked
+                log.exception("message check %s failed", getattr(check, "__name__", check))
+                findings.append(make_finding("INSPECTION_FAILED", name="(message)",
+                                             reason=type(exc).__name__))
+        has_documents = any(
+            d.doc_class in (DocClass.EDITABLE, DocClass.NON_EDITABLE) for d in documents
+        )
+        findings.extend(self._sender_findings(parsed, env, has_documents))
+        if env.sender is not None:  # from the MTA: the milter strips forged verdict headers
+            findings.extend(
+                make_finding("VERDICT_HEADER_REMOVED", header=k)
+                for k, _ in parsed.headers
+                if k.lower().startswith(VERDICT_HEADER.lower())
+            )
+        findings = [self.policy.adjust(f) for f in findings]
+        verdict, action = message_verdict(tuple(findings), documents)
+        reply = None
+        if action in (Action.REJECT, Action.TEMPFAIL):
+            deciding = [f for f in _all(findings, documents) if f.action is action]
+            reply = smtp_reply_for(deciding[0])
+        return MessageReport(
+            input=label,
+            kind=kind,
+            verdict=verdict,
+            action=action,
+            smtp_reply=reply,
+            findings=tuple(findings),
+            documents=documents,
+            rules_hash=self.policy.hash,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _document(self, item: IntakeItem, ctx: InspectContext) -> DocumentReport:
+        doc = item.document
+        findings: list[Finding] = list(item.findings)
+        result = InspectionResult()
+        if item.inspect:
+            results = []
+            for inspector in inspectors_for(doc.fmt):
+                try:
+                    results.append(inspector(doc, ctx))
+                except Exception as exc:  # hostile or damaged input: a finding, not a crash
+                    log.exception("inspector %s failed on %s", inspector, doc.path)
+                    findings.append(make_finding("INSPECTION_FAILED", place=doc.path,
+                                                 name=doc.path, reason=type(exc).__name__))
+            result = merge(results)
+            findings.extend(result.findings)
+            if not any(f.code == "INSPECTION_FAILED" for f in findings):
+                findings.extend(judge(doc, result))
+        findings = [self.policy.adjust(f) for f in findings]
+        sigs = tuple(
+            dataclasses.replace(s, findings=tuple(self.policy.adjust(f) for f in s.findings))
+            for s in result.signatures
+        )
+        return DocumentReport(
+            path=doc.path,
+            sha256=sha256(doc.data),
+            size=len(doc.data),
+            media_type=doc.media_type,
+            doc_class=doc.doc_class,
+            # Signature findings explain; the judge's findings decide (one good signature of
+            # two makes the document valid).
+            verdict=document_verdict(doc.doc_class, tuple(findings)),
+            signatures=sigs,
+            findings=tuple(findings),
+            facts=dict(result.facts),
+        )
+
+    def _sender_findings(
+        self, parsed: ParsedMessage, env: Envelope, has_documents: bool
+    ) -> list[Finding]:
+        rules = self.policy.rules.freemail
+        addresses = []
+        if env.sender:
+            addresses.append(env.sender)
+        if rules.check_from_header:
+            from_header = parsed.header("From")
+            if from_header:
+                addresses.extend(a for _, a in getaddresses([from_header]) if a)
+        for addr in addresses:
+            domain = domain_of(addr)
+            if domain and self.policy.is_freemail(domain):
+                if has_documents:
+                    f = make_finding("SENDER_FREEMAIL", domain=domain)
+                    return [dataclasses.replace(f, action=rules.with_documents)]
+                f = make_finding("SENDER_FREEMAIL_NO_DOCUMENTS", domain=domain)
+                return [dataclasses.replace(f, action=rules.without_documents)]
+        return []
+
+
+def _all(findings: list[Finding], documents: tuple[DocumentReport, ...]) -> list[Finding]:
+    out = list(findings)
+    for d in documents:
+        out.extend(d.findings)
+        for s in d.signatures:
+            out.extend(s.findings)
+    return out
+
+
+__all__ = ["Checker", "Envelope", "VERDICT_HEADER", "Verdict", "domain_of"]

@@ -1,0 +1,1 @@
+"""Rules: the strict loader of ``rules/*.toml`` and the evaluation of findings against them."""

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what hople-gateway needs on a Debian machine: system packages (when run as root)
+# and a virtual environment in .venv with the project installed in editable mode.
+# Idempotent: packages already present and an up-to-date venv are left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(postfix libmilter-dev libmagic1 libmagic-mgc gcc python3-dev python3-venv
+              postgresql chromium ca-certificates)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  # "No configuration": no system Postfix instance on port 25; the tests run their own.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+stamp=.venv/.hople-installed
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+  touch "$stamp"
+fi
