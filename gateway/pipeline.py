@@ -105,12 +105,12 @@ class Checker:
             d.doc_class in (DocClass.EDITABLE, DocClass.NON_EDITABLE) for d in documents
         )
         findings.extend(self._sender_findings(parsed, env, has_documents))
-        if env.sender is not None:  # from the MTA: the milter strips forged verdict headers
-            findings.extend(
-                make_finding("VERDICT_HEADER_REMOVED", header=k)
-                for k, _ in parsed.headers
-                if k.lower().startswith(VERDICT_HEADER.lower())
-            )
+        # Only the gateway states a verdict: the milter strips these headers; say so.
+        findings.extend(
+            make_finding("VERDICT_HEADER_REMOVED", header=k)
+            for k, _ in parsed.headers
+            if k.lower().startswith(VERDICT_HEADER.lower())
+        )
         findings = [self.policy.adjust(f) for f in findings]
         verdict, action = message_verdict(tuple(findings), documents)
         reply = None

@@ -1,0 +1,135 @@
+"""Regenerate the message corpus: ``python -m tests.corpus.make_corpus``.
+
+Each message is written to ``messages/NAME.eml`` and its expected outcome lives in
+``expected.toml`` (kept by hand: regenerating messages must not change what they mean).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from email.message import EmailMessage
+from email.utils import format_datetime
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "messages"
+DATE = format_datetime(datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc))
+
+
+def png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    raw = b"".join(b"\0" + b"\xff\xff\xff" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def docx() -> bytes:
+    import docx as python_docx
+
+    d = python_docx.Document()
+    d.add_paragraph("ỦY BAN NHÂN DÂN TỈNH")
+    d.add_paragraph("Kế hoạch tổ chức hội nghị tổng kết năm 2026.")
+    buf = io.BytesIO()
+    d.core_properties.created = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    d.core_properties.modified = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    d.save(buf)
+    return buf.getvalue()
+
+
+def base(sender: str, subject: str, n: int) -> EmailMessage:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "vanthu@lamdong.gov.vn"
+    m["Subject"] = subject
+    m["Date"] = DATE
+    m["Message-ID"] = f"<corpus-{n}@hople.test>"
+    m.set_content("Kính gửi: Văn phòng UBND tỉnh.\nĐề nghị quý cơ quan xem tệp đính kèm.\n")
+    return m
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, (2026, 3, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def build() -> dict[str, bytes]:
+    out: dict[str, EmailMessage | bytes] = {}
+    m = base("Văn phòng Sở TT&TT <stttt@daknong.gov.vn>", "Lịch công tác tuần", 1)
+    out["text-only"] = m
+
+    m = base("stttt@daknong.gov.vn", "Công văn scan", 2)
+    m.add_attachment(png(), maintype="image", subtype="png", filename="Công văn 15-STTTT.png")
+    out["scan-image"] = m
+
+    m = base("stttt@daknong.gov.vn", "Kế hoạch (bản Word)", 3)
+    m.add_attachment(docx(), maintype="application",
+                     subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     filename="Kế hoạch hội nghị.docx")
+    out["unsigned-docx"] = m
+
+    m = base("Nguyễn Văn A <nguyenvana@gmail.com>", "Gửi văn bản", 4)
+    m.add_attachment(docx(), maintype="application",
+                     subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     filename="Báo cáo.docx")
+    out["freemail-docx"] = m
+
+    m = base("Người dân <dan@yahoo.com.vn>", "Kiến nghị của công dân", 5)
+    out["freemail-citizen"] = m
+
+    m = base("ubnd@zing.vn", "Giấy mời", 6)
+    m.add_attachment(png(), maintype="image", subtype="png", filename="giaymoi.png")
+    out["freemail-vn-list"] = m
+
+    m = base("stttt@daknong.gov.vn", "Hồ sơ nén", 7)
+    m.add_attachment(zip_bytes({"hồ sơ/scan1.png": png(), "hồ sơ/dự thảo.docx": docx()}),
+                     maintype="application", subtype="zip", filename="hồ sơ.zip")
+    out["zip-with-docx"] = m
+
+    m = base("stttt@daknong.gov.vn", "Tệp nén lạ", 8)
+    m.add_attachment(zip_bytes({"zeros.bin": b"\0" * (8 << 20)}), maintype="application",
+                     subtype="zip", filename="data.zip")
+    out["zip-bomb"] = m
+
+    m = base("stttt@daknong.gov.vn", "Tệp PDF giả", 9)
+    m.add_attachment(docx(), maintype="application", subtype="pdf", filename="quyet-dinh.pdf")
+    out["docx-named-pdf"] = m
+
+    inner = base("vp@daknong.gov.vn", "Văn bản gốc", 10)
+    inner.add_attachment(docx(), maintype="application",
+                         subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                         filename="goc.docx")
+    m = base("stttt@daknong.gov.vn", "Chuyển tiếp: Văn bản gốc", 11)
+    m.add_attachment(inner)
+    out["forwarded-docx"] = m
+
+    m = base("stttt@daknong.gov.vn", "Thông báo", 12)
+    m["X-Legal-Validity"] = "valid"
+    out["forged-verdict-header"] = m
+
+    result: dict[str, bytes] = {}
+    for name, msg in out.items():
+        result[name] = msg.as_bytes() if isinstance(msg, EmailMessage) else msg
+    return result
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name, data in build().items():
+        (OUT / f"{name}.eml").write_bytes(data)
+        print(f"wrote messages/{name}.eml ({len(data)} bytes)")
+
+
+if __name__ == "__main__":
+    main()
