@@ -77,6 +77,86 @@ class Documents:
 
 
 @dataclass(frozen=True)
+class Trust:
+    """Trust anchors, intermediates and revocation data for signature checks (9.2a)."""
+
+    anchors: tuple[str, ...] = ("/etc/hople/trust/anchors",)
+    """Directories of trusted root certificates (PEM or DER); never the system store.
+    ``hople trust add`` installs into the first one."""
+    intermediates: tuple[str, ...] = ("/etc/hople/trust/intermediates",)
+    """Directories of issuing-CA certificates used to build chains (not trusted by
+    themselves): for signatures that embed only the signer's certificate."""
+    crl_cache: str = "/var/lib/hople/crls"
+    """Directory of cached CRLs, read at start; ``hople trust refresh-crls`` fills it."""
+    allow_network: bool = False
+    """Whether ``hople trust refresh-crls`` may download CRLs. Checks stay offline."""
+    fetch_during_check: bool = False
+    """Also download a missing CRL while checking (needs allow-network; slows mail)."""
+    fetch_timeout_seconds: float = 10.0
+    revocation_unknown: Severity = Severity.WARNING
+    """Severity of REVOCATION_UNKNOWN (no usable CRL/OCSP): ``warning`` keeps the signature
+    valid with a warning; ``error`` makes revocation data mandatory."""
+    check_intermediates: bool = True
+    """Require revocation data for issuing CAs too, not only for the signer."""
+    weak_hash_algorithms: tuple[str, ...] = ("md2", "md5", "sha1")
+    """Digests refused in certificate and CRL signatures."""
+
+    def check(self) -> None:
+        if self.fetch_timeout_seconds <= 0:
+            raise ValueError("fetch-timeout-seconds must be positive")
+        if self.fetch_during_check and not self.allow_network:
+            raise ValueError("fetch-during-check needs allow-network = true")
+        known = {"md2", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
+        for h in self.weak_hash_algorithms:
+            if h.lower() not in known:
+                raise ValueError(f"weak-hash-algorithms: unknown digest {h!r}")
+
+
+@dataclass(frozen=True)
+class Pdf:
+    """PDFs and scans (Article 9.2b, 9.3): layout classification, seal evidence, signatures."""
+
+    scanned_min_image_coverage: float = 0.85
+    """Share of a page (0..1) that images must cover for the page to count as scanned."""
+    scanned_max_visible_chars: int = 40
+    """Visible text a scanned page may still carry (page numbers or a scanner's stamp);
+    invisible OCR text (render mode 3) is never counted."""
+    born_digital: str = "invalid"
+    """Unsigned PDF made by software, not a scan: ``invalid`` (Article 9.3) or ``warn``."""
+    mixed: str = "invalid"
+    """Unsigned PDF mixing scanned and software-made pages: ``invalid``, ``warn`` or ``scanned``
+    (judged as a scan)."""
+    require_seal: bool = False
+    """Whether a scan without a visible red seal is invalid (default: the seal is reported)."""
+    seal_min_confidence: float = 0.5
+    """Seal candidates below this confidence (0..1) are not reported."""
+    seal_search_pages: int = 3
+    """How many pages, counted from the end, are searched for the seal."""
+    allowed_after_signing: str = "annotations"
+    """Most that may change after a signature: ``none``, ``form-filling`` or ``annotations``
+    (never pages added or content replaced); DocMDP limits set by the signer always apply."""
+    accept_sha1_subfilter: bool = False
+    """Accept the legacy ``adbe.pkcs7.sha1`` signature type (document digested with SHA-1)."""
+    max_pages: int = 5000
+    """Pages beyond this are not inspected (reported as a limit)."""
+
+    def check(self) -> None:
+        if not 0 < self.scanned_min_image_coverage <= 1:
+            raise ValueError("scanned-min-image-coverage must be in (0, 1]")
+        if not 0 <= self.seal_min_confidence <= 1:
+            raise ValueError("seal-min-confidence must be in [0, 1]")
+        if self.born_digital not in ("invalid", "warn"):
+            raise ValueError(f"born-digital must be invalid or warn, got {self.born_digital!r}")
+        if self.mixed not in ("invalid", "warn", "scanned"):
+            raise ValueError(f"mixed must be invalid, warn or scanned, got {self.mixed!r}")
+        if self.allowed_after_signing not in ("none", "form-filling", "annotations"):
+            raise ValueError("allowed-after-signing must be none, form-filling or annotations")
+        if self.scanned_max_visible_chars < 0 or self.seal_search_pages < 0 or self.max_pages <= 0:
+            raise ValueError("scanned-max-visible-chars and seal-search-pages must be >= 0, "
+                             "max-pages positive")
+
+
+@dataclass(frozen=True)
 class FindingRule:
     severity: Severity | None = None
     action: Action | None = None
@@ -90,6 +170,8 @@ class Rules:
     freemail: Freemail = field(default_factory=Freemail)
     failure: Failure = field(default_factory=Failure)
     documents: Documents = field(default_factory=Documents)
+    pdf: Pdf = field(default_factory=Pdf)
+    trust: Trust = field(default_factory=Trust)
     findings: dict[str, FindingRule] = field(default_factory=dict)
     """Per finding code: a different severity or action than the catalogue's default."""
 
