@@ -160,6 +160,12 @@ def parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands that live with their layer (serve, audit, trust, convert…)."""
     out: list[Callable[[Any], None]] = []
+    from gateway.milter.cli import register as register_serve
+
+    out.append(register_serve)
+    from gateway.trust.cli import register as register_trust
+
+    out.append(register_trust)
     return out
 
 

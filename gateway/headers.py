@@ -1,0 +1,147 @@
+"""The verdict headers the gateway adds to a delivered message.
+
+``X-Legal-Validity: <verdict>``
+    ``valid``, ``invalid``, ``held``, ``no-documents`` or ``unchecked``.
+
+``X-Legal-Validity-Report: <entry>; <entry>; …``
+    One entry per document, in message order::
+
+        <name> class=<class> verdict=<verdict> findings=<CODE,CODE…|none>
+
+    ``<name>`` is the document's path (``archive.zip/inner.docx`` inside archives). A name made
+    only of ``A-Z a-z 0-9 . _ + ~ / -`` is written as is; any other name (Vietnamese
+    diacritics, spaces, ``;`` …) is written as RFC 2047 encoded-words (UTF-8, base64), which
+    mail readers decode. Message-level findings (sender, structure) come first as an entry
+    named ``message``, when there are any. After ``MAX_ENTRIES`` documents the rest are
+    counted in a last entry ``+N more``; the decision log has them all.
+
+The values are folded (CRLF + one space) so that no line exceeds 78 characters, as
+RFC 5322 recommends; a single encoded-word is never longer than 75 characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from gateway.model.report import MessageReport
+
+VERDICT = "X-Legal-Validity"
+REPORT = "X-Legal-Validity-Report"
+PREFIX = "x-legal-validity"
+"""Every header whose name starts with this (case-insensitive) is the gateway's to write."""
+
+MAX_ENTRIES = 50
+LINE = 78
+_SAFE = re.compile(r"^[A-Za-z0-9._+~/-]+$")
+_ENCODED_MAX = 75
+_EW_OVERHEAD = len("=?utf-8?b??=")
+
+
+def is_verdict_header(name: str) -> bool:
+    return name.strip().lower().startswith(PREFIX)
+
+
+def encode_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 encoded-words (UTF-8, base64), each at most 75 characters and
+    never splitting a UTF-8 sequence, for a header value."""
+    room = (_ENCODED_MAX - _EW_OVERHEAD) // 4 * 3  # raw bytes per word
+    words: list[str] = []
+    chunk = b""
+    for ch in text:
+        b = ch.encode("utf-8", "surrogateescape")
+        if chunk and len(chunk) + len(b) > room:
+            words.append(_word(chunk))
+            chunk = b""
+        chunk += b
+    if chunk or not words:
+        words.append(_word(chunk))
+    return words
+
+
+def _word(raw: bytes) -> str:
+    return "=?utf-8?b?" + base64.b64encode(raw).decode("ascii") + "?="
+
+
+def name_tokens(name: str) -> list[str]:
+    """Tokens for a document name: itself when safe, else encoded-words."""
+    if name and _SAFE.match(name):
+        if len(name) <= LINE - 2:
+            return [name]
+    return encode_words(name or "unnamed")
+
+
+def fold(name: str, tokens: list[str]) -> str:
+    """Join ``tokens`` with spaces, folding (CRLF + space) before a token that would make
+    the line longer than 78 characters. The first line counts ``Name: ``."""
+    lines: list[str] = []
+    current = ""
+    used = len(name) + 2
+    for tok in tokens:
+        if not current:
+            current = tok
+            continue
+        if used + len(current) + 1 + len(tok) > LINE:
+            lines.append(current)
+            current = tok
+            used = 1  # the leading space of a continuation line
+        else:
+            current += " " + tok
+    lines.append(current)
+    return "\r\n ".join(lines)
+
+
+def _codes(findings: tuple) -> str:
+    seen: list[str] = []
+    for f in findings:
+        if f.code not in seen:
+            seen.append(f.code)
+    return ",".join(seen) if seen else "none"
+
+
+def _entry_tokens(report: MessageReport) -> list[list[str]]:
+    entries: list[list[str]] = []
+    if report.findings:
+        entries.append(["message", f"findings={_codes(report.findings)}"])
+    docs = report.documents
+    for d in docs[:MAX_ENTRIES]:
+        all_findings = tuple(d.findings) + tuple(f for s in d.signatures for f in s.findings)
+        entries.append(
+            name_tokens(d.path)
+            + [
+                f"class={d.doc_class.value}",
+                f"verdict={d.verdict.value}",
+                f"findings={_codes(all_findings)}",
+            ]
+        )
+    if len(docs) > MAX_ENTRIES:
+        entries.append([f"+{len(docs) - MAX_ENTRIES}", "more"])
+    return entries
+
+
+def verdict_headers(report: MessageReport) -> list[tuple[str, str]]:
+    """The headers to add for ``report``: the verdict, then the per-document report (left
+    out when there is nothing to report)."""
+    out = [(VERDICT, report.verdict.value)]
+    entries = _entry_tokens(report)
+    if entries:
+        tokens: list[str] = []
+        for i, entry in enumerate(entries):
+            entry = list(entry)
+            if i < len(entries) - 1:
+                entry[-1] += ";"
+            tokens.extend(entry)
+        out.append((REPORT, fold(REPORT, tokens)))
+    return out
+
+
+__all__ = [
+    "MAX_ENTRIES",
+    "PREFIX",
+    "REPORT",
+    "VERDICT",
+    "encode_words",
+    "fold",
+    "is_verdict_header",
+    "verdict_headers",
+]

@@ -1,0 +1,1 @@
+"""The Postfix milter: pymilter adapter (app), decision engine, worker pool, spool."""

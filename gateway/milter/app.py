@@ -1,0 +1,349 @@
+"""The pymilter adapter: one :class:`GatewayMilter` per SMTP connection, and ``serve()``.
+
+This is the only module that imports pymilter. It collects what Postfix sends (connection,
+envelope, SASL user, queue id, headers, body) into a bounded spool, hands the finished
+message to the :class:`~gateway.milter.engine.Engine`, and turns the engine's decision into
+libmilter actions: accept with the verdict headers (after deleting any forged
+``X-Legal-Validity*`` header), quarantine (the Postfix hold queue) and accept, reject or
+tempfail with a reply.
+"""
+
+from __future__ import annotations
+
+import grp
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import Milter
+
+from gateway.milter.engine import (
+    Decision,
+    Engine,
+    MessageData,
+    first_header,
+    forged_headers,
+    reply_lines,
+)
+from gateway.milter.spool import MessageSpool
+from gateway.model.envelope import Envelope
+from gateway.model.findings import Action
+from gateway.settings import Settings, parse_socket
+
+log = logging.getLogger("hople.milter")
+
+NAME = "hople-gateway"
+FLAGS = Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
+
+
+def _addr(text: str) -> str:
+    """``<a@b>`` → ``a@b``; ``<>`` → ``""``."""
+    t = text.strip()
+    if t.startswith("<") and ">" in t:
+        t = t[1 : t.index(">")]
+    return t.strip()
+
+
+def postfix_value(value: str) -> str:
+    """A folded header value as libmilter expects it: continuation lines joined by LF (the
+    MTA writes its own line ends)."""
+    return value.replace("\r\n", "\n")
+
+
+class GatewayMilter(Milter.Base):
+    """One SMTP connection. Per-message state is reset at MAIL FROM and on abort."""
+
+    def __init__(self, engine: Engine, spool_dir: str, spool_memory: int) -> None:
+        self.engine = engine
+        self.spool_dir = spool_dir
+        self.spool_memory = spool_memory
+        self.client_name: str | None = None
+        self.client_addr: str | None = None
+        self.spool: MessageSpool | None = None
+        self._reset()
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        if getattr(self, "spool", None) is not None:
+            try:
+                self.spool.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+        self.spool = None
+        self.sender: str | None = None
+        self.recipients: list[str] = []
+        self.sasl_user: str | None = None
+        self.queue_id: str | None = None
+        self.headers: list[tuple[str, bytes]] = []
+
+    def _qid(self) -> str | None:
+        try:
+            qid = self.getsymval("i")
+        except Exception:  # noqa: BLE001 - not available in every stage
+            qid = None
+        if qid:
+            self.queue_id = qid
+        return self.queue_id
+
+    # -- callbacks ------------------------------------------------------------------------
+
+    def connect(self, hostname: str, family: int, hostaddr: Any) -> int:
+        self.client_name = hostname
+        if isinstance(hostaddr, tuple) and hostaddr:
+            self.client_addr = str(hostaddr[0])
+        elif hostaddr:
+            self.client_addr = str(hostaddr)
+        return Milter.CONTINUE
+
+    def envfrom(self, mailfrom: str, *params: str) -> int:
+        self._reset()
+        self.sender = _addr(mailfrom)
+        try:
+            self.sasl_user = self.getsymval("{auth_authen}") or None
+        except Exception:  # noqa: BLE001
+            self.sasl_user = None
+        self._qid()
+        self.spool = MessageSpool(self.spool_memory, self.spool_dir)
+        return Milter.CONTINUE
+
+    @Milter.noreply
+    def envrcpt(self, to: str, *params: str) -> int:
+        self.recipients.append(_addr(to))
+        return Milter.CONTINUE
+
+    @Milter.noreply
+    @Milter.decode("bytes")
+    def header(self, name: str, value: bytes) -> int:
+        if isinstance(value, str):  # an MTA without negotiation hands str
+            value = value.encode("utf-8", "surrogateescape")
+        self.headers.append((name, value))
+        if self.spool is not None:
+            raw = value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            self.spool.write(name.encode("utf-8", "surrogateescape") + b": " + raw + b"\r\n")
+        return Milter.CONTINUE
+
+    @Milter.noreply
+    def eoh(self) -> int:
+        if self.spool is not None:
+            self.spool.write(b"\r\n")
+        return Milter.CONTINUE
+
+    @Milter.noreply
+    def body(self, chunk: bytes) -> int:
+        if self.spool is not None:
+            self.spool.write(chunk)
+        return Milter.CONTINUE
+
+    def eom(self) -> int:
+        qid = self._qid()
+        spool = self.spool
+        if spool is None:  # no MAIL FROM seen: should not happen with a sane MTA
+            log.error("%s: end of message without a message", qid or "-")
+            return Milter.TEMPFAIL
+        try:
+            kind, source = spool.contents_for_worker()
+            env = Envelope(
+                sender=self.sender if self.sender is not None else "",
+                recipients=tuple(self.recipients),
+                client_addr=self.client_addr,
+                client_name=self.client_name,
+                sasl_user=self.sasl_user,
+                queue_id=qid,
+                message_id=first_header(self.headers, "Message-ID"),
+                from_header=first_header(self.headers, "From"),
+            )
+            data = MessageData(env, list(self.headers), kind, source, spool.size)
+            decision = self.engine.decide(data, progress=self.progress)
+        finally:
+            self._close_spool()
+        return self._apply(decision)
+
+    def abort(self) -> int:
+        self._reset()
+        return Milter.CONTINUE
+
+    def close(self) -> int:
+        self._reset()
+        return Milter.CONTINUE
+
+    def _close_spool(self) -> None:
+        if self.spool is not None:
+            try:
+                self.spool.close()
+            except OSError:
+                pass
+            self.spool = None
+
+    # -- decision → libmilter --------------------------------------------------------------
+
+    def _apply(self, d: Decision) -> int:
+        if d.skipped:
+            return Milter.ACCEPT
+        if d.action in (Action.ACCEPT, Action.HOLD):
+            for name, idx in forged_headers(self.headers):
+                self.chgheader(name, idx, "")
+            for name, value in d.add_headers:
+                self.addheader(name, postfix_value(value))
+            if d.action is Action.HOLD:
+                self.quarantine(d.quarantine_reason or "hople: held")
+            return Milter.ACCEPT
+        reply = d.reply
+        if reply is not None:
+            self.setreply(reply.code, reply.status, *reply_lines(reply.text))
+        return Milter.REJECT if d.action is Action.REJECT else Milter.TEMPFAIL
+
+
+# -- serve -------------------------------------------------------------------------------------
+
+
+class ServeError(Exception):
+    """The gateway cannot start (one line for the operator)."""
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def _prepare_spool(path: str) -> None:
+    p = Path(path)
+    try:
+        p.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(p, 0o700)
+        for stale in p.glob("msg-*"):  # left by a crash: nobody reads them any more
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ServeError(f"spool directory {path}: {exc.strerror or exc}") from None
+
+
+def _socket_permissions(path: str, mode: int, group: str) -> None:
+    try:
+        if group:
+            try:
+                gid = grp.getgrnam(group).gr_gid
+            except KeyError:
+                raise ServeError(f"milter socket group {group!r} does not exist") from None
+            os.chown(path, -1, gid)
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise ServeError(f"milter socket {path}: {exc.strerror or exc}") from None
+
+
+def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
+    """Load the rules, open the log, start the workers. Returns (engine, pool, store)."""
+    from gateway.audit.store import StoreError, open_store
+    from gateway.milter.pool import WorkerFailed, WorkerPool
+    from gateway.notices.marker import read_secret
+    from gateway.policy.load import load_policy
+
+    rules_path = settings.rules_path
+    policy = load_policy(rules_path)  # RulesError: reported by the CLI, names file and key
+    secret = read_secret(settings.notices.marker_secret_file)
+    if secret is None:
+        log.warning("no usable notice secret at %s: the gateway's own notices will be checked "
+                    "like any message", settings.notices.marker_secret_file)
+    try:
+        store = open_store(settings.store.url)
+    except StoreError as exc:
+        raise ServeError(f"decision log: {exc}") from None
+    pool = WorkerPool(
+        settings.milter.workers,
+        str(rules_path) if rules_path else None,
+        settings.trust.anchor_dirs,
+        max_jobs=settings.milter.worker_max_jobs,
+    )
+    try:
+        pool.start()
+    except WorkerFailed as exc:
+        store.close()
+        raise ServeError(str(exc)) from None
+    failure = policy.rules.failure
+    engine = Engine(
+        pool, store,
+        on_error=failure.on_error,
+        deadline_seconds=failure.deadline_seconds,
+        notice_secret=secret,
+        rules_hash=policy.hash,
+    )
+    return engine, pool, store
+
+
+def _register_callbacks() -> None:
+    """What ``Milter.runmilter`` does before opening the socket (pymilter 1.0.5)."""
+    milter = Milter.milter
+    milter.set_connect_callback(Milter.connect_callback)
+    milter.set_helo_callback(lambda ctx, host: ctx.getpriv().hello(host))
+    milter.set_envfrom_callback(lambda ctx, *b: ctx.getpriv().envfrom_bytes(*b))
+    milter.set_envrcpt_callback(lambda ctx, *b: ctx.getpriv().envrcpt_bytes(*b))
+    milter.set_header_callback(lambda ctx, f, v: ctx.getpriv().header_bytes(f, v))
+    milter.set_eoh_callback(lambda ctx: ctx.getpriv().eoh())
+    milter.set_body_callback(lambda ctx, chunk: ctx.getpriv().body(chunk))
+    milter.set_eom_callback(lambda ctx: ctx.getpriv().eom())
+    milter.set_abort_callback(lambda ctx: ctx.getpriv().abort())
+    milter.set_close_callback(Milter.close_callback)
+
+
+def serve(settings: Settings) -> int:
+    """Run the milter until SIGTERM/SIGINT (libmilter turns them into a clean stop)."""
+    setup_logging(settings.log.level)
+    kind, where, _host = parse_socket(settings.milter.socket)
+    _prepare_spool(settings.milter.spool_dir)
+    if kind == "unix":
+        Path(str(where)).parent.mkdir(parents=True, exist_ok=True)
+    engine, pool, store = build_engine(settings)
+    spool_dir = settings.milter.spool_dir
+    spool_memory = settings.milter.spool_memory_bytes
+    Milter.factory = lambda: GatewayMilter(engine, spool_dir, spool_memory)
+    Milter.set_flags(FLAGS)
+    Milter.set_exception_policy(Milter.TEMPFAIL)
+    _register_callbacks()
+    milter = Milter.milter
+    old_umask = os.umask(0o077)
+    try:
+        milter.setconn(settings.milter.socket)
+        milter.settimeout(settings.milter.timeout)
+        milter.register(
+            NAME,
+            data=lambda ctx: ctx.getpriv().data(),
+            unknown=lambda ctx, cmd: ctx.getpriv().unknown(cmd),
+            negotiate=Milter.negotiate_callback,
+        )
+        milter.opensocket(True)
+        if kind == "unix":
+            _socket_permissions(str(where), settings.milter.socket_mode_int,
+                                settings.milter.socket_group)
+    except (milter.error, ServeError) as exc:
+        os.umask(old_umask)
+        pool.close()
+        store.close()
+        raise ServeError(f"cannot listen on {settings.milter.socket}: {exc}") from None
+    os.umask(old_umask)
+    log.info("listening on %s with %d workers (rules %s, deadline %.0f s, on error: %s)",
+             settings.milter.socket, settings.milter.workers, engine.rules_hash[:12],
+             engine.deadline_seconds, engine.on_error)
+    rc = 0
+    try:
+        milter.main()
+    except milter.error as exc:
+        log.error("milter stopped: %s", exc)
+        rc = 1
+    finally:
+        log.info("stopping: %d workers", len(pool.pids()))
+        pool.close()
+        store.close()
+        if kind == "unix":
+            try:
+                os.unlink(str(where))
+            except OSError:
+                pass
+    log.info("stopped")
+    return rc
+
+
+__all__ = ["GatewayMilter", "ServeError", "build_engine", "serve"]

@@ -1,0 +1,299 @@
+"""What the milter does with a finished message, without any pymilter: run the check in the
+worker pool within the deadline, apply the failure policy, record the decision, and say what
+to tell the MTA.
+
+The milter adapter (``gateway.milter.app``) only translates a :class:`Decision` into
+libmilter calls, so this logic is tested without an MTA.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Protocol
+
+from gateway.headers import is_verdict_header, verdict_headers
+from gateway.model.catalog import make_finding
+from gateway.model.envelope import Envelope
+from gateway.model.findings import Action
+from gateway.model.report import MessageReport, SmtpReply, Verdict
+from gateway.notices.marker import HEADER as NOTICE_HEADER
+from gateway.notices.marker import verify_marker
+
+log = logging.getLogger("hople.milter")
+
+ON_ERROR_TEMPFAIL = "tempfail"
+ON_ERROR_ACCEPT = "accept-unchecked"
+
+REPLY_LINE = 200
+REPLY_MAX_LINES = 10
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to tell the MTA about one message."""
+
+    action: Action
+    report: MessageReport | None = None
+    reply: SmtpReply | None = None
+    add_headers: tuple[tuple[str, str], ...] = ()
+    quarantine_reason: str | None = None
+    skipped: bool = False
+    """A notice of the gateway's own: accepted untouched (no headers added or removed)."""
+    error: str | None = None
+    """Why the check could not be done (the failure policy decided)."""
+
+
+class Runner(Protocol):
+    def run(self, kind: str, source: Any, envelope: Envelope, label: str, deadline: float,
+            progress: Callable[[], Any] | None = None) -> MessageReport: ...
+
+
+class Store(Protocol):
+    def record(self, report: MessageReport, envelope: Envelope, *, decided_at: datetime,
+               action_taken: str | None = None) -> int: ...
+
+
+@dataclass
+class MessageData:
+    """What the milter collected about one message."""
+
+    envelope: Envelope
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+    kind: str = "bytes"
+    """``bytes`` (``source`` is the message) or ``path`` (``source`` is a spool file)."""
+    source: Any = b""
+    size: int = 0
+
+
+def header_text(raw: bytes) -> str:
+    """A header value as text: UTF-8 where valid, otherwise Latin-1 (never raises)."""
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1").strip()
+
+
+def first_header(headers: list[tuple[str, bytes]], name: str) -> str | None:
+    for k, v in headers:
+        if k.lower() == name.lower():
+            return header_text(v)
+    return None
+
+
+def forged_headers(headers: list[tuple[str, bytes]]) -> list[tuple[str, int]]:
+    """``(name, index)`` pairs to delete with chgheader, highest index first per name.
+
+    The index is 1-based and counts the headers of the same name (case-insensitively), as
+    libmilter's ``smfi_chgheader`` expects."""
+    counts: dict[str, int] = {}
+    out: list[tuple[str, int]] = []
+    for name, _ in headers:
+        key = name.lower()
+        counts[key] = counts.get(key, 0) + 1
+        if is_verdict_header(name):
+            out.append((name, counts[key]))
+    return sorted(out, key=lambda p: (p[0].lower(), -p[1]))
+
+
+def reply_lines(text: str, width: int = REPLY_LINE, max_lines: int = REPLY_MAX_LINES) -> list[str]:
+    """SMTP reply text as ASCII lines for ``setreply``: no control characters, every ``%``
+    doubled exactly once (libmilter drops a reply with a single ``%``), split at spaces."""
+    text = "".join(c if 32 <= ord(c) < 127 else " " for c in _ascii_keep_percent(text))
+    # the pipeline already doubles '%'; make every run even without doubling twice
+    text = re.sub(r"%+", lambda m: m.group(0) + ("%" if len(m.group(0)) % 2 else ""), text)
+    words = text.split()
+    lines: list[str] = []
+    cur = ""
+    for w in words:
+        while len(w) > width:
+            cut = width
+            if w[:cut].endswith("%") and (len(w[:cut]) - len(w[:cut].rstrip("%"))) % 2:
+                cut -= 1
+            if cur:
+                lines.append(cur)
+                cur = ""
+            lines.append(w[:cut])
+            w = w[cut:]
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    if cur:
+        lines.append(cur)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [lines[max_lines - 1][: width - 4] + " ..."]
+    return lines or ["-"]
+
+
+def _ascii_keep_percent(text: str) -> str:
+    """Vietnamese without diacritics (SMTP replies are ASCII); other characters become '?'."""
+    if text.isascii():
+        return text
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+class Engine:
+    """Decides about finished messages. Thread-safe: one engine serves every connection."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        store: Store | None,
+        *,
+        on_error: str = ON_ERROR_TEMPFAIL,
+        deadline_seconds: float = 120.0,
+        notice_secret: bytes | None = None,
+        rules_hash: str = "",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if on_error not in (ON_ERROR_TEMPFAIL, ON_ERROR_ACCEPT):
+            raise ValueError(f"on-error must be tempfail or accept-unchecked, got {on_error!r}")
+        self.runner = runner
+        self.store = store
+        self.on_error = on_error
+        self.deadline_seconds = deadline_seconds
+        self.notice_secret = notice_secret
+        self.rules_hash = rules_hash
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self._store_lock = threading.Lock()
+
+    # -- the decision -------------------------------------------------------------------------
+
+    def is_own_notice(self, data: MessageData) -> bool:
+        if not self.notice_secret:
+            return False
+        value = first_header(data.headers, NOTICE_HEADER)
+        if value is None:
+            return False
+        message_id = data.envelope.message_id or ""
+        return verify_marker(self.notice_secret, value, message_id)
+
+    def decide(self, data: MessageData, progress: Callable[[], Any] | None = None) -> Decision:
+        env = data.envelope
+        qid = env.queue_id or "-"
+        started = time.monotonic()
+        if self.is_own_notice(data):
+            log.info("%s: gateway notice (valid %s marker): accepted unchecked, untagged",
+                     qid, NOTICE_HEADER)
+            return Decision(Action.ACCEPT, skipped=True)
+        if first_header(data.headers, NOTICE_HEADER) is not None:
+            log.warning("%s: %s header with an invalid marker: checked like any message",
+                        qid, NOTICE_HEADER)
+        deadline = started + self.deadline_seconds
+        try:
+            report = self.runner.run(data.kind, data.source, env, qid, deadline, progress)
+        except Exception as exc:  # noqa: BLE001 - every failure goes through the policy
+            return self._failed(data, f"{type(exc).__name__}: {exc}", started)
+        decision = self._from_report(report)
+        try:
+            self._record(report, env, decision)
+        except Exception as exc:  # noqa: BLE001
+            log.error("%s: cannot record the decision: %s", qid, exc)
+            if decision.action in (Action.ACCEPT, Action.HOLD):
+                # nothing is delivered without its log row
+                return self._failed(data, f"decision log: {exc}", started, record=False)
+        self._log(env, decision, data, started)
+        return decision
+
+    def _from_report(self, report: MessageReport) -> Decision:
+        action = report.action
+        if action is Action.REJECT or action is Action.TEMPFAIL:
+            reply = report.smtp_reply or (
+                SmtpReply("550", "5.7.1", "Rejected by policy")
+                if action is Action.REJECT
+                else SmtpReply("451", "4.7.1", "Try again later")
+            )
+            return Decision(action, report=report, reply=reply)
+        headers = tuple(verdict_headers(report))
+        if action is Action.HOLD:
+            codes = ",".join(dict.fromkeys(f.code for f in report.all_findings
+                                          if f.action is Action.HOLD)) or "policy"
+            return Decision(Action.HOLD, report=report, add_headers=headers,
+                            quarantine_reason=f"hople: held by rules ({codes})")
+        return Decision(Action.ACCEPT, report=report, add_headers=headers)
+
+    def _failed(self, data: MessageData, reason: str, started: float, record: bool = True
+                ) -> Decision:
+        env = data.envelope
+        qid = env.queue_id or "-"
+        short = reason.splitlines()[0][:300] if reason else "error"
+        if self.on_error == ON_ERROR_ACCEPT:
+            finding = make_finding("GATEWAY_UNCHECKED", reason=short)
+            report = MessageReport(
+                input=qid, kind="message", verdict=Verdict.UNCHECKED, action=Action.ACCEPT,
+                findings=(finding,), rules_hash=self.rules_hash,
+                duration_ms=(time.monotonic() - started) * 1000,
+            )
+            decision = Decision(Action.ACCEPT, report=report,
+                                add_headers=tuple(verdict_headers(report)), error=short)
+        else:
+            finding = make_finding("INSPECTION_FAILED", name="(message)", reason=short)
+            reply = SmtpReply(
+                "451", "4.3.0",
+                "Cong kiem tra tam thoi khong kiem tra duoc thu; vui long gui lai sau. / "
+                "The gateway could not check the message; please try again later.",
+            )
+            report = MessageReport(
+                input=qid, kind="message", verdict=Verdict.UNCHECKED, action=Action.TEMPFAIL,
+                smtp_reply=reply, findings=(finding,), rules_hash=self.rules_hash,
+                duration_ms=(time.monotonic() - started) * 1000,
+            )
+            decision = Decision(Action.TEMPFAIL, report=report, reply=reply, error=short)
+        log.warning("%s: check failed (%s): %s", qid, short,
+                    "accepted, tagged unchecked" if decision.action is Action.ACCEPT
+                    else "tempfail")
+        if record:
+            try:
+                self._record(report, env, decision)
+            except Exception as exc:  # noqa: BLE001 - the message is tagged or tempfailed anyway
+                log.error("%s: cannot record the decision: %s", qid, exc)
+        self._log(env, decision, data, started)
+        return decision
+
+    def _record(self, report: MessageReport, env: Envelope, decision: Decision) -> None:
+        if self.store is None:
+            return
+        taken = decision.action.label
+        if decision.error and decision.action is Action.ACCEPT:
+            taken = ON_ERROR_ACCEPT
+        with self._store_lock:
+            self.store.record(report, env, decided_at=self.clock(), action_taken=taken)
+
+    @staticmethod
+    def _log(env: Envelope, decision: Decision, data: MessageData, started: float) -> None:
+        report = decision.report
+        log.info(
+            "%s: from=<%s> nrcpt=%d size=%d verdict=%s action=%s docs=%d codes=%s ms=%.0f",
+            env.queue_id or "-",
+            env.sender or "",
+            len(env.recipients),
+            data.size,
+            report.verdict.value if report else "-",
+            decision.action.label,
+            len(report.documents) if report else 0,
+            ",".join(dict.fromkeys(f.code for f in report.all_findings)) if report else "-",
+            (time.monotonic() - started) * 1000,
+        )
+
+
+__all__ = [
+    "Decision",
+    "Engine",
+    "MessageData",
+    "ON_ERROR_ACCEPT",
+    "ON_ERROR_TEMPFAIL",
+    "first_header",
+    "forged_headers",
+    "header_text",
+    "reply_lines",
+]

@@ -1,0 +1,268 @@
+"""A bounded pool of worker processes with a per-message deadline.
+
+Each message borrows one worker for the duration of its check. When the deadline passes,
+that worker is killed (it may be stuck in a hostile document) and a fresh one takes its
+place in the background; the other messages in flight are not disturbed. A worker that dies
+is replaced the same way, and a worker is recycled after ``max_jobs`` messages. When every
+worker is busy, a message waits for one, within its own deadline.
+
+Workers are forked from a ``forkserver`` process started before libmilter starts its
+threads, so no worker is ever forked from a multi-threaded process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+log = logging.getLogger("hople.pool")
+
+START_TIMEOUT = 60.0
+PROGRESS_EVERY = 10.0
+
+
+class PoolError(Exception):
+    """The pool could not check a message (the caller applies the failure policy)."""
+
+
+class DeadlineExceeded(PoolError):
+    pass
+
+
+class WorkerFailed(PoolError):
+    pass
+
+
+class PoolClosed(PoolError):
+    pass
+
+
+class _Worker:
+    def __init__(self, ctx: Any, rules_path: str | None, trust_dirs: tuple[str, ...]) -> None:
+        from gateway.milter.worker import worker_main
+
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(
+            target=worker_main, args=(child, rules_path, trust_dirs), name="hople-worker",
+            daemon=True,
+        )
+        self.proc.start()
+        child.close()
+        self.jobs = 0
+        self.rules_hash = ""
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise WorkerFailed(f"worker did not start within {timeout:.0f} s")
+        try:
+            msg = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise WorkerFailed("worker exited while starting") from None
+        if msg[0] != "ready":
+            self.kill()
+            raise WorkerFailed(f"worker failed to start: {msg[1]}")
+        self.rules_hash = msg[1]
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+        self.proc.join(5)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.kill()
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+
+class WorkerPool:
+    """``size`` worker processes loading the rules from ``rules_path`` (None: shipped)."""
+
+    def __init__(
+        self,
+        size: int,
+        rules_path: str | None = None,
+        trust_dirs: tuple[str, ...] = (),
+        max_jobs: int = 500,
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
+        self.size = size
+        self.rules_path = rules_path
+        self.trust_dirs = tuple(trust_dirs)
+        self.max_jobs = max_jobs
+        self.start_timeout = start_timeout
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["gateway.milter.worker", "gateway.pipeline"])
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.replaced = 0
+        """How many workers were replaced after a deadline, a death or recycling."""
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every worker and wait until each has loaded the rules.
+
+        :raises WorkerFailed: a worker could not start (e.g. the rules cannot be loaded).
+        """
+        started: list[_Worker] = []
+        try:
+            for _ in range(self.size):
+                started.append(_Worker(self._ctx, self.rules_path, self.trust_dirs))
+            for w in started:
+                w.wait_ready(self.start_timeout)
+        except BaseException:
+            for w in started:
+                w.kill()
+            raise
+        with self._lock:
+            for w in started:
+                self._all.add(w)
+                self._idle.put(w)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for w in workers:
+            w.stop()
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._all if w.pid]
+
+    # -- work ---------------------------------------------------------------------------------
+
+    def run(
+        self,
+        kind: str,
+        source: Any,
+        envelope: Any,
+        label: str,
+        deadline: float,
+        progress: Callable[[], Any] | None = None,
+    ) -> Any:
+        """Check one message in a worker; ``deadline`` is a ``time.monotonic()`` instant.
+
+        :returns: the worker's ``MessageReport``.
+        :raises DeadlineExceeded: no worker was free in time, or the check took too long.
+        :raises WorkerFailed: the worker died or reported an error.
+        """
+        if self._closed:
+            raise PoolClosed("the gateway is shutting down")
+        worker = self._acquire(deadline, progress)
+        killed = False
+        try:
+            try:
+                worker.conn.send(("check", kind, source, envelope, label))
+            except (OSError, ValueError) as exc:
+                killed = True
+                raise WorkerFailed(f"worker pipe broken: {exc}") from None
+            last_progress = time.monotonic()
+            while True:
+                now = time.monotonic()
+                remaining = deadline - now
+                if remaining <= 0:
+                    killed = True
+                    raise DeadlineExceeded("the check did not finish within the deadline")
+                if progress and now - last_progress >= PROGRESS_EVERY:
+                    progress()
+                    last_progress = now
+                if worker.conn.poll(min(remaining, PROGRESS_EVERY)):
+                    break
+            try:
+                status, payload = worker.conn.recv()
+            except (EOFError, OSError):
+                killed = True
+                raise WorkerFailed(f"worker {worker.pid} died during the check") from None
+            worker.jobs += 1
+            if status != "ok":
+                raise WorkerFailed(f"the check failed: {payload}")
+            return payload
+        finally:
+            self._release(worker, killed)
+
+    def _acquire(self, deadline: float, progress: Callable[[], Any] | None) -> _Worker:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceeded("no free worker within the deadline")
+            try:
+                worker = self._idle.get(timeout=min(remaining, PROGRESS_EVERY))
+            except queue.Empty:
+                if self._closed:
+                    raise PoolClosed("the gateway is shutting down") from None
+                if progress:
+                    progress()
+                continue
+            if worker.proc.is_alive():
+                return worker
+            log.warning("worker %s found dead; replacing it", worker.pid)
+            self._replace(worker)
+
+    def _release(self, worker: _Worker, killed: bool) -> None:
+        if killed:
+            log.warning("killing worker %s", worker.pid)
+            self._replace(worker)
+        elif worker.jobs >= self.max_jobs or not worker.proc.is_alive():
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
+
+    def _replace(self, old: _Worker) -> None:
+        with self._lock:
+            self._all.discard(old)
+            closed = self._closed
+        threading.Thread(target=old.kill if not closed else old.stop, daemon=True).start()
+        if closed:
+            return
+        self.replaced += 1
+        threading.Thread(target=self._start_one, name="hople-worker-start", daemon=True).start()
+
+    def _start_one(self) -> None:
+        delay = 1.0
+        while not self._closed:
+            try:
+                w = _Worker(self._ctx, self.rules_path, self.trust_dirs)
+                w.wait_ready(self.start_timeout)
+            except Exception as exc:  # noqa: BLE001 - logged, retried
+                log.error("cannot start a replacement worker: %s (retrying in %.0f s)", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            with self._lock:
+                if self._closed:
+                    w.stop()
+                    return
+                self._all.add(w)
+            self._idle.put(w)
+            return
+
+
+__all__ = ["DeadlineExceeded", "PoolClosed", "PoolError", "WorkerFailed", "WorkerPool"]

@@ -1,0 +1,76 @@
+"""The worker process: loads the rules once, then checks one message per request.
+
+It talks to the milter over a ``multiprocessing`` pipe:
+
+* on start it sends ``("ready", rules_hash)`` or ``("failed", reason)``;
+* for ``("check", kind, source, envelope, label)`` (``kind`` is ``"bytes"`` with the message,
+  or ``"path"`` with a spool file to read) it answers ``("ok", MessageReport)`` or
+  ``("error", "ExceptionType: text")``;
+* it exits on ``("stop",)`` or when the milter's end of the pipe closes.
+
+This module imports no pymilter: the worker never talks to the MTA.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import signal
+from typing import Any
+
+log = logging.getLogger("hople.worker")
+
+
+def build_checker(rules_path: str | None, trust_dirs: tuple[str, ...]) -> Any:
+    from pathlib import Path
+
+    from gateway.pipeline import Checker
+    from gateway.policy.load import load_policy
+    from gateway.trust import engine_for_check
+
+    policy = load_policy(Path(rules_path) if rules_path else None)
+    trust = engine_for_check(policy, [Path(d) for d in trust_dirs])
+    return Checker(policy, trust=trust)
+
+
+def check_one(checker: Any, kind: str, source: Any, envelope: Any, label: str) -> Any:
+    if kind == "path":
+        with open(source, "rb") as fp:
+            return checker.check_message(fp, envelope, label=label)
+    return checker.check_message(io.BytesIO(source), envelope, label=label)
+
+
+def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...]) -> None:
+    """Entry point of a worker process."""
+    # The milter owns SIGTERM/SIGINT handling; a worker is stopped through its pipe or killed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        checker = build_checker(rules_path, trust_dirs)
+    except BaseException as exc:  # noqa: BLE001 - reported to the milter, which logs it
+        try:
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        finally:
+            os._exit(1)
+    conn.send(("ready", checker.policy.hash))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            break
+        if not request or request[0] != "check":
+            break
+        _, kind, source, envelope, label = request
+        try:
+            report = check_one(checker, kind, source, envelope, label)
+            conn.send(("ok", report))
+        except BaseException as exc:  # noqa: BLE001 - one message's failure, not the worker's
+            try:
+                conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+            except (OSError, ValueError):
+                break
+    conn.close()
+
+
+__all__ = ["build_checker", "check_one", "worker_main"]

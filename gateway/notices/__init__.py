@@ -1,0 +1,1 @@
+"""Notices the gateway sends about its decisions."""
