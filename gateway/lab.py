@@ -73,9 +73,9 @@ def unavailable_reason() -> str | None:
         pwd.getpwnam("postfix")
     except KeyError:
         return "there is no postfix user (is the postfix package installed?)"
-    try:
-        import Milter  # noqa: F401 - the gateway needs it
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("Milter") is None:
         return "pymilter is not installed"
     return None
 
