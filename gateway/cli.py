@@ -166,6 +166,9 @@ def _plugins() -> list[Callable[[Any], None]]:
     from gateway.trust.cli import register as register_trust
 
     out.append(register_trust)
+    from gateway.audit.cli import register as register_audit
+
+    out.append(register_audit)
     return out
 
 

@@ -234,6 +234,16 @@ def open_store(url: str) -> "DecisionStore":
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A decision row that no longer parses (found by the verifier)."""
+
+    id: int
+    prev_hash: str
+    hash: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Problem:
     seq: int
     kind: str
@@ -498,11 +508,17 @@ class DecisionStore:
             found = self._with_documents(rows)
         return found[0] if found else None
 
-    def _with_documents(self, rows: list[tuple[Any, ...]]) -> list[Decision]:
+    def _with_documents(
+        self, rows: list[tuple[Any, ...]], lenient: bool = False
+    ) -> list[Any]:
+        """Rows → decisions with their documents. A row that no longer parses (altered
+        directly) raises :class:`StoreError`, or with ``lenient`` becomes an
+        :class:`Unreadable` for the verifier to report."""
         if not rows:
             return []
         ids = [int(r[0]) for r in rows]
         docs: dict[int, list[DocumentRecord]] = {i: [] for i in ids}
+        bad: dict[int, str] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ", ".join("?" for _ in chunk)
@@ -511,8 +527,25 @@ class DecisionStore:
                 "ORDER BY decision_id, idx",
                 chunk,
             ):
-                docs[int(r[0])].append(_document(r))
-        return [self._decision(r, tuple(docs[int(r[0])])) for r in rows]
+                try:
+                    docs[int(r[0])].append(_document(r))
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    bad[int(r[0])] = f"document {r[1]}: {type(exc).__name__}"
+        out: list[Any] = []
+        for r in rows:
+            rid = int(r[0])
+            try:
+                if rid in bad:
+                    raise ValueError(bad[rid])
+                out.append(self._decision(r, tuple(docs[rid])))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                if not lenient:
+                    raise StoreError(
+                        f"decision {rid} cannot be read ({exc}): it was altered directly; "
+                        "run `hople audit verify`"
+                    ) from None
+                out.append(Unreadable(rid, str(r[18]), str(r[19]), str(exc)))
+        return out
 
     def _decision(self, r: tuple[Any, ...], documents: tuple[DocumentRecord, ...]) -> Decision:
         return Decision(
@@ -566,8 +599,8 @@ class DecisionStore:
 
     # -- chain verification ------------------------------------------------------------------
 
-    def _iter_chain(self, batch: int = 1000) -> Iterator[tuple[int, Decision | Checkpoint]]:
-        def decisions() -> Iterator[tuple[int, Decision | Checkpoint]]:
+    def _iter_chain(self, batch: int = 1000) -> Iterator[tuple[int, Any]]:
+        def decisions() -> Iterator[tuple[int, Any]]:
             last = -1
             while True:
                 rows = self._db.execute(
@@ -575,13 +608,13 @@ class DecisionStore:
                     "ORDER BY id LIMIT ?",
                     (last, batch),
                 )
-                for d in self._with_documents(rows):
+                for d in self._with_documents(rows, lenient=True):
                     yield d.id, d
                 if len(rows) < batch:
                     return
                 last = int(rows[-1][0])
 
-        def checkpoints() -> Iterator[tuple[int, Decision | Checkpoint]]:
+        def checkpoints() -> Iterator[tuple[int, Any]]:
             last = -1
             while True:
                 rows = self._db.execute(
@@ -590,7 +623,10 @@ class DecisionStore:
                     (last, batch),
                 )
                 for r in rows:
-                    yield int(r[0]), self._checkpoint(r)
+                    try:
+                        yield int(r[0]), self._checkpoint(r)
+                    except (ValueError, TypeError) as exc:
+                        yield int(r[0]), Unreadable(int(r[0]), str(r[6]), str(r[7]), str(exc))
                 if len(rows) < batch:
                     return
                 last = int(rows[-1][0])
@@ -625,7 +661,15 @@ class DecisionStore:
             latest_cp = self._db.execute(
                 f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY seq DESC LIMIT 1"
             )
-            cp = self._checkpoint(latest_cp[0]) if latest_cp else None
+            cp = None
+            if latest_cp:
+                try:
+                    cp = self._checkpoint(latest_cp[0])
+                except (ValueError, TypeError) as exc:
+                    seq = int(latest_cp[0][0])
+                    return VerifyResult(0, head_seq, head_hash, 0, (Problem(
+                        seq, "edited", f"checkpoint seq {seq} was edited: a stored value no "
+                        f"longer parses ({exc})"),))
 
             if cp is not None:
                 expect_seq, expect_prev = cp.purged_through_seq + 1, cp.purged_through_hash
@@ -660,10 +704,16 @@ class DecisionStore:
                     problem(expect_seq, "deleted",
                             f"{span} missing (deleted directly); the next record is {label}")
                 stored_prev = rec.prev_hash
-                canonical = (canonical_decision(rec) if isinstance(rec, Decision)
-                             else canonical_checkpoint(rec))
-                recomputed = chain_hash(stored_prev, canonical)
-                if recomputed != rec.hash:
+                if isinstance(rec, Unreadable):
+                    recomputed = ""
+                elif isinstance(rec, Decision):
+                    recomputed = chain_hash(stored_prev, canonical_decision(rec))
+                else:
+                    recomputed = chain_hash(stored_prev, canonical_checkpoint(rec))
+                if isinstance(rec, Unreadable):
+                    problem(seq, "edited", f"{label} was edited: a stored value no longer "
+                            f"parses ({rec.reason})")
+                elif recomputed != rec.hash:
                     problem(seq, "edited",
                             f"{label} was edited: its content no longer matches its hash")
                 elif stored_prev != last_hash and seq == expect_seq:
@@ -693,8 +743,6 @@ class DecisionStore:
                 problem(head_seq, "edited",
                         f"record seq {head_seq} does not match the chain head's hash: "
                         "it or the head was edited")
-            if cp is None and start_seq == 1 and first_seq is None and head_seq != 0:
-                pass  # covered above: every record missing
         return VerifyResult(checked, head_seq, head_hash, start_seq, tuple(problems))
 
     # -- retention ---------------------------------------------------------------------------
@@ -761,9 +809,11 @@ class DecisionStore:
         self.close()
 
 
-def _label(rec: Decision | Checkpoint) -> str:
+def _label(rec: Any) -> str:
     if isinstance(rec, Checkpoint):
         return f"checkpoint seq {rec.seq}"
+    if isinstance(rec, Unreadable):
+        return f"record seq {rec.id} (decision {rec.id})"
     extra = f", queue id {rec.queue_id}" if rec.queue_id else ""
     return f"record seq {rec.id} (decision {rec.id}{extra}, {format_time(rec.decided_at)})"
 
