@@ -90,6 +90,9 @@ class Trust:
     """Directory of cached CRLs, read at start; ``hople trust refresh-crls`` fills it."""
     allow_network: bool = False
     """Whether ``hople trust refresh-crls`` may download CRLs. Checks stay offline."""
+    crl_urls: tuple[str, ...] = ()
+    """CRLs that ``refresh-crls`` also downloads (issuing CAs' CRLs, which signer
+    certificates name but configured CA certificates do not)."""
     fetch_during_check: bool = False
     """Also download a missing CRL while checking (needs allow-network; slows mail)."""
     fetch_timeout_seconds: float = 10.0
@@ -106,6 +109,9 @@ class Trust:
             raise ValueError("fetch-timeout-seconds must be positive")
         if self.fetch_during_check and not self.allow_network:
             raise ValueError("fetch-during-check needs allow-network = true")
+        for url in self.crl_urls:
+            if not url.lower().startswith(("http://", "https://")):
+                raise ValueError(f"crl-urls: only http(s) URLs, got {url!r}")
         known = {"md2", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
         for h in self.weak_hash_algorithms:
             if h.lower() not in known:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -236,8 +237,8 @@ class TrustEngine:
             other_certs=others,
             moment=utc(at),
             allow_fetching=False,
-            crls=self._crl_der + list(crls),
-            ocsps=list(ocsps),
+            crls=list(self._crl_der) + _loadable_any(crls, asn1_crl.CertificateList),
+            ocsps=_loadable_any(ocsps, asn1_ocsp.OCSPResponse),
             revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule),
                                               retroactive_revinfo=True),
             algorithm_usage_policy=self._algorithms(),
@@ -376,13 +377,14 @@ class TrustEngine:
                       else RevocationCheckingRule.NO_CHECK)
         policy = RevocationCheckingPolicy(RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
                                           inter_rule)
-        all_crls = self._crl_der + list(crls)
+        all_crls = self._crl_der + _loadable(crls, asn1_crl.CertificateList)
         if self.allow_fetch:
             all_crls += self._fetch_missing(path, all_crls)
         leaf = path.leaf
         leaf_subject = _asn1_subject(leaf) if isinstance(leaf, asn1_x509.Certificate) else "?"
-        ctx = self._context(at, [], revocation=policy, crls=all_crls, ocsps=ocsps)
         try:
+            ctx = self._context(at, [], revocation=policy, crls=all_crls,
+                                ocsps=_loadable(ocsps, asn1_ocsp.OCSPResponse))
             _run(async_validate_path(ctx, path))
         except RevokedError as exc:
             subject = leaf_subject if exc.is_ee_cert else self._revoked_subject(
@@ -493,6 +495,28 @@ class TrustEngine:
                 out.append(data)
                 break
         return out
+
+
+def _loadable(items: Iterable[bytes], spec: Any) -> list[bytes]:
+    """The items that parse fully as ``spec`` (CRL or OCSP response); junk is dropped here so
+    that one bad item does not discard the good ones."""
+    out = []
+    for der in items:
+        try:
+            obj = spec.load(bytes(der))
+            obj.native  # noqa: B018  (parse everything now)
+        except Exception:
+            log.info("ignoring unreadable revocation data (%d bytes)", len(der))
+            continue
+        out.append(bytes(der))
+    return out
+
+
+def _loadable_any(items: Iterable[Any], spec: Any) -> list[Any]:
+    """Like :func:`_loadable`, passing through already-parsed asn1crypto objects."""
+    items = list(items)
+    raw = [bytes(i) for i in items if isinstance(i, (bytes, bytearray))]
+    return [i for i in items if not isinstance(i, (bytes, bytearray))] + _loadable(raw, spec)
 
 
 def _path_certs(path: ValidationPath) -> list[asn1_x509.Certificate]:

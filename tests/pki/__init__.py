@@ -133,7 +133,8 @@ def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,  # type: i
 
 def make_ca(label: str, cn: str, serial: int, not_before: dt.datetime, not_after: dt.datetime,
             *, issuer: Issued | None = None, path_length: int | None = None,
-            crl_url: str | None = None, key=None) -> Issued:  # type: ignore[no-untyped-def]
+            crl_url: str | None = None, key=None,  # type: ignore[no-untyped-def]
+            hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """A CA certificate: self-signed when ``issuer`` is None."""
     key = key or rsa_key()
     subject = name(cn)
@@ -146,7 +147,7 @@ def make_ca(label: str, cn: str, serial: int, not_before: dt.datetime, not_after
         signer_key.public_key()), False)  # type: ignore[attr-defined]
     if crl_url and issuer:
         b = b.add_extension(_cdp(crl_url), False)
-    cert = b.sign(signer_key, hashes.SHA256())  # type: ignore[arg-type]
+    cert = b.sign(signer_key, hash_alg or hashes.SHA256())  # type: ignore[arg-type]
     return Issued(label, key, cert)
 
 
@@ -159,7 +160,7 @@ def _cdp(url: str) -> x509.CRLDistributionPoints:
 def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datetime,
           not_after: dt.datetime, *, usage: dict | None = None, key=None,  # type: ignore[no-untyped-def]
           crl_url: str | None = None, email: str | None = None,
-          org: str = "Hople Test PKI") -> Issued:
+          org: str = "Hople Test PKI", hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """An end-entity certificate issued by ``issuer``."""
     key = key or rsa_key()
     b = _builder(name(cn, o=org), issuer.cert.subject, key, serial, not_before, not_after)
@@ -171,7 +172,7 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
         b = b.add_extension(_cdp(crl_url), False)
     if email:
         b = b.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), False)
-    cert = b.sign(issuer.key, hashes.SHA256())  # type: ignore[arg-type]
+    cert = b.sign(issuer.key, hash_alg or hashes.SHA256())  # type: ignore[arg-type]
     return Issued(label, key, cert)
 
 
