@@ -44,7 +44,7 @@ def _ascii(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.encode("ascii", "replace").decode("ascii").replace("%", "%%")
+    return text.encode("ascii", "replace").decode("ascii")
 
 
 def smtp_reply_for(finding: Finding) -> SmtpReply:
