@@ -8,6 +8,8 @@
 
         <name> class=<class> verdict=<verdict> findings=<CODE,CODE…|none>
 
+    (a long list of codes is folded after a comma, so it may read ``A,B, C`` once unfolded)
+
     ``<name>`` is the document's path (``archive.zip/inner.docx`` inside archives). A name made
     only of ``A-Z a-z 0-9 . _ + ~ / -`` is written as is; any other name (Vietnamese
     diacritics, spaces, ``;`` …) is written as RFC 2047 encoded-words (UTF-8, base64), which
@@ -16,7 +18,8 @@
     counted in a last entry ``+N more``; the decision log has them all.
 
 The values are folded (CRLF + one space) so that no line exceeds 78 characters, as
-RFC 5322 recommends; a single encoded-word is never longer than 75 characters.
+RFC 5322 recommends; an encoded-word is never longer than 52 characters (RFC 2047
+allows 75).
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ PREFIX = "x-legal-validity"
 MAX_ENTRIES = 50
 LINE = 78
 _SAFE = re.compile(r"^[A-Za-z0-9._+~/-]+$")
-_ENCODED_MAX = 75
+_ENCODED_MAX = 52
+"""Encoded-words are kept short (RFC 2047 allows 75) so that any token fits on the first
+line after ``X-Legal-Validity-Report: ``."""
+_PLAIN_MAX = 52
 _EW_OVERHEAD = len("=?utf-8?b??=")
 
 
@@ -43,7 +49,7 @@ def is_verdict_header(name: str) -> bool:
 
 
 def encode_words(text: str) -> list[str]:
-    """``text`` as RFC 2047 encoded-words (UTF-8, base64), each at most 75 characters and
+    """``text`` as RFC 2047 encoded-words (UTF-8, base64), each at most 52 characters and
     never splitting a UTF-8 sequence, for a header value."""
     room = (_ENCODED_MAX - _EW_OVERHEAD) // 4 * 3  # raw bytes per word
     words: list[str] = []
@@ -65,9 +71,8 @@ def _word(raw: bytes) -> str:
 
 def name_tokens(name: str) -> list[str]:
     """Tokens for a document name: itself when safe, else encoded-words."""
-    if name and _SAFE.match(name):
-        if len(name) <= LINE - 2:
-            return [name]
+    if name and _SAFE.match(name) and len(name) <= _PLAIN_MAX:
+        return [name]
     return encode_words(name or "unnamed")
 
 
@@ -91,18 +96,31 @@ def fold(name: str, tokens: list[str]) -> str:
     return "\r\n ".join(lines)
 
 
-def _codes(findings: tuple) -> str:
+def _codes(findings: tuple) -> list[str]:
+    """``findings=A,B,…`` as one token, or several (each ending in ``,``) when it would not
+    fit on a line; unfolded, the codes then read ``A,B, C``."""
     seen: list[str] = []
     for f in findings:
         if f.code not in seen:
             seen.append(f.code)
-    return ",".join(seen) if seen else "none"
+    if not seen:
+        return ["findings=none"]
+    tokens: list[str] = []
+    cur = "findings="
+    for i, code in enumerate(seen):
+        piece = code + ("," if i < len(seen) - 1 else "")
+        if len(cur) + len(piece) > _PLAIN_MAX and cur not in ("findings=", ""):
+            tokens.append(cur)
+            cur = ""
+        cur += piece
+    tokens.append(cur)
+    return tokens
 
 
 def _entry_tokens(report: MessageReport) -> list[list[str]]:
     entries: list[list[str]] = []
     if report.findings:
-        entries.append(["message", f"findings={_codes(report.findings)}"])
+        entries.append(["message", *_codes(report.findings)])
     docs = report.documents
     for d in docs[:MAX_ENTRIES]:
         all_findings = tuple(d.findings) + tuple(f for s in d.signatures for f in s.findings)
@@ -111,7 +129,7 @@ def _entry_tokens(report: MessageReport) -> list[list[str]]:
             + [
                 f"class={d.doc_class.value}",
                 f"verdict={d.verdict.value}",
-                f"findings={_codes(all_findings)}",
+                *_codes(all_findings),
             ]
         )
     if len(docs) > MAX_ENTRIES:

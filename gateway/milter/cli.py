@@ -11,7 +11,13 @@ def cmd_serve(args: Any) -> int:
     from gateway.settings import DEFAULT_PATH, load_settings
 
     path = Path(args.config) if args.config else (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
-    settings = load_settings(path)  # a bad file: RulesError, one line from the CLI
+    from gateway.policy.strict import RulesError
+
+    try:
+        settings = load_settings(path)
+    except RulesError as exc:
+        print(f"hople: settings error: {exc}", file=sys.stderr)
+        return 2
     from gateway.milter.app import ServeError, serve
 
     try:

@@ -1,0 +1,132 @@
+"""The worker pool with real processes: a report comes back, a hung worker is killed and
+replaced at the deadline without losing the pool, a dead worker is replaced, errors are
+reported, a worker is recycled after max_jobs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway.milter.pool import DeadlineExceeded, WorkerFailed, WorkerPool
+from gateway.model.envelope import Envelope
+from gateway.model.report import MessageReport, Verdict
+
+MSG = (b"From: a@agency.gov.vn\r\nTo: b@agency.gov.vn\r\nSubject: t\r\n"
+       b"Message-ID: <p1@x>\r\n\r\nhello\r\n")
+ENV = Envelope(sender="a@agency.gov.vn", recipients=("b@agency.gov.vn",), queue_id="Q1")
+
+
+@pytest.fixture(scope="module")
+def pool():  # type: ignore[no-untyped-def]
+    p = WorkerPool(1, max_jobs=1000)
+    p.start()
+    yield p
+    p.close()
+
+
+def _wait_for_worker(pool: WorkerPool, old: set[int], timeout: float = 30) -> int:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        pids = set(pool.pids())
+        if pids and not (pids & old):
+            return pids.pop()
+        time.sleep(0.05)
+    raise AssertionError("no replacement worker")
+
+
+def test_report_from_a_worker(pool: WorkerPool) -> None:
+    report = pool.run("bytes", MSG, ENV, "Q1", time.monotonic() + 30)
+    assert isinstance(report, MessageReport)
+    assert report.verdict is Verdict.NO_DOCUMENTS
+    assert report.input == "Q1"
+
+
+def test_path_source(pool: WorkerPool, tmp_path: Path) -> None:
+    p = tmp_path / "m.eml"
+    p.write_bytes(MSG)
+    assert pool.run("path", str(p), ENV, "Q2", time.monotonic() + 30).input == "Q2"
+
+
+def test_error_in_worker_is_reported(pool: WorkerPool, tmp_path: Path) -> None:
+    before = set(pool.pids())
+    with pytest.raises(WorkerFailed, match="FileNotFoundError"):
+        pool.run("path", str(tmp_path / "absent.eml"), ENV, "Q3", time.monotonic() + 30)
+    assert set(pool.pids()) == before  # the worker survives a failed message
+
+
+def test_hung_worker_is_killed_at_the_deadline_and_replaced(pool: WorkerPool, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opening it for reading blocks forever: a stuck check
+    (old,) = pool.pids()
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        pool.run("path", str(fifo), ENV, "Q4", time.monotonic() + 0.5)
+    assert time.monotonic() - started < 5
+    new = _wait_for_worker(pool, {old})
+    assert new != old
+    end = time.monotonic() + 5
+    while os.path.exists(f"/proc/{old}") and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{old}") or _zombie(old), "the hung worker must be gone"
+    assert pool.run("bytes", MSG, ENV, "Q5", time.monotonic() + 30).input == "Q5"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return True
+
+
+def test_dead_worker_is_replaced(pool: WorkerPool) -> None:
+    (old,) = pool.pids()
+    os.kill(old, signal.SIGKILL)
+    time.sleep(0.2)
+    # the next message finds it dead, gets a replacement and is checked
+    assert pool.run("bytes", MSG, ENV, "Q6", time.monotonic() + 30).input == "Q6"
+    assert old not in pool.pids()
+
+
+def test_no_free_worker_within_the_deadline(pool: WorkerPool, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo2"
+    os.mkfifo(fifo)
+    import threading
+
+    (old,) = pool.pids()
+    t = threading.Thread(
+        target=lambda: pytest.raises(DeadlineExceeded, pool.run, "path", str(fifo), ENV, "Q7",
+                                     time.monotonic() + 2),
+    )
+    t.start()
+    time.sleep(0.3)
+    with pytest.raises(DeadlineExceeded, match="no free worker"):
+        pool.run("bytes", MSG, ENV, "Q8", time.monotonic() + 0.3)
+    t.join()
+    _wait_for_worker(pool, {old})
+
+
+def test_worker_recycled_after_max_jobs() -> None:
+    p = WorkerPool(1, max_jobs=2)
+    p.start()
+    try:
+        (first,) = p.pids()
+        p.run("bytes", MSG, ENV, "a", time.monotonic() + 30)
+        p.run("bytes", MSG, ENV, "b", time.monotonic() + 30)
+        second = _wait_for_worker(p, {first})
+        assert second != first
+        assert p.replaced == 1
+    finally:
+        p.close()
+    assert p.pids() == []
+
+
+def test_broken_rules_fail_at_start(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[limits]\nattachment-max-bytes = -1\n")
+    p = WorkerPool(1, rules_path=str(bad), start_timeout=30)
+    with pytest.raises(WorkerFailed, match="attachment-max-bytes"):
+        p.start()
