@@ -9,7 +9,6 @@ libmilter calls, so this logic is tested without an MTA.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import unicodedata
 import time
@@ -102,19 +101,19 @@ def forged_headers(headers: list[tuple[str, bytes]]) -> list[tuple[str, int]]:
 
 
 def reply_lines(text: str, width: int = REPLY_LINE, max_lines: int = REPLY_MAX_LINES) -> list[str]:
-    """SMTP reply text as ASCII lines for ``setreply``: no control characters, every ``%``
-    doubled exactly once (libmilter drops a reply with a single ``%``), split at spaces."""
+    """SMTP reply text (plain, as reports carry it) as ASCII lines for ``setreply``: no
+    control characters, every ``%`` doubled (libmilter drops a reply with a single ``%``),
+    split at spaces and never inside a ``%%`` pair."""
     text = "".join(c if 32 <= ord(c) < 127 else " " for c in _ascii_keep_percent(text))
-    # the pipeline already doubles '%'; make every run even without doubling twice
-    text = re.sub(r"%+", lambda m: m.group(0) + ("%" if len(m.group(0)) % 2 else ""), text)
+    text = text.replace("%", "%%")
     words = text.split()
     lines: list[str] = []
     cur = ""
     for w in words:
         while len(w) > width:
             cut = width
-            if w[:cut].endswith("%") and (len(w[:cut]) - len(w[:cut].rstrip("%"))) % 2:
-                cut -= 1
+            if (len(w[:cut]) - len(w[:cut].rstrip("%"))) % 2:
+                cut -= 1  # keep each %% pair on one line
             if cur:
                 lines.append(cur)
                 cur = ""

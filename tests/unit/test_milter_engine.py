@@ -198,8 +198,9 @@ def test_forged_header_indices() -> None:
 
 def test_reply_lines() -> None:
     assert reply_lines("simple") == ["simple"]
-    # a single % would make libmilter drop the reply; an escaped %% stays as it is
-    assert reply_lines("50% done, 10%% left") == ["50%% done, 10%% left"]
+    # a single % would make libmilter drop the reply: every % is doubled, pairs never split
+    assert reply_lines("50% done") == ["50%% done"]
+    assert reply_lines("%" * 7, width=5) == ["%%%%", "%%%%", "%%%%", "%%"]
     assert reply_lines("Tệp đính kèm vượt giới hạn") == ["Tep dinh kem vuot gioi han"]
     assert reply_lines("a\r\nb\tc\x00d") == ["a b c d"]
     long = " ".join(["word"] * 200)
