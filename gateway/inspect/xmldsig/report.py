@@ -1,0 +1,134 @@
+"""Turn a verified XML signature into a :class:`SignatureReport`: findings per layer, the
+signing time used for certificate checks, and the trust engine's verdict on the signer."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from gateway.inspect.base import InspectContext
+from gateway.inspect.xmldsig.verify import DsigResult
+from gateway.model.catalog import make_finding
+from gateway.model.findings import Finding, Severity
+from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
+
+log = logging.getLogger(__name__)
+
+FUTURE_SKEW = timedelta(minutes=5)
+
+_NAMES = {
+    NameOID.COMMON_NAME: "CN", NameOID.ORGANIZATION_NAME: "O",
+    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU", NameOID.COUNTRY_NAME: "C",
+    NameOID.EMAIL_ADDRESS: "E", NameOID.SERIAL_NUMBER: "serialNumber",
+    NameOID.GIVEN_NAME: "GN", NameOID.SURNAME: "SN", NameOID.LOCALITY_NAME: "L",
+    NameOID.STATE_OR_PROVINCE_NAME: "ST", NameOID.USER_ID: "UID",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class SignatureOptions:
+    """The ``[signatures]`` rules as the inspectors read them (plain data, no policy import)."""
+
+    ooxml_unsigned_parts: tuple[str, ...] = (
+        "docProps/core.xml", "docProps/app.xml", "docProps/custom.xml", "docProps/thumbnail.*",
+        "customXml/*",
+    )
+    weak_algorithm: Severity = Severity.WARNING
+    signing_time_max_age_days: int = 30
+
+    @classmethod
+    def from_context(cls, ctx: InspectContext) -> "SignatureOptions":
+        raw: Mapping[str, Any] = (ctx.options or {}).get("signatures") or {}
+        out = cls()
+        if "ooxml_unsigned_parts" in raw:
+            out = dataclasses.replace(out, ooxml_unsigned_parts=tuple(raw["ooxml_unsigned_parts"]))
+        if "weak_algorithm" in raw:
+            value = raw["weak_algorithm"]
+            sev = value if isinstance(value, Severity) else Severity.parse(str(value))
+            out = dataclasses.replace(out, weak_algorithm=sev)
+        if "signing_time_max_age_days" in raw:
+            out = dataclasses.replace(out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
+        return out
+
+
+def readable_subject(cert: x509.Certificate | None) -> str | None:
+    if cert is None:
+        return None
+    try:
+        return cert.subject.rfc4514_string(attr_name_overrides=_NAMES)
+    except ValueError:
+        return "?"
+
+
+def issue_findings(result: DsigResult, place: str, opts: SignatureOptions) -> list[Finding]:
+    out = [make_finding(i.code, place=place, **i.params) for i in result.issues]
+    for alg in result.weak_algorithms:
+        f = make_finding("SIG_WEAK_ALGORITHM", place=place, algorithm=alg.upper().replace("SHA", "SHA-"))
+        out.append(dataclasses.replace(f, severity=opts.weak_algorithm))
+    return out
+
+
+def validation_time(result: DsigResult, ctx: InspectContext, opts: SignatureOptions,
+                    place: str) -> tuple[datetime, list[Finding]]:
+    """The signed signing time when plausible, else the time of checking."""
+    when = result.signing_time
+    if when is None:
+        return ctx.at, []
+    at = ctx.at if ctx.at.tzinfo else ctx.at.astimezone()
+    if when > at + FUTURE_SKEW:
+        return ctx.at, [make_finding("SIG_SIGNING_TIME_FUTURE", place=place, time=when.isoformat())]
+    if at - when > timedelta(days=opts.signing_time_max_age_days):
+        return ctx.at, [make_finding("SIG_SIGNING_TIME_OLD", place=place, time=when.isoformat(),
+                                     days=opts.signing_time_max_age_days)]
+    return when, []
+
+
+def build(fmt: str, result: DsigResult, coverage: Coverage, extra: list[Finding],
+          ctx: InspectContext, place: str, opts: SignatureOptions) -> SignatureReport:
+    findings = issue_findings(result, place, opts) + list(extra)
+    integrity = result.integrity
+    if integrity is not Integrity.INTACT:
+        coverage = Coverage.UNKNOWN
+    signer = readable_subject(result.signer)
+    trust, revocation = Trust.UNKNOWN, Revocation.UNKNOWN
+    if integrity is Integrity.INTACT and result.signer_der is not None:
+        at, time_findings = validation_time(result, ctx, opts, place)
+        findings.extend(time_findings)
+        if ctx.trust is None:
+            findings.append(make_finding("SIG_TRUST_NOT_CHECKED", place=place, signer=signer))
+        else:
+            try:
+                chain = ctx.trust.validate_chain(
+                    result.signer_der, list(result.other_certs), at,
+                    crls=tuple(result.crls), ocsps=tuple(result.ocsps), usage="signing")
+                trust = Trust(getattr(chain, "trust", Trust.UNKNOWN))
+                revocation = Revocation(getattr(chain, "revocation", Revocation.UNKNOWN))
+                signer = getattr(chain, "signer", None) or signer
+                findings.extend(getattr(chain, "findings", ()) or ())
+            except Exception as exc:  # the trust layer failing must not pass the signature
+                log.exception("trust validation failed for %s", place)
+                trust, revocation = Trust.UNKNOWN, Revocation.UNKNOWN
+                findings.append(make_finding("SIG_TRUST_CHECK_FAILED", place=place,
+                                             signer=signer, reason=type(exc).__name__))
+    return SignatureReport(
+        format=fmt,
+        integrity=integrity,
+        coverage=coverage,
+        trust=trust,
+        revocation=revocation,
+        signer=signer,
+        signing_time=result.signing_time,
+        findings=tuple(findings),
+    )
+
+
+def broken(fmt: str, code: str, place: str, **params: Any) -> SignatureReport:
+    """A signature that could not even be read."""
+    return SignatureReport(
+        format=fmt, integrity=Integrity.BROKEN, coverage=Coverage.UNKNOWN, trust=Trust.UNKNOWN,
+        revocation=Revocation.UNKNOWN, findings=(make_finding(code, place=place, **params),))
