@@ -163,6 +163,43 @@ class Pdf:
 
 
 @dataclass(frozen=True)
+class Text:
+    """Article 9.5 (Unicode TCVN 6909:2001) and Articles 8.2/12.4 (classified documents)."""
+
+    classified_action: Action = Action.HOLD
+    """What a secrecy stamp (MẬT, TỐI MẬT, TUYỆT MẬT) in a document, body or subject does:
+    ``hold`` keeps the message in the Postfix hold queue for the security contact."""
+    security_contact: str = ""
+    """Who is told about a held classified message besides the sender (Article 12.4)."""
+    legacy_severity: Severity = Severity.ERROR
+    """Legacy Vietnamese text (TCVN3, VNI, VISCII, VPS, Windows-1258, VIQR) in a document."""
+    body_legacy_severity: Severity = Severity.WARNING
+    """A legacy charset or legacy-encoded text in the message body, subject or file names."""
+    decomposed_severity: Severity = Severity.WARNING
+    """Decomposed (combining) Vietnamese instead of the precomposed NFC form."""
+    stamp_top_blocks: int = 20
+    """A stamp counts when standalone within this many lines/paragraphs from the top of a
+    body or document (always in text boxes, shapes, headers and footers)."""
+    snippet_chars: int = 80
+    """Length of the converted text quoted in findings."""
+    max_chars: int = 20_000_000
+    """Text read per document; the rest is not checked (reported)."""
+    pdf_max_pages: int = 50
+    """PDF pages whose text layer is read."""
+    check_subject: bool = True
+    check_filenames: bool = True
+
+    def check(self) -> None:
+        if self.classified_action is Action.TEMPFAIL:
+            raise ValueError("classified-action must be hold, reject or accept")
+        if min(self.stamp_top_blocks, self.snippet_chars, self.max_chars, self.pdf_max_pages) <= 0:
+            raise ValueError("stamp-top-blocks, snippet-chars, max-chars and pdf-max-pages must "
+                             "be positive")
+        if self.security_contact and "@" not in self.security_contact:
+            raise ValueError(f"security-contact must be an address, got {self.security_contact!r}")
+
+
+@dataclass(frozen=True)
 class FindingRule:
     severity: Severity | None = None
     action: Action | None = None
@@ -178,6 +215,7 @@ class Rules:
     documents: Documents = field(default_factory=Documents)
     pdf: Pdf = field(default_factory=Pdf)
     trust: Trust = field(default_factory=Trust)
+    text: Text = field(default_factory=Text)
     findings: dict[str, FindingRule] = field(default_factory=dict)
     """Per finding code: a different severity or action than the catalogue's default."""
 

@@ -1,0 +1,249 @@
+"""Recognise legacy Vietnamese text: by font name, by declared charset, and by content.
+
+Content detection is a trial decoding with each encoding, scored by the syllable checker:
+an encoding is accepted only when its decoding yields clearly more well-formed Vietnamese
+words with diacritics than the text as it stands, and few malformed ones. Correct Unicode
+Vietnamese gets worse under every trial decoding; English has nothing to decode; French,
+German or Spanish decode into non-syllables.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from gateway.inspect.text import legacy
+from gateway.inspect.text.vietnamese import WORD_RE, is_syllable
+
+# --------------------------------------------------------------------------------------------
+# Fonts
+
+_SUBSET = re.compile(r"^[A-Z]{6}\+")
+_STYLE = re.compile(r"[,-](bold|italic|oblique|regular|bolditalic|boldoblique|roman|medium)\b.*$",
+                    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FontEncoding:
+    encoding: str
+    upper: bool
+    """An all-capitals font (``.VnTimeH``): the decoded text is shown upper-case."""
+
+
+def font_encoding(name: str | None) -> FontEncoding | None:
+    """The legacy encoding a font name implies, or None for a Unicode (or unknown) font.
+
+    ``.Vn…`` (also ``Vn…`` without the dot, as PDF font names have it) and the TCVN3 UI font
+    ``VK Sans Serif`` → TCVN3, ``…H`` → all capitals; ``VNI-…`` → VNI; ``VPS …`` → VPS;
+    ``…VISCII…`` → VISCII. A PDF subset tag ``ABCDEF+`` and style suffixes are ignored.
+    """
+    if not name:
+        return None
+    n = _SUBSET.sub("", name.strip().strip("'\""))
+    n = _STYLE.sub("", n).strip()
+    if not n:
+        return None
+    low = n.lower()
+    if low.startswith(("vni-", "vni ", "vni_")) or low == "vni":
+        return FontEncoding("vni", False)
+    if low.startswith("vps ") or low.startswith("vps-") or low.startswith("vps_"):
+        return FontEncoding("vps", n.endswith("H"))
+    if "viscii" in low:
+        return FontEncoding("viscii", False)
+    if low.startswith("vk sans serif"):
+        return FontEncoding("tcvn3", False)
+    if n.startswith(".") and low.startswith(".vn") and len(n) > 3:
+        return FontEncoding("tcvn3", n.endswith("H"))
+    if low.startswith("vn") and len(n) > 3 and n[2].isupper() and not low.startswith("vni"):
+        return FontEncoding("tcvn3", n.endswith("H"))
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True)
+class Score:
+    words: int
+    """All words."""
+    good: int
+    """Words with a non-ASCII letter that are well-formed Vietnamese syllables."""
+    bad: int
+    """Words with a non-ASCII letter that are not."""
+    plain_good: int
+    """ASCII words that are well-formed syllables (Vietnamese without tone, or chance)."""
+
+
+def score(text: str) -> Score:
+    counts = Counter(WORD_RE.findall(text))
+    words = good = bad = plain = 0
+    for w, n in counts.items():
+        words += n
+        ok = is_syllable(w)
+        if w.isascii():
+            if ok:
+                plain += n
+        elif ok:
+            good += n
+        else:
+            bad += n
+    return Score(words, good, bad, plain)
+
+
+@dataclass(frozen=True)
+class Detection:
+    encoding: str
+    converted: str
+    before: Score
+    after: Score
+
+    @property
+    def label(self) -> str:
+        return legacy.LABELS.get(self.encoding, self.encoding)
+
+
+def accepts(before: Score, after: Score, *, min_gain: int, strict: bool = False) -> bool:
+    """Whether a trial decoding is clearly better Vietnamese than the text as it stands."""
+    gain = after.good - before.good
+    if gain < min_gain:
+        return False
+    if after.good < 3 * after.bad:  # at least 75 % of the decoded words with marks are valid
+        return False
+    if after.good < 2 * before.good:
+        return False
+    if strict:
+        # Text with no font signal: the decoding must read as Vietnamese overall (most
+        # words are syllables), which English/French/German text with a few decodable
+        # letters does not.
+        if after.words and (after.good + after.plain_good) < 0.6 * after.words:
+            return False
+    return True
+
+
+# Characters a candidate changes; a text without any of them cannot be that encoding.
+_CP1252_HIGH = re.compile("[\u00a0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+                          "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a"
+                          "\u20ac\u2122\u0080-\u009f]")
+_VIQR_HINT = re.compile(r"[aAeEoOuU][\^(+]|[aeiouyAEIOUY][\^(+]?['`?~.](?=[a-zA-Z])|\b[dD][dD][aeiouAEIOU]")
+_UTF8_MOJIBAKE = re.compile("[\u00c2-\u00c6][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+                            "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+                            "\u2039\u203a\u20ac\u2122]|\u00e1[\u00ba\u00bb]")
+
+CONTENT_CANDIDATES = ("tcvn3", "vni", "cp1258", "viqr", "utf8-as-cp1252")
+"""Trial decodings for text with no font signal. VPS and VISCII share bytes and are only
+tried on raw bytes (bodies) — VPS only when named (as the charset or a font)."""
+
+
+def detect_content(text: str, *, min_gain: int = 3,
+                   candidates: tuple[str, ...] = CONTENT_CANDIDATES) -> Detection | None:
+    """Best trial decoding of ``text`` (a Unicode string) that reads as Vietnamese."""
+    if not text:
+        return None
+    high = _CP1252_HIGH.search(text) is not None
+    before: Score | None = None
+    best: Detection | None = None
+    for enc in candidates:
+        if enc == "viqr":
+            if len(_VIQR_HINT.findall(text[:200_000])) < min_gain:
+                continue
+        elif enc == "utf8-as-cp1252":
+            if not _UTF8_MOJIBAKE.search(text):
+                continue
+        elif not high:
+            continue
+        try:
+            converted = _trial(text, enc)
+        except Exception:  # a trial that cannot apply is no detection
+            continue
+        if converted == text:
+            continue
+        if before is None:
+            before = score(text)
+        after = score(converted)
+        if not accepts(before, after, min_gain=min_gain, strict=True):
+            continue
+        if enc == "viqr" and after.good < 0.2 * after.words:
+            continue
+        cand = Detection(enc, converted, before, after)
+        if best is None or (after.good - after.bad) > (best.after.good - best.after.bad):
+            best = cand
+    return best
+
+
+def _trial(text: str, enc: str) -> str:
+    if enc == "utf8-as-cp1252":
+        return unicodedata.normalize("NFC", legacy.to_bytes(text).decode("utf-8"))
+    return legacy.decode_text(text, enc)
+
+
+def detect_bytes(data: bytes, *, min_gain: int = 3, vps: bool = False) -> Detection | None:
+    """Trial decodings of raw bytes that are not valid UTF-8 (8-bit legacy bodies)."""
+    if not data:
+        return None
+    view = legacy._cp1252_view(data)
+    best = detect_content(view, min_gain=min_gain, candidates=("tcvn3", "vni", "cp1258", "viqr"))
+    before = score(data.decode("latin-1"))
+    for enc in ("viscii",) + (("vps",) if vps else ()):
+        converted = legacy.decode_bytes(data, enc)
+        after = score(converted)
+        if accepts(before, after, min_gain=min_gain, strict=True):
+            cand = Detection(enc, converted, before, after)
+            if best is None or (after.good - after.bad) > (best.after.good - best.after.bad):
+                best = cand
+    return best
+
+
+def decodes_as_vietnamese(surface: str, enc: str, upper: bool = False) -> Detection | None:
+    """For a run in a legacy font: does its text decode as Vietnamese under that font's
+    encoding? (At least one well-formed word with diacritics gained, few malformed.)"""
+    converted = legacy.decode_text(surface, enc, upper=upper)
+    if converted == surface:
+        return None
+    before, after = score(surface), score(converted)
+    if not accepts(before, after, min_gain=1):
+        return None
+    return Detection(enc, converted, before, after)
+
+
+# --------------------------------------------------------------------------------------------
+# Charsets
+
+LEGACY_CHARSETS = {
+    "windows-1258": "cp1258", "cp1258": "cp1258", "x-cp1258": "cp1258", "cp-1258": "cp1258",
+    "viscii": "viscii", "csviscii": "viscii", "x-viet-viscii": "viscii", "viscii1.1-1": "viscii",
+    "tcvn": "tcvn3", "tcvn3": "tcvn3", "tcvn-5712": "tcvn3", "tcvn5712-1": "tcvn3",
+    "tcvn5712-3": "tcvn3", "x-viet-tcvn5712": "tcvn3", "tcvn-3": "tcvn3", "abc": "tcvn3",
+    "vps": "vps", "x-viet-vps": "vps", "vni": "vni", "x-viet-vni": "vni", "vni-windows": "vni",
+    "viqr": "viqr", "x-viet-viqr": "viqr", "csviqr": "viqr",
+}
+UNICODE_CHARSETS = frozenset({"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "utf-32",
+                              "utf-32le", "utf-32be", "unicode-1-1-utf-8"})
+ASCII_CHARSETS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us"})
+
+
+def legacy_charset(charset: str | None) -> str | None:
+    """The legacy Vietnamese encoding a MIME charset label names, if any."""
+    if not charset:
+        return None
+    return LEGACY_CHARSETS.get(charset.strip().strip('"').lower())
+
+
+def decode_declared(data: bytes, charset: str | None) -> tuple[str, bool]:
+    """Decode with the declared charset; ``(text, ok)`` where ok is False when the bytes do
+    not fit it (then the text is the Windows-1252 view of the bytes)."""
+    cs = (charset or "us-ascii").strip().strip('"').lower()
+    enc = legacy_charset(cs)
+    if enc is not None:
+        return legacy.decode_bytes(data, enc), True
+    if cs in ASCII_CHARSETS:
+        try:
+            return data.decode("ascii"), True
+        except UnicodeDecodeError:
+            return legacy._cp1252_view(data), False
+    try:
+        return data.decode(cs), True
+    except (LookupError, UnicodeDecodeError):
+        return legacy._cp1252_view(data), False
