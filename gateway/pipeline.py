@@ -145,7 +145,7 @@ class Checker:
             result = merge(results)
             findings.extend(result.findings)
             if not any(f.code == "INSPECTION_FAILED" for f in findings):
-                findings.extend(judge(doc, result))
+                findings.extend(judge(doc, result, ctx.options))
         findings = [self.policy.adjust(f) for f in findings]
         sigs = tuple(
             dataclasses.replace(s, findings=tuple(self.policy.adjust(f) for f in s.findings))

@@ -17,11 +17,26 @@ LEGACY_OFFICE = frozenset({"doc", "xls", "ppt"})
 PDF = frozenset({"pdf"})
 IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
 TEXTUAL = frozenset({"txt", "csv", "html", "rtf"})
+CMS = frozenset({"p7s", "p7m"})
 
 
 def _table() -> list[tuple[frozenset[str], InspectorFn]]:
     table: list[tuple[frozenset[str], InspectorFn]] = []
     # Each capability registers its inspectors below (format set, function).
+    from gateway.inspect.legacy_office import inspect_legacy_office
+    from gateway.inspect.odf import inspect_odf
+    from gateway.inspect.ooxml import inspect_ooxml
+
+    table.append((OOXML, inspect_ooxml))
+    table.append((ODF, inspect_odf))
+    table.append((LEGACY_OFFICE, inspect_legacy_office))
+    from gateway.inspect.cms import inspect_cms
+    from gateway.inspect.images import inspect_image
+    from gateway.inspect.pdf import inspect_pdf
+
+    table.append((PDF, inspect_pdf))
+    table.append((IMAGES, inspect_image))
+    table.append((CMS, inspect_cms))
     return table
 
 
@@ -35,6 +50,9 @@ def inspectors_for(fmt: str) -> list[InspectorFn]:
 def _message_table() -> list[MessageCheck]:
     table: list[MessageCheck] = []
     # Each capability registers its message-level checks below.
+    from gateway.inspect.cms import detached_signatures
+
+    table.append(detached_signatures)
     return table
 
 

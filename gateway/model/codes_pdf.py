@@ -145,15 +145,6 @@ CODES: list[CodeSpec] = [
         "{name} carries a valid digital signature by {signer}.",
     ),
     CodeSpec(
-        "PDF_SCANNED_ACCEPTED",
-        "9.2b",
-        Severity.INFO,
-        "Tệp {name} là bản quét ({pages} trang); có giá trị nếu được quét từ bản gốc có chữ ký "
-        "và con dấu (Điều 9.2b).",
-        "{name} is a scan ({pages} pages); valid when scanned from the signed and sealed "
-        "original (Article 9.2b).",
-    ),
-    CodeSpec(
         "PDF_BORN_DIGITAL_UNSIGNED",
         "9.3",
         Severity.ERROR,

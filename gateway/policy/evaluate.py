@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Mapping
+
 from gateway.inspect.base import InspectionResult
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import DocClass, SignatureReport
+from gateway.model.findings import Severity
 
 
 def _layers(sig: SignatureReport) -> str:
@@ -22,8 +26,10 @@ def _layers(sig: SignatureReport) -> str:
     return ", ".join(bad) or "not confirmed"
 
 
-def judge(doc: Document, result: InspectionResult) -> list[Finding]:
-    """The Article 9.2 findings that follow from the inspectors' facts."""
+def judge(doc: Document, result: InspectionResult,
+          options: Mapping[str, Any] | None = None) -> list[Finding]:
+    """The Article 9.2 findings that follow from the inspectors' facts, under the rules
+    (``options``: the rules as plain data, ``Policy.options()``; defaults when omitted)."""
     out: list[Finding] = []
     sigs = result.signatures
     good = [s for s in sigs if s.is_good]
@@ -34,9 +40,74 @@ def judge(doc: Document, result: InspectionResult) -> list[Finding]:
             reason = "; ".join(_layers(s) for s in sigs)
             out.append(make_finding("EDITABLE_SIGNATURE_UNVERIFIED", place=doc.path,
                                     name=doc.path, reason=reason))
-    elif doc.doc_class is DocClass.NON_EDITABLE and not sigs:
-        out.append(make_finding("NON_EDITABLE_ACCEPTED", place=doc.path, name=doc.path))
+    elif doc.doc_class is DocClass.NON_EDITABLE:
+        out.extend(_non_editable(doc, result, options))
     elif doc.doc_class is DocClass.OTHER:
         out.append(make_finding("OTHER_ATTACHMENT", place=doc.path, name=doc.path,
                                 media_type=doc.media_type))
+    return out
+
+
+# -- non-editable documents: PDFs and scans (Article 9.2b, 9.3) --------------------------------
+
+
+def _pdf_rules(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    from gateway.policy.schema import Pdf
+
+    out = dataclasses.asdict(Pdf())
+    got = (options or {}).get("pdf")
+    if isinstance(got, Mapping):
+        out.update(got)
+    return out
+
+
+def _warn_if(finding: Finding, mode: str) -> Finding:
+    return dataclasses.replace(finding, severity=Severity.WARNING) if mode == "warn" else finding
+
+
+def _non_editable(doc: Document, result: InspectionResult,
+                  options: Mapping[str, Any] | None) -> list[Finding]:
+    """Signed and verified → valid; any signature not good → invalid, naming the layer;
+    scanned → valid (9.2b) with the seal evidence; made by software and unsigned → invalid
+    with the 9.3 remedy; unreadable or encrypted → the inspector's finding decides."""
+    name = doc.path
+    sigs = result.signatures
+    facts = result.facts
+    rules = _pdf_rules(options)
+    if sigs:
+        bad = [s for s in sigs if not s.is_good]
+        if bad:
+            reason = "; ".join(_layers(s) for s in bad)
+            return [make_finding("PDF_SIGNATURE_NOT_CONFIRMED", place=name, name=name,
+                                 reason=reason)]
+        signer = "; ".join(sorted({s.signer or "?" for s in sigs}))
+        return [make_finding("PDF_SIGNED_VALID", place=name, name=name, signer=signer)]
+    if any(f.severity >= Severity.ERROR for f in result.findings):
+        return []  # unreadable, encrypted, empty: the inspector's finding decides
+    layout = facts.get("layout")
+    if layout is None:  # a non-editable format no inspector describes
+        return [make_finding("NON_EDITABLE_ACCEPTED", place=name, name=name)]
+    if layout == "born-digital":
+        return [_warn_if(make_finding("PDF_BORN_DIGITAL_UNSIGNED", place=name, name=name),
+                         rules["born_digital"])]
+    if layout == "mixed" and rules["mixed"] != "scanned":
+        return [_warn_if(make_finding("PDF_MIXED_UNSIGNED", place=name, name=name,
+                                      pages=facts.get("born_digital_pages", "?")),
+                         rules["mixed"])]
+    if layout not in ("scanned", "mixed"):
+        return [make_finding("PDF_UNREADABLE", place=name, name=name,
+                             reason=f"layout {layout}")]
+    out = [make_finding("NON_EDITABLE_ACCEPTED", place=name, name=name)]
+    seals = list(facts.get("seal") or [])
+    if seals:
+        best = max(seals, key=lambda s: s.get("confidence", 0))
+        out.append(make_finding("SEAL_FOUND", place=name, name=name, page=best.get("page"),
+                                confidence=best.get("confidence")))
+        return out
+    if facts.get("seal_searched_pages") and not facts.get("seal_colour_pages"):
+        reason = "greyscale scan: a red seal cannot show"
+    else:
+        reason = f"no round red stamp on the last {facts.get('seal_searched_pages', 0)} page(s)"
+    code = "SEAL_REQUIRED_MISSING" if rules["require_seal"] else "SEAL_NOT_FOUND"
+    out.append(make_finding(code, place=name, name=name, reason=reason))
     return out

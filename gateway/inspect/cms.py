@@ -1,0 +1,274 @@
+"""CMS / PKCS#7 signatures outside a document: enveloping (``.p7m``, the document inside) and
+detached (``.p7s`` beside the document it signs).
+
+* ``inspect_cms(doc, ctx)``: the per-file inspector. An enveloping signature is verified over
+  the content it carries (layers as for PDF: integrity, signer, trust, revocation); a detached
+  one is described (signer, digest) and verified by the message check below.
+* ``detached_signatures(parsed, ctx)``: the message-level check that pairs each detached
+  signature with the attachment it signs (``x.pdf.p7s`` → ``x.pdf``; ``x.p7s`` → ``x.*``)
+  and verifies it: ``CMS_DETACHED_VERIFIED`` or ``CMS_DETACHED_INVALID``, or
+  ``CMS_CONTENT_MISSING`` when the signed file is not in the message.
+* ``verify_detached(cms, content, ctx)`` / ``verify_cms(cms, ctx)``: the verification itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from asn1crypto import cms
+
+from gateway.inspect.base import InspectContext, InspectionResult
+from gateway.inspect.pdf.signer import (
+    revinfo_from_signed_data,
+    run,
+    short,
+    signer_layers,
+    subject_of,
+    validation_context,
+)
+from gateway.model.catalog import make_finding
+from gateway.model.document import Document
+from gateway.model.findings import Finding
+from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
+
+log = logging.getLogger(__name__)
+
+MAX_CMS_BYTES = 64 * 1024 * 1024
+DETACHED_SUFFIXES = (".p7s", ".sig", ".pkcs7")
+_PEM = re.compile(rb"-----BEGIN (?:PKCS7|CMS)-----(.+?)-----END (?:PKCS7|CMS)-----", re.S)
+
+
+class CmsError(ValueError):
+    """Not a readable CMS SignedData (the reason is the message)."""
+
+
+@dataclass
+class ParsedCms:
+    signed_data: cms.SignedData
+    content: bytes | None
+    """The encapsulated content (enveloping signature), or None (detached)."""
+    signer_info: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _der(data: bytes) -> bytes:
+    data = data.strip()
+    m = _PEM.search(data)
+    if m:
+        return base64.b64decode(b"".join(m.group(1).split()))
+    if data[:1] != b"\x30":
+        try:  # base64 without armour, as some tools write .p7s
+            raw = base64.b64decode(b"".join(data.split()), validate=True)
+            if raw[:1] == b"\x30":
+                return raw
+        except (binascii.Error, ValueError):
+            pass
+    return data
+
+
+def parse_cms(data: bytes) -> ParsedCms:
+    if len(data) > MAX_CMS_BYTES:
+        raise CmsError(f"larger than {MAX_CMS_BYTES} bytes")
+    try:
+        info = cms.ContentInfo.load(_der(data))
+        ctype = info["content_type"].native
+    except Exception as exc:
+        raise CmsError(f"not DER CMS: {short(exc)}") from None
+    if ctype == "enveloped_data":
+        raise CmsError("enveloped")
+    if ctype != "signed_data":
+        raise CmsError(f"content type {ctype} is not signed data")
+    try:
+        sd = info["content"]
+        infos = sd["signer_infos"]
+        if len(infos) == 0:
+            raise CmsError("no signer")
+        econtent = sd["encap_content_info"]["content"]
+        content = None
+        if econtent is not None:
+            content = econtent.native if not hasattr(econtent, "parsed") else econtent.contents
+            if not isinstance(content, (bytes, bytearray)):
+                content = econtent.dump()
+    except CmsError:
+        raise
+    except Exception as exc:
+        raise CmsError(f"damaged SignedData: {short(exc)}") from None
+    return ParsedCms(sd, bytes(content) if content is not None else None, infos[0])
+
+
+def _report(sd: cms.SignedData, status: Any, ctx: InspectContext, place: str, name: str,
+            status_error: str | None = None) -> SignatureReport:
+    findings: list[Finding] = []
+    if status_error is not None:
+        integrity = Integrity.UNVERIFIABLE
+        findings.append(make_finding("CMS_SIGNATURE_UNVERIFIABLE", place=place, name=name,
+                                     reason=status_error))
+    elif not status.intact:
+        integrity = Integrity.BROKEN
+        findings.append(make_finding("CMS_SIGNATURE_BROKEN", place=place, name=name,
+                                     reason="the content digest does not match"))
+    elif not status.valid:
+        integrity = Integrity.BROKEN
+        findings.append(make_finding("CMS_SIGNATURE_BROKEN", place=place, name=name,
+                                     reason="the signature value does not verify"))
+    else:
+        integrity = Integrity.INTACT
+    try:
+        from pyhanko.sign.validation.generic_cms import extract_certs_for_validation
+
+        certs = extract_certs_for_validation(sd)
+        signer_cert, others = certs.signer_cert, list(certs.other_certs)
+    except Exception:
+        signer_cert, others = None, []
+    if signer_cert is None and integrity is Integrity.INTACT:
+        integrity = Integrity.UNVERIFIABLE
+    signer_info = sd["signer_infos"][0] if len(sd["signer_infos"]) else None
+    layers = signer_layers(ctx, signer_cert, others, revinfo_from_signed_data(sd, signer_info))
+    findings.extend(layers.findings)
+    ts = getattr(status, "timestamp_validity", None) if status is not None else None
+    when = ts.timestamp if ts is not None and ts.intact and ts.valid else (
+        getattr(status, "signer_reported_dt", None) if status is not None else None)
+    return SignatureReport(
+        format="cms", integrity=integrity,
+        coverage=Coverage.WHOLE if integrity is Integrity.INTACT else Coverage.UNKNOWN,
+        trust=layers.trust, revocation=layers.revocation,
+        signer=layers.signer or subject_of(signer_cert), signing_time=when,
+        findings=tuple(findings),
+    )
+
+
+def verify_cms(parsed: ParsedCms, ctx: InspectContext, name: str) -> SignatureReport:
+    """An enveloping signature over the content it carries."""
+    from pyhanko.sign.validation.generic_cms import async_validate_cms_signature
+    from pyhanko.sign.validation.status import StandardCMSSignatureStatus
+
+    try:
+        vc = validation_context(ctx)
+        status = run(async_validate_cms_signature(parsed.signed_data,
+                                                  status_cls=StandardCMSSignatureStatus,
+                                                  validation_context=vc))
+    except Exception as exc:
+        log.info("CMS %s not verifiable: %r", name, exc)
+        return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
+    return _report(parsed.signed_data, status, ctx, name, name)
+
+
+def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectContext,
+                    name: str = "signature") -> SignatureReport:
+    """A detached signature over ``content``."""
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+
+    try:
+        parsed = cms_data if isinstance(cms_data, ParsedCms) else parse_cms(cms_data)
+    except CmsError as exc:
+        return SignatureReport("cms", Integrity.BROKEN, Coverage.UNKNOWN, Trust.UNKNOWN,
+                               Revocation.UNKNOWN, findings=(make_finding(
+                                   "CMS_UNREADABLE", place=name, name=name, reason=str(exc)),))
+    try:
+        vc = validation_context(ctx)
+        status = run(async_validate_detached_cms(content, parsed.signed_data,
+                                                 signer_validation_context=vc))
+    except Exception as exc:
+        log.info("detached CMS %s not verifiable: %r", name, exc)
+        return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
+    return _report(parsed.signed_data, status, ctx, name, name)
+
+
+def inspect_cms(doc: Document, ctx: InspectContext) -> InspectionResult:
+    name = doc.path
+    try:
+        parsed = parse_cms(doc.data)
+    except CmsError as exc:
+        code = "CMS_ENCRYPTED" if str(exc) == "enveloped" else "CMS_UNREADABLE"
+        return InspectionResult(findings=(make_finding(code, place=name, name=name, reason=str(exc)),),
+                                facts={"cms": "unreadable"})
+    if parsed.content is None:
+        try:
+            from pyhanko.sign.validation.generic_cms import extract_certs_for_validation
+
+            signer = subject_of(extract_certs_for_validation(parsed.signed_data).signer_cert)
+        except Exception:
+            signer = None
+        return InspectionResult(facts={"cms": "detached", "signer": signer})
+    report = verify_cms(parsed, ctx, name)
+    facts = {"cms": "enveloping", "content_bytes": len(parsed.content),
+             "content_format": _content_kind(parsed.content)}
+    return InspectionResult(signatures=(report,), facts=facts)
+
+
+def _content_kind(data: bytes) -> str:
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    if data[:4] == b"PK\x03\x04":
+        return "zip-package"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "ole"
+    return "other"
+
+
+# -- message level: detached signatures beside the file they sign ------------------------------
+
+
+def _is_detached_name(name: str) -> bool:
+    return name.lower().endswith(DETACHED_SUFFIXES)
+
+
+def _targets(sig_name: str, names: list[str]) -> list[str]:
+    low = sig_name.lower()
+    for suffix in DETACHED_SUFFIXES:
+        if low.endswith(suffix):
+            base = sig_name[: -len(suffix)]
+            break
+    else:
+        return []
+    exact = [n for n in names if n == base]
+    if exact:
+        return exact
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return [n for n in names if n != sig_name and not _is_detached_name(n)
+            and (n.rsplit(".", 1)[0] if "." in n else n) == stem]
+
+
+def detached_signatures(parsed: Any, ctx: InspectContext) -> list[Finding]:
+    items = [i.document for i in getattr(parsed, "items", [])]
+    by_path = {d.path: d for d in items}
+    out: list[Finding] = []
+    for doc in items:
+        if doc.fmt not in ("p7s", "p7m") and not _is_detached_name(doc.name):
+            continue
+        try:
+            cms_parsed = parse_cms(doc.data)
+        except CmsError:
+            continue  # the per-file inspector reports it
+        if cms_parsed.content is not None:
+            continue  # enveloping: verified by the per-file inspector
+        prefix = doc.path[: len(doc.path) - len(doc.name)]
+        names = [p[len(prefix):] for p in by_path if p.startswith(prefix) and "/" not in p[len(prefix):]]
+        targets = _targets(doc.name, names)
+        if not targets:
+            expected = doc.name.rsplit(".", 1)[0] if "." in doc.name else doc.name
+            out.append(make_finding("CMS_CONTENT_MISSING", place=doc.path, name=doc.path,
+                                    expected=expected))
+            continue
+        results = [(t, verify_detached(cms_parsed, by_path[prefix + t].data, ctx, doc.path))
+                   for t in targets]
+        good = [(t, r) for t, r in results if r.integrity is Integrity.INTACT]
+        if good:
+            t, r = good[0]
+            out.append(make_finding("CMS_DETACHED_VERIFIED", place=prefix + t, name=doc.path,
+                                    target=prefix + t, signer=r.signer or "?", trust=r.trust.value))
+        else:
+            t, r = results[0]
+            reason = "; ".join(f.en for f in r.findings[:1]) or r.integrity.value
+            out.append(make_finding("CMS_DETACHED_INVALID", place=prefix + t, name=doc.path,
+                                    target=prefix + t, reason=reason))
+    return out
+
+
+__all__ = ["CmsError", "ParsedCms", "detached_signatures", "inspect_cms", "parse_cms",
+           "verify_cms", "verify_detached"]

@@ -1,0 +1,380 @@
+"""Every signature of a PDF, layer by layer, with pyHanko and the trust engine.
+
+Signature fields are enumerated here (not through pyHanko's ``embedded_signatures``, which
+silently drops fields whose SubFilter it does not know), and each is validated on its own:
+a failure of one signature is a finding on that signature, never an exception and never
+"unsigned". Layers:
+
+* integrity: the ByteRange digest and the signature value (pyHanko);
+* coverage: the whole file, or the signed revision followed by incremental updates whose
+  changes are judged by pyHanko's difference analysis against the signer's DocMDP level and
+  the rules (``pdf.allowed-after-signing``);
+* signer, trust, revocation: the trust engine, with the certificates and revocation data
+  the signature carries (CMS and the document security store);
+* timestamps: signature timestamp tokens and document timestamps.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway.inspect.base import InspectContext
+from gateway.inspect.pdf.signer import (
+    RevInfo,
+    revinfo_from_signed_data,
+    run,
+    short,
+    signer_layers,
+    subject_of,
+    validation_context,
+)
+from gateway.model.catalog import make_finding
+from gateway.model.findings import Finding
+from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = {"/adbe.pkcs7.detached": "pdf-pkcs7", "/ETSI.CAdES.detached": "pades",
+             "/PBAD.PAdES": "pades"}
+SHA1_SUBFILTER = "/adbe.pkcs7.sha1"
+_BYTERANGE = re.compile(rb"/ByteRange\s*\[")
+
+_ALLOWED_LEVEL = {"none": 0, "form-filling": 2, "annotations": 3}
+_CHANGE_TEXT = {
+    0: "no change",
+    1: "signature archival data (DSS, document timestamps)",
+    2: "form filling and further signatures",
+    3: "annotations (comments, stamps)",
+    4: "pages added, content replaced or other changes",
+}
+_COVERAGE_TEXT = {
+    "ENTIRE_FILE": "entire-file",
+    "ENTIRE_REVISION": "entire-revision",
+    "CONTIGUOUS_BLOCK_FROM_START": "contiguous-block",
+    "UNCLEAR": "unclear",
+}
+
+
+@dataclass
+class PdfSignatureResult:
+    reports: list[SignatureReport] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    """Document-level findings (orphaned signature data, broken document timestamps)."""
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    timestamps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _dss_revinfo(reader: Any) -> RevInfo:
+    crls: list[bytes] = []
+    ocsps: list[bytes] = []
+    try:
+        dss = reader.root.get("/DSS")
+        if dss is not None:
+            dss = dss.get_object()
+            for key, out in (("/CRLs", crls), ("/OCSPs", ocsps)):
+                for ref in dss.get(key, []) or []:
+                    try:
+                        out.append(ref.get_object().data)
+                    except Exception:
+                        continue
+    except Exception:
+        pass
+    return RevInfo(crls, ocsps)
+
+
+def _enumerate(reader: Any) -> list[tuple[str, Any, Any]]:
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    return list(enumerate_sig_fields(reader, filled_status=True))
+
+
+def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
+                 opts: dict[str, Any]) -> PdfSignatureResult:
+    out = PdfSignatureResult()
+    try:
+        fields = _enumerate(reader)
+    except Exception as exc:
+        # The form is damaged; if signature data is present it must not pass as unsigned.
+        fields = []
+        log.info("signature fields of %s unreadable: %s", name, exc)
+        if _BYTERANGE.search(data):
+            out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE, "PDF_SIGNATURE_UNVERIFIABLE",
+                                       name, f"signature fields unreadable: {short(exc)}"))
+            out.facts.append({"field": "?", "error": short(exc)})
+            return out
+    dss = _dss_revinfo(reader) if fields else RevInfo([], [])
+    n_sig = 0
+    for fq_name, sig_ref, sig_field in fields:
+        try:
+            sig_obj = sig_ref.get_object()
+            kind = str(sig_obj.get("/Type", "/Sig"))
+            subfilter = str(sig_obj.get("/SubFilter", ""))
+        except Exception as exc:
+            out.reports.append(_failed("pdf", fq_name, Integrity.BROKEN, "PDF_SIGNATURE_BROKEN",
+                                       name, f"signature dictionary unreadable: {short(exc)}"))
+            out.facts.append({"field": fq_name, "error": short(exc)})
+            continue
+        n_sig += 1
+        if kind == "/DocTimeStamp":
+            _doc_timestamp(reader, sig_field, fq_name, ctx, name, out)
+            continue
+        try:
+            if subfilter in SUPPORTED:
+                report, facts = _validate_standard(reader, sig_field, fq_name, subfilter, ctx,
+                                                   name, opts, dss)
+            elif subfilter == SHA1_SUBFILTER:
+                report, facts = _validate_sha1(reader, sig_field, fq_name, ctx, name, opts, dss)
+            else:
+                report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE, "PDF_SUBFILTER_UNSUPPORTED",
+                                 name, "", subfilter=subfilter.lstrip("/") or "(none)")
+                facts = {"field": fq_name, "subfilter": subfilter.lstrip("/") or None}
+        except Exception as exc:  # malformed signature: a finding on it, never a crash
+            log.info("signature %s of %s failed validation: %r", fq_name, name, exc)
+            integrity = Integrity.BROKEN if _is_damage(exc) else Integrity.UNVERIFIABLE
+            code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
+            report = _failed(SUPPORTED.get(subfilter, "pdf"), fq_name, integrity, code, name,
+                             f"{type(exc).__name__}: {short(exc)}")
+            facts = {"field": fq_name, "subfilter": subfilter.lstrip("/"), "error": short(exc)}
+        out.reports.append(report)
+        out.facts.append(facts)
+    raw = len(_BYTERANGE.findall(data))
+    if raw > n_sig:
+        out.findings.append(make_finding("PDF_SIGNATURE_ORPHANED", place=name, name=name))
+        if not out.reports:
+            out.reports.append(SignatureReport("pdf", Integrity.UNVERIFIABLE, Coverage.UNKNOWN,
+                                               Trust.UNKNOWN, Revocation.UNKNOWN))
+    return out
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """Exceptions that mean the signature's bytes are damaged (as opposed to not supported)."""
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    damage = (PdfReadError, ValueError, TypeError, IndexError, EOFError)
+    try:
+        from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
+
+        damage += (CMSExtractionError, CMSStructuralError)  # type: ignore[assignment]
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(exc, damage) and not isinstance(exc, NotImplementedError)
+
+
+def _failed(fmt: str, fq_name: str, integrity: Integrity, code: str, name: str, reason: str,
+            **params: Any) -> SignatureReport:
+    return SignatureReport(
+        format=fmt, integrity=integrity, coverage=Coverage.UNKNOWN, trust=Trust.UNKNOWN,
+        revocation=Revocation.UNKNOWN,
+        findings=(make_finding(code, place=f"{name}#{fq_name}", name=name, field=fq_name,
+                               reason=reason, **params),),
+    )
+
+
+def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: bool | None,
+                    fq_name: str, name: str, opts: dict[str, Any]
+                    ) -> tuple[Coverage, list[Finding], dict[str, Any]]:
+    from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    place = f"{name}#{fq_name}"
+    facts: dict[str, Any] = {"coverage": _COVERAGE_TEXT.get(getattr(coverage, "name", ""), "unknown")}
+    if docmdp is not None:
+        facts["docmdp"] = getattr(docmdp, "name", str(docmdp)).lower().replace("_", "-")
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        facts["modification_level"] = "none"
+        return Coverage.WHOLE, [], facts
+    if coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        reason = ("bytes after the signed revision that are not a valid update"
+                  if coverage == SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START
+                  else "non-standard byte range")
+        return Coverage.PARTIAL, [make_finding("PDF_SIGNATURE_COVERAGE", place=place, name=name,
+                                               field=fq_name, reason=reason)], facts
+    if isinstance(diff_result, DiffResult):
+        level = diff_result.modification_level
+    else:
+        level = ModificationLevel.OTHER
+        if diff_result is not None:
+            facts["suspicious"] = short(Exception(str(diff_result)))
+    facts["modification_level"] = level.name.lower().replace("_", "-")
+    if level == ModificationLevel.NONE:
+        # Not the whole file, yet no later revision changes anything: the uncovered bytes
+        # are not an update a reader applies (appended data, a shadow payload).
+        return Coverage.PARTIAL, [make_finding(
+            "PDF_SIGNATURE_COVERAGE", place=place, name=name, field=fq_name,
+            reason="bytes were appended after the signed revision")], facts
+    allowed = _ALLOWED_LEVEL.get(str(opts.get("allowed_after_signing", "annotations")), 3)
+    change = _CHANGE_TEXT.get(level.value, level.name)
+    if level == ModificationLevel.OTHER or level.value > max(allowed, 1) or docmdp_ok is False:
+        if docmdp_ok is False and level != ModificationLevel.OTHER and level.value <= max(allowed, 1):
+            change += ", beyond what the signer permitted (DocMDP)"
+        return Coverage.PARTIAL, [make_finding("PDF_MODIFIED_AFTER_SIGNING", place=place, name=name,
+                                               field=fq_name, change=change)], facts
+    return Coverage.WHOLE, [make_finding("PDF_UPDATED_AFTER_SIGNING", place=place, name=name,
+                                         field=fq_name, change=change)], facts
+
+
+def _timestamp_layer(status: Any, fq_name: str, name: str) -> tuple[datetime | None, list[Finding],
+                                                                     dict[str, Any] | None]:
+    ts = getattr(status, "timestamp_validity", None)
+    if ts is None:
+        return None, [], None
+    ok = bool(ts.intact and ts.valid)
+    info = {"time": ts.timestamp.isoformat() if ts.timestamp else None, "intact": bool(ts.intact),
+            "valid": bool(ts.valid), "trusted": bool(getattr(ts, "trusted", False))}
+    if ok:
+        return ts.timestamp, [], info
+    reason = "token digest does not match" if not ts.intact else "token signature does not verify"
+    return None, [make_finding("PDF_TIMESTAMP_INVALID", place=f"{name}#{fq_name}", name=name,
+                               field=fq_name, reason=reason)], info
+
+
+def _integrity(status: Any) -> tuple[Integrity, str]:
+    if not status.intact:
+        return Integrity.BROKEN, "the document digest does not match the signed digest"
+    if not status.valid:
+        indic = getattr(status, "trust_problem_indic", None)
+        if indic is not None and "CRYPTO_CONSTRAINTS" in str(indic):
+            return Integrity.UNVERIFIABLE, "signature algorithm not accepted"
+        return Integrity.BROKEN, "the signature value does not verify"
+    return Integrity.INTACT, ""
+
+
+def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integrity: Integrity,
+            reason: str, ctx: InspectContext, name: str, opts: dict[str, Any], dss: RevInfo,
+            extra_findings: list[Finding]) -> tuple[SignatureReport, dict[str, Any]]:
+    place = f"{name}#{fq_name}"
+    findings: list[Finding] = list(extra_findings)
+    facts: dict[str, Any] = {"field": fq_name, "subfilter": subfilter.lstrip("/")}
+    if integrity is not Integrity.INTACT:
+        code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
+        findings.append(make_finding(code, place=place, name=name, field=fq_name, reason=reason))
+    coverage, cov_findings, cov_facts = _coverage_layer(
+        emb.coverage, emb.diff_result, emb.docmdp_level, getattr(status, "docmdp_ok", None),
+        fq_name, name, opts)
+    findings.extend(cov_findings)
+    facts.update(cov_facts)
+    ts_time, ts_findings, ts_facts = _timestamp_layer(status, fq_name, name)
+    findings.extend(ts_findings)
+    if ts_facts:
+        facts["timestamp"] = ts_facts
+    signing_time = ts_time or getattr(status, "signer_reported_dt", None)
+    try:
+        signer_cert = emb.signer_cert
+        others = list(emb.other_embedded_certs)
+    except Exception:
+        signer_cert, others = None, []
+    rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
+    rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
+    layers = signer_layers(ctx, signer_cert, others, rev)
+    findings.extend(layers.findings)
+    facts["signer"] = layers.signer or subject_of(signer_cert)
+    if layers.path:
+        facts["path"] = list(layers.path)
+    if signing_time:
+        facts["signing_time"] = signing_time.isoformat()
+    facts["revision"] = emb.signed_revision
+    report = SignatureReport(
+        format=fmt, integrity=integrity, coverage=coverage, trust=layers.trust,
+        revocation=layers.revocation, signer=layers.signer, signing_time=signing_time,
+        findings=tuple(findings),
+    )
+    return report, facts
+
+
+def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str,
+                       ctx: InspectContext, name: str, opts: dict[str, Any], dss: RevInfo
+                       ) -> tuple[SignatureReport, dict[str, Any]]:
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_signature
+
+    emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
+    rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
+    try:
+        others = list(emb.other_embedded_certs)
+    except Exception:
+        others = []
+    vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
+    status = run(async_validate_pdf_signature(emb, signer_validation_context=vc))
+    integrity, reason = _integrity(status)
+    return _finish(emb, SUPPORTED[subfilter], fq_name, subfilter, status, integrity, reason, ctx,
+                   name, opts, dss, [])
+
+
+def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
+                   opts: dict[str, Any], dss: RevInfo) -> tuple[SignatureReport, dict[str, Any]]:
+    """``adbe.pkcs7.sha1``: the CMS signs, as encapsulated content, the SHA-1 digest of the
+    ByteRange. pyHanko does not validate it; the layers are checked here with its parts."""
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+    from pyhanko.sign.validation.generic_cms import async_validate_cms_signature
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.status import StandardCMSSignatureStatus
+
+    emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
+    econtent = emb.signed_data["encap_content_info"]["content"]
+    signed_digest = econtent.native if econtent is not None else None
+    if isinstance(signed_digest, (bytes, bytearray)) and len(signed_digest) != 20:
+        # some writers wrap the digest in an OCTET STRING inside eContent
+        try:
+            from asn1crypto.core import OctetString
+
+            signed_digest = OctetString.load(bytes(signed_digest)).native
+        except Exception:
+            pass
+    actual = emb.compute_digest("sha1")
+    emb.coverage = emb.evaluate_signature_coverage()
+    emb.diff_result = emb.evaluate_modifications(DEFAULT_DIFF_POLICY)
+    rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
+    try:
+        others = list(emb.other_embedded_certs)
+    except Exception:
+        others = []
+    vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
+    status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
+                                              validation_context=vc))
+    extra: list[Finding] = []
+    if signed_digest != actual:
+        integrity, reason = Integrity.BROKEN, "the document's SHA-1 digest does not match the signed one"
+    elif not (status.intact and status.valid):
+        integrity, reason = _integrity(status)
+    elif not opts.get("accept_sha1_subfilter", False):
+        integrity, reason = Integrity.UNVERIFIABLE, "legacy SHA-1 signature type"
+        extra.append(make_finding("PDF_SUBFILTER_SHA1", place=f"{name}#{fq_name}", name=name,
+                                  field=fq_name))
+    else:
+        integrity, reason = Integrity.INTACT, ""
+    report, facts = _finish(emb, "pdf-pkcs7", fq_name, SHA1_SUBFILTER, status, integrity,
+                            "" if extra else reason, ctx, name, opts, dss, extra)
+    if extra:  # the SHA-1 finding already says why; drop the generic "unverifiable" line
+        report = SignatureReport(
+            report.format, report.integrity, report.coverage, report.trust, report.revocation,
+            report.signer, report.signing_time,
+            tuple(f for f in report.findings if f.code != "PDF_SIGNATURE_UNVERIFIABLE"),
+        )
+    facts["sha1_digest_matches"] = signed_digest == actual
+    return report, facts
+
+
+def _doc_timestamp(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
+                   out: PdfSignatureResult) -> None:
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
+
+    info: dict[str, Any] = {"field": fq_name}
+    try:
+        emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
+        vc = validation_context(ctx, list(emb.other_embedded_certs))
+        st = run(async_validate_pdf_timestamp(emb, validation_context=vc))
+        info.update(time=st.timestamp.isoformat() if st.timestamp else None, intact=bool(st.intact),
+                    valid=bool(st.valid), trusted=bool(getattr(st, "trusted", False)),
+                    coverage=_COVERAGE_TEXT.get(getattr(st.coverage, "name", ""), "unknown"))
+        if not (st.intact and st.valid):
+            out.findings.append(make_finding(
+                "PDF_DOC_TIMESTAMP_BROKEN", place=f"{name}#{fq_name}", name=name, field=fq_name,
+                reason="digest does not match" if not st.intact else "token signature does not verify"))
+    except Exception as exc:
+        info["error"] = short(exc)
+        out.findings.append(make_finding("PDF_DOC_TIMESTAMP_BROKEN", place=f"{name}#{fq_name}",
+                                         name=name, field=fq_name, reason=short(exc)))
+    out.timestamps.append(info)
