@@ -14,7 +14,7 @@
     only of ``A-Z a-z 0-9 . _ + ~ / -`` is written as is; any other name (Vietnamese
     diacritics, spaces, ``;`` …) is written as RFC 2047 encoded-words (UTF-8, base64), which
     mail readers decode. Message-level findings (sender, structure) come first as an entry
-    named ``message``, when there are any. After ``MAX_ENTRIES`` documents the rest are
+    named ``message``, when there are any; with neither, the value is ``none``. After ``MAX_ENTRIES`` documents the rest are
     counted in a last entry ``+N more``; the decision log has them all.
 
 The values are folded (CRLF + one space) so that no line exceeds 78 characters, as
@@ -138,19 +138,16 @@ def _entry_tokens(report: MessageReport) -> list[list[str]]:
 
 
 def verdict_headers(report: MessageReport) -> list[tuple[str, str]]:
-    """The headers to add for ``report``: the verdict, then the per-document report (left
-    out when there is nothing to report)."""
-    out = [(VERDICT, report.verdict.value)]
-    entries = _entry_tokens(report)
-    if entries:
-        tokens: list[str] = []
-        for i, entry in enumerate(entries):
-            entry = list(entry)
-            if i < len(entries) - 1:
-                entry[-1] += ";"
-            tokens.extend(entry)
-        out.append((REPORT, fold(REPORT, tokens)))
-    return out
+    """The two headers to add for ``report``: the verdict, then the per-document report
+    (``none`` when the message has no documents and no message-level findings)."""
+    entries = _entry_tokens(report) or [["none"]]
+    tokens: list[str] = []
+    for i, entry in enumerate(entries):
+        entry = list(entry)
+        if i < len(entries) - 1:
+            entry[-1] += ";"
+        tokens.extend(entry)
+    return [(VERDICT, report.verdict.value), (REPORT, fold(REPORT, tokens))]
 
 
 __all__ = [

@@ -418,6 +418,10 @@ class Lab:
     # -- the gateway --------------------------------------------------------------------------
 
     @property
+    def gateway_pid(self) -> int | None:
+        return self._gateway.pid if self.gateway_running and self._gateway else None
+
+    @property
     def gateway_running(self) -> bool:
         return self._gateway is not None and self._gateway.poll() is None
 

@@ -51,9 +51,9 @@ def test_ascii_names_plain() -> None:
     )
 
 
-def test_no_documents_gives_verdict_only() -> None:
+def test_no_documents_still_gives_both_headers() -> None:
     hs = verdict_headers(_report(verdict=Verdict.NO_DOCUMENTS))
-    assert hs == [("X-Legal-Validity", "no-documents")]
+    assert hs == [("X-Legal-Validity", "no-documents"), ("X-Legal-Validity-Report", "none")]
 
 
 def test_message_findings_entry_first() -> None:
