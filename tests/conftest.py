@@ -11,6 +11,6 @@ from tests.pki import TestPKI, generate
 def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
     """The test PKI (see ``tests/pki``): certificates, keys, CRLs, directories and ``now``.
 
-    Generated once per session into a temporary directory; treat it as read-only.
+    Generated once per test run into a temporary directory; treat it as read-only.
     """
     return generate(tmp_path_factory.mktemp("pki"))

@@ -44,7 +44,7 @@ class TrustCommandError(Exception):
         self.code = code
 
 
-# -- helpers --------------------------------------------------------------------------------
+# -- common -----------------------------------------------------------------------------------
 
 def _load_trust(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from gateway.policy.load import load_policy

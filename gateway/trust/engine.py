@@ -137,7 +137,8 @@ class TrustEngine:
         self.sources = sources or {}
         self._anchor_asn1 = [asn1_x509.Certificate.load(a.der) for a in self.anchors]
         self._inter_asn1 = [asn1_x509.Certificate.load(c.der) for c in self.intermediates]
-        self._crl_der = [c.der for c in self.crls]
+        self._cached_crls: list[_CrlPair] = [
+            (asn1_crl.CertificateList.load(c.der), c.crl) for c in self.crls]
         self._fetched: dict[str, bytes] = {}
         self._fetch_lock = threading.Lock()
 
@@ -237,7 +238,8 @@ class TrustEngine:
             other_certs=others,
             moment=utc(at),
             allow_fetching=False,
-            crls=list(self._crl_der) + _loadable_any(crls, asn1_crl.CertificateList),
+            crls=[a for a, _ in self._cached_crls]
+            + _loadable_any(crls, asn1_crl.CertificateList),
             ocsps=_loadable_any(ocsps, asn1_ocsp.OCSPResponse),
             revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule),
                                               retroactive_revinfo=True),
@@ -371,46 +373,42 @@ class TrustEngine:
 
     # -- pass 2 -----------------------------------------------------------------------------
 
-    def _revocation(self, path: ValidationPath, at: datetime, crls: list[bytes],
-                    ocsps: list[bytes]) -> tuple[Revocation, list[Finding]]:
+    def _revocation(self, path: ValidationPath, at: datetime, crls: Sequence[Any],
+                    ocsps: Sequence[Any]) -> tuple[Revocation, list[Finding]]:
         inter_rule = (RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if self.check_intermediates
                       else RevocationCheckingRule.NO_CHECK)
         policy = RevocationCheckingPolicy(RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
                                           inter_rule)
-        all_crls = self._crl_der + _loadable(crls, asn1_crl.CertificateList)
+        extra = _crl_pairs(_loadable(crls, asn1_crl.CertificateList))
+        pairs = self._cached_crls + extra
         if self.allow_fetch:
-            all_crls += self._fetch_missing(path, all_crls)
+            pairs += _crl_pairs(self._fetch_missing(path, pairs))
         leaf = path.leaf
         leaf_subject = _asn1_subject(leaf) if isinstance(leaf, asn1_x509.Certificate) else "?"
         try:
-            ctx = self._context(at, [], revocation=policy, crls=all_crls,
+            ctx = self._context(at, [], revocation=policy, crls=[a for a, _ in pairs],
                                 ocsps=_loadable(ocsps, asn1_ocsp.OCSPResponse))
             _run(async_validate_path(ctx, path))
         except RevokedError as exc:
             subject = leaf_subject if exc.is_ee_cert else self._revoked_subject(
-                path, exc.revocation_dt, all_crls) or "an issuing CA"
+                path, exc.revocation_dt, pairs) or "an issuing CA"
             reason = getattr(exc.reason, "human_friendly", None) or "unspecified"
             return Revocation.REVOKED, [make_finding(
                 "REVOCATION_REVOKED", subject=subject, revoked_at=_iso(exc.revocation_dt),
                 reason=reason, at=_iso(at))]
         except InsufficientRevinfoError as exc:
             subject = leaf_subject if exc.is_ee_cert else (
-                self._without_crl(path, all_crls) or "an issuing CA of " + leaf_subject)
+                self._without_crl(path, pairs) or "an issuing CA of " + leaf_subject)
             return Revocation.UNKNOWN, [self._unknown(subject, _short(exc))]
         except Exception as exc:
             log.info("revocation check failed for %s: %s", leaf_subject, exc)
             return Revocation.UNKNOWN, [self._unknown(leaf_subject, _short(exc))]
-        return Revocation.GOOD, self._revoked_later(path, at, all_crls)
+        return Revocation.GOOD, self._revoked_later(path, at, pairs)
 
     @staticmethod
-    def _without_crl(path: ValidationPath, crls: list[bytes]) -> str | None:
+    def _without_crl(path: ValidationPath, pairs: list[_CrlPair]) -> str | None:
         """The first CA certificate (below the anchor) whose issuer has no CRL in hand."""
-        issuers: set[bytes] = set()
-        for der in crls:
-            try:
-                issuers.update(c.crl.issuer.public_bytes() for c in parse_crls(der))
-            except Exception:
-                continue
+        issuers = {c.issuer.public_bytes() for _, c in pairs}
         certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
         for cert in reversed(certs[1:-1] if len(certs) > 2 else certs[1:1]):
             if cert.issuer.public_bytes() not in issuers:
@@ -421,7 +419,8 @@ class TrustEngine:
         f = make_finding("REVOCATION_UNKNOWN", subject=subject, reason=reason)
         return dataclasses.replace(f, severity=self.revocation_unknown)
 
-    def _crl_entries(self, path: ValidationPath, crls: list[bytes]):  # type: ignore[no-untyped-def]
+    @staticmethod
+    def _crl_entries(path: ValidationPath, pairs: list[_CrlPair]):  # type: ignore[no-untyped-def]
         """(cert, revocation date) for path certificates listed on a CRL whose signature
         verifies with the certificate issuer's key."""
         certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
@@ -430,51 +429,45 @@ class TrustEngine:
         if anchor is not None:
             a = x509.load_der_x509_certificate(anchor.dump())
             by_subject.setdefault(a.subject.public_bytes(), a)
-        for der in crls:
-            try:
-                (parsed,) = parse_crls(der)
-            except Exception:
-                continue
-            issuer = by_subject.get(parsed.crl.issuer.public_bytes())
+        for _, crl in pairs:
+            issuer = by_subject.get(crl.issuer.public_bytes())
             if issuer is None:
                 continue
-            try:
-                if not parsed.crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+            hits = []
+            for cert in certs:
+                if cert.issuer == crl.issuer:
+                    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+                    if entry is not None:
+                        hits.append((cert, entry.revocation_date_utc))
+            if not hits:
+                continue
+            try:  # only now: most CRLs list none of the path's certificates
+                if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
                     continue
             except Exception:
                 continue
-            for cert in certs:
-                if cert.issuer != parsed.crl.issuer:
-                    continue
-                entry = parsed.crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-                if entry is not None:
-                    yield cert, entry.revocation_date_utc
+            yield from hits
 
     def _revoked_subject(self, path: ValidationPath, when: datetime,
-                         crls: list[bytes]) -> str | None:
-        for cert, date in self._crl_entries(path, crls):
+                         pairs: list[_CrlPair]) -> str | None:
+        for cert, date in self._crl_entries(path, pairs):
             if abs(date - utc(when)) < timedelta(seconds=1):
                 return readable_name(cert.subject)
         return None
 
     def _revoked_later(self, path: ValidationPath, at: datetime,
-                       crls: list[bytes]) -> list[Finding]:
+                       pairs: list[_CrlPair]) -> list[Finding]:
         out = []
-        for cert, date in self._crl_entries(path, crls):
+        for cert, date in self._crl_entries(path, pairs):
             if date >= at:
                 out.append(make_finding("REVOCATION_AFTER_SIGNING",
                                         subject=readable_name(cert.subject),
                                         revoked_at=_iso(date), at=_iso(at)))
         return out
 
-    def _fetch_missing(self, path: ValidationPath, crls: list[bytes]) -> list[bytes]:
+    def _fetch_missing(self, path: ValidationPath, pairs: list[_CrlPair]) -> list[bytes]:
         """Download CRLs for path certificates that have none in hand (allow_fetch only)."""
-        have: set[bytes] = set()
-        for der in crls:
-            try:
-                have.update(c.crl.issuer.public_bytes() for c in parse_crls(der))
-            except Exception:
-                continue
+        have = {c.issuer.public_bytes() for _, c in pairs}
         out: list[bytes] = []
         for c in _path_certs(path):
             cert = x509.load_der_x509_certificate(c.dump())
@@ -486,7 +479,7 @@ class TrustEngine:
                 if data is None:
                     try:
                         data = fetchmod.fetch(url, self.fetch_timeout).data
-                        parse_crls(data)
+                        data = parse_crls(data)[0].der
                     except Exception as exc:
                         log.info("CRL fetch failed: %s", _short(exc))
                         continue
@@ -497,18 +490,32 @@ class TrustEngine:
         return out
 
 
+_CrlPair = tuple[asn1_crl.CertificateList, x509.CertificateRevocationList]
+
+
+def _crl_pairs(ders: Iterable[bytes]) -> list[_CrlPair]:
+    """Each CRL parsed once for pyhanko (asn1crypto) and for our own lookups."""
+    out = []
+    for der in ders:
+        try:
+            out.append((asn1_crl.CertificateList.load(der), x509.load_der_x509_crl(der)))
+        except Exception:
+            log.info("ignoring unreadable CRL")
+    return out
+
+
 def _loadable(items: Iterable[bytes], spec: Any) -> list[bytes]:
     """The items that parse fully as ``spec`` (CRL or OCSP response); junk is dropped here so
     that one bad item does not discard the good ones."""
     out = []
-    for der in items:
+    for item in items:
         try:
-            obj = spec.load(bytes(der))
-            obj.native  # noqa: B018  (parse everything now)
+            der = item.dump() if hasattr(item, "dump") else bytes(item)
+            spec.load(der, strict=True)
         except Exception:
-            log.info("ignoring unreadable revocation data (%d bytes)", len(der))
+            log.info("ignoring unreadable revocation data")
             continue
-        out.append(bytes(der))
+        out.append(der)
     return out
 
 

@@ -205,7 +205,7 @@ def test_engine_fetches_only_when_allowed(h, server, pki):
     assert len(server.hits) == 2
 
 
-def test_fetch_helpers(server, h):
+def test_fetch_checks_scheme_size_and_errors(server, h):
     assert distribution_points(h.leaf.cert) == [f"{server.url}/ca.crl"]
     assert distribution_points(h.root.cert) == []
     assert fetch(f"{server.url}/ca.crl", 2).data == h.ca_crl
