@@ -109,15 +109,19 @@ def stream_bytes(stream: generic.StreamObject, cap: int = MAX_CONTENT_BYTES) -> 
     Plain Flate streams are inflated incrementally so a compression bomb stops at the cap;
     other filter chains are decoded by pyHanko.
     """
-    filters = stream.get("/Filter")
+    filters = _dict_get(stream, "/Filter")
     if isinstance(filters, generic.ArrayObject) and len(filters) == 1:
-        filters = filters[0]
+        filters = _resolve(filters[0])
     if filters == "/FlateDecode" and "/DecodeParms" not in stream:
         raw = stream.encoded_data
         d = zlib.decompressobj()
         try:
             out = d.decompress(raw, cap)
         except zlib.error:
+            if raw[:1] != b"x":
+                # not a zlib header at all: an encrypted file's stream, decrypted by pyHanko
+                data = stream.data
+                return data[:cap], len(data) > cap
             # damaged streams are common; keep what inflates (as viewers do)
             d = zlib.decompressobj()
             out = b""
@@ -142,8 +146,14 @@ def _num(tok: bytes) -> float:
 
 
 def _resolve(obj: Any) -> Any:
-    while isinstance(obj, generic.IndirectObject):
-        obj = obj.get_object()
+    """Follow references and unwrap the proxies pyHanko uses for objects of encrypted files."""
+    for _ in range(32):
+        if isinstance(obj, generic.IndirectObject):
+            obj = obj.get_object()
+        elif isinstance(obj, generic.DecryptedObjectProxy):
+            obj = obj.decrypted
+        else:
+            break
     return obj
 
 
@@ -258,7 +268,7 @@ class _Scanner:
             return
         if not isinstance(xo, generic.StreamObject):
             return
-        subtype = xo.get("/Subtype")
+        subtype = _dict_get(xo, "/Subtype")
         if subtype == "/Image":
             self._image_painted(ctm, xo)
         elif subtype == "/Form":
@@ -269,11 +279,11 @@ class _Scanner:
             if ident in self.seen_forms:
                 return  # painted again: its content was measured once already
             self.seen_forms.add(ident)
-            m = xo.get("/Matrix")
+            m = _dict_get(xo, "/Matrix")
             fm: Matrix = _IDENTITY
             if isinstance(m, generic.ArrayObject) and len(m) == 6:
                 try:
-                    fm = tuple(float(v) for v in m)  # type: ignore[assignment]
+                    fm = tuple(float(_resolve(v)) for v in m)  # type: ignore[assignment]
                 except (TypeError, ValueError):
                     fm = _IDENTITY
             try:
@@ -313,7 +323,8 @@ def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, lis
         res = _dict_get(node, "/Resources") if "/Resources" in node else res
         box = _dict_get(node, "/MediaBox") if "/MediaBox" in node else box
         kids = _dict_get(node, "/Kids")
-        if node.get("/Type") == "/Pages" or (kids is not None and node.get("/Type") != "/Page"):
+        ntype = _dict_get(node, "/Type")
+        if ntype == "/Pages" or (kids is not None and ntype != "/Page"):
             if isinstance(kids, generic.ArrayObject):
                 todo[0:0] = [(k, res, box) for k in kids]
             continue
@@ -323,7 +334,8 @@ def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, lis
         crop = _dict_get(node, "/CropBox")
         use = crop if isinstance(crop, generic.ArrayObject) and len(crop) == 4 else box
         try:
-            fbox = [float(v) for v in use] if use is not None and len(use) == 4 else [0, 0, 595, 842]
+            fbox = ([float(_resolve(v)) for v in use] if use is not None and len(use) == 4
+                    else [0.0, 0.0, 595.0, 842.0])
         except (TypeError, ValueError):
             fbox = [0.0, 0.0, 595.0, 842.0]
         yield count, node, res, fbox

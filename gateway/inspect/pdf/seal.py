@@ -198,25 +198,23 @@ def find_seals(img: Image.Image, page: int, width_mm: float, height_mm: float,
 
 
 def _filters(stream: Any) -> list[str]:
-    f = stream.get("/Filter")
+    from gateway.inspect.pdf.layout import _resolve
+
+    f = _resolve(stream.get("/Filter"))
     if f is None:
         return []
     if isinstance(f, list):
-        return [str(x) for x in f]
+        return [str(_resolve(x)) for x in f]
     return [str(f)]
 
 
 def decode_pdf_image(stream: Any, target_px: tuple[int, int] | None = None) -> Image.Image | None:
     """A PDF image XObject as a Pillow image, or None when it has no colour to look at
     (bi-level fax/JBIG2, image masks) or cannot be decoded within limits."""
-    from pyhanko.pdf_utils import generic
 
-    def res(o: Any) -> Any:
-        while isinstance(o, generic.IndirectObject):
-            o = o.get_object()
-        return o
+    from gateway.inspect.pdf.layout import _resolve as res
 
-    if stream.get("/ImageMask"):
+    if res(stream.get("/ImageMask")):
         return None
     try:
         width, height = int(res(stream["/Width"])), int(res(stream["/Height"]))
