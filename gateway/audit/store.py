@@ -14,8 +14,11 @@ such as ``?host=/run/postgresql`` work).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import heapq
+import itertools
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
@@ -98,12 +101,19 @@ class _Sqlite(_Backend):
             parent = Path(path).parent
             if not parent.is_dir():
                 raise StoreError(f"sqlite: directory {parent} does not exist")
+        self._lock_fd: int | None = None
         try:
             self.conn = sqlite3.connect(
                 path, timeout=60.0, isolation_level=None, check_same_thread=False
             )
+            if path != ":memory:":
+                try:
+                    self._lock_fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o660)
+                except OSError:
+                    self._lock_fd = None  # read-only place: SQLite's own locking still holds
             self.conn.execute("PRAGMA busy_timeout = 60000")
-            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            with self._file_lock():  # switching a new file to WAL does not wait when busy
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if path != ":memory:" and str(mode).lower() != "wal":
                 raise StoreError(f"sqlite: {path}: cannot switch to WAL mode (got {mode})")
             self.conn.execute("PRAGMA synchronous = FULL")
@@ -127,8 +137,24 @@ class _Sqlite(_Backend):
             raise
         self.conn.execute("COMMIT")
 
-    def write_tx(self) -> contextlib.AbstractContextManager[None]:
-        return self._tx("BEGIN IMMEDIATE")
+    @contextlib.contextmanager
+    def write_tx(self) -> Iterator[None]:
+        # Writers of other processes queue on an advisory file lock first: the kernel wakes
+        # a waiter as soon as the lock is free, where SQLite's own busy handler sleeps and
+        # can starve one process while another appends in a loop.
+        with self._file_lock(), self._tx("BEGIN IMMEDIATE"):
+            yield
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self._lock_fd is None:
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def read_tx(self) -> contextlib.AbstractContextManager[None]:
         return self._tx("BEGIN")
@@ -141,6 +167,9 @@ class _Sqlite(_Backend):
 
     def close(self) -> None:
         self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 class _Postgres(_Backend):
@@ -683,19 +712,26 @@ class DecisionStore:
                         f"which says seq 1..{cp.purged_through_seq} were purged: "
                         "it was inserted directly")
             checked = 0
-            prev_seq_seen: int | None = None
             last_hash = expect_prev
-            for seq, rec in self._iter_chain():
+            for seq, group in itertools.groupby(self._iter_chain(), key=lambda t: t[0]):
                 if seq < start_seq:
                     continue
-                checked += 1
-                if progress is not None and checked % 1000 == 0:
+                entries = [rec for _, rec in group]
+                checked += len(entries)
+                if progress is not None and checked % 1000 < len(entries):
                     progress(checked)
+                rec = entries[0]
+                if len(entries) > 1:
+                    # Two rows claim one sequence number: keep the one that fits the chain.
+                    fitting = [e for e in entries
+                               if _content_ok(e) and e.prev_hash == last_hash]
+                    rec = fitting[0] if fitting else entries[0]
+                    for other in entries:
+                        if other is not rec:
+                            problem(seq, "inserted",
+                                    f"{_label(other)} duplicates seq {seq} of {_label(rec)}: "
+                                    "it was inserted directly")
                 label = _label(rec)
-                if prev_seq_seen is not None and seq == prev_seq_seen:
-                    problem(seq, "inserted",
-                            f"{label}: a second record with seq {seq}: inserted directly")
-                    continue
                 if seq != expect_seq:
                     if expect_seq == seq - 1:
                         span = f"record seq {expect_seq} is"
@@ -703,28 +739,18 @@ class DecisionStore:
                         span = f"records seq {expect_seq}..{seq - 1} are"
                     problem(expect_seq, "deleted",
                             f"{span} missing (deleted directly); the next record is {label}")
-                stored_prev = rec.prev_hash
-                if isinstance(rec, Unreadable):
-                    recomputed = ""
-                elif isinstance(rec, Decision):
-                    recomputed = chain_hash(stored_prev, canonical_decision(rec))
-                else:
-                    recomputed = chain_hash(stored_prev, canonical_checkpoint(rec))
                 if isinstance(rec, Unreadable):
                     problem(seq, "edited", f"{label} was edited: a stored value no longer "
                             f"parses ({rec.reason})")
-                elif recomputed != rec.hash:
+                elif not _content_ok(rec):
                     problem(seq, "edited",
                             f"{label} was edited: its content no longer matches its hash")
-                elif stored_prev != last_hash and seq == expect_seq:
+                elif rec.prev_hash != last_hash and seq == expect_seq:
                     problem(seq, "relinked",
                             f"{label} does not link to the record before it (seq {seq - 1}): "
                             f"seq {seq - 1} was edited, replaced or re-inserted")
-                elif stored_prev != last_hash:
-                    problem(seq, "relinked",
-                            f"{label} does not link to the last record present")
+                # after a gap the link cannot match: the missing records explain it
                 last_hash = rec.hash
-                prev_seq_seen = seq
                 expect_seq = seq + 1
             last_seq = expect_seq - 1
             if last_seq < head_seq:
@@ -807,6 +833,15 @@ class DecisionStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _content_ok(rec: Any) -> bool:
+    """The record's stored hash is the hash of its content and its stored link."""
+    if isinstance(rec, Decision):
+        return chain_hash(rec.prev_hash, canonical_decision(rec)) == rec.hash
+    if isinstance(rec, Checkpoint):
+        return chain_hash(rec.prev_hash, canonical_checkpoint(rec)) == rec.hash
+    return False
 
 
 def _label(rec: Any) -> str:
