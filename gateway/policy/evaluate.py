@@ -34,18 +34,53 @@ def judge(doc: Document, result: InspectionResult,
     sigs = result.signatures
     good = [s for s in sigs if s.is_good]
     if doc.doc_class is DocClass.EDITABLE:
-        if not sigs:
-            out.append(make_finding("EDITABLE_NOT_SIGNED", place=doc.path, name=doc.path))
-        elif not good:
-            reason = "; ".join(_layers(s) for s in sigs)
-            out.append(make_finding("EDITABLE_SIGNATURE_UNVERIFIED", place=doc.path,
-                                    name=doc.path, reason=reason))
+        out.extend(_editable(doc, sigs))
     elif doc.doc_class is DocClass.NON_EDITABLE:
         out.extend(_non_editable(doc, result, options))
     elif doc.doc_class is DocClass.OTHER:
         out.append(make_finding("OTHER_ATTACHMENT", place=doc.path, name=doc.path,
                                 media_type=doc.media_type))
     return out
+
+
+# -- editable documents: signatures (Article 9.2a) ---------------------------------------------
+
+
+def signature_counts(sig: SignatureReport) -> bool:
+    """A signature confirms an editable document when every layer is good (intact, whole,
+    trusted, not revoked) and none of its findings is an error. Rules speak through the
+    severity of those findings: ``[trust] revocation-unknown = "error"`` or
+    ``[signatures] weak-algorithm = "error"`` make such a signature not count."""
+    return sig.is_good and not any(f.severity >= Severity.ERROR for f in sig.findings)
+
+
+def _sig_reason(sig: SignatureReport) -> str:
+    codes = [f.code for f in sig.findings if f.severity >= Severity.ERROR]
+    text = _layers(sig)
+    if codes:
+        text += " (" + ", ".join(dict.fromkeys(codes)) + ")"
+    return f"{sig.format}: {text}"
+
+
+def _editable(doc: Document, sigs: tuple[SignatureReport, ...]) -> list[Finding]:
+    """No signature → not signed. No signature that counts → unverified, naming each
+    signature's failing layers (a legacy signature is unverifiable, never unsigned). One that
+    counts → valid; any others that do not are reported as a warning (co-signing: one bad
+    signature does not void a good one, but nobody should miss it)."""
+    if not sigs:
+        return [make_finding("EDITABLE_NOT_SIGNED", place=doc.path, name=doc.path)]
+    counted = [s for s in sigs if signature_counts(s)]
+    bad = [s for s in sigs if not signature_counts(s)]
+    if not counted:
+        reason = "; ".join(_sig_reason(s) for s in sigs)
+        return [make_finding("EDITABLE_SIGNATURE_UNVERIFIED", place=doc.path, name=doc.path,
+                             reason=reason)]
+    if bad:
+        return [make_finding("SIG_SOME_SIGNATURES_BAD", place=doc.path, name=doc.path,
+                             bad=len(bad), total=len(sigs),
+                             reason="; ".join(_sig_reason(s) for s in bad),
+                             signer=counted[0].signer or "?")]
+    return []
 
 
 # -- non-editable documents: PDFs and scans (Article 9.2b, 9.3) --------------------------------

@@ -206,6 +206,32 @@ class FindingRule:
 
 
 @dataclass(frozen=True)
+class Signatures:
+    """Document signatures of editable files (Article 9.2a): OOXML, ODF, legacy Office."""
+
+    ooxml_unsigned_parts: tuple[str, ...] = (
+        "docProps/core.xml", "docProps/app.xml", "docProps/custom.xml", "docProps/thumbnail.*",
+        "customXml/*",
+    )
+    """OOXML parts an intact signature may leave uncovered (glob patterns, case-insensitive,
+    without a leading slash). Office leaves these out by design; any other part present but
+    not signed makes the coverage partial (invalid)."""
+    weak_algorithm: Severity = Severity.WARNING
+    """Severity of SIG_WEAK_ALGORITHM (SHA-1 digests or RSA-SHA1): ``error`` refuses such
+    signatures, ``warning`` accepts them with a warning."""
+    signing_time_max_age_days: int = 30
+    """The self-declared signing time is used to check the certificate only when it lies at
+    most this many days before the check (and not in the future); else the time of checking."""
+
+    def check(self) -> None:
+        if self.signing_time_max_age_days < 0:
+            raise ValueError("signing-time-max-age-days must not be negative")
+        for pattern in self.ooxml_unsigned_parts:
+            if not pattern or pattern.lower().startswith(("_xmlsignatures", "word/document")):
+                raise ValueError(f"ooxml-unsigned-parts: {pattern!r} cannot be left unsigned")
+
+
+@dataclass(frozen=True)
 class Rules:
     schema: int = 1
     description: str = ""
@@ -216,6 +242,7 @@ class Rules:
     pdf: Pdf = field(default_factory=Pdf)
     trust: Trust = field(default_factory=Trust)
     text: Text = field(default_factory=Text)
+    signatures: Signatures = field(default_factory=Signatures)
     findings: dict[str, FindingRule] = field(default_factory=dict)
     """Per finding code: a different severity or action than the catalogue's default."""
 
