@@ -24,6 +24,7 @@ certificate's distribution point, with a timeout).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import concurrent.futures
 import dataclasses
 import logging
@@ -33,9 +34,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     DisallowedAlgorithmError,
@@ -397,6 +400,10 @@ class TrustEngine:
                 "REVOCATION_REVOKED", subject=subject, revoked_at=_iso(exc.revocation_dt),
                 reason=reason, at=_iso(at))]
         except InsufficientRevinfoError as exc:
+            if exc.is_ee_cert:
+                later = _ocsp_revoked_later(path, at, ocsps)
+                if later is not None:  # pyhanko reads "revoked after at" as "not good"
+                    return Revocation.GOOD, [later]
             subject = leaf_subject if exc.is_ee_cert else (
                 self._without_crl(path, pairs) or "an issuing CA of " + leaf_subject)
             return Revocation.UNKNOWN, [self._unknown(subject, _short(exc))]
@@ -488,6 +495,69 @@ class TrustEngine:
                 out.append(data)
                 break
         return out
+
+
+def _ocsp_revoked_later(path: ValidationPath, at: datetime,
+                        ocsps: Sequence[Any]) -> Finding | None:
+    """An OCSP response, signed by the leaf's issuer (or by a responder it delegated to),
+    saying the leaf was revoked at or after ``at`` and usable at ``at``: the signature was
+    made while the certificate was valid. (pyhanko-certvalidator treats such a response as
+    "not good" rather than as good-at-``at``.)"""
+    from cryptography.x509 import ocsp
+
+    certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
+    if len(certs) < 2:
+        return None
+    leaf, issuer = certs[-1], certs[-2]
+    spki = issuer.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    issuer_key_bits = asn1_keys.PublicKeyInfo.load(spki)["public_key"].contents[1:]
+    for der in _loadable(ocsps, asn1_ocsp.OCSPResponse):
+        try:
+            resp = ocsp.load_der_ocsp_response(der)
+            if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+                continue
+            single = next((r for r in resp.responses if r.serial_number == leaf.serial_number
+                           and r.certificate_status is ocsp.OCSPCertStatus.REVOKED), None)
+            if single is None or single.revocation_time_utc is None:
+                continue
+            if single.issuer_key_hash != hashlib.new(single.hash_algorithm.name,
+                                                     issuer_key_bits).digest():
+                continue
+            if single.revocation_time_utc < at:
+                continue
+            if single.next_update_utc is not None and at > single.next_update_utc:
+                continue
+            by_issuer = (resp.responder_name == issuer.subject
+                         if resp.responder_name is not None
+                         else resp.responder_key_hash == hashlib.sha1(issuer_key_bits).digest())
+            signer = issuer
+            if not by_issuer:
+                signer = next(c for c in resp.certificates if c.issuer == issuer.subject)
+                eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+                if x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
+                    continue
+                _verify(issuer.public_key(), signer.signature, signer.tbs_certificate_bytes,
+                        signer.signature_hash_algorithm)
+            _verify(signer.public_key(), resp.signature, resp.tbs_response_bytes,
+                    resp.signature_hash_algorithm)
+        except Exception:  # unverifiable: say nothing
+            continue
+        return make_finding("REVOCATION_AFTER_SIGNING", subject=readable_name(leaf.subject),
+                            revoked_at=_iso(single.revocation_time_utc), at=_iso(at))
+    return None
+
+
+def _verify(key: Any, signature: bytes, data: bytes, hash_alg: Any) -> None:
+    """Raise unless ``signature`` over ``data`` verifies (RSA PKCS#1 v1.5 or ECDSA)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    if isinstance(key, rsa.RSAPublicKey):
+        key.verify(signature, data, padding.PKCS1v15(), hash_alg)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key.verify(signature, data, ec.ECDSA(hash_alg))
+    else:
+        raise ValueError("unsupported responder key")
 
 
 _CrlPair = tuple[asn1_crl.CertificateList, x509.CertificateRevocationList]

@@ -159,7 +159,7 @@ def _cdp(url: str) -> x509.CRLDistributionPoints:
 
 def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datetime,
           not_after: dt.datetime, *, usage: dict | None = None, key=None,  # type: ignore[no-untyped-def]
-          crl_url: str | None = None, email: str | None = None,
+          crl_url: str | None = None, email: str | None = None, ocsp_url: str | None = None,
           org: str = "Hople Test PKI", hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """An end-entity certificate issued by ``issuer``."""
     key = key or rsa_key()
@@ -172,6 +172,10 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
         b = b.add_extension(_cdp(crl_url), False)
     if email:
         b = b.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), False)
+    if ocsp_url:
+        b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP,
+            x509.UniformResourceIdentifier(ocsp_url))]), False)
     cert = b.sign(issuer.key, hash_alg or hashes.SHA256())  # type: ignore[arg-type]
     return Issued(label, key, cert)
 

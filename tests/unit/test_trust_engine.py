@@ -357,3 +357,73 @@ def test_rules_reject_bad_trust_settings(tmp_path):  # type: ignore[no-untyped-d
         f.write_text(body, encoding="utf-8")
         with pytest.raises(RulesError):
             load_policy(f)
+
+
+# -- OCSP and anchors ---------------------------------------------------------------------
+
+def _ocsp(pki, cert, status, revoked_at=None, signer=None, by_name=False):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ReasonFlags, ocsp
+
+    b = ocsp.OCSPResponseBuilder().add_response(
+        cert=cert.cert, issuer=pki.intermediate.cert, algorithm=hashes.SHA256(),
+        cert_status=status, this_update=t(2025, 5, 1), next_update=t(2025, 12, 1),
+        revocation_time=revoked_at,
+        revocation_reason=ReasonFlags.key_compromise if revoked_at else None,
+    ).responder_id(ocsp.OCSPResponderEncoding.NAME if by_name else ocsp.OCSPResponderEncoding.HASH,
+                   (signer or pki.intermediate).cert)
+    return b.sign((signer or pki.intermediate).key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.DER)
+
+
+def test_embedded_ocsp_response_is_used(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+    from cryptography.x509.ocsp import OCSPCertStatus
+
+    # pyhanko-certvalidator consults OCSP only for certificates that name a responder.
+    url = "http://ocsp.hople.test.invalid/"
+    leaf = issue("ocspleaf", "OCSP Signer", 0x2101, pki.intermediate, t(2024), t(2027),
+                 ocsp_url=url)
+    gone = issue("ocspgone", "OCSP Revoked", 0x2102, pki.intermediate, t(2024), t(2027),
+                 ocsp_url=url)
+    good = _ocsp(pki, leaf, OCSPCertStatus.GOOD)
+    r = no_crl_engine.validate_chain(leaf.der, [], pki.now, ocsps=[good],
+                                     crls=[pki.root_crl_der])
+    assert (r.trust, r.revocation, r.findings) == (Trust.TRUSTED, Revocation.GOOD, ())
+    revoked = _ocsp(pki, gone, OCSPCertStatus.REVOKED, t(2025, 3, 1))
+    r = no_crl_engine.validate_chain(gone.der, [], pki.now, ocsps=[revoked],
+                                     crls=[pki.root_crl_der])
+    assert r.revocation is Revocation.REVOKED
+    assert codes(r) == ["REVOCATION_REVOKED"]
+    # Revoked after the signing time: good, with an info finding (as for CRLs).
+    r = no_crl_engine.validate_chain(gone.der, [], t(2025, 2, 1), ocsps=[revoked],
+                                     crls=[pki.root_crl_der])
+    assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.GOOD)
+    assert codes(r) == ["REVOCATION_AFTER_SIGNING"]
+    # A response signed by someone else proves nothing.
+    forged = _ocsp(pki, gone, OCSPCertStatus.REVOKED, t(2025, 3, 1), signer=pki.other_root)
+    r = no_crl_engine.validate_chain(gone.der, [], t(2025, 2, 1), ocsps=[forged],
+                                     crls=[pki.root_crl_der])
+    assert r.revocation is Revocation.UNKNOWN
+    # Same name as the issuing CA, different key: the signature check refuses it.
+    impostor = make_ca("ocspimp", "Hople Test Issuing CA", 0x2103, t(2020), t(2035))
+    forged = _ocsp(pki, gone, OCSPCertStatus.REVOKED, t(2025, 3, 1), signer=impostor,
+                   by_name=True)
+    r = no_crl_engine.validate_chain(gone.der, [], t(2025, 2, 1), ocsps=[forged],
+                                     crls=[pki.root_crl_der])
+    assert r.revocation is Revocation.UNKNOWN
+    # The response for one certificate says nothing about another.
+    r = no_crl_engine.validate_chain(gone.der, [], pki.now, ocsps=[good],
+                                     crls=[pki.root_crl_der])
+    assert r.revocation is Revocation.UNKNOWN
+
+
+def test_expired_trust_anchor(pki, tmp_path):  # type: ignore[no-untyped-def]
+    root = make_ca("oldroot", "Short-Lived Root", 0x9001, t(2020), t(2024))
+    ca = make_ca("oldca", "Outliving CA", 0x9002, t(2020), t(2030), issuer=root)
+    leaf = issue("oldleaf", "Late Signer", 0x9003, ca, t(2024), t(2027))
+    root.write(tmp_path / "a")
+    e = build_engine([tmp_path / "a"])
+    r = e.validate_chain(leaf.der, [ca.der], pki.now)
+    assert r.trust is Trust.UNTRUSTED
+    assert codes(r) == ["CERT_EXPIRED"]
+    assert "Short-Lived Root" in r.findings[0].params["subject"]
