@@ -35,6 +35,8 @@ class ScanSpec:
     """A red rectangular urgency stamp (KHẨN), a red shape that is not round."""
     small_red_ring_logo: bool = False
     """A small red ring (an emblem of 15 mm): round and red, but far smaller than a seal."""
+    red_disc_logo: bool = False
+    """A filled red disc emblem of 30 mm with a white star: seal-sized and round, but solid."""
     faded_seal: bool = False
     seal_mm: float = 38.0
     seal_at: tuple[float, float] = (0.62, 0.78)
@@ -118,6 +120,14 @@ def page_image(spec: ScanSpec = ScanSpec(), dpi: int = 100) -> Image.Image:
         x0 = w - margin - s
         d.ellipse((x0, y, x0 + s, y + s), outline=RED, width=max(2, s // 12))
         d.ellipse((x0 + s // 3, y + s // 3, x0 + 2 * s // 3, y + 2 * s // 3), fill=RED)
+    if spec.red_disc_logo:
+        s = mm(dpi, 30)
+        x0 = w // 2 - s // 2
+        d.ellipse((x0, y + mm(dpi, 40), x0 + s, y + mm(dpi, 40) + s), fill=RED)
+        c = (x0 + s / 2, y + mm(dpi, 40) + s / 2)
+        d.polygon([(c[0] + s * 0.3 * math.cos(-math.pi / 2 + k * 4 * math.pi / 5),
+                    c[1] + s * 0.3 * math.sin(-math.pi / 2 + k * 4 * math.pi / 5)) for k in range(5)],
+                  fill=(250, 230, 60))
     d.text((margin + mm(dpi, 22), y), "UY BAN NHAN DAN TINH", fill=INK, font=body)
     d.text((w // 2, y), "CONG HOA XA HOI CHU NGHIA VIET NAM", fill=INK, font=body)
     y += mm(dpi, 14)
@@ -169,6 +179,7 @@ def seal_dataset(dpi: int = 100) -> list[tuple[str, Image.Image, bool]]:
     out.append(("red-logo", page_image(ScanSpec(seal=False, red_logo=True, seed=23), dpi), False))
     out.append(("red-urgency-box", page_image(ScanSpec(seal=False, red_box=True, seed=24), dpi), False))
     out.append(("small-red-ring-logo", page_image(ScanSpec(seal=False, small_red_ring_logo=True, seed=25), dpi), False))
+    out.append(("red-disc-emblem", page_image(ScanSpec(seal=False, red_disc_logo=True, seed=27), dpi), False))
     out.append(("all-red-distractors", page_image(ScanSpec(seal=False, red_heading=True, red_logo=True,
                                                            red_box=True, small_red_ring_logo=True,
                                                            seed=26), dpi), False))
