@@ -35,6 +35,9 @@ def _table() -> list[tuple[frozenset[str], InspectorFn]]:
     from gateway.inspect.pdf import inspect_pdf
 
     table.append((PDF, inspect_pdf))
+    from gateway.inspect.text.inspector import DOCUMENT_FORMATS, PLAIN_FORMATS, inspect_text
+
+    table.append((DOCUMENT_FORMATS | PLAIN_FORMATS, inspect_text))  # Art. 9.5, 8.2
     table.append((IMAGES, inspect_image))
     table.append((CMS, inspect_cms))
     return table
@@ -53,6 +56,9 @@ def _message_table() -> list[MessageCheck]:
     from gateway.inspect.cms import detached_signatures
 
     table.append(detached_signatures)
+    from gateway.inspect.text.inspector import check_message as text_message_check
+
+    table.append(text_message_check)  # Art. 9.5 bodies/subject/names, 8.2 stamps
     return table
 
 

@@ -48,6 +48,9 @@ class IntakeItem:
 class ParsedMessage:
     headers: list[tuple[str, str]] = field(default_factory=list)
     """Header names and values as found (values decoded from RFC 2047)."""
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)
+    """The same headers undecoded (RFC 2047 words kept), for charsets Python cannot decode
+    (VISCII, TCVN, VPS) and for telling which charset a subject was written in."""
     items: list[IntakeItem] = field(default_factory=list)
     text_parts: list[TextPart] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -98,6 +101,7 @@ class Walker:
 
     def walk_message(self, fp: BinaryIO) -> ParsedMessage:
         msg = email.message_from_binary_file(fp, policy=email.policy.default)
+        self.out.raw_headers = [(k, str(v)) for k, v in msg.raw_items()]
         for k, v in msg.items():
             try:
                 self.out.headers.append((k, _nfc(str(v))))

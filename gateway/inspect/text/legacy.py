@@ -219,6 +219,24 @@ def repair_pdf_tcvn3(text: str) -> str:
     return re.sub(r"(?<=[^\W\d_])\u2219|\u2219(?=[^\W\d_])", "\xb7", text)
 
 
+_SPLIT_PAIR = re.compile(r"([^\W\d_]+) (?=([^\W\d_]+))")
+
+
+def join_lost_u(decoded: str) -> str:
+    """Readers that map byte 0xAD (TCVN3 "ư") through WinAnsi's soft hyphen get a space:
+    ``ng ời`` for ``người``. Join two fragments with "ư" when the left one is no syllable
+    and the joined word is one."""
+    from gateway.inspect.text.vietnamese import is_syllable
+
+    def sub(m: re.Match[str]) -> str:
+        left, right = m.group(1), m.group(2)
+        if not is_syllable(left) and is_syllable(left + ("Ư" if left.isupper() else "ư") + right):
+            return left + ("Ư" if left.isupper() else "ư")
+        return m.group(0)
+
+    return _SPLIT_PAIR.sub(sub, decoded)
+
+
 # ------------------------------------------------------------------------------------------------
 # Encoding (used by the tests, the benchmark and anyone who must produce legacy text)
 
