@@ -30,8 +30,9 @@ that need a rules override.
 ``stop_gateway()``, ``start_gateway()``, ``restart_gateway()``, ``gateway_running``, ``gateway_pid``
     Control the ``hople serve`` process (Postfix then tempfails: milter_default_action).
 ``set_rules(toml_text)``
-    Restart the gateway with a rules override (``None``: shipped rules). Restored after the
-    test automatically.
+    Restart the gateway with a rules override (``None``: shipped rules); the next test gets
+    the shipped rules back automatically. A broken override raises LabError with the
+    gateway's message (and leaves the gateway stopped).
 ``config_dir``, ``queue_dir``, ``sink_dir``, ``gateway_config``, ``store_url``
     Paths of this instance; ``maillog()`` and ``gateway_log()`` return the logs.
 ``notice_secret``
@@ -68,14 +69,15 @@ def _lab() -> Iterator[Lab]:
 
 @pytest.fixture
 def mta(_lab: Lab) -> Iterator[Lab]:
-    """The shared Postfix lab, reset to shipped rules and a running gateway after the test."""
-    if not _lab.gateway_running:
-        _lab.start_gateway()
-    yield _lab
+    """The shared Postfix lab with the shipped rules and a running gateway.
+
+    The reset happens before each test (not after), so consecutive tests that each set their
+    own rules restart the gateway once per test instead of twice."""
     if _lab.rules_text is not None:
         _lab.set_rules(None)
     elif not _lab.gateway_running:
         _lab.start_gateway()
+    yield _lab
 
 
 Attachment = tuple[str, bytes, str]
