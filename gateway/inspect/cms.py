@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.pdf.signer import (
@@ -90,7 +90,7 @@ def parse_cms(data: bytes) -> ParsedCms:
             raise CmsError("no signer")
         econtent = sd["encap_content_info"]["content"]
         content = None
-        if econtent is not None:
+        if econtent is not None and not isinstance(econtent, core.Void):
             content = econtent.native if not hasattr(econtent, "parsed") else econtent.contents
             if not isinstance(content, (bytes, bytearray)):
                 content = econtent.dump()
@@ -179,7 +179,21 @@ def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectCon
     return _report(parsed.signed_data, status, ctx, name, name)
 
 
+_SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
+
+
+def looks_like_cms(doc: Document) -> bool:
+    """A CMS file intake could not name (libmagic often calls DER signatures data)."""
+    if doc.fmt in ("p7s", "p7m"):
+        return True
+    if doc.name.lower().endswith(DETACHED_SUFFIXES + (".p7m", ".p7")):
+        return True
+    return doc.data[:1] == b"\x30" and _SIGNED_DATA_OID in doc.data[:32]
+
+
 def inspect_cms(doc: Document, ctx: InspectContext) -> InspectionResult:
+    if not looks_like_cms(doc):
+        return InspectionResult()
     name = doc.path
     try:
         parsed = parse_cms(doc.data)
@@ -239,7 +253,7 @@ def detached_signatures(parsed: Any, ctx: InspectContext) -> list[Finding]:
     by_path = {d.path: d for d in items}
     out: list[Finding] = []
     for doc in items:
-        if doc.fmt not in ("p7s", "p7m") and not _is_detached_name(doc.name):
+        if not looks_like_cms(doc):
             continue
         try:
             cms_parsed = parse_cms(doc.data)

@@ -39,7 +39,7 @@ def _table() -> list[tuple[frozenset[str], InspectorFn]]:
 
     table.append((DOCUMENT_FORMATS | PLAIN_FORMATS, inspect_text))  # Art. 9.5, 8.2
     table.append((IMAGES, inspect_image))
-    table.append((CMS, inspect_cms))
+    table.append((CMS | {"other"}, inspect_cms))  # DER signatures often sniff as "other"
     return table
 
 

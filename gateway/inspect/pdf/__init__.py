@@ -67,6 +67,13 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
     name = doc.path
     findings: list[Finding] = []
     facts: dict[str, Any] = {}
+    if doc.data[:1] == b"\x30":
+        # A PDF wrapped in an enveloping CMS signature (.pdf.p7m): intake sees "%PDF-" near
+        # the start; the signature around it is what must be verified.
+        from gateway.inspect.cms import inspect_cms, looks_like_cms
+
+        if looks_like_cms(doc):
+            return inspect_cms(doc, ctx)
     try:
         reader = open_reader(doc.data)
     except Exception as exc:

@@ -1,0 +1,149 @@
+"""Detached (.p7s beside the file) and enveloping (.p7m around it) CMS signatures."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+from email.message import EmailMessage
+
+import pytest
+
+from gateway.inspect.base import InspectContext
+from gateway.inspect.cms import inspect_cms, parse_cms, verify_detached
+from gateway.model.document import Document
+from gateway.model.envelope import Envelope
+from gateway.model.report import DocClass, Integrity, Revocation, Trust
+from gateway.pipeline import Checker
+from gateway.policy.load import load_policy
+from tests.pdfgen.build import born_digital_pdf
+from tests.pdfgen.check import engine_for
+from tests.pdfgen.sign import signer_for
+
+CONTENT = born_digital_pdf(1)
+
+
+def _cms(pki, issued, content: bytes, detached: bool) -> bytes:  # type: ignore[no-untyped-def]
+    signer = signer_for(issued, pki.chain(issued))
+    return asyncio.run(signer.async_sign_general_data(content, "sha256", detached=detached)).dump()
+
+
+@pytest.fixture(scope="module")
+def engine(pki):  # type: ignore[no-untyped-def]
+    return engine_for(pki)
+
+
+@pytest.fixture(scope="module")
+def ctx(pki, engine):  # type: ignore[no-untyped-def]
+    return InspectContext(at=pki.now, trust=engine)
+
+
+def _doc(data: bytes, name: str, fmt: str) -> Document:
+    return Document(name, name, data, "application/pkcs7-signature", fmt, DocClass.OTHER)
+
+
+def test_enveloping_signature_verifies_over_its_content(pki, ctx):
+    p7m = _cms(pki, pki.leaf, CONTENT, detached=False)
+    assert parse_cms(p7m).content == CONTENT
+    res = inspect_cms(_doc(p7m, "van-ban.pdf.p7m", "p7m"), ctx)
+    (s,) = res.signatures
+    assert (s.format, s.integrity, s.trust, s.revocation) == ("cms", Integrity.INTACT, Trust.TRUSTED,
+                                                             Revocation.GOOD)
+    assert res.facts["content_format"] == "pdf" and res.facts["content_bytes"] == len(CONTENT)
+
+
+def test_enveloping_signature_with_altered_content_is_broken(pki, ctx):
+    p7m = _cms(pki, pki.leaf, CONTENT, detached=False)
+    pos = p7m.find(b"Test document")
+    tampered = p7m[:pos] + b"Fake" + p7m[pos + 4:]
+    (s,) = inspect_cms(_doc(tampered, "x.p7m", "p7m"), ctx).signatures
+    assert s.integrity is Integrity.BROKEN
+    assert s.findings[0].code == "CMS_SIGNATURE_BROKEN"
+
+
+def test_detached_signature_verifies_only_the_right_content(pki, ctx):
+    p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
+    good = verify_detached(p7s, CONTENT, ctx)
+    assert good.integrity is Integrity.INTACT and good.is_good
+    bad = verify_detached(p7s, CONTENT + b"%", ctx)
+    assert bad.integrity is Integrity.BROKEN and not bad.is_good
+    untrusted = verify_detached(_cms(pki, pki.other_leaf, CONTENT, True), CONTENT, ctx)
+    assert untrusted.integrity is Integrity.INTACT and untrusted.trust is Trust.UNTRUSTED
+
+
+def test_pem_and_base64_forms_are_read(pki, ctx):
+    p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
+    b64 = base64.encodebytes(p7s)
+    pem = b"-----BEGIN PKCS7-----\n" + b64 + b"-----END PKCS7-----\n"
+    for form in (pem, b64):
+        assert verify_detached(form, CONTENT, ctx).integrity is Integrity.INTACT
+
+
+@pytest.mark.parametrize("data", [b"", b"not a signature", b"\x30\x03\x02\x01\x01",
+                                  b"\x30\x82\xff\xff" + b"\x00" * 50])
+def test_garbage_is_unreadable_not_a_crash(ctx, data):
+    res = inspect_cms(_doc(data, "x.p7s", "p7s"), ctx)
+    assert [f.code for f in res.findings] == ["CMS_UNREADABLE"]
+    assert verify_detached(data, CONTENT, ctx).integrity is Integrity.BROKEN
+
+
+def _message(parts: list[tuple[str, bytes, str]]) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "vanthu@snv.daknong.gov.vn"
+    msg["To"] = "nhan@ubnd.daknong.gov.vn"
+    msg["Subject"] = "Cong van"
+    msg["Message-ID"] = "<cms-test@snv.daknong.gov.vn>"
+    msg.set_content("Kinh gui.")
+    for name, data, ctype in parts:
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+def _check(pki, engine, raw: bytes):  # type: ignore[no-untyped-def]
+    checker = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
+    return checker.check_message(io.BytesIO(raw), Envelope(sender="vanthu@snv.daknong.gov.vn"))
+
+
+def test_detached_signature_beside_its_file_in_a_message(pki, engine):
+    p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
+    report = _check(pki, engine, _message([("cong-van.pdf", CONTENT, "application/pdf"),
+                                           ("cong-van.pdf.p7s", p7s, "application/pkcs7-signature")]))
+    verified = [f for f in report.findings if f.code == "CMS_DETACHED_VERIFIED"]
+    assert verified and verified[0].params["target"] == "cong-van.pdf"
+    assert verified[0].params["trust"] == "trusted"
+
+
+def test_detached_signature_over_a_changed_file_makes_the_message_invalid(pki, engine):
+    p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
+    changed = CONTENT.replace(b"Test document", b"Fake document")
+    report = _check(pki, engine, _message([("cong-van.pdf", changed, "application/pdf"),
+                                           ("cong-van.p7s", p7s, "application/pkcs7-signature")]))
+    assert "CMS_DETACHED_INVALID" in {f.code for f in report.findings}
+    assert report.verdict.value == "invalid"
+
+
+def test_detached_signature_alone_is_reported_unverified(pki, engine):
+    p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
+    report = _check(pki, engine, _message([("cong-van.pdf.p7s", p7s, "application/pkcs7-signature")]))
+    missing = [f for f in report.findings if f.code == "CMS_CONTENT_MISSING"]
+    assert missing and missing[0].params["expected"] == "cong-van.pdf"
+
+
+def test_signed_pdf_wrapped_in_cms_is_a_signed_document(pki, engine):
+    # intake sees "%PDF-" inside the envelope and calls it a PDF: the envelope is verified
+    p7m = _cms(pki, pki.leaf, CONTENT, detached=False)
+    report = _check(pki, engine, _message([("cong-van.pdf.p7m", p7m, "application/pkcs7-mime")]))
+    (doc,) = report.documents
+    assert doc.signatures and doc.signatures[0].integrity is Integrity.INTACT
+    assert doc.facts["cms"] == "enveloping"
+    assert doc.verdict.value == "valid"
+    other = _cms(pki, pki.other_leaf, CONTENT, detached=False)
+    report = _check(pki, engine, _message([("cong-van.pdf.p7m", other, "application/pkcs7-mime")]))
+    assert report.documents[0].verdict.value == "invalid"
+
+
+def test_other_files_are_left_alone(ctx):
+    res = inspect_cms(Document("a.bin", "a.bin", b"\x00" * 64, "application/octet-stream", "other",
+                               DocClass.OTHER), ctx)
+    assert res.findings == () and res.signatures == () and not res.facts
