@@ -233,3 +233,22 @@ def test_bomb_ratio_and_size_limits() -> None:
 def test_not_a_zip_raises_a_short_problem() -> None:
     with pytest.raises(ZipProblem, match="not a readable ZIP"):
         SafeZip(b"PK\x03\x04 truncated")
+
+
+def _raw_rsa_sign(key, em: bytes) -> bytes:  # type: ignore[no-untyped-def]
+    n = key.private_numbers()
+    return pow(int.from_bytes(em, "big"), n.d, n.public_numbers.n).to_bytes(len(em), "big")
+
+
+def test_pkcs1_digest_info_without_null_parameters_is_accepted_strictly(pki) -> None:  # type: ignore[no-untyped-def]
+    # Some Java signers omit the NULL parameters in DigestInfo (RFC 8017 9.2 note 2 says
+    # accept it); OpenSSL refuses. The encoded message is compared byte for byte.
+    data = b"<SignedInfo/>"
+    size = pki.leaf.cert.public_key().key_size // 8
+    t = bytes.fromhex("301f300706052b0e03021a0414") + hashlib.sha1(data).digest()
+    em = b"\x00\x01" + b"\xff" * (size - len(t) - 3) + b"\x00" + t
+    value = _raw_rsa_sign(pki.leaf.key, em)
+    assert keys.verify(pki.leaf.cert, "rsa", "sha1", data, value)
+    assert not keys.verify(pki.leaf.cert, "rsa", "sha1", data + b" ", value)
+    bad = em[:5] + b"\xfe" + em[6:]  # padding not all 0xFF
+    assert not keys.verify(pki.leaf.cert, "rsa", "sha1", data, _raw_rsa_sign(pki.leaf.key, bad))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -62,8 +63,11 @@ def verify(cert: x509.Certificate, family: str, digest: str, signed: bytes, valu
         if family == "rsa":
             if not isinstance(key, rsa.RSAPublicKey):
                 raise KeyError_("the certificate key is not RSA")
-            key.verify(value, signed, padding.PKCS1v15(), halg)
-            return True
+            try:
+                key.verify(value, signed, padding.PKCS1v15(), halg)
+                return True
+            except InvalidSignature:
+                return _pkcs1_absent_parameters(key, digest, signed, value)
         if family == "rsa-pss":
             if not isinstance(key, rsa.RSAPublicKey):
                 raise KeyError_("the certificate key is not RSA")
@@ -80,6 +84,38 @@ def verify(cert: x509.Certificate, family: str, digest: str, signed: bytes, valu
     except InvalidSignature:
         return False
     raise KeyError_(f"unsupported signature family {family}")
+
+
+_DIGEST_INFO_NO_PARAMS = {
+    "sha1": bytes.fromhex("301f300706052b0e03021a0414"),
+    "sha224": bytes.fromhex("302b300b0609608648016503040204041c"),
+    "sha256": bytes.fromhex("302f300b06096086480165030402010420"),
+    "sha384": bytes.fromhex("303f300b06096086480165030402020430"),
+    "sha512": bytes.fromhex("304f300b06096086480165030402030440"),
+}
+
+
+def _pkcs1_absent_parameters(key: rsa.RSAPublicKey, digest: str, signed: bytes,
+                             value: bytes) -> bool:
+    """PKCS#1 v1.5 with the DigestInfo's NULL parameters omitted.
+
+    RFC 8017 (section 9.2, note 2) says verifiers should accept this second encoding,
+    which some Java signers (the eID applet among them) produce; OpenSSL refuses it. The
+    whole encoded message is rebuilt and compared byte for byte: nothing is parsed."""
+    prefix = _DIGEST_INFO_NO_PARAMS.get(digest)
+    numbers = key.public_numbers()
+    size = (key.key_size + 7) // 8
+    if prefix is None or len(value) != size:
+        return False
+    sig_int = int.from_bytes(value, "big")
+    if sig_int >= numbers.n:
+        return False
+    em = pow(sig_int, numbers.e, numbers.n).to_bytes(size, "big")
+    t = prefix + hashlib.new(digest, signed).digest()
+    if size < len(t) + 11:
+        return False
+    expected = b"\x00\x01" + b"\xff" * (size - len(t) - 3) + b"\x00" + t
+    return hmac.compare_digest(em, expected)
 
 
 def _ecdsa_der(value: bytes, key_bits: int) -> bytes:
