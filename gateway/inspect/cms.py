@@ -57,6 +57,8 @@ class ParsedCms:
 
 
 def _der(data: bytes) -> bytes:
+    if data[:1] == b"\x30":
+        return data  # DER: never strip (its last byte may well be a "whitespace" value)
     data = data.strip()
     m = _PEM.search(data)
     if m:

@@ -274,3 +274,15 @@ def test_garbage_pdf_is_unreadable_not_a_crash(data):
     if data:  # (empty bytes are not even identified as a PDF by intake)
         _, doc = check(data)
         assert doc.verdict is DocVerdict.INVALID
+
+
+def test_changing_a_field_that_was_filled_when_signed_is_a_forbidden_change(pki, engine):
+    # filling an empty field is allowed; replacing what was signed (the "shadow replace"
+    # attack changes a filled field's value or appearance) is not
+    prefilled = S.fill_field(form_pdf(), value="So tien: 1.000.000 dong")
+    signed_form = S.sign(prefilled, pki.leaf, pki.chain(pki.leaf))
+    res = inspect(S.fill_field(signed_form, value="So tien: 9.000.000 dong"), pki=pki, trust=engine)
+    s = _only_sig(res)
+    assert s.coverage is Coverage.PARTIAL
+    assert res.facts["pdf_signatures"][0]["changed_signed_fields"] == ["ghi_chu"]
+    assert "PDF_MODIFIED_AFTER_SIGNING" in {f.code for f in s.findings}

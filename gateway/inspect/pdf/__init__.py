@@ -81,7 +81,14 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
             findings=(make_finding("PDF_UNREADABLE", place=name, name=name, reason=short(exc)),),
             facts={"layout": "unknown"},
         )
-    if reader.encrypted:
+    try:
+        encrypted = reader.encrypted
+    except Exception as exc:  # a damaged /Encrypt entry
+        return InspectionResult(
+            findings=(make_finding("PDF_UNREADABLE", place=name, name=name, reason=short(exc)),),
+            facts={"layout": "unknown"},
+        )
+    if encrypted:
         try:
             result = reader.decrypt("")
             ok = "FAILED" not in str(getattr(result, "status", result))

@@ -174,8 +174,40 @@ def _failed(fmt: str, fq_name: str, integrity: Integrity, code: str, name: str, 
     )
 
 
+def filled_fields_at(reader: Any, revision: int) -> set[str]:
+    """Fully qualified names of the non-signature form fields that had a value at
+    ``revision``."""
+    from pyhanko.pdf_utils import generic
+
+    out: set[str] = set()
+    try:
+        root = reader.get_historical_resolver(revision).root
+        fields = root["/AcroForm"]["/Fields"]
+    except BaseException:  # noqa: BLE001 - no form (or no readable form) in that revision
+        return out
+    todo = [(f, "", None) for f in fields]
+    seen = 0
+    while todo and seen < 10_000:
+        seen += 1
+        ref, prefix, inherited_ft = todo.pop()
+        try:
+            fld = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
+            part = fld.get("/T")
+            fq = f"{prefix}.{part}" if prefix and part is not None else (str(part) if part is not None else prefix)
+            ft = fld.get("/FT", inherited_ft)
+            kids = fld.get("/Kids")
+            if kids is not None:
+                todo.extend((k, fq, ft) for k in kids)
+            value = fld.get("/V")
+            if ft != "/Sig" and value is not None and str(value).strip() not in ("", "/Off"):
+                out.add(fq)
+        except Exception:
+            continue
+    return out
+
+
 def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: bool | None,
-                    fq_name: str, name: str, opts: dict[str, Any]
+                    fq_name: str, name: str, opts: dict[str, Any], prefilled: set[str] = frozenset()  # type: ignore[assignment]
                     ) -> tuple[Coverage, list[Finding], dict[str, Any]]:
     from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -208,6 +240,16 @@ def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: boo
             reason="bytes were appended after the signed revision")], facts
     allowed = _ALLOWED_LEVEL.get(str(opts.get("allowed_after_signing", "annotations")), 3)
     change = _CHANGE_TEXT.get(level.value, level.name)
+    refilled = sorted(set(getattr(diff_result, "changed_form_fields", ()) or ()) & prefilled)
+    if refilled:
+        # Filling an empty field is form filling; changing a field that already had a value
+        # when it was signed (its value or only its appearance: the "shadow replace" attack)
+        # changes signed content.
+        facts["changed_signed_fields"] = refilled
+        return Coverage.PARTIAL, [make_finding(
+            "PDF_MODIFIED_AFTER_SIGNING", place=place, name=name, field=fq_name,
+            change="form field(s) " + ", ".join(refilled) + " already filled when signed were "
+                   "changed")], facts
     if level == ModificationLevel.OTHER or level.value > max(allowed, 1) or docmdp_ok is False:
         if docmdp_ok is False and level != ModificationLevel.OTHER and level.value <= max(allowed, 1):
             change += ", beyond what the signer permitted (DocMDP)"
@@ -235,10 +277,10 @@ def _timestamp_layer(status: Any, fq_name: str, name: str) -> tuple[datetime | N
 def _integrity(status: Any) -> tuple[Integrity, str]:
     if not status.intact:
         return Integrity.BROKEN, "the document digest does not match the signed digest"
+    indic = getattr(status, "trust_problem_indic", None)
+    if indic is not None and "CRYPTO_CONSTRAINTS" in str(indic):
+        return Integrity.UNVERIFIABLE, "signature or digest algorithm not accepted"
     if not status.valid:
-        indic = getattr(status, "trust_problem_indic", None)
-        if indic is not None and "CRYPTO_CONSTRAINTS" in str(indic):
-            return Integrity.UNVERIFIABLE, "signature algorithm not accepted"
         return Integrity.BROKEN, "the signature value does not verify"
     return Integrity.INTACT, ""
 
@@ -252,9 +294,12 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
     if integrity is not Integrity.INTACT:
         code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
         findings.append(make_finding(code, place=place, name=name, field=fq_name, reason=reason))
+    prefilled: set[str] = set()
+    if getattr(emb.diff_result, "changed_form_fields", None):
+        prefilled = filled_fields_at(emb.reader, emb.signed_revision)
     coverage, cov_findings, cov_facts = _coverage_layer(
         emb.coverage, emb.diff_result, emb.docmdp_level, getattr(status, "docmdp_ok", None),
-        fq_name, name, opts)
+        fq_name, name, opts, prefilled)
     findings.extend(cov_findings)
     facts.update(cov_facts)
     ts_time, ts_findings, ts_facts = _timestamp_layer(status, fq_name, name)
