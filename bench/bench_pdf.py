@@ -1,0 +1,154 @@
+"""PDF costs and the seal detector's quality, as ratios against baselines run in the same process.
+
+- classify: the layout classification of a 100-page scanned PDF (full-page JPEG images with an
+  invisible OCR text layer, as scanners with OCR write them) against pdfminer.six extracting
+  the text of the same file (targets: ≥ 10× faster, under 0.5 s);
+- inspect: the whole PDF inspector on that file (classification, signature search, seal
+  search on the last pages), for reference;
+- seal: precision and recall of the seal detector on generated scans (seals of several sizes,
+  faded, overlapped by the signature; red headings, red logos, urgency boxes, emblems);
+- validate: the PDF inspector (every signature layer with the trust engine) on a signed
+  ~10 MB PDF against ``pyhanko sign validate`` (the CLI, a new process) on the same file, and
+  against pyHanko's validation in this process.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gateway.inspect.base import InspectContext
+from gateway.inspect.pdf import inspect_pdf, open_reader
+from gateway.inspect.pdf.layout import classify
+from gateway.inspect.pdf.seal import find_seals
+from gateway.model.document import Document
+from gateway.model.report import DocClass
+from tests.pdfgen.build import scanned_pdf
+from tests.pdfgen.scans import ScanSpec, page_image, seal_dataset
+
+
+def _best(fn, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def _doc(data: bytes) -> Document:
+    return Document("scan.pdf", "scan.pdf", data, "application/pdf", "pdf", DocClass.NON_EDITABLE)
+
+
+def bench_classify() -> None:
+    from pdfminer.high_level import extract_text
+
+    pages = [page_image(ScanSpec(seal=(i == 99), seed=i % 4), dpi=100) for i in range(4)]
+    data = scanned_pdf([pages[i % 3] for i in range(99)] + [page_image(ScanSpec(seed=9), dpi=100)],
+                       ocr=True)
+    ours = _best(lambda: classify(open_reader(data)))
+    t = time.perf_counter()
+    text = extract_text(io.BytesIO(data))
+    base = time.perf_counter() - t
+    kind = classify(open_reader(data)).kind
+    print(f"   classify 100-page scan ({len(data) / 1e6:.1f} MB, layout {kind}): {ours * 1000:.0f} ms; "
+          f"pdfminer.six extract_text: {base * 1000:.0f} ms ({len(text)} chars); "
+          f"ratio {base / ours:.1f}x (target >= 10x, < 500 ms)")
+    from tests.pki import NOW
+
+    ctx = InspectContext(at=NOW)
+    full = _best(lambda: inspect_pdf(_doc(data), ctx))
+    res = inspect_pdf(_doc(data), ctx)
+    print(f"   whole inspector on it (layout + signatures + seal on last 3 pages): {full * 1000:.0f} ms, "
+          f"seal found on page(s) {[s['page'] for s in res.facts.get('seal', [])]}")
+
+
+def bench_seal() -> None:
+    tp = fp = fn = tn = 0
+    misses = []
+    t = time.perf_counter()
+    data = seal_dataset()
+    gen = time.perf_counter() - t
+    t = time.perf_counter()
+    for name, img, has in data:
+        found = bool(find_seals(img, 1, 210, 297, 0.5))
+        tp += found and has
+        fp += found and not has
+        fn += has and not found
+        tn += not has and not found
+        if found != has:
+            misses.append(name)
+    per = (time.perf_counter() - t) / len(data)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    print(f"   seal detector on {len(data)} generated pages ({tp + fn} with a seal, {fp + tn} without): "
+          f"precision {precision:.2f}, recall {recall:.2f}; {per * 1000:.0f} ms per page "
+          f"(generation {gen:.1f} s){'; wrong: ' + ', '.join(misses) if misses else ''}")
+
+
+def bench_validate() -> None:
+    from gateway.trust import build_engine
+    from tests.pdfgen.sign import sign
+    from tests.pki import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = generate(Path(tmp) / "pki")
+        img = page_image(ScanSpec(seed=3), dpi=150)
+        data = b""
+        n = 20
+        while len(data) < 10_000_000 and n < 400:
+            data = scanned_pdf([img] * n, quality=92)
+            n = int(n * 10_000_000 / max(1, len(data))) + 2
+        signed = sign(data, pki.leaf, pki.chain(pki.leaf))
+        path = Path(tmp) / "signed.pdf"
+        path.write_bytes(signed)
+        engine = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
+        ctx = InspectContext(at=pki.now, trust=engine)
+        ours = _best(lambda: inspect_pdf(_doc(signed), ctx), runs=2)
+        res = inspect_pdf(_doc(signed), ctx)
+        s = res.signatures[0]
+
+        import asyncio
+
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
+
+        def in_process() -> None:
+            r = PdfFileReader(io.BytesIO(signed))
+            for emb in r.embedded_signatures:
+                asyncio.run(async_validate_pdf_signature(emb, engine.validation_context(pki.now)))
+
+        lib = _best(in_process, runs=2)
+        cli = shutil.which("pyhanko", path=str(Path(sys.executable).parent)) or shutil.which("pyhanko")
+        line = (f"   validate signed PDF ({len(signed) / 1e6:.1f} MB, {n} pages): inspector {ours * 1000:.0f} ms "
+                f"(integrity {s.integrity.value}, trust {s.trust.value}, layout {res.facts['layout']}); "
+                f"pyHanko in-process {lib * 1000:.0f} ms")
+        if cli:
+            root = pki.root.path
+            cmd = [cli, "sign", "validate", "--no-revocation-check", "--trust", str(root),
+                   "--validation-time", pki.now.isoformat(), str(path)]
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            cli_t = time.perf_counter() - t
+            verdict = (proc.stdout.strip().splitlines() or ["?"])[-1][:60]
+            line += (f"; `pyhanko sign validate` CLI {cli_t * 1000:.0f} ms ({verdict}); "
+                     f"ratio CLI/inspector {cli_t / ours:.1f}x")
+        else:
+            line += "; `pyhanko sign validate` not installed (pip install pyhanko-cli)"
+        print(line)
+
+
+def main() -> None:
+    bench_classify()
+    bench_seal()
+    bench_validate()
+
+
+if __name__ == "__main__":
+    main()
