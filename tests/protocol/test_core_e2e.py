@@ -113,6 +113,7 @@ def test_oversized_attachment_is_refused_552_with_bounded_milter_memory(mta: Lab
     mid = m["Message-ID"]
     wire = len(m.as_bytes())
     assert wire > 35 * 1024 * 1024
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     before = _vm_hwm_kib(pid)
     code, text = mta.send(m, AGENCY, [RCPT])
     after = _vm_hwm_kib(pid)
@@ -275,3 +276,26 @@ def test_broken_rules_do_not_start_the_gateway(mta: Lab) -> None:
     with pytest.raises(LabError, match="attachment-max-bytes"):
         mta.set_rules("[limits]\nattachment-max-bytes = 0\n")
     assert not mta.gateway_running
+
+
+def test_concurrent_sessions_are_each_decided_and_logged(mta: Lab, new_message) -> None:
+    """Eight SMTP sessions at once through two workers: every message gets its own decision,
+    headers and log row (no state shared between connections)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    msgs = []
+    for i in range(8):
+        att = [(f"Tờ trình {i}.docx", sample_docx(f"Tờ trình số {i}"), DOCX)] if i % 2 else []
+        msgs.append(new_message(sender=f"clerk{i}@stc.daknong.gov.vn", to=RCPT, attachments=att))
+    with ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(lambda m: mta.send(m, m["From"], [RCPT]), msgs))
+    assert [c for c, _ in results] == [250] * 8, results
+    for i, (m, (_, text)) in enumerate(zip(msgs, results)):
+        got = _parse(mta.wait_delivered(m["Message-ID"]))
+        expected = "invalid" if i % 2 else "no-documents"
+        assert got.get_all("X-Legal-Validity") == [expected]
+        (row,) = mta.store().query(queue_id=_queued_as(text))
+        assert row.message_id == m["Message-ID"] and row.sender == f"clerk{i}@stc.daknong.gov.vn"
+        assert row.verdict == expected
+        if i % 2:
+            assert [d.path for d in row.documents] == [f"Tờ trình {i}.docx"]
