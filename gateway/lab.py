@@ -338,7 +338,13 @@ class Lab:
     def _configure_postfix(self) -> None:
         default_dir = subprocess.run([POSTCONF, "-d", "-h", "config_directory"],
                                      capture_output=True, text=True, check=True).stdout.strip()
-        shutil.copy(Path(default_dir) / "master.cf", self.config_dir / "master.cf")
+        for candidate in (Path(default_dir) / "master.cf",
+                          Path("/usr/share/postfix/master.cf.dist")):
+            if candidate.is_file():
+                shutil.copy(candidate, self.config_dir / "master.cf")
+                break
+        else:
+            raise LabError("no master.cf to start from (is the postfix package installed?)")
         (self.config_dir / "main.cf").write_text("")
         milter = f"unix:{self.socket_path}"
         self._postconf(
