@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postfix libmilter-dev libmagic1 libmagic-mgc gcc python3-dev python3-venv
-              postgresql chromium ca-certificates)
+              postgresql chromium chromium-driver ca-certificates)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
