@@ -1,0 +1,70 @@
+"""Signed DOCX through a real Postfix: a trusted signature is tagged valid; the same file
+with one byte of word/document.xml changed is tagged invalid (Article 9.2a)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+
+import pytest
+
+from gateway.lab import Lab
+from tests import signer as S
+from tests.pki import issue
+
+pytestmark = pytest.mark.postfix
+
+AGENCY = "van-thu@stc.daknong.gov.vn"
+RCPT = "ubnd@daknong.gov.vn"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture(scope="module")
+def signed_docx(pki) -> bytes:  # type: ignore[no-untyped-def]
+    # A signer valid around the real clock (the gateway in the lab checks at "now").
+    now = datetime.now(timezone.utc)
+    who = issue("e2e", "Văn thư Sở Tài chính", 0x2F01, pki.intermediate,
+                now - timedelta(days=2), now + timedelta(days=60), org="Sở Tài chính")
+    parts = S.sign_ooxml(S.make_ooxml("docx", body="Công văn số 12/STC"), who.key, who.cert,
+                         chain=[pki.intermediate.der], signing_time=now - timedelta(minutes=5))
+    return S.zip_package(parts)
+
+
+def _one_byte_changed(data: bytes) -> bytes:
+    parts = S.unzip_package(data)
+    body = bytearray(parts["word/document.xml"])
+    pos = body.index(b"12/STC")
+    body[pos] = ord("9")  # "12/STC" -> "92/STC": one byte
+    parts["word/document.xml"] = bytes(body)
+    return S.zip_package(parts)
+
+
+def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-untyped-def]
+    m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, DOCX)])
+    mid = m["Message-ID"]
+    code, text = mta.send(m, AGENCY, [RCPT])
+    assert code == 250, text
+    raw = mta.wait_delivered(mid)
+    got = message_from_bytes(raw, policy=policy.default)
+    report = re.sub(r"\s+", "", str(got.get("X-Legal-Validity-Report", "")))
+    return got, report
+
+
+def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_message, pki,  # type: ignore[no-untyped-def]
+                                                                 signed_docx) -> None:
+    mta.set_rules(
+        "[trust]\n"
+        f'anchors = ["{pki.anchors_dir}"]\n'
+        f'intermediates = ["{pki.intermediates_dir}"]\n'
+        f'crl-cache = "{pki.crl_dir}"\n'
+    )
+    got, report = _deliver(mta, new_message, "cong-van-ky-so.docx", signed_docx)
+    assert got.get_all("X-Legal-Validity") == ["valid"], report
+    assert "cong-van-ky-so.docx" in report and "verdict=valid" in report
+
+    tampered = _one_byte_changed(signed_docx)
+    assert len(tampered) > 0 and tampered != signed_docx
+    got, report = _deliver(mta, new_message, "cong-van-ky-so.docx", tampered)
+    assert got.get_all("X-Legal-Validity") == ["invalid"], report
+    assert "EDITABLE_SIGNATURE_UNVERIFIED" in report or "SIG_DIGEST_MISMATCH" in report
