@@ -175,6 +175,9 @@ def _plugins() -> list[Callable[[Any], None]]:
     from gateway.audit.web.cli import register as register_web_users
 
     out.append(register_web_users)
+    from gateway.notices.cli import register as register_notices
+
+    out.append(register_notices)
     return out
 
 

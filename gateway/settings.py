@@ -112,10 +112,36 @@ class NoticeSettings:
     smtp_host: str = "127.0.0.1"
     """Where notices are submitted: a Postfix listener without the milter."""
     smtp_port: int = 10587
+    smtp_timeout_seconds: float = 30.0
+    """Timeout of one SMTP submission."""
+    from_address: str = ""
+    """``From:`` of the notices (``""``: ``hople-gateway@`` this host's name)."""
+    envelope_sender: str = ""
+    """``MAIL FROM`` of the notices: null by default (RFC 3834), so a notice that cannot be
+    delivered never bounces."""
+    retry_first_seconds: float = 60.0
+    """Wait after the first failed submission; it doubles after each failure…"""
+    retry_max_seconds: float = 3600.0
+    """…up to this wait."""
+    max_attempts: int = 12
+    """Attempts before a notice is marked failed (``hople notices retry`` re-queues it)."""
+    poll_seconds: float = 30.0
+    """Longest sleep of the sender thread (it also wakes when a notice is queued)."""
 
     def check(self) -> None:
         if not 1 <= self.smtp_port <= 65535:
             raise ValueError(f"smtp-port {self.smtp_port} is out of range 1-65535")
+        if self.smtp_timeout_seconds <= 0 or self.poll_seconds <= 0:
+            raise ValueError("smtp-timeout-seconds and poll-seconds must be positive")
+        if not 0 < self.retry_first_seconds <= self.retry_max_seconds:
+            raise ValueError("retry-first-seconds must be positive and at most "
+                             "retry-max-seconds")
+        if not 1 <= self.max_attempts <= 1000:
+            raise ValueError(f"max-attempts must be between 1 and 1000, got {self.max_attempts}")
+        for key, value in (("from-address", self.from_address),
+                           ("envelope-sender", self.envelope_sender)):
+            if value and ("@" not in value or any(c in value for c in " <>\r\n")):
+                raise ValueError(f"{key} must be a plain address (a@b), got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,8 @@ class GatewayMilter(Milter.Base):
                 self.chgheader(name, idx, "")
             for name, value in d.add_headers:
                 self.addheader(name, postfix_value(value))
+            if d.subject is not None:  # [notices] annotate-delivered
+                self.chgheader("Subject", 1, postfix_value(d.subject))
             if d.action is Action.HOLD:
                 self.quarantine(d.quarantine_reason or "hople: held")
             return Milter.ACCEPT
@@ -252,6 +254,16 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
         store = open_store(settings.store.url)
     except StoreError as exc:
         raise ServeError(f"decision log: {exc}") from None
+    from gateway.notices.service import NoticeService
+
+    try:  # templates are checked here: a broken one stops the start (RulesError, file+reason)
+        notices = NoticeService.from_config(settings, policy, secret)
+    except StoreError as exc:
+        store.close()
+        raise ServeError(f"notice outbox: {exc}") from None
+    except Exception:
+        store.close()
+        raise
     pool = WorkerPool(
         settings.milter.workers,
         str(rules_path) if rules_path else None,
@@ -262,6 +274,8 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
         pool.start()
     except WorkerFailed as exc:
         store.close()
+        if notices is not None:
+            notices.stop()
         raise ServeError(str(exc)) from None
     failure = policy.rules.failure
     engine = Engine(
@@ -270,6 +284,7 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
         deadline_seconds=failure.deadline_seconds,
         notice_secret=secret,
         rules_hash=policy.hash,
+        notifier=notices,
     )
     return engine, pool, store
 
@@ -322,11 +337,15 @@ def serve(settings: Settings) -> int:
         os.umask(old_umask)
         pool.close()
         store.close()
+        if engine.notifier is not None:
+            engine.notifier.stop()
         raise ServeError(f"cannot listen on {settings.milter.socket}: {exc}") from None
     os.umask(old_umask)
     log.info("listening on %s with %d workers (rules %s, deadline %.0f s, on error: %s)",
              settings.milter.socket, settings.milter.workers, engine.rules_hash[:12],
              engine.deadline_seconds, engine.on_error)
+    if engine.notifier is not None:
+        engine.notifier.start()  # the outbox sender thread
     rc = 0
     try:
         milter.main()
@@ -337,6 +356,8 @@ def serve(settings: Settings) -> int:
         log.info("stopping: %d workers", len(pool.pids()))
         pool.close()
         store.close()
+        if engine.notifier is not None:
+            engine.notifier.stop()
         if kind == "unix":
             try:
                 os.unlink(str(where))

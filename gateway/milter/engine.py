@@ -12,7 +12,7 @@ import logging
 import threading
 import unicodedata
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Protocol
 
@@ -46,6 +46,8 @@ class Decision:
     """A notice of the gateway's own: accepted untouched (no headers added or removed)."""
     error: str | None = None
     """Why the check could not be done (the failure policy decided)."""
+    subject: str | None = None
+    """A new Subject for the delivered message (``[notices] annotate-delivered``), or None."""
 
 
 class Runner(Protocol):
@@ -154,6 +156,7 @@ class Engine:
         notice_secret: bytes | None = None,
         rules_hash: str = "",
         clock: Callable[[], datetime] | None = None,
+        notifier: Any = None,
     ) -> None:
         if on_error not in (ON_ERROR_TEMPFAIL, ON_ERROR_ACCEPT):
             raise ValueError(f"on-error must be tempfail or accept-unchecked, got {on_error!r}")
@@ -165,6 +168,8 @@ class Engine:
         self.rules_hash = rules_hash
         self.clock = clock or (lambda: datetime.now().astimezone())
         self._store_lock = threading.Lock()
+        self.notifier = notifier
+        """``gateway.notices.service.NoticeService`` (or None): told of each recorded decision."""
 
     # -- the decision -------------------------------------------------------------------------
 
@@ -194,15 +199,30 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - every failure goes through the policy
             return self._failed(data, f"{type(exc).__name__}: {exc}", started)
         decision = self._from_report(report)
+        decision_id = None
         try:
-            self._record(report, env, decision)
+            decision_id = self._record(report, env, decision)
         except Exception as exc:  # noqa: BLE001
             log.error("%s: cannot record the decision: %s", qid, exc)
             if decision.action in (Action.ACCEPT, Action.HOLD):
                 # nothing is delivered without its log row
                 return self._failed(data, f"decision log: {exc}", started, record=False)
         self._log(env, decision, data, started)
-        return decision
+        return self._notify(data, decision, decision_id)
+
+    def _notify(self, data: MessageData, decision: Decision, decision_id: int | None
+                ) -> Decision:
+        """Queue the notices this decision calls for; a failure there never fails the mail."""
+        if self.notifier is None or decision.report is None:
+            return decision
+        try:
+            subject = self.notifier.after_decision(decision.report, decision.action,
+                                                   data.envelope, data.headers, decision_id)
+        except Exception as exc:  # noqa: BLE001
+            log.error("%s: notice not queued: %s: %s", data.envelope.queue_id or "-",
+                      type(exc).__name__, exc)
+            return decision
+        return replace(decision, subject=subject) if subject is not None else decision
 
     def _from_report(self, report: MessageReport) -> Decision:
         action = report.action
@@ -259,14 +279,14 @@ class Engine:
         self._log(env, decision, data, started)
         return decision
 
-    def _record(self, report: MessageReport, env: Envelope, decision: Decision) -> None:
+    def _record(self, report: MessageReport, env: Envelope, decision: Decision) -> int | None:
         if self.store is None:
-            return
+            return None
         taken = decision.action.label
         if decision.error and decision.action is Action.ACCEPT:
             taken = ON_ERROR_ACCEPT
         with self._store_lock:
-            self.store.record(report, env, decided_at=self.clock(), action_taken=taken)
+            return self.store.record(report, env, decided_at=self.clock(), action_taken=taken)
 
     @staticmethod
     def _log(env: Envelope, decision: Decision, data: MessageData, started: float) -> None:

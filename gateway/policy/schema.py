@@ -232,6 +232,41 @@ class Signatures:
 
 
 @dataclass(frozen=True)
+class Notices:
+    """Notices to senders (gateway.notices): a delivered message with documents that are not
+    legally valid, or a held one, makes the gateway e-mail its sender what failed and how to
+    remedy it. A refused message gets no notice (its SMTP reply says it all). Held classified
+    mail is also reported to ``[text] security-contact`` (Article 12.4)."""
+
+    enabled: bool = True
+    """Send notices (queued in the decision store, submitted to the local Postfix)."""
+    rate_limit_per_hour: int = 10
+    """At most this many notices to one sender within an hour; more are recorded as
+    suppressed (the security contact's reports are not limited)."""
+    sender_domains: tuple[str, ...] = ()
+    """Only senders in these domains (and their subdomains) get notices; empty: every
+    sender. Listing the province's domains keeps notices off forged outside addresses."""
+    annotate_delivered: bool = False
+    """Also tag the Subject of a delivered message whose documents are not valid."""
+    subject_tag: str = "[Văn bản chưa hợp lệ]"
+    """The tag put before the Subject when ``annotate-delivered`` is on."""
+    templates: str = ""
+    """Directory of the notice templates (absolute); ``""``: the shipped ``rules/notices``."""
+
+    def check(self) -> None:
+        if not 1 <= self.rate_limit_per_hour <= 100000:
+            raise ValueError("rate-limit-per-hour must be between 1 and 100000")
+        if not self.subject_tag.strip() or len(self.subject_tag) > 60 or any(
+                ord(c) < 32 for c in self.subject_tag):
+            raise ValueError("subject-tag must be one line of 1 to 60 characters")
+        if self.templates and not self.templates.startswith("/"):
+            raise ValueError(f"templates must be an absolute directory, got {self.templates!r}")
+        for d in self.sender_domains:
+            if not d.strip() or "@" in d.strip().lstrip("@") or " " in d.strip():
+                raise ValueError(f"sender-domains: {d!r} is not a domain")
+
+
+@dataclass(frozen=True)
 class Rules:
     schema: int = 1
     description: str = ""
@@ -243,6 +278,7 @@ class Rules:
     trust: Trust = field(default_factory=Trust)
     text: Text = field(default_factory=Text)
     signatures: Signatures = field(default_factory=Signatures)
+    notices: Notices = field(default_factory=Notices)
     findings: dict[str, FindingRule] = field(default_factory=dict)
     """Per finding code: a different severity or action than the catalogue's default."""
 
