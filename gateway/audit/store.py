@@ -183,11 +183,37 @@ class _Postgres(_Backend):
             raise StoreError("postgresql: the psycopg package is not installed") from None
         self._psycopg = psycopg
         self.url = url
+        self.conn = self._connect()
+
+    def _connect(self) -> Any:
+        psycopg = self._psycopg
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
-            self.conn.execute("SET TIME ZONE 'UTC'")
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=15)
+            conn.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
             raise StoreError(f"postgresql: cannot connect: {_first_line(exc)}") from None
+        return conn
+
+    def _lost(self) -> bool:
+        return bool(self.conn.closed or self.conn.broken)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A transaction on a live connection: a connection lost since the last use (server
+        restart, failover, idle timeout) is replaced before anything is sent, so no
+        statement of the transaction can run twice."""
+        if self._lost():
+            self.conn = self._connect()
+        stack = contextlib.ExitStack()
+        try:
+            stack.enter_context(self.conn.transaction())
+        except self._psycopg.OperationalError:
+            if not self._lost():
+                raise
+            self.conn = self._connect()  # BEGIN found the connection dead: nothing ran
+            stack.enter_context(self.conn.transaction())
+        with stack:
+            yield
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -202,11 +228,11 @@ class _Postgres(_Backend):
             cur.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
 
     def write_tx(self) -> contextlib.AbstractContextManager[None]:
-        return self.conn.transaction()  # type: ignore[return-value]
+        return self._transaction()
 
     @contextlib.contextmanager
     def read_tx(self) -> Iterator[None]:
-        with self.conn.transaction():
+        with self._transaction():
             self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield
 
@@ -361,7 +387,7 @@ class DecisionStore:
                 )
 
     def schema_version(self) -> int:
-        with self._lock:
+        with self._lock, self._db.read_tx():
             return int(self._db.execute("SELECT max(version) FROM schema_version")[0][0] or 0)
 
     # -- writing ------------------------------------------------------------------------------
@@ -499,7 +525,7 @@ class DecisionStore:
         queue_id: str | None = None,
     ) -> int:
         where, params = self._where(since, until, sender, domain, verdict, queue_id)
-        with self._lock:
+        with self._lock, self._db.read_tx():
             return int(self._db.execute(f"SELECT count(*) FROM decisions{where}", params)[0][0])
 
     def iter_query(
@@ -602,7 +628,7 @@ class DecisionStore:
         )
 
     def checkpoints(self) -> list[Checkpoint]:
-        with self._lock:
+        with self._lock, self._db.read_tx():
             rows = self._db.execute(f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY seq")
         return [self._checkpoint(r) for r in rows]
 
@@ -620,7 +646,7 @@ class DecisionStore:
 
     def head(self) -> tuple[int, str]:
         """The chain head: last sequence number and its hash."""
-        with self._lock:
+        with self._lock, self._db.read_tx():
             rows = self._db.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
         if not rows:
             raise StoreError("the chain head row is missing: the log was altered")

@@ -483,3 +483,17 @@ def test_two_gateway_processes_write_one_log(backend_url: str) -> None:
         # both writers really ran at the same time: their records interleave
         tags = [d.queue_id[0] for d in decisions]  # type: ignore[index]
         assert sum(a != b for a, b in zip(tags, tags[1:])) >= 2
+
+
+@pytest.mark.postgres
+def test_postgresql_connection_lost_is_replaced(pg_url: str) -> None:
+    """A server restart or an idle-connection kill must not leave a gateway unable to log:
+    the next append reconnects (nothing of it had run) and the chain stays whole."""
+    with open_store(pg_url) as s:
+        fill(s, 2)
+        raw = Raw(pg_url)
+        raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        raw.close()
+        assert s.record(report(), env(), decided_at=T0) == 3
+        assert s.count() == 3 and s.verify().ok
