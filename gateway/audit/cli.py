@@ -196,11 +196,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with _open(args) as store:
         total = store.count()
         progress = Progress(total, "verify")
-        result = store.verify(progress=progress.update)
+        result = store.verify(progress=progress.update, anchors=args.anchor or ())
         progress.close()
+    for note in result.notes:
+        print(f"note: {note}")
     if result.ok:
         start = "" if result.start_seq <= 1 else f" from the purge checkpoint (seq {result.start_seq})"
-        print(f"chain OK: {result.checked} records verified{start}; "
+        anchored = f", {len(args.anchor)} anchor(s) matched" if args.anchor else ""
+        print(f"chain OK: {result.checked} records verified{start}{anchored}; "
               f"head seq {result.head_seq} hash {result.head_hash}")
         return EXIT_OK
     first = result.problems[0]
@@ -257,9 +260,10 @@ def cmd_report(args: argparse.Namespace) -> int:
                               zone, on_item=progress.update)
         progress.close()
         source = store.backend
+        head = store.head()
     if args.html:
         text = render.html_report(report, datetime.now(timezone.utc), source=source,
-                                  top=args.top)
+                                  top=args.top, head=head)
         try:
             Path(args.html).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -271,6 +275,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(render.report_csv(report, top=args.top))
     else:
         print(render.report_table(report, top=min(args.top, 3)))
+        print(f"\nchain head at this report: seq {head[0]} hash {head[1]} "
+              "(keep it: `hople audit verify --anchor SEQ:HASH` checks it later)")
     return EXIT_OK
 
 
@@ -294,6 +300,15 @@ def _positive(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value
+
+
+def _anchor(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    digest = digest.strip().lower()
+    if not seq.strip().isdigit() or len(digest) != 64 or any(
+            c not in "0123456789abcdef" for c in digest):
+        raise argparse.ArgumentTypeError(f"not SEQ:HASH (a number and 64 hex digits): {text!r}")
+    return int(seq), digest
 
 
 def _id(text: str) -> int:
@@ -330,8 +345,16 @@ def register(sub: Any) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    v = asub.add_parser("verify", help="check the tamper-evident chain of the whole log")
+    v = asub.add_parser(
+        "verify", help="check the tamper-evident chain of the whole log",
+        description="Check every record against its hash and its link to the one before. "
+                    "Keep the printed head (seq and hash) outside the database, e.g. in the "
+                    "monthly report; --anchor SEQ:HASH later proves the chain was not "
+                    "rewritten or cut short since.")
     _common(v)
+    v.add_argument("--anchor", metavar="SEQ:HASH", action="append", type=_anchor,
+                   help="a head recorded earlier that the chain must still contain "
+                        "(repeatable)")
     v.set_defaults(func=cmd_verify)
 
     g = asub.add_parser("purge", help="remove decisions older than a duration (≥ 12 months)")

@@ -389,6 +389,14 @@ def reasons_svg(report: Report, n_codes: int = 6) -> str:
     return "".join(parts)
 
 
+def _head_note(head: tuple[int, str] | None) -> str:
+    if head is None:
+        return ""
+    return (f'<p class="note">Đầu chuỗi nhật ký / chain head: seq {int(head[0])}, '
+            f"<code>{_e(head[1])}</code> — lưu giữ để đối chiếu / keep it to check the log "
+            f"later: <code>hople audit verify --anchor {int(head[0])}:{_e(head[1])}</code></p>")
+
+
 _CSS = """
 body{font-family:system-ui,"Segoe UI",Roboto,Arial,sans-serif;margin:2em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
@@ -400,7 +408,10 @@ tr.total td{font-weight:bold;background:#fafafa}.chart{max-width:100%;height:aut
 """
 
 
-def html_report(report: Report, generated_at: datetime, source: str = "", top: int = 5) -> str:
+def html_report(report: Report, generated_at: datetime, source: str = "", top: int = 5,
+                head: tuple[int, str] | None = None) -> str:
+    """The whole page. ``head`` (the chain head when the report was made) is printed so a
+    kept copy of the report anchors the log (``hople audit verify --anchor SEQ:HASH``)."""
     def row_html(r: AgencyRow, cls: str = "") -> str:
         cells = [
             f"<td>{_e(r.code)}</td>", f"<td>{_e(r.name)}</td>",
@@ -461,6 +472,7 @@ documents / documents. Reasons: finding codes of severity error or with an actio
 accept, counted once per message or document. Free-mail refusals: messages rejected with
 SENDER_FREEMAIL (Article 9.4). The agency is taken from the envelope sender by the agency
 map.</p>
+{_head_note(head)}
 </body>
 </html>
 """

@@ -314,6 +314,8 @@ class VerifyResult:
     start_seq: int
     """First sequence number checked (1, or the one after the last purge)."""
     problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()
+    """Things worth saying that are not problems (an anchor that was purged)."""
 
     @property
     def ok(self) -> bool:
@@ -688,14 +690,27 @@ class DecisionStore:
 
         yield from heapq.merge(decisions(), checkpoints(), key=lambda t: t[0])
 
-    def verify(self, *, max_problems: int = 20, progress: Any = None) -> VerifyResult:
+    def verify(
+        self,
+        *,
+        max_problems: int = 20,
+        progress: Any = None,
+        anchors: Sequence[tuple[int, str]] = (),
+    ) -> VerifyResult:
         """Check the whole chain from the genesis (or the last purge checkpoint) to the head.
 
         Detects records whose content no longer matches their hash (edited), missing
         sequence numbers (deleted), duplicate or extra records (inserted) and links that do
         not match the previous record. ``progress`` (optional) is called with the number of
         records checked so far.
+
+        ``anchors`` are ``(seq, hash)`` pairs recorded outside the database earlier (the
+        head printed by a previous verify or report). A chain rewritten from some record to
+        the head, or cut short, by someone able to recompute every hash is consistent in
+        itself; it cannot match an anchor taken before the rewrite.
         """
+        wanted = {int(seq): str(h).lower() for seq, h in anchors}
+        notes: list[str] = []
         problems: list[Problem] = []
 
         def problem(seq: int, kind: str, message: str) -> None:
@@ -776,6 +791,11 @@ class DecisionStore:
                             f"{label} does not link to the record before it (seq {seq - 1}): "
                             f"seq {seq - 1} was edited, replaced or re-inserted")
                 # after a gap the link cannot match: the missing records explain it
+                if seq in wanted:
+                    if rec.hash != wanted.pop(seq):
+                        problem(seq, "edited",
+                                f"{label} does not have the hash anchored earlier: the chain "
+                                "was rewritten from this record or before it")
                 last_hash = rec.hash
                 expect_seq = seq + 1
             last_seq = expect_seq - 1
@@ -795,7 +815,17 @@ class DecisionStore:
                 problem(head_seq, "edited",
                         f"record seq {head_seq} does not match the chain head's hash: "
                         "it or the head was edited")
-        return VerifyResult(checked, head_seq, head_hash, start_seq, tuple(problems))
+            for seq in sorted(wanted):
+                if seq < start_seq:
+                    notes.append(f"anchor seq {seq} was purged (the log starts at seq "
+                                 f"{start_seq}); not checked")
+                elif seq > head_seq:
+                    problem(seq, "deleted",
+                            f"anchor seq {seq} is beyond the chain head (seq {head_seq}): "
+                            "records at the end were removed and the head rewound")
+                # otherwise the missing record was already reported as deleted
+        return VerifyResult(checked, head_seq, head_hash, start_seq, tuple(problems),
+                            tuple(notes))
 
     # -- retention ---------------------------------------------------------------------------
 

@@ -213,3 +213,29 @@ def test_report_html_unwritable(url: str, tmp_path: Path,
     code, _, err = run(capsys, "audit", "report", "--db", url, "--month", "2026-03", "--html",
                        str(tmp_path / "no" / "such" / "dir.html"))
     assert code == 2 and "cannot write" in err
+
+
+def test_verify_with_an_anchor(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "report", "--db", url, "--month", "2026-03")
+    head_line = out.splitlines()[-1]
+    assert head_line.startswith("chain head at this report: seq 4 hash ")
+    anchor = "4:" + head_line.split()[8]
+    code, out, _ = run(capsys, "audit", "verify", "--db", url, "--anchor", anchor)
+    assert code == 0 and "1 anchor(s) matched" in out
+    code, out, _ = run(capsys, "audit", "verify", "--db", url, "--anchor", "4:" + "0" * 64)
+    assert code == 1 and "does not have the hash anchored earlier" in out
+    code, out, _ = run(capsys, "audit", "verify", "--db", url, "--anchor", "9:" + "0" * 64)
+    assert code == 1 and "anchor seq 9 is beyond the chain head" in out
+    with pytest.raises(SystemExit) as info:
+        main(["audit", "verify", "--db", url, "--anchor", "4:xyz"])
+    assert info.value.code == 2
+    assert "not SEQ:HASH" in capsys.readouterr().err
+
+
+def test_html_report_carries_the_chain_head(url: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "r.html"
+    run(capsys, "audit", "report", "--db", url, "--month", "2026-03", "--html", str(page))
+    with open_store(url) as s:
+        seq, digest = s.head()
+    assert f"hople audit verify --anchor {seq}:{digest}" in page.read_text(encoding="utf-8")

@@ -497,3 +497,42 @@ def test_postgresql_connection_lost_is_replaced(pg_url: str) -> None:
         raw.close()
         assert s.record(report(), env(), decided_at=T0) == 3
         assert s.count() == 3 and s.verify().ok
+
+
+def test_anchors_detect_a_rewritten_or_shortened_chain(store: DecisionStore,
+                                                       backend_url: str) -> None:
+    """Someone who recomputes every hash and the head leaves a chain consistent in itself;
+    a head kept outside the database (an anchor) still exposes it."""
+    fill(store, 6)
+    anchor = store.head()
+    assert anchor[0] == 6
+    fill(store, 2)
+    assert store.verify(anchors=[anchor]).ok
+    d5, d6 = store.get(5), store.get(6)
+    assert d5 is not None and d6 is not None
+    import dataclasses
+
+    raw = Raw(backend_url)
+    # rewrite seq 6 consistently (content, hash, next link, head): plain verify cannot tell
+    forged6 = dataclasses.replace(d6, verdict="rejected")
+    forged6 = dataclasses.replace(forged6, hash=chain_hash(d5.hash, canonical_decision(forged6)))
+    raw("UPDATE decisions SET verdict = 'rejected', hash = ? WHERE id = 6", (forged6.hash,))
+    prev = forged6.hash
+    for i in (7, 8):
+        d = store.get(i)
+        assert d is not None
+        f = dataclasses.replace(d, prev_hash=prev)
+        f = dataclasses.replace(f, hash=chain_hash(prev, canonical_decision(f)))
+        raw("UPDATE decisions SET prev_hash = ?, hash = ? WHERE id = ?", (prev, f.hash, i))
+        prev = f.hash
+    raw("UPDATE chain_head SET hash = ? WHERE id = 1", (prev,))
+    assert store.verify().ok
+    first = store.verify(anchors=[anchor]).problems[0]
+    assert (first.seq, first.kind) == (6, "edited") and "anchored earlier" in first.message
+    # cut the chain short and rewind the head
+    raw("DELETE FROM decisions WHERE id >= 5")
+    raw("UPDATE chain_head SET seq = 4, hash = ? WHERE id = 1", (store.get(4).hash,))  # type: ignore[union-attr]
+    raw.close()
+    assert store.verify().ok
+    first = store.verify(anchors=[anchor]).problems[0]
+    assert (first.seq, first.kind) == (6, "deleted") and "beyond the chain head" in first.message
