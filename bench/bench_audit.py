@@ -22,7 +22,7 @@ from pathlib import Path
 from gateway.audit.agencies import load_agencies
 from gateway.audit.reports import build_report, report_zone
 from gateway.audit.store import open_store
-from tests.audit.helpers import doc, env, report
+from tests.audit.factory import doc, env, report
 
 APPENDS = 300
 LOG_SIZE = 5000

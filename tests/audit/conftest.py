@@ -1,4 +1,4 @@
-"""Fixtures of the decision-log tests: a private PostgreSQL server for the session, and a
+"""Fixtures of the decision-log tests: a private PostgreSQL server for the whole run, and a
 fresh log per test on each backend (``backend_url`` is parametrised over SQLite and
 PostgreSQL; the PostgreSQL cases carry the ``postgres`` marker and skip cleanly when the
 server binaries are absent)."""

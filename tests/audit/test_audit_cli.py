@@ -12,7 +12,7 @@ import pytest
 
 from gateway.audit.store import open_store
 from gateway.cli import main
-from tests.audit.helpers import Raw, doc, env, freemail_report, held_report, report
+from tests.audit.factory import Raw, doc, env, freemail_report, held_report, report
 
 ICT = timezone(timedelta(hours=7))
 

@@ -21,7 +21,7 @@ from gateway.audit.reports import (
     report_zone,
 )
 from gateway.model.report import DocClass
-from tests.audit.helpers import doc, env, freemail_report, held_report, report
+from tests.audit.factory import doc, env, freemail_report, held_report, report
 
 ICT = report_zone("Asia/Ho_Chi_Minh")
 
@@ -56,7 +56,7 @@ def known_set() -> list[Decision]:
     ]
 
 
-def test_month_helpers() -> None:
+def test_month_arithmetic() -> None:
     assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
     start, end = month_bounds(["2026-03"], ICT)
     assert start.isoformat() == "2026-03-01T00:00:00+07:00"

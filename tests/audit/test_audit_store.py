@@ -15,7 +15,7 @@ from gateway.audit.records import GENESIS, chain_hash, canonical_decision
 from gateway.audit.schema import LATEST, MIGRATIONS
 from gateway.audit.store import DecisionStore, StoreError, open_store
 from gateway.model.report import DocClass
-from tests.audit.helpers import (
+from tests.audit.factory import (
     T0,
     Raw,
     doc,

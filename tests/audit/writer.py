@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 def write_many(url: str, n: int, tag: str, barrier: object = None) -> int:
     from gateway.audit.store import open_store
-    from tests.audit.helpers import doc, env, report
+    from tests.audit.factory import doc, env, report
 
     store = open_store(url)
     try:
