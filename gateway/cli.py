@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -137,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
         description="Legal-validity gateway for e-mailed documents (Decision 12/2012/QĐ-UBND).",
     )
     ap.add_argument("--version", action="version", version=f"hople-gateway {__version__}")
+    ap.add_argument("-v", "--verbose", action="count", default=0,
+                    help="more log output on stderr (-vv for debugging)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("check", help="inspect .eml messages or documents offline")
@@ -181,9 +184,39 @@ def _plugins() -> list[Callable[[Any], None]]:
     return out
 
 
+class _OneLine(logging.Formatter):
+    """Log lines for people at a terminal: no tracebacks (the decision log and the milter's
+    own logging keep the details)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        record = logging.makeLogRecord(record.__dict__)
+        if exc is not None:
+            record.msg = f"{record.getMessage()}: {type(exc).__name__}: {exc}"
+            record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return super().format(record).splitlines()[0]
+
+
+def _setup_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine("hople: %(levelname)s: %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.ERROR if verbose == 0 else logging.WARNING if verbose == 1 else logging.DEBUG)
+    if verbose == 0:
+        # Libraries report validation failures as log records; the report already has them.
+        for name in ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = parser()
     args = ap.parse_args(argv)
+    if getattr(args, "command", None) != "serve":  # the milter configures its own logging
+        _setup_logging(getattr(args, "verbose", 0) or 0)
     if not getattr(args, "func", None):
         ap.print_help(sys.stderr)
         return EXIT_USAGE

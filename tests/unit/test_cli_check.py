@@ -98,3 +98,20 @@ def test_rules_option(files: dict[str, Path], tmp_path: Path, capsys: pytest.Cap
 def test_version() -> None:
     proc = subprocess.run([sys.executable, "-m", "gateway", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == f"hople-gateway {__version__}"
+
+
+def test_inspector_failure_prints_no_traceback(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway import pipeline as pipeline_mod
+
+    def boom(doc, ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("exploded")
+
+    monkeypatch.setattr(pipeline_mod, "inspectors_for", lambda fmt: [boom])
+    rc = main(["check", "--json", str(files["scan.png"])])
+    out, err = capsys.readouterr()
+    assert rc == 1 and json.loads(out)["verdict"] == "invalid"
+    assert "Traceback" not in err
+    assert main(["-v", "check", str(files["scan.png"])]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "exploded" in err
