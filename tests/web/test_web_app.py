@@ -493,3 +493,24 @@ def test_metrics_only_from_allowed_addresses(site: Site) -> None:
     assert ("metrics-denied", "10.1.1.1") in events
     assert not any(e == "page" and p == "/metrics" for e, p in
                    ((x.event, x.path) for x in site.accounts.access_log()))
+
+
+def test_a_record_altered_in_the_database_gives_a_clear_error_page(site: Site) -> None:
+    client = signed_in(site)
+    raw = sqlite3.connect(site.url[len("sqlite:///"):])
+    raw.execute("UPDATE decisions SET findings = '{broken' WHERE id = 2")
+    raw.commit()
+    raw.close()
+    for path in ("/decisions", "/decisions/2", "/export.csv"):
+        r = client.get(path)
+        body = r.data.decode("utf-8", "replace")
+        assert r.status_code in (200, 500), path
+        assert "Traceback" not in body
+        if path != "/export.csv":
+            assert r.status_code == 500 and "hople audit verify" in body, path
+        else:  # the rows read so far, then a line saying why the file ends there
+            lines = body.strip().splitlines()
+            assert lines[0].lstrip("\ufeff").startswith("id,decided_at,")
+            assert lines[-1].startswith("ERROR: decision 2 cannot be read")
+    assert client.get("/decisions/3").status_code == 200  # other records still open
+    assert any(e.event == "error" and e.status == 500 for e in site.accounts.access_log())

@@ -528,14 +528,20 @@ def create_app(store: DecisionStore, config: WebConfig) -> Flask:
             w = render.csv_writer(buf)
             buf.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
             w.writerow(render.QUERY_COLUMNS)
-            for d in store.iter_query(**f.store_args()):
-                if f.agency is not None and agency_of(d) != f.agency:
-                    continue
-                w.writerow(render.decision_csv_row(d, agencies))
-                if buf.tell() > 64 * 1024:
-                    yield buf.getvalue()
-                    buf.seek(0)
-                    buf.truncate()
+            try:
+                for d in store.iter_query(**f.store_args()):
+                    if f.agency is not None and agency_of(d) != f.agency:
+                        continue
+                    w.writerow(render.decision_csv_row(d, agencies))
+                    if buf.tell() > 64 * 1024:
+                        yield buf.getvalue()
+                        buf.seek(0)
+                        buf.truncate()
+            except StoreError as exc:
+                # the headers are gone already: end the file with a line that says why it
+                # stops here rather than a silently short export
+                log.error("export: %s", exc)
+                w.writerow([f"ERROR: {exc}"])
             yield buf.getvalue()
 
         stamp = now().astimezone(zone).strftime("%Y%m%d-%H%M%S")
