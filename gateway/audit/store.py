@@ -480,7 +480,8 @@ class DecisionStore:
         if domain is not None:
             d = domain.strip().lstrip("@").rstrip(".").lower()
             clauses.append("(sender_domain = ? OR sender_domain LIKE ?)")
-            params.extend([d, "%." + d.replace("%", "").replace("_", "\\_")])
+            literal = d.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.extend([d, "%." + literal])
             if db.name == "sqlite":
                 clauses[-1] = "(sender_domain = ? OR sender_domain LIKE ? ESCAPE '\\')"
         if verdict is not None:

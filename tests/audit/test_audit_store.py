@@ -229,7 +229,8 @@ def test_domain_filter_treats_like_wildcards_literally(store: DecisionStore) -> 
     store.record(report(), env("a@x1y.vn"), decided_at=T0)
     store.record(report(), env("a@sub.x_y.vn"), decided_at=T0)
     assert [d.sender for d in store.query(domain="x_y.vn")] == ["a@sub.x_y.vn"]
-    assert store.query(domain="%") == []
+    assert store.query(domain="%") == [] and store.query(domain="\\") == []
+    assert store.query(domain="y.vn") == []  # whole labels, not a character suffix
 
 
 # -- the chain --------------------------------------------------------------------------------
