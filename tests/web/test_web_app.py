@@ -514,3 +514,15 @@ def test_a_record_altered_in_the_database_gives_a_clear_error_page(site: Site) -
             assert lines[-1].startswith("ERROR: decision 2 cannot be read")
     assert client.get("/decisions/3").status_code == 200  # other records still open
     assert any(e.event == "error" and e.status == 500 for e in site.accounts.access_log())
+
+
+def test_no_page_is_served_when_its_access_cannot_be_logged(site: Site, monkeypatch: Any) -> None:
+    client = signed_in(site)
+
+    def broken(**_: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(site.accounts, "log_access", broken)
+    r = client.get("/decisions")
+    assert r.status_code == 503 and "EDITABLE_NOT_SIGNED" not in r.text
+    assert r.headers["X-Frame-Options"] == "DENY"

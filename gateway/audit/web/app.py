@@ -319,8 +319,9 @@ def create_app(store: DecisionStore, config: WebConfig) -> Flask:
                                 status=resp.status_code, event=g.get("event") or "page")
         except Exception as exc:  # noqa: BLE001 - a page is not served without its log row
             log.error("access log: cannot write: %s", exc)
-            return Response("access log unavailable / không ghi được nhật ký truy cập",
+            resp = Response("access log unavailable / không ghi được nhật ký truy cập",
                             status=503, mimetype="text/plain")
+            resp.headers.update(security_headers(https=config.https))
         return resp
 
     @app.errorhandler(404)
