@@ -12,9 +12,10 @@ from email.utils import getaddresses
 from typing import BinaryIO, Callable
 
 from gateway.inspect.base import InspectContext, InspectionResult, TrustEngine, merge
-from gateway.inspect.registry import inspectors_for, message_checks
+from gateway.inspect.registry import inspectors_for, message_checks, sibling_signature_checks
 from gateway.intake.mime import IntakeItem, ParsedMessage, Walker, sha256
 from gateway.model.catalog import make_finding
+from gateway.model.document import Document
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action, Finding
 from gateway.model.report import (
@@ -92,7 +93,8 @@ class Checker:
         self, parsed: ParsedMessage, env: Envelope, label: str, kind: str, started: float
     ) -> MessageReport:
         ctx = self._context()
-        documents = tuple(self._document(item, ctx) for item in parsed.items)
+        siblings = [item.document for item in parsed.items]
+        documents = tuple(self._document(item, ctx, siblings) for item in parsed.items)
         findings: list[Finding] = list(parsed.findings)
         for check in message_checks():
             try:
@@ -129,7 +131,9 @@ class Checker:
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def _document(self, item: IntakeItem, ctx: InspectContext) -> DocumentReport:
+    def _document(
+        self, item: IntakeItem, ctx: InspectContext, siblings: list[Document]
+    ) -> DocumentReport:
         doc = item.document
         findings: list[Finding] = list(item.findings)
         result = InspectionResult()
@@ -140,6 +144,13 @@ class Checker:
                     results.append(inspector(doc, ctx))
                 except Exception as exc:  # hostile or damaged input: a finding, not a crash
                     log.exception("inspector %s failed on %s", inspector, doc.path)
+                    findings.append(make_finding("INSPECTION_FAILED", place=doc.path,
+                                                 name=doc.path, reason=type(exc).__name__))
+            for beside in sibling_signature_checks():
+                try:
+                    results.append(InspectionResult(signatures=beside(doc, siblings, ctx)))
+                except Exception as exc:
+                    log.exception("detached signatures of %s failed", doc.path)
                     findings.append(make_finding("INSPECTION_FAILED", place=doc.path,
                                                  name=doc.path, reason=type(exc).__name__))
             result = merge(results)

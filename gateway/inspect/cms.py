@@ -17,7 +17,7 @@ import base64
 import binascii
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asn1crypto import cms, core
@@ -250,41 +250,68 @@ def _targets(sig_name: str, names: list[str]) -> list[str]:
             and (n.rsplit(".", 1)[0] if "." in n else n) == stem]
 
 
+def _folder(doc: Document) -> str:
+    return doc.path[: len(doc.path) - len(doc.name)]
+
+
+def _same_folder(prefix: str, docs: list[Document]) -> list[Document]:
+    return [d for d in docs if _folder(d) == prefix]
+
+
+def _detached(doc: Document) -> ParsedCms | None:
+    if not looks_like_cms(doc):
+        return None
+    try:
+        parsed = parse_cms(doc.data)
+    except CmsError:
+        return None  # the per-file inspector reports it
+    return parsed if parsed.content is None else None
+
+
+def signatures_beside(doc: Document, siblings: list[Document],
+                      ctx: InspectContext) -> tuple[SignatureReport, ...]:
+    """The detached signatures sent beside ``doc`` (``x.pdf.p7s`` or ``x.p7s`` for ``x.pdf``),
+    each verified over ``doc``'s bytes: they count as signatures of ``doc``."""
+    if looks_like_cms(doc):
+        return ()
+    prefix = _folder(doc)
+    here = _same_folder(prefix, siblings)
+    names = [d.name for d in here]
+    out: list[SignatureReport] = []
+    for sig_doc in here:
+        if sig_doc is doc or doc.name not in _targets(sig_doc.name, names):
+            continue
+        parsed = _detached(sig_doc)
+        if parsed is None:
+            continue
+        report = verify_detached(parsed, doc.data, ctx, sig_doc.path)
+        if report.integrity is Integrity.INTACT:
+            note = make_finding("CMS_DETACHED_VERIFIED", place=doc.path, name=sig_doc.path,
+                                target=doc.path, signer=report.signer or "?",
+                                trust=report.trust.value)
+        else:
+            reason = "; ".join(f.en for f in report.findings[:1]) or report.integrity.value
+            note = make_finding("CMS_DETACHED_INVALID", place=doc.path, name=sig_doc.path,
+                                target=doc.path, reason=reason)
+        out.append(replace(report, format="cms-detached", findings=(note,) + report.findings))
+    return tuple(out)
+
+
 def detached_signatures(parsed: Any, ctx: InspectContext) -> list[Finding]:
+    """A detached signature whose signed file is not in the message cannot be verified."""
     items = [i.document for i in getattr(parsed, "items", [])]
-    by_path = {d.path: d for d in items}
     out: list[Finding] = []
     for doc in items:
-        if not looks_like_cms(doc):
+        if _detached(doc) is None:
             continue
-        try:
-            cms_parsed = parse_cms(doc.data)
-        except CmsError:
-            continue  # the per-file inspector reports it
-        if cms_parsed.content is not None:
-            continue  # enveloping: verified by the per-file inspector
-        prefix = doc.path[: len(doc.path) - len(doc.name)]
-        names = [p[len(prefix):] for p in by_path if p.startswith(prefix) and "/" not in p[len(prefix):]]
-        targets = _targets(doc.name, names)
-        if not targets:
+        names = [d.name for d in _same_folder(_folder(doc), items)]
+        if not _targets(doc.name, names):
             expected = doc.name.rsplit(".", 1)[0] if "." in doc.name else doc.name
             out.append(make_finding("CMS_CONTENT_MISSING", place=doc.path, name=doc.path,
                                     expected=expected))
-            continue
-        results = [(t, verify_detached(cms_parsed, by_path[prefix + t].data, ctx, doc.path))
-                   for t in targets]
-        good = [(t, r) for t, r in results if r.integrity is Integrity.INTACT]
-        if good:
-            t, r = good[0]
-            out.append(make_finding("CMS_DETACHED_VERIFIED", place=prefix + t, name=doc.path,
-                                    target=prefix + t, signer=r.signer or "?", trust=r.trust.value))
-        else:
-            t, r = results[0]
-            reason = "; ".join(f.en for f in r.findings[:1]) or r.integrity.value
-            out.append(make_finding("CMS_DETACHED_INVALID", place=prefix + t, name=doc.path,
-                                    target=prefix + t, reason=reason))
     return out
 
 
 __all__ = ["CmsError", "ParsedCms", "detached_signatures", "inspect_cms", "parse_cms",
+           "signatures_beside",
            "verify_cms", "verify_detached"]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from gateway.inspect.base import InspectContext, InspectorFn
+from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.report import SignatureReport
+
+SiblingSignatures = Callable[[Document, list[Document], InspectContext], tuple[SignatureReport, ...]]
+"""Signatures of a document that travel beside it (a detached ``.p7s``): given the document
+and the other files of the same message folder, return their verified reports."""
 
 MessageCheck = Callable[[Any, InspectContext], list[Finding]]
 """A check on the whole parsed message (``gateway.intake.mime.ParsedMessage``): headers,
@@ -67,3 +73,9 @@ _MESSAGE_TABLE = _message_table()
 
 def message_checks() -> list[MessageCheck]:
     return list(_MESSAGE_TABLE)
+
+
+def sibling_signature_checks() -> list[SiblingSignatures]:
+    from gateway.inspect.cms import signatures_beside
+
+    return [signatures_beside]

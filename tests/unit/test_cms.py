@@ -109,9 +109,14 @@ def test_detached_signature_beside_its_file_in_a_message(pki, engine):
     p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
     report = _check(pki, engine, _message([("cong-van.pdf", CONTENT, "application/pdf"),
                                            ("cong-van.pdf.p7s", p7s, "application/pkcs7-signature")]))
-    verified = [f for f in report.findings if f.code == "CMS_DETACHED_VERIFIED"]
+    target = next(d for d in report.documents if d.path == "cong-van.pdf")
+    (sig,) = target.signatures
+    assert sig.format == "cms-detached" and sig.is_good
+    verified = [f for f in sig.findings if f.code == "CMS_DETACHED_VERIFIED"]
     assert verified and verified[0].params["target"] == "cong-van.pdf"
     assert verified[0].params["trust"] == "trusted"
+    # the detached signature is the document's signature: the signed file is valid
+    assert target.verdict.value == "valid"
 
 
 def test_detached_signature_over_a_changed_file_makes_the_message_invalid(pki, engine):
@@ -119,7 +124,9 @@ def test_detached_signature_over_a_changed_file_makes_the_message_invalid(pki, e
     changed = CONTENT.replace(b"Test document", b"Fake document")
     report = _check(pki, engine, _message([("cong-van.pdf", changed, "application/pdf"),
                                            ("cong-van.p7s", p7s, "application/pkcs7-signature")]))
-    assert "CMS_DETACHED_INVALID" in {f.code for f in report.findings}
+    target = next(d for d in report.documents if d.path == "cong-van.pdf")
+    assert "CMS_DETACHED_INVALID" in {f.code for s in target.signatures for f in s.findings}
+    assert target.verdict.value == "invalid"
     assert report.verdict.value == "invalid"
 
 
@@ -147,3 +154,23 @@ def test_other_files_are_left_alone(ctx):
     res = inspect_cms(Document("a.bin", "a.bin", b"\x00" * 64, "application/octet-stream", "other",
                                DocClass.OTHER), ctx)
     assert res.findings == () and res.signatures == () and not res.facts
+
+
+def test_detached_signature_makes_an_editable_file_valid(pki, engine):
+    from tests.unit.test_intake import docx_bytes
+
+    docx = docx_bytes()
+    p7s = _cms(pki, pki.leaf, docx, detached=True)
+    ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    report = _check(pki, engine, _message([("ke-hoach.docx", docx, ctype),
+                                           ("ke-hoach.docx.p7s", p7s, "application/pkcs7-signature")]))
+    target = next(d for d in report.documents if d.path == "ke-hoach.docx")
+    assert [s.format for s in target.signatures] == ["cms-detached"]
+    assert target.verdict.value == "valid"
+    # signed by a certificate outside the trust anchors: present but not confirmed
+    p7s = _cms(pki, pki.other_leaf, docx, detached=True)
+    report = _check(pki, engine, _message([("ke-hoach.docx", docx, ctype),
+                                           ("ke-hoach.docx.p7s", p7s, "application/pkcs7-signature")]))
+    target = next(d for d in report.documents if d.path == "ke-hoach.docx")
+    assert target.verdict.value == "invalid"
+    assert "EDITABLE_SIGNATURE_UNVERIFIED" in {f.code for f in target.findings}
