@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from gateway.inspect.text import legacy
-from gateway.inspect.text.vietnamese import WORD_RE, is_syllable
+from gateway.inspect.text.vietnamese import WORD_RE, has_vietnamese_letters, is_syllable
 
 # --------------------------------------------------------------------------------------------
 # Fonts
@@ -142,6 +142,8 @@ def detect_content(text: str, *, min_gain: int = 3,
     """Best trial decoding of ``text`` (a Unicode string) that reads as Vietnamese."""
     if not text:
         return None
+    # Decomposed Unicode is Unicode: judge and compare its NFC form.
+    text = unicodedata.normalize("NFC", text)
     high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
     best: Detection | None = None
@@ -163,7 +165,13 @@ def detect_content(text: str, *, min_gain: int = 3,
         if before is None:
             before = score(text)
         after = score(converted)
-        if not accepts(before, after, min_gain=min_gain, strict=True):
+        if enc == "utf8-as-cp1252":
+            # Double-encoded UTF-8 is specific on its own: the bytes form valid UTF-8.
+            if not (after.good >= min_gain and after.good >= 3 * after.bad
+                    and converted.count("\ufffd") <= 0.1 * max(after.words, 1)
+                    and has_vietnamese_letters(converted)):
+                continue
+        elif not accepts(before, after, min_gain=min_gain, strict=True):
             continue
         if enc == "viqr" and after.good < 0.2 * after.words:
             continue
@@ -175,7 +183,8 @@ def detect_content(text: str, *, min_gain: int = 3,
 
 def _trial(text: str, enc: str) -> str:
     if enc == "utf8-as-cp1252":
-        return unicodedata.normalize("NFC", legacy.to_bytes(text).decode("utf-8"))
+        # Undefined Windows-1252 bytes may already be lost (U+FFFD): decode what is left.
+        return unicodedata.normalize("NFC", legacy.to_bytes(text).decode("utf-8", "replace"))
     return legacy.decode_text(text, enc)
 
 

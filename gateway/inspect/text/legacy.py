@@ -163,8 +163,15 @@ def _viqr_sub(m: re.Match[str]) -> str:
     if mod and base not in _VIQR_MOD_OK[mod]:
         # "i^" is no letter: the modifier is literal and so is anything after it.
         return base + mod + tone
+    if tone and _VIQR_TONED.search(_VIQR_WORD_TAIL.search(m.string[max(0, m.start() - 24):m.start()]).group(0)):
+        # A syllable has one tone: after "na`y" a "." ends the sentence.
+        literal, tone = tone, ""
     s = base + (_COMBINING_MOD[mod] if mod else "") + (_COMBINING_TONE[tone] if tone else "")
     return unicodedata.normalize("NFC", s) + literal
+
+
+_VIQR_WORD_TAIL = re.compile(r"(?:\\.|[A-Za-z^(+'`?~.])*$")
+_VIQR_TONED = re.compile(r"(?<!\\)[aeiouyAEIOUY][\^(+]?['`?~.]")
 
 
 def decode_text(surface: str, enc: str, *, upper: bool = False, fix_case: bool = True) -> str:
@@ -315,10 +322,14 @@ _TCVN3_NOT_LETTERS = frozenset(set(T.VIETNAMESE_LETTERS) - set(T.TCVN3.values())
 
 
 def _viqr_encode(text: str) -> str:
+    """RFC 1456 VIQR. A literal mark that a decoder would take for a diacritic (a ``.``
+    after an untoned vowel, ``^`` after ``a``…) is escaped with a backslash; after a toned
+    syllable it is not (a syllable has one tone)."""
     out: list[str] = []
     prev = ""
+    toned = False
     letters = set(T.VIETNAMESE_LETTERS)
-    for i, ch in enumerate(text):
+    for ch in text:
         if ch in "đĐ":
             piece = "dd" if ch == "đ" else "DD"
         elif ch in letters:
@@ -334,14 +345,19 @@ def _viqr_encode(text: str) -> str:
                 elif c == "\u031b":
                     mod = "+"
             piece = d[0] + mod + tone
+            toned = toned or bool(tone)
         elif ch == "\\":
             piece = "\\\\"
-        elif ch in T.VIQR_MARKS and (prev in _VOWELS or prev in T.VIQR_MARKS):
+        elif ch in "^(+" and prev in _VOWELS:
+            piece = "\\" + ch
+        elif ch in "'`?~." and (prev in _VOWELS or prev in "^(+") and not toned:
             piece = "\\" + ch
         elif ch in "dD" and prev in "dD" and out and not out[-1].endswith(("dd", "DD")):
             piece = "\\" + ch
         else:
             piece = ch
+        if not (ch.isalpha() or ch in letters):
+            toned = False
         out.append(piece)
         prev = piece[-1] if piece else ""
     return "".join(out)
