@@ -46,7 +46,10 @@ def segment_stamp(text: str, *, any_case: bool = False) -> str | None:
 
     ``any_case``: also accept ``Mật``/``Tối mật`` written in lower case — used for text boxes
     and shapes, whose only content a stamp is."""
-    for cell in _CELL_SPLIT.split(text) if ("\t" in text or "  " in text or "|" in text) else (text,):
+    cells = [text]
+    if "\t" in text or "  " in text or "|" in text:
+        cells += _CELL_SPLIT.split(text)
+    for cell in cells:
         c = _clean(cell)
         if not c or len(c) > 90:
             continue

@@ -1,0 +1,191 @@
+"""Secrecy stamps (Articles 8.2, 12.4): marks are found, words in prose are not — in lines,
+subjects, bodies, DOCX text boxes and legacy encodings."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.inspect.text import legacy, stamps
+from gateway.model.findings import Action
+from tests.textgen.docs import R, make_docx, make_odt, make_xlsx
+from tests.textgen.helpers import codes, inspect_doc, message_findings, raw_message
+from tests.textgen.samples import VIETNAMESE, regulation_text
+
+STAMP_LINES = {
+    "MẬT": "MẬT", "TỐI MẬT": "TỐI MẬT", "TUYỆT MẬT": "TUYỆT MẬT", "  TUYỆT   MẬT  ": "TUYỆT MẬT",
+    "[MẬT]": "MẬT", "(TỐI MẬT)": "TỐI MẬT", "** TUYỆT MẬT **": "TUYỆT MẬT",
+    "Độ mật: Mật": "MẬT", "ĐỘ MẬT: TUYỆT MẬT": "TUYỆT MẬT", "MẬT (đến ngày 31/12/2026)": "MẬT",
+    "Số: 12/UBND-VP\t\tMẬT": "MẬT",
+}
+NOT_STAMPS = [
+    "mật khẩu", "MẬT KHẨU", "bảo mật", "BẢO MẬT", "bí mật", "BÍ MẬT NHÀ NƯỚC", "mật độ", "MẬT ĐỘ",
+    "mật ong", "MẬT ONG", "mật thiết", "thân mật", "KHẨN", "THƯỢNG KHẨN", "HỎA TỐC", "HOẢ TỐC",
+    "Độ mật: Thường", "tài liệu Mật", "Mật", "các văn bản mật", "Cục Chứng thực số và Bảo mật thông tin",
+    "LƯU HÀNH NỘI BỘ", "TÀI LIỆU MẬT KHẨU", "Độ khẩn: Hỏa tốc",
+]
+
+
+@pytest.mark.parametrize("line,level", sorted(STAMP_LINES.items()))
+def test_stamp_lines(line, level):
+    assert stamps.segment_stamp(line) == level
+
+
+@pytest.mark.parametrize("line", NOT_STAMPS)
+def test_not_stamps(line):
+    assert stamps.segment_stamp(line) is None
+
+
+def test_text_box_accepts_lower_case_stamp_only_alone():
+    assert stamps.segment_stamp("Mật", any_case=True) == "MẬT"
+    assert stamps.segment_stamp("Tối mật", any_case=True) == "TỐI MẬT"
+    assert stamps.segment_stamp("mật khẩu", any_case=True) is None
+    assert stamps.segment_stamp("Bảo mật", any_case=True) is None
+
+
+def test_unaccented_is_only_a_hint():
+    assert stamps.unaccented_stamp("TUYET MAT") == "TUYỆT MẬT"
+    assert stamps.unaccented_stamp("TOI MAT") == "TỐI MẬT"
+    assert stamps.unaccented_stamp("MAT") is None
+    assert stamps.segment_stamp("TUYET MAT") is None
+
+
+SUBJECTS = {
+    "[MẬT] Báo cáo tình hình an ninh": "MẬT",
+    "TUYỆT MẬT - Kế hoạch tác chiến": "TUYỆT MẬT",
+    "Báo cáo kết quả (Tối mật)": "TỐI MẬT",
+    "Gửi tài liệu MẬT về dự án": "MẬT",
+    "Re: Fwd: [TỐI MẬT] Kế hoạch": "TỐI MẬT",
+    "BÁO CÁO - TỐI MẬT": "TỐI MẬT",
+    "Độ mật: Mật - Báo cáo quý": "MẬT",
+}
+NOT_SUBJECTS = [
+    "Đổi mật khẩu hộp thư", "V/v bảo mật thông tin", "V/V BẢO MẬT THÔNG TIN", "ĐỔI MẬT KHẨU",
+    "KẾ HOẠCH BẢO VỆ BÍ MẬT NHÀ NƯỚC", "HỎA TỐC: họp khẩn", "THƯỢNG KHẨN - Kế hoạch", "Mật độ dân số 2024",
+    "Mật ong rừng Đắk Nông", "Độ mật: Thường", "Quy định về tài liệu mật", "[Mật khẩu] đổi ngay",
+]
+
+
+@pytest.mark.parametrize("subject,level", sorted(SUBJECTS.items()))
+def test_subjects(subject, level):
+    assert stamps.subject_stamp(subject) == level
+
+
+@pytest.mark.parametrize("subject", NOT_SUBJECTS)
+def test_not_subjects(subject):
+    assert stamps.subject_stamp(subject) is None
+
+
+def test_file_names():
+    assert stamps.filename_stamp("Bao_cao_TOI_MAT.docx") == "TỐI MẬT"
+    assert stamps.filename_stamp("MẬT_ke_hoach.docx") == "MẬT"
+    assert stamps.filename_stamp("doi mat khau.txt") is None
+    assert stamps.filename_stamp("bao_mat.docx") is None
+
+
+def test_regulation_text_has_no_stamp():
+    reg = regulation_text()
+    if reg is None:
+        pytest.skip("shared/regulation not present")
+    # It speaks of "thông tin mật", "tài liệu Mật", "bí mật nhà nước", "mật khẩu", "bảo mật".
+    assert all(stamps.segment_stamp(line) is None for line in reg.splitlines())
+    fs = message_findings(raw_message(reg.encode("utf-8"), subject="Quy chế thư điện tử"))
+    assert not [f for f in fs if f.code.startswith("SECRET")]
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def test_body_stamp_holds_the_message_and_names_the_contact():
+    body = ("TUYỆT MẬT\n\n" + VIETNAMESE["letter"]).encode("utf-8")
+    fs = message_findings(raw_message(body))
+    f = next(f for f in fs if f.code == "SECRET_BODY")
+    assert f.action is Action.HOLD and f.article == "8.2"
+    assert f.params["level"] == "TUYỆT MẬT"
+    assert "12.4" in f.vi and "12.4" in f.en
+    assert "stttt@daknong.gov.vn" in f.vi
+
+
+def test_body_prose_and_urgency_do_not_hold():
+    body = (VIETNAMESE["urgency"] + VIETNAMESE["prose_secret_words"] + VIETNAMESE["letter"]).encode()
+    fs = message_findings(raw_message(body, subject="HỎA TỐC - đổi mật khẩu"))
+    assert not [f for f in fs if f.code.startswith("SECRET")]
+
+
+def test_stamp_far_down_a_body_is_only_a_hint():
+    body = ("\n".join(f"Dòng thứ {i} của thư." for i in range(40)) + "\nMẬT\n").encode()
+    fs = message_findings(raw_message(body))
+    assert "SECRET_BODY" not in codes(fs)
+    hint = next(f for f in fs if f.code == "SECRET_HINT")
+    assert hint.action is Action.ACCEPT
+
+
+def test_subject_stamp_holds():
+    fs = message_findings(raw_message(b"Noi dung.", subject="[MẬT] Báo cáo tình hình"))
+    f = next(f for f in fs if f.code == "SECRET_SUBJECT")
+    assert f.action is Action.HOLD and f.params["level"] == "MẬT"
+
+
+@pytest.mark.parametrize("enc", ["tcvn3", "vni", "cp1258", "viqr"])
+def test_legacy_encoded_body_stamp(enc):
+    body = legacy.encode_bytes("TỐI MẬT\n" + VIETNAMESE["letter"], enc, errors="replace")
+    fs = message_findings(raw_message(body, charset="iso-8859-1"))
+    assert "ENCODING_MOJIBAKE" in codes(fs)
+    f = next(f for f in fs if f.code == "SECRET_BODY")
+    assert f.params["level"] == "TỐI MẬT"
+
+
+@pytest.mark.parametrize("enc,charset", [("viscii", "viscii"), ("cp1258", "windows-1258"), ("tcvn3", "tcvn")])
+def test_legacy_charset_subject_and_body_stamp(enc, charset):
+    subj = legacy.encode_bytes("TUYỆT MẬT - Kế hoạch", enc)
+    import base64
+
+    raw_subject = f"=?{charset}?b?{base64.b64encode(subj).decode()}?="
+    body = legacy.encode_bytes("MẬT\nKính gửi các đơn vị.", enc)
+    fs = message_findings(raw_message(body, charset=charset, subject_raw=raw_subject))
+    assert "SECRET_SUBJECT" in codes(fs) and "SECRET_BODY" in codes(fs)
+    assert codes(fs).count("ENCODING_LEGACY_CHARSET") == 2
+
+
+def test_rules_choose_the_action():
+    fs = message_findings(raw_message("MẬT\n".encode()), classified_action=Action.REJECT)
+    assert next(f for f in fs if f.code == "SECRET_BODY").action is Action.REJECT
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+@pytest.mark.parametrize("font", [".VnTimeH", ".VnTime", "VNI-Times", None])
+@pytest.mark.parametrize("vml", [False, True])
+def test_docx_text_box_stamp(font, vml):
+    data = make_docx([[R(VIETNAMESE["letter"], font)]], textbox=[R("TUYỆT MẬT", font)],
+                     textbox_vml_only=vml)
+    fs, _ = inspect_doc("kehoach.docx", data)
+    f = next(f for f in fs if f.code == "SECRET_STAMP")
+    assert f.params["level"] == "TUYỆT MẬT" and "text box" in f.place
+    assert f.action is Action.HOLD
+
+
+def test_docx_stamp_in_header_and_table_cell():
+    fs, _ = inspect_doc("a.docx", make_docx([[R("Nội dung")]], header=[R("MẬT")]))
+    assert next(f for f in fs if f.code == "SECRET_STAMP").place.startswith("word/header")
+    fs, _ = inspect_doc("b.docx", make_docx([[R("Nội dung")]], table=[[[R("Số: 12/UBND")], [R("TỐI MẬT")]]]))
+    assert "table 1 row 1 cell 2" in next(f for f in fs if f.code == "SECRET_STAMP").place
+
+
+def test_docx_prose_words_are_not_stamps():
+    paras = [[R(line)] for line in (VIETNAMESE["prose_secret_words"] + VIETNAMESE["urgency"]).splitlines()]
+    fs, _ = inspect_doc("c.docx", make_docx(paras, textbox=[R("HỎA TỐC")]))
+    assert not [f for f in fs if f.code.startswith("SECRET")]
+
+
+def test_docx_stamp_deep_in_body_is_a_hint():
+    paras = [[R(f"Đoạn văn số {i}.")] for i in range(40)] + [[R("MẬT")]]
+    fs, _ = inspect_doc("d.docx", make_docx(paras))
+    assert "SECRET_STAMP" not in codes(fs) and "SECRET_HINT" in codes(fs)
+
+
+def test_xlsx_and_odt_stamps():
+    fs, _ = inspect_doc("e.xlsx", make_xlsx([[R("TUYỆT MẬT", ".VnTimeH")], [R("Báo cáo", ".VnTime")]]))
+    assert next(f for f in fs if f.code == "SECRET_STAMP").params["level"] == "TUYỆT MẬT"
+    fs, _ = inspect_doc("f.odt", make_odt([[R("Nội dung văn bản")]], frame=[R("TỐI MẬT", ".VnTimeH")]))
+    assert next(f for f in fs if f.code == "SECRET_STAMP").params["level"] == "TỐI MẬT"
