@@ -200,6 +200,8 @@ class _Discovery:
     structural: set[str] = field(default_factory=set)
     """Origin, its relationships and the signature parts (excluded from coverage)."""
     orphans: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Signature origin or signature parts the relationships name but the package lacks."""
 
 
 def _discover(pkg: Package) -> _Discovery:
@@ -214,7 +216,7 @@ def _discover(pkg: Package) -> _Discovery:
             continue
         origin = pkg.zip.lookup(rel.part)
         if origin is None:
-            pkg.problems.append(f"the signature origin {rel.part} is missing")
+            out.missing.append(rel.part)
             continue
         out.structural.add(origin)
         origin_rels = pkg.zip.lookup(rels_part_of(origin))
@@ -230,7 +232,7 @@ def _discover(pkg: Package) -> _Discovery:
                 continue
             real = pkg.zip.lookup(srel.part)
             if real is None:
-                pkg.problems.append(f"the signature part {srel.part} is missing")
+                out.missing.append(srel.part)
                 continue
             if real not in out.signature_parts:
                 out.signature_parts.append(real)
@@ -344,13 +346,17 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
     if disc.orphans:
         findings.append(make_finding("SIG_ORPHAN_PART", place=doc.path,
                                      parts=_short_list(disc.orphans)))
-    if not disc.signature_parts:
+    if not disc.signature_parts and not disc.missing:
         return InspectionResult(findings=tuple(findings), facts=facts)
 
     container_problems = list(zf.problems) + list(pkg.problems)
     signatures: list[SignatureReport] = []
     by_design_all: set[str] = set()
     resolver = _resolver(pkg)
+    for part in disc.missing:
+        # The package still links to a signature that is gone: never silently "unsigned".
+        signatures.append(sigreport.broken(FORMAT, "SIG_REFERENCE_UNRESOLVED", f"{doc.path}/{part}",
+                                           uri=part, reason="the signature part was removed"))
     for part in disc.signature_parts:
         place = f"{doc.path}/{part}"
         try:

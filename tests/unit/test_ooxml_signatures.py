@@ -455,3 +455,21 @@ def test_damaged_package_is_a_finding_not_a_crash(checker):  # type: ignore[no-u
     (doc,) = report.documents
     assert report.verdict is Verdict.INVALID
     assert "INSPECTION_FAILED" not in codes(doc)
+
+
+def test_removed_signature_part_still_linked_is_reported_broken(pki, checker):  # type: ignore[no-untyped-def]
+    parts = signed(pki)
+    del parts["_xmlsignatures/sig1.xml"]
+    report, doc = check(checker, parts)
+    assert report.verdict is Verdict.INVALID
+    (sig,) = doc.signatures
+    assert sig.integrity is Integrity.BROKEN
+    assert "SIG_REFERENCE_UNRESOLVED" in codes(doc) and "EDITABLE_NOT_SIGNED" not in codes(doc)
+
+
+def test_second_signature_removed_leaves_the_first_valid_with_a_warning(pki, checker):  # type: ignore[no-untyped-def]
+    parts = signed(pki, parts=signed(pki), who=pki.ecdsa, method="ecdsa")
+    del parts["_xmlsignatures/sig2.xml"]
+    report, doc = check(checker, parts)
+    assert report.verdict is Verdict.VALID
+    assert "SIG_SOME_SIGNATURES_BAD" in codes(doc)
