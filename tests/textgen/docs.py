@@ -165,7 +165,8 @@ def replace_parts(data: bytes, parts: dict[str, bytes | None]) -> bytes:
 
 
 def make_xlsx(rows: list[list[R | str | int | None]], *, sheet_title: str = "Sheet1",
-              rich: list[R] | None = None, second_sheet: str | None = None) -> bytes:
+              rich: list[R] | None = None, second_sheet: str | None = None,
+              shared: bool = True) -> bytes:
     """An XLSX whose legacy-font cells hold the surface text (shared strings), with an
     optional rich-text cell mixing fonts (A-column after the rows)."""
     import openpyxl
@@ -196,7 +197,54 @@ def make_xlsx(rows: list[list[R | str | int | None]], *, sheet_title: str = "She
         wb.create_sheet(second_sheet)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return to_shared_strings(buf.getvalue()) if shared else buf.getvalue()
+
+
+S_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def to_shared_strings(data: bytes) -> bytes:
+    """openpyxl writes inline strings; Excel writes a shared string table. Move every
+    inline string (plain or rich) of every sheet into xl/sharedStrings.xml, equal strings
+    sharing one entry, as Excel does."""
+    from lxml import etree
+
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    table: list[bytes] = []
+    index: dict[bytes, int] = {}
+    parts: dict[str, bytes | None] = {}
+    for name in zf.namelist():
+        if not re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name):
+            continue
+        root = etree.fromstring(zf.read(name))
+        for c in root.iter(f"{{{S_NS}}}c"):
+            if c.get("t") != "inlineStr":
+                continue
+            is_ = c.find(f"{{{S_NS}}}is")
+            key = b"".join(etree.tostring(ch) for ch in is_)
+            if key not in index:
+                index[key] = len(table)
+                table.append(key)
+            c.remove(is_)
+            c.set("t", "s")
+            v = etree.SubElement(c, f"{{{S_NS}}}v")
+            v.text = str(index[key])
+        parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    sst = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="{S_NS}" '
+           f'count="{len(table)}" uniqueCount="{len(table)}">'.encode()
+           + b"".join(b"<si>" + k + b"</si>" for k in table) + b"</sst>")
+    parts["xl/sharedStrings.xml"] = sst
+    ct = zf.read("[Content_Types].xml").decode()
+    if "sharedStrings" not in ct:
+        ct = ct.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        parts["[Content_Types].xml"] = ct.encode()
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    if "sharedStrings" not in rels:
+        rels = rels.replace("</Relationships>", '<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/'
+                            'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    return replace_parts(data, parts)
 
 
 _CT_PPTX = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>

@@ -126,6 +126,8 @@ class Package:
                     buf.write(chunk)
                     if buf.tell() > cap:
                         raise Unreadable(f"{name} inflates past {cap} bytes")
+        except Unreadable:
+            raise
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
                 RuntimeError) as exc:
             raise Unreadable(f"{name}: {exc}") from None

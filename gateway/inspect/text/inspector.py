@@ -73,9 +73,9 @@ class Options:
             if isinstance(kw.get(k), str):
                 kw[k] = Severity.parse(kw[k])
         if "archive_max_member_bytes" in limits:
-            kw["max_member"] = int(limits["archive_max_member_bytes"])
+            kw.setdefault("max_member", int(limits["archive_max_member_bytes"]))
         if "archive_max_total_bytes" in limits:
-            kw["max_total"] = int(limits["archive_max_total_bytes"])
+            kw.setdefault("max_total", int(limits["archive_max_total_bytes"]))
         return cls(**kw)
 
 
@@ -152,6 +152,8 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
                 g.places.append(block)
         text = "".join(pieces)
         unicode_blocks.append((block, text))
+        if block.kind == "sheetname":
+            plain_parts = []
         if plain_parts:
             plain_index.append((block, "".join(plain_parts)))
             plain_parts = []
@@ -193,7 +195,8 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
         if det is not None:
             for block, t in plain_index:
                 conv = _trial(t, det.encoding)
-                if conv != t and has_vietnamese_letters(conv):
+                if conv != t and has_vietnamese_letters(conv) and \
+                        detect.score(conv).good > detect.score(t).good:
                     legacy_found.append(det.encoding)
                     findings.append(_with(make_finding(
                         "TEXT_LEGACY_CONTENT", place=block.place, name=name,
@@ -329,6 +332,8 @@ def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
 # Messages
 
 
+_LATIN_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "windows-1252",
+                           "cp1252", "us-ascii", "ascii"})
 _ENCODED_WORD = re.compile(r"=\?([^?*]+)(?:\*[^?]*)?\?[QqBb]\?", re.ASCII)
 
 
@@ -354,7 +359,7 @@ def _decode_header(raw: str) -> tuple[str, list[str]]:
             out.append(chunk.decode(cs or "ascii"))
         except (LookupError, UnicodeDecodeError):
             out.append(legacy._cp1252_view(chunk))
-    return unicodedata.normalize("NFC", "".join(out)), used
+    return "".join(out), used
 
 
 def _raw_header(parsed: Any, name: str) -> str | None:
@@ -432,7 +437,10 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
                         if fe2:
                             r.text = legacy.decode_text(r.text, fe2.encoding, upper=fe2.upper)
         plain = "\n".join(b.text for b in ex.blocks)
-        det = detect.detect_content(plain, min_gain=3)
+        if (tp.charset or "us-ascii").lower() in _LATIN_LABELS:
+            det = detect.detect_bytes(raw)  # VISCII bytes read as Latin-1 too
+        else:
+            det = detect.detect_content(plain, min_gain=3)
         if det is not None:
             out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, False))
             ex = plain_blocks(det.converted, _Budget(opts.max_chars), where)
@@ -493,8 +501,11 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
     out: list[Finding] = []
     raw = _raw_header(parsed, "Subject")
     subject = parsed.header("Subject") if hasattr(parsed, "header") else None
+    decomposed = False
     if raw is not None:
         decoded, used = _decode_header(raw)
+        decomposed = not unicodedata.is_normalized("NFC", decoded) and bool(_TONES.search(decoded))
+        decoded = unicodedata.normalize("NFC", decoded)
         if used:
             subject = decoded
             out.append(_with(make_finding(
@@ -511,8 +522,7 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
             encoding=det.label, snippet=snippet(det.converted, opts.snippet_chars)),
             severity=opts.body_legacy_severity))
         subject = det.converted
-    elif raw is not None and not unicodedata.is_normalized("NFC", _decode_header(raw)[0]) and \
-            _TONES.search(_decode_header(raw)[0]):
+    elif decomposed:
         out.append(_with(make_finding(
             "ENCODING_DECOMPOSED", place="Subject", where="Subject",
             snippet=snippet(subject, opts.snippet_chars)), severity=opts.decomposed_severity))
