@@ -347,6 +347,11 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
         findings.append(make_finding("SIG_ORPHAN_PART", place=doc.path,
                                      parts=_short_list(disc.orphans)))
     if not disc.signature_parts and not disc.missing:
+        vba = [n for n in zf.names if n.rsplit("/", 1)[-1].casefold().startswith("vbaprojectsignature")]
+        if vba:
+            # A signed macro project (docm/xlsm/pptm) does not sign the document.
+            findings.append(make_finding("SIG_MACRO_SIGNATURE_ONLY", place=doc.path,
+                                         name=doc.path, kind="VBA project"))
         return InspectionResult(findings=tuple(findings), facts=facts)
 
     container_problems = list(zf.problems) + list(pkg.problems)

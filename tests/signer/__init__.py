@@ -271,8 +271,10 @@ def _attr(v: str) -> str:
 
 
 def _xades(sp_id: str, cert: x509.Certificate, signing_time: datetime, digest: str,
-           target: str) -> tuple[str, str]:
-    """(QualifyingProperties XML to embed, standalone SignedProperties XML for C14N)."""
+           target: str, crls: Iterable[bytes] = (), certs: Iterable[bytes] = ()) -> tuple[str, str]:
+    """(QualifyingProperties XML to embed, standalone SignedProperties XML for C14N).
+
+    ``crls``/``certs``: XAdES-X-L unsigned RevocationValues/CertificateValues (DER)."""
     inner = (
         f'<xd:SignedSignatureProperties><xd:SigningTime>{_xs_time(signing_time)}</xd:SigningTime>'
         f'<xd:SigningCertificate><xd:Cert><xd:CertDigest><DigestMethod Algorithm="{DIGEST_URI[digest]}"/>'
@@ -283,8 +285,22 @@ def _xades(sp_id: str, cert: x509.Certificate, signing_time: datetime, digest: s
         f'</xd:SignaturePolicyIdentifier></xd:SignedSignatureProperties>')
     standalone = (f'<xd:SignedProperties xmlns="{DS}" xmlns:xd="{XADES}" Id="{sp_id}">{inner}'
                   f'</xd:SignedProperties>')
+    unsigned = ""
+    crls, certs = list(crls), list(certs)
+    if crls or certs:
+        unsigned = "<xd:UnsignedProperties><xd:UnsignedSignatureProperties>"
+        if certs:
+            unsigned += "<xd:CertificateValues>" + "".join(
+                f"<xd:EncapsulatedX509Certificate>{_b64(c)}</xd:EncapsulatedX509Certificate>"
+                for c in certs) + "</xd:CertificateValues>"
+        if crls:
+            unsigned += "<xd:RevocationValues><xd:CRLValues>" + "".join(
+                f"<xd:EncapsulatedCRLValue>{_b64(c)}</xd:EncapsulatedCRLValue>" for c in crls
+            ) + "</xd:CRLValues></xd:RevocationValues>"
+        unsigned += "</xd:UnsignedSignatureProperties></xd:UnsignedProperties>"
     embedded = (f'<xd:QualifyingProperties xmlns:xd="{XADES}" Target="#{target}">'
-                f'<xd:SignedProperties Id="{sp_id}">{inner}</xd:SignedProperties></xd:QualifyingProperties>')
+                f'<xd:SignedProperties Id="{sp_id}">{inner}</xd:SignedProperties>{unsigned}'
+                f"</xd:QualifyingProperties>")
     return embedded, standalone
 
 
@@ -317,10 +333,12 @@ def _key_info(cert: x509.Certificate, chain: list[bytes]) -> str:
 def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type: ignore[no-untyped-def]
                chain: list[bytes] = (), method: str = "rsa", digest: str = "sha256",
                signing_time: datetime | None = None, xades: bool = True,
-               skip_parts: Iterable[str] = ()) -> dict[str, bytes]:
+               skip_parts: Iterable[str] = (), embed_crls: Iterable[bytes] = (),
+               embed_certs: Iterable[bytes] = ()) -> dict[str, bytes]:
     """Return a copy of ``parts`` with one more Office-style signature.
 
-    ``skip_parts``: parts deliberately left out of the Manifest (for coverage tests)."""
+    ``skip_parts``: parts deliberately left out of the Manifest (for coverage tests);
+    ``embed_crls``/``embed_certs``: XAdES-X-L revocation data and certificates."""
     parts = dict(parts)
     signing_time = signing_time or datetime.now(timezone.utc)
     # Origin part and relationships (created by the first signature).
@@ -380,7 +398,7 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
     xades_object = ""
     if xades:
         embedded, standalone = _xades("idSignedProperties", cert, signing_time, digest,
-                                      "idPackageSignature")
+                                      "idPackageSignature", embed_crls, embed_certs)
         xades_object = f"<Object>{embedded}</Object>"
         refs += _reference("#idSignedProperties", digest, _digest(_c14n_standalone(standalone), digest),
                            f'<Transform Algorithm="{C14N}"/>', "http://uri.etsi.org/01903#SignedProperties")

@@ -473,3 +473,48 @@ def test_second_signature_removed_leaves_the_first_valid_with_a_warning(pki, che
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.VALID
     assert "SIG_SOME_SIGNATURES_BAD" in codes(doc)
+
+
+# -- revocation data embedded in the signature (XAdES-X-L) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def offline_engine(pki):  # type: ignore[no-untyped-def]
+    # No CRL cache at all: only what the signature carries can decide revocation.
+    return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir])
+
+
+def _inspect(pki, engine, parts):  # type: ignore[no-untyped-def]
+    doc = Document("a.docx", "a.docx", S.zip_package(parts), "x", "docx", DocClass.EDITABLE)
+    (sig,) = inspect_ooxml(doc, InspectContext(at=pki.now, trust=engine)).signatures
+    return sig
+
+
+def test_embedded_crls_decide_revocation_offline(pki, offline_engine):  # type: ignore[no-untyped-def]
+    without = _inspect(pki, offline_engine, signed(pki))
+    assert without.trust is Trust.TRUSTED and without.revocation is Revocation.UNKNOWN
+    with_crls = _inspect(pki, offline_engine, signed(pki, embed_crls=pki.crls_der))
+    assert with_crls.revocation is Revocation.GOOD
+    revoked = _inspect(pki, offline_engine, signed(pki, who=pki.revoked, embed_crls=pki.crls_der))
+    assert revoked.revocation is Revocation.REVOKED
+
+
+def test_intermediate_from_xades_certificate_values(pki, tmp_path):  # type: ignore[no-untyped-def]
+    # No configured intermediates and none in KeyInfo: the chain comes from CertificateValues.
+    engine = build_engine([pki.anchors_dir], [], [pki.crl_dir])
+    parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=[],
+                         signing_time=pki.now - timedelta(days=1),
+                         embed_certs=[pki.intermediate.der])
+    assert _inspect(pki, engine, parts).trust is Trust.TRUSTED
+    bare = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=[],
+                        signing_time=pki.now - timedelta(days=1))
+    assert _inspect(pki, engine, bare).trust is not Trust.TRUSTED
+
+
+def test_vba_project_signature_alone_is_not_a_document_signature(checker):  # type: ignore[no-untyped-def]
+    parts = S.make_ooxml()
+    parts["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0vba"
+    parts["word/vbaProjectSignature.bin"] = b"\x00signature"
+    report, doc = check(checker, parts, "macro.docx")
+    assert report.verdict is Verdict.INVALID and doc.signatures == ()
+    assert {"SIG_MACRO_SIGNATURE_ONLY", "EDITABLE_NOT_SIGNED"} <= set(codes(doc))
