@@ -363,3 +363,27 @@ def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:  #
     assert main(["notices", "show", "--db", url, "999"]) == 2
     assert "no notice 999" in capsys.readouterr().err
     assert main(["notices", "retry", "--db", url]) == 2
+
+
+def test_serve_refuses_to_start_with_a_broken_template(tmp_path: Path) -> None:
+    """``hople serve`` checks the templates before it starts any worker."""
+    from gateway.milter.app import build_engine
+    from gateway.settings import settings_from_dict
+
+    broken = tmp_path / "tpl"
+    broken.mkdir()
+    for f in TEMPLATES.directory.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "held.txt").write_text("Subject: {subjet}\n\n{documents_vi}{documents_en}\n",
+                                     encoding="utf-8")
+    rules = tmp_path / "local.toml"
+    rules.write_text(f'[notices]\ntemplates = "{broken}"\n', encoding="utf-8")
+    settings = settings_from_dict({
+        "rules": {"override": str(rules)},
+        "store": {"url": f"sqlite:///{tmp_path / 'd.db'}"},
+        "notices": {"marker-secret-file": str(tmp_path / "absent.key")},
+    })
+    with pytest.raises(RulesError) as info:
+        build_engine(settings)
+    assert str(broken / "held.txt") in str(info.value)
+    assert "unknown placeholder {subjet}" in str(info.value)
