@@ -278,7 +278,7 @@ def _coverage(pkg: Package, result: dsig.DsigResult, disc: _Discovery,
     """(uncovered parts, unsigned-by-design parts present, unprotected relationships)."""
     covered: dict[str, dsig.RefOutcome] = {}
     for ref in result.references:
-        if ref.ok and ref.external and ref.in_manifest:
+        if ref.ok and ref.external:  # Manifest references, or parts named in SignedInfo
             real = pkg.zip.lookup(dsig.part_name_from_uri(ref.uri))
             if real is not None:
                 previous = covered.get(real)
