@@ -129,10 +129,10 @@ def _best(fn, data: bytes, rounds: int = 3) -> float:  # type: ignore[no-untyped
     return best
 
 
-def measure(label: str, data: bytes) -> float:
+def measure(label: str, data: bytes, rounds: int = 3) -> float:
     size = baseline(data)
-    base = _best(baseline, data)
-    ver = _best(verify, data)
+    base = _best(baseline, data, rounds)
+    ver = _best(verify, data, rounds)
     ratio = ver / base
     print(f"   {label}: {size / 1e6:.1f} MB of parts ({len(data) / 1e6:.1f} MB zipped): "
           f"unzip+SHA-256 {base * 1000:.0f} ms, verify {ver * 1000:.0f} ms, ratio {ratio:.2f}x",
@@ -142,7 +142,7 @@ def measure(label: str, data: bytes) -> float:
 
 def main() -> None:
     typical = build(xml_mb=1, media_mb=20)
-    ratio = measure("typical large DOCX (1 MB document XML + 20 MB images)", typical)
+    ratio = measure("typical large DOCX (1 MB document XML + 20 MB images)", typical, rounds=9)
     verdict = "OK" if ratio <= TARGET else "OVER TARGET"
     print(f"   ooxml verify ratio: {ratio:.2f}x (target <= {TARGET}x) {verdict}", flush=True)
     xml_only = build(xml_mb=21, media_mb=0, media_parts=0)
