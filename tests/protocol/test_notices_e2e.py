@@ -3,7 +3,8 @@ Postfix's listener without the milter, everything delivered to smtp-sink.
 
 An invalid message (an unsigned DOCX from an agency address) is delivered tagged invalid and
 its sender gets exactly one notice with the right findings; the null sender, automatic mail
-and lists get none; a held message's sender is told it is held; a notice survives a restart
+and lists get none; a held message's sender is told it is held, and a held classified message
+is also reported to the security contact; a notice survives a restart
 of the gateway and is retried with backoff while Postfix cannot be reached, then delivered.
 
 The module runs its own lab (a :class:`gateway.lab.Lab` whose settings make retries fast and
@@ -274,6 +275,43 @@ def test_held_message_sender_is_told(fresh: NoticeLab, new_message) -> None:  # 
     body = notice.get_content()
     assert "đã GIỮ LẠI thư dưới đây" in body and "Mã: EDITABLE_NOT_SIGNED." in body
     assert notice["In-Reply-To"] == mid
+
+
+def test_held_classified_message_is_reported_to_the_security_contact(
+        fresh: NoticeLab, new_message) -> None:  # type: ignore[no-untyped-def]
+    from gateway.policy.load import load_policy
+
+    contact = load_policy().rules.text.security_contact
+    assert contact, "the shipped rules name a security contact"
+    lab = fresh
+    m = new_message(sender=AGENCY, to=RCPT, subject="MẬT: Phương án bảo vệ")
+    mid = m["Message-ID"]
+    code, text = lab.send(m, AGENCY, [RCPT])
+    assert code == 250, text
+    qid = _queued_as(text)
+    did = _decision_id(lab, qid)
+    end = time.monotonic() + 30
+    rows: list[OutboxEntry] = []
+    while time.monotonic() < end:
+        rows = _rows(lab, did)
+        if len(rows) == 2 and all(r.state == "sent" for r in rows):
+            break
+        time.sleep(0.1)
+    by_kind = {r.kind: r for r in rows}
+    assert set(by_kind) == {"held", "security"}, rows
+    assert by_kind["held"].recipient == AGENCY and by_kind["security"].recipient == contact
+    assert qid in lab.held()
+    report = message_from_bytes(lab.wait_delivered(by_kind["security"].message_id),
+                                policy=policy.default)
+    assert report["To"] == contact and report["Auto-Submitted"] == "auto-generated"
+    assert report["Subject"].startswith("Thư nghi có tài liệu mật đã bị giữ lại")
+    body = report.get_content()
+    assert f"Người gửi:     {AGENCY}" in body and f"Mã hàng đợi:   {qid}" in body
+    assert "Mã: SECRET_SUBJECT." in body and "khoản 4 Điều 12" in body
+    held = message_from_bytes(lab.wait_delivered(by_kind["held"].message_id),
+                              policy=policy.default)
+    assert held["To"] == AGENCY and held["In-Reply-To"] == mid
+    assert "Cách khắc phục (khoản 2 Điều 8)" in held.get_content()
 
 
 def test_outbox_retries_while_postfix_is_unreachable_and_survives_a_restart(
