@@ -32,9 +32,10 @@ Each signature must:
     ``customXml/*`` from the list.
 
   A relationship inside a covered ``.rels`` part that the RelationshipTransform does not
-  select is acceptable only when it is internal and points at one of the excepted parts
-  (Office leaves the package links to the properties, thumbnail and signature origin
-  unselected); otherwise the link could be redirected without breaking the signature.
+  select is acceptable only when it is internal, of a metadata type (properties, thumbnail,
+  custom XML, signature origin) and points at one of the excepted parts (Office leaves
+  exactly those links unselected); otherwise the link could be redirected — or retyped to
+  make an unsigned part the main document — without breaking the signature.
 
   Any other part present but not covered (a part added after signing, an uncovered macro
   project or embedding) makes the coverage ``partial``, which fails Article 9.2a. A change
@@ -67,6 +68,19 @@ CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 REL_ORIGIN = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/origin"
 REL_SIGNATURE = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/signature"
 SIGNATURE_DIR = "_xmlsignatures/"
+UNSIGNED_LINK_TYPES = frozenset({
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/metadata/core-properties",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties",
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXml",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXmlProps",
+    REL_ORIGIN,
+})
+"""Relationship types that may stay outside a RelationshipTransform (Office leaves them out)
+— and only when they point at a signature part or an unsigned-by-design part. A link of any
+other type left unselected could, for instance, make an unsigned part the main document."""
 
 
 @dataclass
@@ -317,8 +331,8 @@ def _coverage(pkg: Package, result: dsig.DsigResult, disc: _Discovery,
                 continue
             external = (rel.get("TargetMode") or "Internal") == "External"
             target = None if external else pkg.zip.lookup(resolve_target(base, rel.get("Target") or ""))
-            if target is not None and (target in disc.structural or target == ct_part
-                                       or _matches(target, opts.ooxml_unsigned_parts)):
+            if (target is not None and rtype in UNSIGNED_LINK_TYPES
+                    and (target in disc.structural or _matches(target, opts.ooxml_unsigned_parts))):
                 continue
             loose.append(f"{name}#{rid}")
     return uncovered, by_design, loose

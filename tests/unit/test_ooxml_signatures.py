@@ -518,3 +518,15 @@ def test_vba_project_signature_alone_is_not_a_document_signature(checker):  # ty
     report, doc = check(checker, parts, "macro.docx")
     assert report.verdict is Verdict.INVALID and doc.signatures == ()
     assert {"SIG_MACRO_SIGNATURE_ONLY", "EDITABLE_NOT_SIGNED"} <= set(codes(doc))
+
+
+def test_unselected_link_retyped_to_main_document_is_partial(pki, checker):  # type: ignore[no-untyped-def]
+    # The link to core.xml is outside the transform; retyping it to officeDocument would let
+    # an unsigned part pose as the document body.
+    parts = signed(pki)
+    parts["_rels/.rels"] = parts["_rels/.rels"].replace(
+        b"http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument")
+    report, doc = check(checker, parts)
+    assert report.verdict is Verdict.INVALID
+    assert doc.signatures[0].coverage is Coverage.PARTIAL
