@@ -201,11 +201,14 @@ class _OneLine(logging.Formatter):
 
 
 def _setup_logging(verbose: int) -> None:
+    level = logging.ERROR if verbose == 0 else logging.WARNING if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine("hople: %(levelname)s: %(name)s: %(message)s"))
+    handler.setLevel(level)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.ERROR if verbose == 0 else logging.WARNING if verbose == 1 else logging.DEBUG)
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h.formatter, _OneLine)]
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.WARNING))
     if verbose == 0:
         # Libraries report validation failures as log records; the report already has them.
         for name in ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL"):
