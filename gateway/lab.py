@@ -169,6 +169,8 @@ class Lab:
         self._postfix_started = False
         self._store: Any = None
         self._stopped = True
+        self.gateway_exit_code: int | None = None
+        """Exit status of the last stopped gateway (0 after a clean SIGTERM shutdown)."""
         self.notice_secret = secrets.token_hex(32).encode("ascii")
 
     # -- paths --------------------------------------------------------------------------------
@@ -466,6 +468,7 @@ class Lab:
         if proc is None:
             return
         self._terminate(proc, timeout)
+        self.gateway_exit_code = proc.returncode
         self._gateway = None
 
     def restart_gateway(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import grp
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ log = logging.getLogger("hople.milter")
 
 NAME = "hople-gateway"
 FLAGS = Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 
 def _addr(text: str) -> str:
@@ -312,6 +314,11 @@ def serve(settings: Settings) -> int:
     if kind == "unix":
         Path(str(where)).parent.mkdir(parents=True, exist_ok=True)
     engine, pool, store = build_engine(settings)
+    # libmilter turns SIGTERM/SIGINT/SIGHUP into a clean stop from its own signal thread
+    # (sigwait), which only works if no other thread can receive them: block them here, in
+    # the main thread, before any thread starts (the notice sender, pool restarts); every
+    # thread inherits the mask. The worker processes are already running and unaffected.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     spool_dir = settings.milter.spool_dir
     spool_memory = settings.milter.spool_memory_bytes
     Milter.factory = lambda: GatewayMilter(engine, spool_dir, spool_memory)

@@ -46,6 +46,7 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...]) 
     # The milter owns SIGTERM/SIGINT handling; a worker is stopped through its pipe or killed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP})
     try:
         checker = build_checker(rules_path, trust_dirs)
     except BaseException as exc:  # noqa: BLE001 - reported to the milter, which logs it

@@ -187,6 +187,8 @@ def test_gateway_down_tempfails_then_delivers_after_restart(mta: Lab, new_messag
     mid = m["Message-ID"]
     mta.stop_gateway()
     assert not mta.gateway_running
+    assert mta.gateway_exit_code == 0, "SIGTERM is a clean shutdown"
+    assert mta.gateway_log().rstrip().endswith("INFO hople.milter: stopped")
     code, text = mta.send(m, AGENCY, [RCPT])
     assert 400 <= code < 500, (code, text)
     time.sleep(1)
