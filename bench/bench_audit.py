@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from gateway.audit.agencies import load_agencies
+from gateway.policy.agencies import load_agencies
 from gateway.audit.reports import build_report, report_zone
 from gateway.audit.store import open_store
 from tests.audit.factory import doc, env, report

@@ -28,6 +28,7 @@ from gateway.model.report import (
     message_verdict,
 )
 from gateway.policy.evaluate import judge
+from gateway.policy.signer_unit import check_signers
 from gateway.policy.load import Policy
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ class Checker:
     ) -> MessageReport:
         ctx = self._context()
         siblings = [item.document for item in parsed.items]
-        documents = tuple(self._document(item, ctx, siblings) for item in parsed.items)
+        sender = self._sender_address(parsed, env)
+        documents = tuple(self._document(item, ctx, siblings, sender) for item in parsed.items)
         findings: list[Finding] = list(parsed.findings)
         for check in message_checks():
             try:
@@ -132,7 +134,7 @@ class Checker:
         )
 
     def _document(
-        self, item: IntakeItem, ctx: InspectContext, siblings: list[Document]
+        self, item: IntakeItem, ctx: InspectContext, siblings: list[Document], sender: str | None
     ) -> DocumentReport:
         doc = item.document
         findings: list[Finding] = list(item.findings)
@@ -154,6 +156,9 @@ class Checker:
                     findings.append(make_finding("INSPECTION_FAILED", place=doc.path,
                                                  name=doc.path, reason=type(exc).__name__))
             result = merge(results)
+            if self.policy.agencies is not None and result.signatures:
+                result = dataclasses.replace(result, signatures=check_signers(
+                    result.signatures, sender, self.policy.agencies, doc.path))
             findings.extend(result.findings)
             if not any(f.code == "INSPECTION_FAILED" for f in findings):
                 findings.extend(judge(doc, result, ctx.options))
@@ -175,6 +180,15 @@ class Checker:
             findings=tuple(findings),
             facts=dict(result.facts),
         )
+
+    @staticmethod
+    def _sender_address(parsed: ParsedMessage, env: Envelope) -> str | None:
+        """The envelope sender, or for an offline check the ``From:`` address."""
+        if env.sender:
+            return env.sender
+        from_header = parsed.header("From")
+        found = [a for _, a in getaddresses([from_header])] if from_header else []
+        return found[0] if found else None
 
     def _sender_findings(
         self, parsed: ParsedMessage, env: Envelope, has_documents: bool

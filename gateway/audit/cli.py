@@ -15,7 +15,7 @@ from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from gateway.audit.agencies import AgencyMap, load_agencies
+from gateway.policy.agencies import AgencyMap, load_agencies
 from gateway.audit.progress import Progress
 from gateway.audit.reports import (
     ReportError,

@@ -14,7 +14,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from gateway.audit.agencies import AgencyMap
+from gateway.policy.agencies import AgencyMap
 from gateway.audit.records import Decision, format_time
 from gateway.audit.reports import (
     AgencyRow,

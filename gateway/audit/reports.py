@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from email.utils import getaddresses
 from typing import Callable, Iterable
 
-from gateway.audit.agencies import AgencyMap
+from gateway.policy.agencies import AgencyMap
 from gateway.audit.records import Decision
 
 __all__ = [

@@ -349,4 +349,13 @@ CODES.extend([
         "No usable revocation data for certificate {subject} ({reason}); whether it was "
         "revoked could not be checked.",
     ),
+    CodeSpec(
+        "SIG_SIGNER_NOT_SENDER_UNIT",
+        "9.2a",
+        Severity.ERROR,
+        "Chữ ký trên {name} là của {signer}, không thuộc đơn vị gửi ({agency}); văn bản phải "
+        "có chữ ký số của chính đơn vị phát hành (Điều 9.2a).",
+        "The signature on {name} is by {signer}, who does not belong to the sending unit "
+        "({agency}); the document needs the issuing unit's own signature (Article 9.2a).",
+    ),
 ])

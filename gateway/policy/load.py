@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.model.findings import Finding
+from gateway.policy.agencies import AgencyMap, load_agencies
 from gateway.policy.schema import Rules
 from gateway.policy.strict import RulesError, build, deep_merge
 
@@ -27,6 +28,8 @@ class Policy:
     hash: str
     sources: tuple[str, ...]
     raw: dict[str, Any]
+    agencies: AgencyMap | None = None
+    """Loaded when a rule needs it (``signatures.signer-must-match-sender``)."""
 
     def adjust(self, finding: Finding) -> Finding:
         """Apply a site's severity/action override for this finding's code."""
@@ -92,11 +95,14 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
 
     merged: dict[str, Any] = {}
     list_files: list[Path] = []
+    agency_path = base.parent / "agencies.toml"
     for path, data in layers:
         # Validate each layer alone first, so an error names the file that has it.
         build(Rules, data, str(path))
         for name in data.get("freemail", {}).get("lists", []):
             list_files.append((path.parent / name).resolve())
+        if "agency-map" in data.get("signatures", {}):
+            agency_path = (path.parent / data["signatures"]["agency-map"]).resolve()
         merged = deep_merge(merged, data)
     merged.get("freemail", {}).pop("lists", None)
     source = " + ".join(str(p) for p, _ in layers)
@@ -123,10 +129,15 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
             raise RulesError(source, "freemail.lists", f"cannot read {lf}: {exc.strerror}") from None
         domains.update(items)
         digest.update(lf.name.encode() + b"\0" + "\n".join(items).encode())
+    agencies = None
+    if rules.signatures.signer_must_match_sender:
+        agencies = load_agencies(agency_path)
+        digest.update(b"agencies:" + agency_path.read_bytes())
     return Policy(
         rules=rules,
         freemail_domains=frozenset(domains),
         hash=digest.hexdigest(),
         sources=tuple(str(p) for p, _ in layers),
         raw=merged,
+        agencies=agencies,
     )

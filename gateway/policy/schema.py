@@ -222,6 +222,12 @@ class Signatures:
     signing_time_max_age_days: int = 30
     """The self-declared signing time is used to check the certificate only when it lies at
     most this many days before the check (and not in the future); else the time of checking."""
+    signer_must_match_sender: bool = False
+    """Article 9.2a asks for *the unit's* signature: when true, a signature counts only if its
+    certificate's O/OU (or e-mail) belongs to the sending agency in the agency map."""
+    agency_map: str = "agencies.toml"
+    """The agency map (relative to the rules file that names it): sender address → agency,
+    and the names the agency's certificates carry (``signer-names``)."""
 
     def check(self) -> None:
         if self.signing_time_max_age_days < 0:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from gateway.audit.agencies import load_agencies, parse_agencies
+from gateway.policy.agencies import load_agencies, parse_agencies
 from gateway.audit.records import Decision, decision_from_report
 from gateway.audit.render import csv_safe, html_report, report_csv, report_table
 from gateway.audit.reports import (

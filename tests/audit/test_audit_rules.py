@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.audit.agencies import SHIPPED_AGENCIES, load_agencies, parse_agencies
+from gateway.policy.agencies import SHIPPED_AGENCIES, load_agencies, parse_agencies
 from gateway.audit.progress import Progress
 from gateway.audit.retention import RetentionError, cutoff, minus_months, parse_duration
 from gateway.policy.strict import RulesError
