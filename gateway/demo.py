@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-AGENCY = "van-thu@stc.daknong.gov.vn"
+AGENCY = "vanthu.stc@daknong.gov.vn"  # Article 5.1: <mailbox>.<agency>@ the provincial domain
 RECIPIENT = "ubnd@daknong.gov.vn"
 
 
