@@ -35,7 +35,8 @@ if not CHROMIUM.exists() or not (CHROMEDRIVER.exists() or shutil.which("chromedr
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 class Browser:
@@ -54,6 +55,15 @@ class Browser:
     @property
     def query(self) -> dict[str, list[str]]:
         return parse_qs(urlsplit(self.driver.current_url).query)
+
+    def click(self, css: str) -> None:
+        """Click something that loads a new page, and wait until the new page is there
+        (a click returns before the navigation it starts has finished)."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.find(css).click()
+        wait = WebDriverWait(self.driver, 15)
+        wait.until(expected_conditions.staleness_of(old))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def find(self, css: str) -> Any:
         return self.driver.find_element(By.CSS_SELECTOR, css)
@@ -138,16 +148,16 @@ def first_login(browser: Browser) -> dict[str, Any]:
     seen["redirected_to"] = browser.path
     seen["next"] = browser.query.get("next")
     browser.fill({"#username": ADMIN, "#password": FIRST_PASSWORD})
-    browser.find("#login-submit").click()
+    browser.click("#login-submit")
     seen["after_login"] = browser.path
     seen["forced_notice"] = bool(browser.find_all("#forced"))
     browser.get("/reports")
     seen["reports_while_forced"] = browser.path
     browser.fill({"#current": FIRST_PASSWORD, "#new": "yeu-qua1", "#confirm": "yeu-qua1"})
-    browser.find("#password-submit").click()
+    browser.click("#password-submit")
     seen["weak_errors"] = [li.text for li in browser.find_all("#password-errors li")]
     browser.fill({"#current": FIRST_PASSWORD, "#new": NEW_PASSWORD, "#confirm": NEW_PASSWORD})
-    browser.find("#password-submit").click()
+    browser.click("#password-submit")
     seen["after_change"] = browser.path
     seen["changed_notice"] = bool(browser.find_all("#changed"))
     seen["cookie"] = browser.driver.get_cookie("hople_session")
@@ -167,7 +177,7 @@ def test_no_page_is_reachable_without_login(served_site: Site, tmp_path: Path) -
         assert list(tmp_path.glob("*.csv")) == []
         # a wrong password is refused
         b.fill({"#username": ADMIN, "#password": "Sai#mat-khau1"})
-        b.find("#login-submit").click()
+        b.click("#login-submit")
         assert b.path == "/login"
         assert "Sai tên đăng nhập hoặc mật khẩu" in b.find("#login-error").text
         assert b.session_cookie() is None
@@ -195,17 +205,17 @@ def test_search_and_paging_of_decisions(browser: Browser, first_login: dict[str,
     assert browser.listed_ids() == sorted(ids.values(), reverse=True)
     browser.driver.save_screenshot(str(screenshots / "decisions.png"))
     Select(browser.find("#f-verdict")).select_by_value("invalid")
-    browser.find("#search").click()
+    browser.click("#search")
     assert browser.query["verdict"] == ["invalid"]
     assert browser.listed_ids() == [ids["unsigned2"], ids["unsigned"]]
     assert browser.find("#total").text == "2"
-    browser.find("a.button.light[href='/decisions']").click()
+    browser.click("a.button.light[href='/decisions']")
     Select(browser.find("#f-agency")).select_by_value("external")
-    browser.find("#search").click()
+    browser.click("#search")
     assert browser.listed_ids() == [ids["freemail"]]
     browser.get("/decisions")
     browser.fill({"#f-queue": served_site.known.queue_ids["held"]})
-    browser.find("#search").click()
+    browser.click("#search")
     assert browser.listed_ids() == [ids["held"]]
     assert browser.find("#results .badge.held").text == "Tạm giữ"
     assert browser.page_errors() == []
@@ -216,7 +226,7 @@ def test_search_and_paging_of_decisions(browser: Browser, first_login: dict[str,
 def test_open_one_decision(browser: Browser, first_login: dict[str, Any],
                            served_site: Site, screenshots: Path) -> None:
     browser.get("/decisions?domain=gmail.com")
-    browser.find("#results a.open").click()
+    browser.click("#results a.open")
     assert browser.path == f"/decisions/{served_site.known.ids['freemail']}"
     browser.driver.save_screenshot(str(screenshots / "decision.png"))
     codes = [c.text for c in browser.find_all("code.code")]
@@ -262,7 +272,7 @@ def test_export_csv_of_the_current_filter(browser: Browser, first_login: dict[st
     for old in browser.downloads.iterdir():
         old.unlink()
     browser.get("/decisions?agency=snv")
-    browser.find("#export").click()
+    browser.find("#export").click()  # a download: the page stays
     deadline = time.monotonic() + 15
     files: list[Path] = []
     while time.monotonic() < deadline:
@@ -281,7 +291,7 @@ def test_export_csv_of_the_current_filter(browser: Browser, first_login: dict[st
 
 def test_logout_in_the_browser(browser: Browser, first_login: dict[str, Any]) -> None:
     browser.get("/decisions")
-    browser.find("form.logout button").click()
+    browser.click("form.logout button")
     assert browser.path == "/login"
     browser.get("/decisions")
     assert browser.path == "/login"
