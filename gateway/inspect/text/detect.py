@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gateway.inspect.text import legacy
 from gateway.inspect.text.vietnamese import WORD_RE, has_vietnamese_letters, is_syllable
@@ -32,6 +33,7 @@ class FontEncoding:
     """An all-capitals font (``.VnTimeH``): the decoded text is shown upper-case."""
 
 
+@lru_cache(maxsize=4096)
 def font_encoding(name: str | None) -> FontEncoding | None:
     """The legacy encoding a font name implies, or None for a Unicode (or unknown) font.
 
@@ -137,13 +139,28 @@ CONTENT_CANDIDATES = ("tcvn3", "vni", "cp1258", "viqr", "utf8-as-cp1252")
 tried on raw bytes (bodies) — VPS only when named (as the charset or a font)."""
 
 
+SAMPLE_WINDOW = 100_000
+"""Long texts are judged on three windows (start, middle, end) of this many characters;
+the accepted decoding is then applied to the whole text."""
+
+
+def _sample(text: str) -> str:
+    n = len(text)
+    if n <= 4 * SAMPLE_WINDOW:
+        return text
+    mid = n // 2
+    w = SAMPLE_WINDOW
+    return "\n".join((text[:w], text[mid - w // 2: mid + w // 2], text[-w:]))
+
+
 def detect_content(text: str, *, min_gain: int = 3,
                    candidates: tuple[str, ...] = CONTENT_CANDIDATES) -> Detection | None:
     """Best trial decoding of ``text`` (a Unicode string) that reads as Vietnamese."""
     if not text:
         return None
     # Decomposed Unicode is Unicode: judge and compare its NFC form.
-    text = unicodedata.normalize("NFC", text)
+    full = unicodedata.normalize("NFC", text)
+    text = _sample(full)
     high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
     best: Detection | None = None
@@ -157,7 +174,7 @@ def detect_content(text: str, *, min_gain: int = 3,
         elif not high:
             continue
         try:
-            converted = _trial(text, enc)
+            converted = _trial(text, enc, fix_case=False)  # case does not change the score
         except Exception:  # a trial that cannot apply is no detection
             continue
         if converted == text:
@@ -178,14 +195,16 @@ def detect_content(text: str, *, min_gain: int = 3,
         cand = Detection(enc, converted, before, after)
         if best is None or (after.good - after.bad) > (best.after.good - best.after.bad):
             best = cand
-    return best
+    if best is None:
+        return None
+    return Detection(best.encoding, _trial(full, best.encoding), best.before, best.after)
 
 
-def _trial(text: str, enc: str) -> str:
+def _trial(text: str, enc: str, fix_case: bool = True) -> str:
     if enc == "utf8-as-cp1252":
         # Undefined Windows-1252 bytes may already be lost (U+FFFD): decode what is left.
         return unicodedata.normalize("NFC", legacy.to_bytes(text).decode("utf-8", "replace"))
-    return legacy.decode_text(text, enc)
+    return legacy.decode_text(text, enc, fix_case=fix_case)
 
 
 def detect_bytes(data: bytes, *, min_gain: int = 3, vps: bool = False) -> Detection | None:
@@ -194,14 +213,13 @@ def detect_bytes(data: bytes, *, min_gain: int = 3, vps: bool = False) -> Detect
         return None
     view = legacy._cp1252_view(data)
     best = detect_content(view, min_gain=min_gain, candidates=("tcvn3", "vni", "cp1258", "viqr"))
-    before = score(data.decode("latin-1"))
+    sample = data if len(data) <= 4 * SAMPLE_WINDOW else _sample(data.decode("latin-1")).encode("latin-1")
+    before = score(sample.decode("latin-1"))
     for enc in ("viscii",) + (("vps",) if vps else ()):
-        converted = legacy.decode_bytes(data, enc)
-        after = score(converted)
+        after = score(legacy.decode_bytes(sample, enc))
         if accepts(before, after, min_gain=min_gain, strict=True):
-            cand = Detection(enc, converted, before, after)
             if best is None or (after.good - after.bad) > (best.after.good - best.after.bad):
-                best = cand
+                best = Detection(enc, legacy.decode_bytes(data, enc), before, after)
     return best
 
 

@@ -193,6 +193,8 @@ class _Styles:
 
     def __init__(self, styles: etree._Element | None, theme: etree._Element | None) -> None:
         self.theme: dict[str, str] = {}
+        self._fonts_memo: dict[tuple[str | None, ...], str | None] = {}
+        self._memo: dict[str, str | None] = {}
         if theme is not None:
             for kind, key in (("majorFont", "major"), ("minorFont", "minor")):
                 el = theme.find(f".//{A}{kind}/{A}latin")
@@ -216,10 +218,17 @@ class _Styles:
                                 based.get(W + "val") if based is not None else None)
             if st.get(W + "type") == "paragraph" and st.get(W + "default") in ("1", "true", "on"):
                 self.default_para = sid
-        self._memo: dict[str, str | None] = {}
 
     def fonts(self, rf: etree._Element) -> str | None:
         """The font of high-ANSI text (where legacy letters are), else the ASCII font."""
+        key = (rf.get(W + "hAnsi"), rf.get(W + "ascii"), rf.get(W + "cs"),
+               rf.get(W + "hAnsiTheme"), rf.get(W + "asciiTheme"))
+        memo = self._fonts_memo
+        if key not in memo:
+            memo[key] = self._fonts(rf)
+        return memo[key]
+
+    def _fonts(self, rf: etree._Element) -> str | None:
         from gateway.inspect.text.detect import font_encoding
 
         names = [rf.get(W + "hAnsi"), rf.get(W + "ascii"), rf.get(W + "cs")]
@@ -236,7 +245,7 @@ class _Styles:
     def style_font(self, sid: str | None, depth: int = 0) -> str | None:
         if not sid or depth > 20:
             return None
-        if sid in getattr(self, "_memo", {}):
+        if sid in self._memo:
             return self._memo[sid]
         font, based = self.styles.get(sid, (None, None))
         if font is None:
@@ -331,40 +340,41 @@ class _DocxWalker:
 
     def run(self, r: etree._Element, runs: list[Run], pfont: str | None, kind: str) -> None:
         font = None
-        rpr = r.find(W + "rPr")
-        if rpr is not None:
-            rf = rpr.find(W + "rFonts")
-            if rf is not None:
-                font = self.styles.fonts(rf)
-            if font is None:
-                rs = rpr.find(W + "rStyle")
-                if rs is not None:
-                    font = self.styles.style_font(rs.get(W + "val"))
-        if font is None:
-            font = pfont
         parts: list[str] = []
         for child in r:
             tag = child.tag
             if tag == _W_T:
                 parts.append(child.text or "")
-            elif tag == W + "tab":
-                parts.append("\t")
-            elif tag in (W + "br", W + "cr"):
-                parts.append("\n")
-            elif tag == W + "softHyphen":
-                parts.append("\xad")
-            elif tag == W + "noBreakHyphen":
-                parts.append("-")
-            elif isinstance(tag, str) and tag not in _W_SKIP and tag != W + "rPr":
-                # drawings and VML shapes hold text boxes of their own
-                for tx in child.iter(_W_TXBX):
-                    if any(a.tag == MC + "Fallback" for a in tx.iterancestors()):
-                        continue
-                    self.textbox_no += 1
-                    self.walk(tx, "textbox")
+            elif tag == _W_RPR:
+                rf = child.find(_W_RFONTS)
+                if rf is not None:
+                    font = self.styles.fonts(rf)
+                if font is None:
+                    rs = child.find(_W_RSTYLE)
+                    if rs is not None:
+                        font = self.styles.style_font(rs.get(_W_VAL))
+            else:
+                piece = _RUN_CHARS.get(tag)
+                if piece is not None:
+                    parts.append(piece)
+                elif isinstance(tag, str) and tag not in _W_SKIP:
+                    # drawings and VML shapes hold text boxes of their own
+                    for tx in child.iter(_W_TXBX):
+                        if any(a.tag == _MC_FALLBACK for a in tx.iterancestors()):
+                            continue
+                        self.textbox_no += 1
+                        self.walk(tx, "textbox")
+        if not parts:
+            return
         text = "".join(parts)
         if text and self.budget.take(len(text)):
-            runs.append(Run(text, font))
+            runs.append(Run(text, font if font is not None else pfont))
+
+
+_W_RPR, _W_RFONTS, _W_RSTYLE, _W_VAL = W + "rPr", W + "rFonts", W + "rStyle", W + "val"
+_MC_FALLBACK = MC + "Fallback"
+_RUN_CHARS = {W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "softHyphen": "\xad",
+              W + "noBreakHyphen": "-"}
 
 
 def docx(pkg: Package, budget: _Budget) -> Extracted:

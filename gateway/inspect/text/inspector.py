@@ -41,6 +41,7 @@ DOCUMENT_FORMATS = frozenset({
 })
 PLAIN_FORMATS = frozenset({"txt", "csv", "html"})
 
+_MAYBE_STAMP = re.compile("m[ậa]t", re.IGNORECASE)
 _LEVEL_RANK = {"MẬT": 1, "TỐI MẬT": 2, "TUYỆT MẬT": 3}
 _TONES = re.compile("[\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b]")
 
@@ -245,13 +246,15 @@ def _document_stamps(blocks: list[tuple[Block, str]], name: str, opts: Options) 
     hint: tuple[str, Block, str] | None = None
     top_n = opts.stamp_top_blocks
     for block, text in blocks:
-        if "M" not in text.upper():
+        if not _MAYBE_STAMP.search(text):
             continue
         strong = block.kind in STRONG_KINDS or block.top or (
             block.kind in ("body", "cell", "line") and block.index < top_n
         )
         any_case = block.kind in ("textbox", "shape")
         for line in text.split("\n"):
+            if len(line) > 160 or not _MAYBE_STAMP.search(line):
+                continue  # a stamp is short
             level = stamps.segment_stamp(line, any_case=any_case)
             if level:
                 if strong:
@@ -416,10 +419,10 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             out.append(make_finding("ENCODING_INVALID", place=where, where=where,
                                     charset=tp.charset or "us-ascii"))
     budget = _Budget(opts.max_chars)
-    ex = html_blocks(text, budget, where) if is_html else plain_blocks(text, budget, where)
+    ex = html_blocks(text, budget, where) if is_html else None
     if enc is None and ok:
         # Legacy fonts named in HTML, then legacy text behind a Unicode or Latin-1 label.
-        groups = [r for b in ex.blocks for r in b.runs if detect.font_encoding(r.font)]
+        groups = [r for b in ex.blocks for r in b.runs if detect.font_encoding(r.font)] if ex else []
         if groups:
             fe = detect.font_encoding(groups[0].font)
             surf = "\n".join(r.text for r in groups)
@@ -431,19 +434,19 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
                     encoding=f"{legacy.LABELS[fe.encoding]} ({groups[0].font})",
                     snippet=snippet(_first_vietnamese_line(dec.converted), opts.snippet_chars),
                 ), severity=opts.body_legacy_severity))
-                for b in ex.blocks:
+                for b in ex.blocks:  # type: ignore[union-attr]
                     for r in b.runs:
                         fe2 = detect.font_encoding(r.font)
                         if fe2:
                             r.text = legacy.decode_text(r.text, fe2.encoding, upper=fe2.upper)
-        plain = "\n".join(b.text for b in ex.blocks)
+        plain = "\n".join(b.text for b in ex.blocks) if ex else text[: opts.max_chars]
         if (tp.charset or "us-ascii").lower() in _LATIN_LABELS:
             det = detect.detect_bytes(raw)  # VISCII bytes read as Latin-1 too
         else:
             det = detect.detect_content(plain, min_gain=3)
         if det is not None:
-            out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, False))
-            ex = plain_blocks(det.converted, _Budget(opts.max_chars), where)
+            out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, is_html))
+            plain = _strip_tags(det.converted) if is_html else det.converted
         elif not unicodedata.is_normalized("NFC", plain) and _TONES.search(plain):
             nfc = unicodedata.normalize("NFC", plain)
             line = next((unicodedata.normalize("NFC", ln) for ln in plain.splitlines()
@@ -452,7 +455,9 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
                 out.append(_with(make_finding(
                     "ENCODING_DECOMPOSED", place=where, where=where,
                     snippet=snippet(line, opts.snippet_chars)), severity=opts.decomposed_severity))
-    return out, _body_stamp(ex, where, opts)
+        return out, _body_stamp(plain, where, opts)
+    plain = _strip_tags(text) if is_html else text[: opts.max_chars]
+    return out, _body_stamp(plain, where, opts)
 
 
 def _strip_tags(text: str) -> str:
@@ -467,34 +472,55 @@ def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options, is
     ), severity=opts.body_legacy_severity)
 
 
-def _body_stamp(ex: Extracted, where: str, opts: Options) -> Finding | None:
+def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
+    """A stamp on one of the first lines of a body holds the message; a standalone mark
+    further down is only a hint. Long bodies are not split: the first lines are read, then
+    only the lines around each "mật"/"mat"."""
+    best: tuple[int, str, str] | None = None
     hint: Finding | None = None
     n = 0
-    best: tuple[int, str, str] | None = None
-    for block in ex.blocks:
-        for line in block.text.split("\n"):
-            if not line.strip():
-                continue
-            n += 1
-            if "M" not in line.upper():
-                continue
-            level = stamps.segment_stamp(line)
-            if level:
-                if n <= opts.stamp_top_blocks:
-                    rank = _LEVEL_RANK[level]
-                    if best is None or rank > best[0]:
-                        best = (rank, level, f"{where} line {n}")
-                elif hint is None:
-                    hint = make_finding("SECRET_HINT", place=where, level=level,
-                                        reason=f"standalone mark at line {n}")
-                continue
-            un = stamps.unaccented_stamp(line)
-            if un and hint is None:
-                hint = make_finding("SECRET_HINT", place=where, level=un,
-                                    reason="written without diacritics")
+    pos = 0
+    for m in _NONEMPTY_LINE.finditer(text):
+        n += 1
+        pos = m.end()
+        line = m.group(0)
+        if n > opts.stamp_top_blocks:
+            pos = m.start()
+            break
+        if len(line) > 160 or not _MAYBE_STAMP.search(line):
+            continue
+        level = stamps.segment_stamp(line)
+        if level:
+            rank = _LEVEL_RANK[level]
+            if best is None or rank > best[0]:
+                best = (rank, level, f"{where} line {n}")
+            continue
+        un = stamps.unaccented_stamp(line)
+        if un and hint is None:
+            hint = make_finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
     if best is not None:
         return _secret("SECRET_BODY", opts, place=best[2], level=best[1])
+    seen = -1
+    for m in _MAYBE_STAMP.finditer(text, pos):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start == seen:
+            continue
+        seen = start
+        end = text.find("\n", m.end())
+        line = text[start: end if end >= 0 else len(text)]
+        if len(line) > 160:
+            continue
+        level = stamps.segment_stamp(line)
+        if level:
+            return make_finding("SECRET_HINT", place=where, level=level,
+                                reason="standalone mark below the first lines")
+        un = stamps.unaccented_stamp(line)
+        if un and hint is None:
+            hint = make_finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
     return hint
+
+
+_NONEMPTY_LINE = re.compile(r"[^\n]*\S[^\n]*")
 
 
 def _check_subject(parsed: Any, opts: Options) -> list[Finding]:

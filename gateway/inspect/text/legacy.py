@@ -106,29 +106,36 @@ def restore_case(text: str) -> str:
     typed with the lower-case byte and comes out as ``CộNG``. Upper-case such a letter when
     its line, or its word, is otherwise written in capitals (at least three capitals in the
     line, or two in the word); single capitals such as ``Độ`` are left alone."""
-    if not any(c in _TCVN3_LOWER_ONLY for c in text):
+    if not _LOWER_ONLY_RE.search(text):
         return text
     out_lines = []
     for line in text.split("\n"):
-        letters = [c for c in line if c.isalpha()]
-        lowers = [c for c in letters if c.islower() and c not in _TCVN3_LOWER_ONLY]
-        uppers = [c for c in letters if c.isupper()]
-        if not lowers and len(uppers) >= 3:
+        if not _LOWER_ONLY_RE.search(line):
+            out_lines.append(line)
+            continue
+        rest = _LOWER_ONLY_RE.sub("", line)
+        if rest == rest.upper() and len(_UPPER_RE.findall(rest)) >= 3:
             out_lines.append(line.upper())
             continue
-        out_lines.append(_WORD.sub(_restore_word, line))
+        out_lines.append(_TONED_WORD_RE.sub(_restore_word, line))
     return "\n".join(out_lines)
 
 
 def _restore_word(m: re.Match[str]) -> str:
     w = m.group(0)
-    if not any(c in _TCVN3_LOWER_ONLY for c in w):
+    rest = _LOWER_ONLY_RE.sub("", w)
+    if rest != rest.upper():
         return w
-    if any(c.islower() and c not in _TCVN3_LOWER_ONLY for c in w):
-        return w
-    if sum(1 for c in w if c.isupper()) >= 2:
+    if len(_UPPER_RE.findall(rest)) >= 2:  # rest has no lower case: its letters are capitals
         return w.upper()
     return w
+
+
+_LOWER_ONLY_CLASS = "".join(sorted(_TCVN3_LOWER_ONLY))
+_LOWER_ONLY_RE = re.compile(f"[{_LOWER_ONLY_CLASS}]")
+_UPPER_RE = re.compile(r"[^\W\d_]")
+"""Letters; used on text already known to have no lower-case letter."""
+_TONED_WORD_RE = re.compile(f"[^\\W\\d_]*[{_LOWER_ONLY_CLASS}][^\\W\\d_]*")
 
 
 def _vni_decoder() -> tuple[re.Pattern[str], dict[str, str]]:

@@ -1,0 +1,169 @@
+"""Text checks (Article 9.5 encodings, Article 8.2 stamps) against the floor of reading the
+same text, measured in one run:
+
+* a 5 MB DOCX (varied Vietnamese paragraphs, tables, a share of ``.VnTime`` runs, a text
+  box stamp): baseline = open the ZIP, inflate every part, parse the main part and join its
+  ``w:t`` text; scan = the text inspector (fonts and styles resolved, legacy runs decoded and
+  scored, stamps matched);
+* a 2 MB body, once correct Unicode and once TCVN3 bytes behind a Latin-1 label: baseline =
+  parse the message and decode the body; scan = the message-level text check.
+
+Targets: DOCX scan ≤ 8 × baseline; Unicode body ≤ 6 × baseline (the TCVN3 body, the
+worst case with trial decodings and conversion, is reported alongside).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+TARGET_DOCX = 8.0
+TARGET_BODY = 6.0
+
+
+def _root() -> None:
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+
+
+def _words() -> list[str]:
+    _root()
+    from tests.textgen.samples import vietnamese_corpus
+    from gateway.inspect.text.vietnamese import WORD_RE
+
+    return WORD_RE.findall(vietnamese_corpus())
+
+
+def _paragraphs(rng: random.Random, words: list[str], n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        k = rng.randint(8, 40)
+        out.append(" ".join(rng.choice(words) for _ in range(k)).capitalize() + ".")
+    return out
+
+
+def build_docx(target: int = 5 * 1024 * 1024) -> bytes:
+    """A DOCX of about ``target`` bytes: document.xml written directly (python-docx would
+    take minutes for ~100,000 paragraphs), runs as Word writes them."""
+    _root()
+    from tests.textgen.docs import R, _w_run_xml, make_docx, replace_parts, textbox_xml
+
+    rng = random.Random(7)
+    words = _words()
+    skeleton = make_docx([[R("x")]])
+    head, _, tail = zipfile.ZipFile(io.BytesIO(skeleton)).read("word/document.xml").decode().partition("<w:body>")
+    paras: list[str] = ["<w:p>" + textbox_xml([R("TUYỆT MẬT")]) + "</w:p>"]
+    rows = "".join("<w:tr>" + "".join(f"<w:tc><w:p>{_w_run_xml(R(rng.choice(words)))}</w:p></w:tc>"
+                                      for _ in range(4)) + "</w:tr>" for _ in range(50))
+    paras.append(f"<w:tbl>{rows}</w:tbl>")
+    data = b""
+    batch = 5000
+    while len(data) < target:
+        for p in _paragraphs(rng, words, batch):
+            font = ".VnTime" if rng.random() < 0.1 else "Times New Roman"
+            paras.append("<w:p>" + _w_run_xml(R(p, font, bold=rng.random() < 0.2)) + "</w:p>")
+        body = "".join(paras)
+        xml = f"{head}<w:body>{body}{tail.split('</w:body>', 1)[0].split('<w:sectPr', 1)[0] and ''}" \
+              f"<w:sectPr/></w:body></w:document>"
+        data = replace_parts(skeleton, {"word/document.xml": xml.encode("utf-8")})
+        # grow straight to the size the first batch predicts (plus a little)
+        batch = max(1000, int((target - len(data)) / max(len(data), 1) * (len(paras) - 2) * 1.05))
+    return data
+
+
+def _baseline_docx(data: bytes) -> int:
+    from lxml import etree
+
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    root = etree.fromstring(parts["word/document.xml"])
+    t = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+    return len("".join(el.text or "" for el in root.iter(t)))
+
+
+def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def build_body(target: int = 2 * 1024 * 1024) -> str:
+    rng = random.Random(11)
+    words = _words()
+    out: list[str] = ["TUYỆT MẬT", ""]
+    size = 0
+    while size < target:
+        p = _paragraphs(rng, words, 1)[0]
+        out.append(p)
+        size += len(p.encode("utf-8")) + 1
+    return "\n".join(out) + "\n"
+
+
+def _message(body: bytes, charset: str) -> bytes:
+    return (f"From: a@daknong.gov.vn\r\nTo: b@daknong.gov.vn\r\nSubject: Báo cáo\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset={charset}\r\n"
+            f"Content-Transfer-Encoding: 8bit\r\n\r\n").encode("utf-8") + body
+
+
+def main() -> None:
+    _root()
+    from datetime import datetime, timezone
+
+    from gateway.inspect.base import InspectContext
+    from gateway.inspect.text import legacy
+    from gateway.inspect.text.inspector import check_message, inspect_text
+    from gateway.intake.mime import Walker
+    from gateway.intake.sniff import classify, sniff
+    from gateway.model.document import Document
+    from gateway.policy.load import load_policy
+
+    pol = load_policy()
+    ctx = InspectContext(at=datetime.now(timezone.utc), options=pol.options())
+
+    data = build_docx()
+    media, fmt = sniff(data, "bench.docx")
+    doc = Document("bench.docx", "bench.docx", data, media, fmt, classify(fmt))
+    chars = _baseline_docx(data)
+    result = inspect_text(doc, ctx)
+    found = sorted({f.code for f in result.findings})
+    base = _best(lambda: _baseline_docx(data))
+    scan = _best(lambda: inspect_text(doc, ctx))
+    ratio = scan / base
+    print(f"   DOCX {len(data) / 1e6:.1f} MB ({chars / 1e6:.1f} M chars): baseline {base * 1000:.0f} ms, "
+          f"scan {scan * 1000:.0f} ms, ratio {ratio:.2f} (target ≤ {TARGET_DOCX}) "
+          f"{'OK' if ratio <= TARGET_DOCX else 'OVER'}; findings {', '.join(found)}")
+
+    text = build_body()
+    for label, body, charset in (
+        ("Unicode", text.encode("utf-8"), "utf-8"),
+        ("TCVN3 as Latin-1", legacy.encode_bytes(text, "tcvn3"), "iso-8859-1"),
+    ):
+        raw = _message(body, charset)
+
+        def parse() -> object:
+            w = Walker(pol.rules.limits, pol.rules.documents)
+            p = w.walk_message(io.BytesIO(raw))
+            for tp in p.text_parts:
+                tp.raw.decode(tp.charset or "ascii", "replace")
+            return p
+
+        parsed = parse()
+        codes = sorted({f.code for f in check_message(parsed, ctx)})
+        base = _best(parse)
+        scan = _best(lambda: check_message(parsed, ctx))
+        ratio = scan / base
+        target = f" (target ≤ {TARGET_BODY}) {'OK' if ratio <= TARGET_BODY else 'OVER'}" if label == "Unicode" else ""
+        print(f"   body {len(body) / 1e6:.1f} MB {label}: baseline {base * 1000:.0f} ms, scan "
+              f"{scan * 1000:.0f} ms, ratio {ratio:.2f}{target}; findings {', '.join(codes)}")
+
+
+if __name__ == "__main__":
+    main()
