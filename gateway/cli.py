@@ -172,7 +172,7 @@ def _plugins() -> list[Callable[[Any], None]]:
     from gateway.audit.cli import register as register_audit
 
     out.append(register_audit)
-    from gateway.inspect.text.convert import register as register_convert
+    from gateway.convert import register as register_convert
 
     out.append(register_convert)
     from gateway.audit.web.cli import register as register_web_users
