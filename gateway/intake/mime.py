@@ -8,7 +8,9 @@ Unicode checks), and the message-level findings.
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
+import email.utils
 import hashlib
 import io
 import unicodedata
@@ -66,6 +68,20 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def header_value(msg: Message, name: str, raw: object) -> str:
+    """A header's value decoded (RFC 2047) in NFC; a header the email package cannot parse
+    is decoded leniently, never raising."""
+    try:
+        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))  # type: ignore[attr-defined]
+    except Exception:
+        pass
+    text = str(raw)
+    try:
+        return _nfc(str(email.header.make_header(email.header.decode_header(text))))
+    except Exception:
+        return _nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
 def part_filename(part: Message) -> str | None:
     """The file name from Content-Disposition or Content-Type, decoded (RFC 2231 and the
     common RFC 2047-in-quotes form), in NFC."""
@@ -102,11 +118,8 @@ class Walker:
     def walk_message(self, fp: BinaryIO) -> ParsedMessage:
         msg = email.message_from_binary_file(fp, policy=email.policy.default)
         self.out.raw_headers = [(k, str(v)) for k, v in msg.raw_items()]
-        for k, v in msg.items():
-            try:
-                self.out.headers.append((k, _nfc(str(v))))
-            except Exception:  # an undecodable header: keep the raw form
-                self.out.headers.append((k, repr(v)))
+        for k, raw in msg.raw_items():
+            self.out.headers.append((k, header_value(msg, k, raw)))
         self._walk(msg, prefix="", depth=0)
         return self.out
 
@@ -128,7 +141,12 @@ class Walker:
         for part, is_child_message in self._iter_parts(msg, depth):
             if is_child_message:
                 continue
-            self._part(part, prefix, depth)
+            try:
+                self._part(part, prefix, depth)
+            except Exception as exc:  # the email package raises on some malformed headers
+                self.out.findings.append(make_finding(
+                    "MIME_MALFORMED", place=prefix or None,
+                    reason=f"{type(exc).__name__}: {str(exc)[:120]}"))
 
     def _iter_parts(self, msg: Message, depth: int) -> Iterator[tuple[Message, bool]]:
         stack: list[tuple[Message, int]] = [(msg, depth)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from functools import lru_cache
 
 from gateway.model.report import DocClass
@@ -137,7 +138,7 @@ def _zip_format(data: bytes) -> str:
                     if marker in ct:
                         return fmt
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, ValueError,
-            RuntimeError, NotImplementedError, EOFError):
+            RuntimeError, NotImplementedError, EOFError, zlib.error):
         pass
     return "zip"
 

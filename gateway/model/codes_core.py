@@ -92,6 +92,15 @@ CODES: list[CodeSpec] = [
         "The message structure exceeds a safety limit ({reason}); the excess was not inspected.",
     ),
     CodeSpec(
+        "MIME_MALFORMED",
+        "9.2",
+        Severity.ERROR,
+        "Một phần của thư bị lỗi định dạng và không đọc được ({reason}); phần đó chưa được "
+        "kiểm tra.",
+        "Part of the message is malformed and could not be read ({reason}); it was not "
+        "inspected.",
+    ),
+    CodeSpec(
         "DOCUMENT_UNREADABLE",
         "9.2",
         Severity.ERROR,

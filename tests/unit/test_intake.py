@@ -233,3 +233,24 @@ def test_sniff_ooxml_and_odf() -> None:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
         zf.writestr("content.xml", "<x/>")
     assert sniff(odt.getvalue(), "a.bin")[1] == "odt"
+
+
+def test_headers_the_email_package_cannot_parse_are_kept() -> None:
+    # the standard library raises IndexError on these address headers
+    raw = (b'From: "Van thu" <\r\nTo: <\r\nSubject: =?utf-8?b?VGjhu60=?=\r\n\r\nbody\r\n')
+    parsed = walk(raw)
+    assert dict(parsed.headers)["Subject"] == "Thử"
+    assert dict(parsed.headers)["From"] == '"Van thu" <'
+    assert parsed.findings == []
+
+
+def test_a_part_that_cannot_be_read_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.intake import mime
+
+    def broken(self, part, prefix, depth):  # type: ignore[no-untyped-def]
+        raise IndexError("string index out of range")
+
+    monkeypatch.setattr(mime.Walker, "_part", broken)
+    parsed = walk(with_attachment(PDF, "a.pdf"))
+    assert {f.code for f in parsed.findings} == {"MIME_MALFORMED"}
+    assert "IndexError" in parsed.findings[0].en
