@@ -349,8 +349,7 @@ def make_pdf(lines: list[tuple[str, str]]) -> bytes:
         fe = font_encoding(f)
         data = legacy.encode_bytes(text, fe.encoding, upper_font=fe.upper) if fe else text.encode("cp1252")
         esc = data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-        content.append(f"/F{fonts.index(f)} 12 Tf 1 0 0 1 60 {y} Tm (".encode("latin-1").decode("latin-1")
-                       + esc.decode("latin-1") + ") Tj")
+        content.append(f"/F{fonts.index(f)} 12 Tf 1 0 0 1 60 {y} Tm (" + esc.decode("latin-1") + ") Tj")
         y -= 20
     content.append("ET")
     stream = "\n".join(content).encode("latin-1")

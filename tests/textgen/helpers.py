@@ -7,7 +7,6 @@ import io
 import shutil
 import subprocess
 from datetime import datetime, timezone
-from email.message import EmailMessage
 from functools import lru_cache
 
 from gateway.inspect.base import InspectContext
@@ -68,18 +67,19 @@ def raw_message(body: bytes, *, charset: str | None = "utf-8", subject: str = "T
         head.append("Content-Transfer-Encoding: 8bit")
         return ("\r\n".join(head) + "\r\n\r\n").encode("ascii") + body
     import base64
+    import email.utils
 
     b = "BOUNDARY-text-tests"
     head.append(f'Content-Type: multipart/mixed; boundary="{b}"')
     out = ("\r\n".join(head) + "\r\n\r\n").encode("ascii")
     out += f"--{b}\r\nContent-Type: {ct}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".encode() + body + b"\r\n"
     for name, data in attachments:
-        m = EmailMessage()
-        m.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-        part = m.get_payload()[0]
-        out += f"--{b}\r\n".encode() + part.as_bytes(policy=part.policy.clone(linesep="\r\n")).split(b"\r\n", 0)[0] + b"\r\n"
+        fname = email.utils.encode_rfc2231(name, "utf-8")
+        out += (f"--{b}\r\nContent-Type: application/octet-stream\r\n"
+                f"Content-Disposition: attachment; filename*={fname}\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n").encode()
+        out += base64.encodebytes(data).replace(b"\n", b"\r\n")
     out += f"--{b}--\r\n".encode()
-    _ = base64
     return out
 
 
