@@ -12,7 +12,7 @@ import pytest
 
 from gateway.inspect.text import legacy
 from gateway.model.findings import Action, Severity
-from tests.textgen.helpers import codes, have, iconv, message_findings, raw_message
+from tests.textgen.helpers import have, iconv, message_findings, raw_message
 from tests.textgen.samples import OTHER_LANGUAGES, VIETNAMESE, plain_punctuation, regulation_text
 
 LETTER = VIETNAMESE["letter"]

@@ -552,7 +552,8 @@ def _drawingml_blocks(pkg: Package, part: str, kind: str, out: Extracted, budget
         return
     default = theme.get("+mn-lt")
     shape_no = 0
-    for body in root.iter(f"{A}txBody", f"{P_NS}txBody", f"{{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}}txBody"):
+    xdr = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+    for body in root.iter(f"{A}txBody", f"{P_NS}txBody", f"{xdr}txBody"):
         shape_no += 1
         for pn, p in enumerate(body.iter(A + "p"), 1):
             pfont = None
@@ -779,7 +780,6 @@ def rtf(data: bytes, budget: _Budget) -> Extracted:
     # group state: [font, uc, skip, kind, in_fonttbl]
     stack: list[list] = []
     state: list = [None, 1, False, "body", False]
-    blocks: dict[str, list[Block]] = {}
     para_no = {"body": 0}
     cur_runs: list[Run] = []
     cur_kind = "body"
