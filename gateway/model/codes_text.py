@@ -27,28 +27,28 @@ CODES: list[CodeSpec] = [
         "9.5",
         Severity.ERROR,
         "Tệp {name} có văn bản gõ bằng phông {font} (bảng mã {encoding}), không theo bộ mã "
-        "TCVN 6909:2001 (Unicode) như Điều 9.5 yêu cầu: {count} chỗ, đầu tiên tại {place}: "
+        "TCVN 6909:2001 (Unicode) như Điều 9.5 yêu cầu: {count} chỗ, đầu tiên tại {at}: "
         "«{snippet}». " + _CONVERT_VI,
         "File {name} has text typed in the font {font} ({encoding} encoding), not in the "
         "TCVN 6909:2001 (Unicode) character set that Article 9.5 requires: {count} place(s), "
-        "first at {place}: «{snippet}». " + _CONVERT_EN,
+        "first at {at}: «{snippet}». " + _CONVERT_EN,
     ),
     CodeSpec(
         "TEXT_LEGACY_CONTENT",
         "9.5",
         Severity.ERROR,
         "Văn bản trong tệp {name} là chữ Việt mã {encoding}, không phải Unicode TCVN 6909:2001 "
-        "(Điều 9.5), tại {place}: «{snippet}». " + _CONVERT_VI,
+        "(Điều 9.5), tại {at}: «{snippet}». " + _CONVERT_VI,
         "Text in file {name} is Vietnamese in the {encoding} encoding, not TCVN 6909:2001 "
-        "Unicode (Article 9.5), at {place}: «{snippet}». " + _CONVERT_EN,
+        "Unicode (Article 9.5), at {at}: «{snippet}». " + _CONVERT_EN,
     ),
     CodeSpec(
         "TEXT_DECOMPOSED",
         "9.5",
         Severity.WARNING,
-        "Văn bản trong tệp {name} dùng Unicode tổ hợp (dấu thanh tách rời) tại {place}; nên "
+        "Văn bản trong tệp {name} dùng Unicode tổ hợp (dấu thanh tách rời) tại {at}; nên "
         "dùng Unicode dựng sẵn (NFC): «{snippet}».",
-        "Text in file {name} uses decomposed Unicode (separate tone marks) at {place}; the "
+        "Text in file {name} uses decomposed Unicode (separate tone marks) at {at}; the "
         "precomposed form (NFC) is preferred: «{snippet}».",
     ),
     CodeSpec(
@@ -99,8 +99,8 @@ CODES: list[CodeSpec] = [
         "SECRET_STAMP",
         "8.2",
         Severity.ERROR,
-        "Tệp {name} mang dấu độ mật «{level}» tại {place}. " + _HOLD_VI,
-        "File {name} carries the secrecy mark «{level}» at {place}. " + _HOLD_EN,
+        "Tệp {name} mang dấu độ mật «{level}» tại {at}. " + _HOLD_VI,
+        "File {name} carries the secrecy mark «{level}» at {at}. " + _HOLD_EN,
         Action.HOLD,
     ),
     CodeSpec(
@@ -115,17 +115,17 @@ CODES: list[CodeSpec] = [
         "SECRET_BODY",
         "8.2",
         Severity.ERROR,
-        "Nội dung thư mang dấu độ mật «{level}» ({place}). " + _HOLD_VI,
-        "The message text carries the secrecy mark «{level}» ({place}). " + _HOLD_EN,
+        "Nội dung thư mang dấu độ mật «{level}» ({at}). " + _HOLD_VI,
+        "The message text carries the secrecy mark «{level}» ({at}). " + _HOLD_EN,
         Action.HOLD,
     ),
     CodeSpec(
         "SECRET_HINT",
         "8.2",
         Severity.WARNING,
-        "Có dấu hiệu văn bản mật «{level}» ({place}: {reason}); hệ thống chưa khẳng định. Văn "
+        "Có dấu hiệu văn bản mật «{level}» ({at}: {reason}); hệ thống chưa khẳng định. Văn "
         "bản mật không được gửi qua thư điện tử (Điều 8.2).",
-        "A possible secrecy mark «{level}» ({place}: {reason}); not conclusive. Classified "
+        "A possible secrecy mark «{level}» ({at}: {reason}); not conclusive. Classified "
         "documents must not be sent by e-mail (Article 8.2).",
     ),
 ]

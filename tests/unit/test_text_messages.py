@@ -157,3 +157,27 @@ def test_pipeline_report_and_verdicts():
     assert f["article"] == "8.2" and f["place"] == "Subject"
     r = ck.check_message(io.BytesIO(raw_message(LETTER.encode())), Envelope())
     assert r.action is Action.ACCEPT and not [f for f in r.findings if f.code.startswith(("ENCODING", "SECRET"))]
+
+
+def test_every_text_finding_renders_completely():
+    """No template field left unfilled ({…}) in any text/encoding/secret finding."""
+    from tests.textgen.docs import R, make_docx
+    from tests.textgen.helpers import inspect_doc
+
+    fs = list(message_findings(raw_message(
+        b"MAT\n" + legacy.encode_bytes(LETTER, "tcvn3"), charset="iso-8859-1",
+        subject="[MẬT] " + legacy.encode_text("Báo cáo tháng", "vni"),
+        attachments=[("Bao_cao_TOI_MAT.docx", b"x")])))
+    fs += message_findings(raw_message(unicodedata.normalize("NFD", LETTER).encode()))
+    fs += message_findings(raw_message(legacy.encode_bytes(LETTER, "cp1258"), charset="windows-1258"))
+    fs += message_findings(raw_message("Grüße".encode("latin-1"), charset="utf-8"))
+    fs += message_findings(raw_message(("\n" * 30 + "TUYET MAT\n").encode()))
+    doc, _ = inspect_doc("a.docx", make_docx([[R(f"Đoạn {i}")] for i in range(30)] + [[R("MẬT")]],
+                                             textbox=[R("Quyết định", ".VnTime")]))
+    fs += doc
+    fs += inspect_doc("b.docx", b"PK\x03\x04broken")[0]
+    seen = {f.code for f in fs}
+    assert {"ENCODING_MOJIBAKE", "SECRET_SUBJECT", "SECRET_HINT", "ENCODING_DECOMPOSED",
+            "ENCODING_LEGACY_CHARSET", "ENCODING_INVALID", "TEXT_LEGACY_FONT"} <= seen
+    for f in fs:
+        assert "{" not in f.vi and "{" not in f.en, (f.code, f.vi)

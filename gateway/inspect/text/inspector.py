@@ -80,6 +80,11 @@ class Options:
         return cls(**kw)
 
 
+def _finding(code: str, *, place: str | None = None, **params: Any) -> Finding:
+    """A finding whose texts name its place (``{at}`` in the templates)."""
+    return make_finding(code, place=place, at=place or "", **params)
+
+
 def snippet(text: str, limit: int) -> str:
     s = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
     return s if len(s) <= limit else s[: max(1, limit - 1)].rstrip() + "…"
@@ -95,7 +100,7 @@ def _with(f: Finding, *, severity: Severity | None = None, action: Action | None
 
 def _secret(code: str, opts: Options, **params: Any) -> Finding:
     contact = opts.security_contact or "—"
-    return _with(make_finding(code, contact=contact, **params), action=opts.classified_action)
+    return _with(_finding(code, contact=contact, **params), action=opts.classified_action)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -172,7 +177,7 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
         first = g.places[0]
         block_text = next(t for b, t in unicode_blocks if b is first)
         legacy_found.append(g.encoding)
-        findings.append(_with(make_finding(
+        findings.append(_with(_finding(
             "TEXT_LEGACY_FONT", place=first.place, name=name, font=g.font,
             encoding=legacy.LABELS[g.encoding], count=len(g.places), snippet=snippet(block_text, opts.snippet_chars),
             converted=block_text,
@@ -184,7 +189,7 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
             det = detect.detect_content(t, min_gain=2)
             if det is not None:
                 legacy_found.append(det.encoding)
-                findings.append(_with(make_finding(
+                findings.append(_with(_finding(
                     "TEXT_LEGACY_CONTENT", place=block.place, name=name, encoding=det.label,
                     snippet=snippet(det.converted, opts.snippet_chars),
                 ), severity=opts.legacy_severity))
@@ -199,7 +204,7 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
                 if conv != t and has_vietnamese_letters(conv) and \
                         detect.score(conv).good > detect.score(t).good:
                     legacy_found.append(det.encoding)
-                    findings.append(_with(make_finding(
+                    findings.append(_with(_finding(
                         "TEXT_LEGACY_CONTENT", place=block.place, name=name,
                         encoding=det.label, snippet=snippet(conv, opts.snippet_chars),
                     ), severity=opts.legacy_severity))
@@ -215,7 +220,7 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
                 if not unicodedata.is_normalized("NFC", t) and _TONES.search(t):
                     nfc = unicodedata.normalize("NFC", t)
                     if has_vietnamese_letters(nfc):
-                        findings.append(_with(make_finding(
+                        findings.append(_with(_finding(
                             "TEXT_DECOMPOSED", place=block.place, name=name,
                             snippet=snippet(nfc, opts.snippet_chars),
                         ), severity=opts.decomposed_severity))
@@ -271,7 +276,7 @@ def _document_stamps(blocks: list[tuple[Block, str]], name: str, opts: Options) 
     if best is not None:
         out.append(_secret("SECRET_STAMP", opts, place=best[2].place, name=name, level=best[1]))
     elif hint is not None:
-        out.append(make_finding("SECRET_HINT", place=hint[1].place, level=hint[0],
+        out.append(_finding("SECRET_HINT", place=hint[1].place, level=hint[0],
                                 reason=hint[2]))
     return out
 
@@ -289,11 +294,11 @@ def inspect_text(doc: Document, ctx: InspectContext) -> InspectionResult:
         if doc.fmt == "pdf":
             # Encrypted or damaged PDFs are the PDF checks' findings; here only a fact.
             return InspectionResult(facts={"text_unchecked": str(exc)})
-        return InspectionResult(findings=(make_finding("TEXT_UNCHECKED", place=name, name=name,
+        return InspectionResult(findings=(_finding("TEXT_UNCHECKED", place=name, name=name,
                                                         reason=str(exc)),))
     findings, facts = analyse(ex, name, opts, doc.fmt)
     if ex.truncated:
-        findings.append(make_finding("TEXT_UNCHECKED", place=name, name=name,
+        findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
                                      reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)
 
@@ -317,7 +322,7 @@ def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
     budget = _Budget(opts.max_chars)
     if det is not None:
         first = next((ln for ln in det.converted.splitlines() if has_vietnamese_letters(ln)), "")
-        findings.append(_with(make_finding(
+        findings.append(_with(_finding(
             "TEXT_LEGACY_CONTENT", place=name, name=name, encoding=det.label,
             snippet=snippet(first, opts.snippet_chars)), severity=opts.legacy_severity))
         ex = plain_blocks(det.converted, budget, doc.name)
@@ -406,7 +411,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
     text, ok = detect.decode_declared(raw, tp.charset)
     is_html = (tp.media_type or "").lower() == "text/html"
     if enc is not None:
-        out.append(_with(make_finding(
+        out.append(_with(_finding(
             "ENCODING_LEGACY_CHARSET", place=where, where=where, charset=tp.charset,
             snippet=snippet(_first_vietnamese_line(_strip_tags(text) if is_html else text),
                             opts.snippet_chars)), severity=opts.body_legacy_severity))
@@ -416,7 +421,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             text = det.converted
             out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, is_html))
         else:
-            out.append(make_finding("ENCODING_INVALID", place=where, where=where,
+            out.append(_finding("ENCODING_INVALID", place=where, where=where,
                                     charset=tp.charset or "us-ascii"))
     budget = _Budget(opts.max_chars)
     ex = html_blocks(text, budget, where) if is_html else None
@@ -429,7 +434,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             assert fe is not None
             dec = detect.decodes_as_vietnamese(surf, fe.encoding, fe.upper)
             if dec is not None:
-                out.append(_with(make_finding(
+                out.append(_with(_finding(
                     "ENCODING_MOJIBAKE", place=where, where=where, charset=tp.charset or "us-ascii",
                     encoding=f"{legacy.LABELS[fe.encoding]} ({groups[0].font})",
                     snippet=snippet(_first_vietnamese_line(dec.converted), opts.snippet_chars),
@@ -452,7 +457,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             line = next((unicodedata.normalize("NFC", ln) for ln in plain.splitlines()
                          if not unicodedata.is_normalized("NFC", ln)), nfc)
             if has_vietnamese_letters(nfc):
-                out.append(_with(make_finding(
+                out.append(_with(_finding(
                     "ENCODING_DECOMPOSED", place=where, where=where,
                     snippet=snippet(line, opts.snippet_chars)), severity=opts.decomposed_severity))
         return out, _body_stamp(plain, where, opts)
@@ -466,7 +471,7 @@ def _strip_tags(text: str) -> str:
 
 def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options, is_html: bool) -> Finding:
     conv = _strip_tags(det.converted) if is_html else det.converted
-    return _with(make_finding(
+    return _with(_finding(
         "ENCODING_MOJIBAKE", place=where, where=where, charset=charset, encoding=det.label,
         snippet=snippet(_first_vietnamese_line(conv), opts.snippet_chars),
     ), severity=opts.body_legacy_severity)
@@ -497,7 +502,7 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
             continue
         un = stamps.unaccented_stamp(line)
         if un and hint is None:
-            hint = make_finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
+            hint = _finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
     if best is not None:
         return _secret("SECRET_BODY", opts, place=best[2], level=best[1])
     seen = -1
@@ -512,11 +517,11 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
             continue
         level = stamps.segment_stamp(line)
         if level:
-            return make_finding("SECRET_HINT", place=where, level=level,
+            return _finding("SECRET_HINT", place=where, level=level,
                                 reason="standalone mark below the first lines")
         un = stamps.unaccented_stamp(line)
         if un and hint is None:
-            hint = make_finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
+            hint = _finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
     return hint
 
 
@@ -534,7 +539,7 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
         decoded = unicodedata.normalize("NFC", decoded)
         if used:
             subject = decoded
-            out.append(_with(make_finding(
+            out.append(_with(_finding(
                 "ENCODING_LEGACY_CHARSET", place="Subject", where="Subject", charset=", ".join(used),
                 snippet=snippet(decoded, opts.snippet_chars)), severity=opts.body_legacy_severity))
         elif subject is None or "\ufffd" in subject:
@@ -543,13 +548,13 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
         return out
     det = detect.detect_content(subject, min_gain=2)
     if det is not None:
-        out.append(_with(make_finding(
+        out.append(_with(_finding(
             "ENCODING_MOJIBAKE", place="Subject", where="Subject", charset="(header)",
             encoding=det.label, snippet=snippet(det.converted, opts.snippet_chars)),
             severity=opts.body_legacy_severity))
         subject = det.converted
     elif decomposed:
-        out.append(_with(make_finding(
+        out.append(_with(_finding(
             "ENCODING_DECOMPOSED", place="Subject", where="Subject",
             snippet=snippet(subject, opts.snippet_chars)), severity=opts.decomposed_severity))
     level = stamps.subject_stamp(subject)
@@ -567,13 +572,13 @@ def _check_names(parsed: Any, opts: Options) -> list[Finding]:
         det = detect.detect_content(stem, min_gain=2)
         if det is not None:
             where = f"attachment name «{name}»"
-            out.append(_with(make_finding(
+            out.append(_with(_finding(
                 "ENCODING_MOJIBAKE", place=item.document.path, where=where, charset="(file name)",
                 encoding=det.label, snippet=snippet(det.converted, opts.snippet_chars)),
                 severity=opts.body_legacy_severity))
             name = det.converted + name[len(stem):]
         level = stamps.filename_stamp(name)
         if level:
-            out.append(make_finding("SECRET_HINT", place=item.document.path, level=level,
+            out.append(_finding("SECRET_HINT", place=item.document.path, level=level,
                                     reason=f"file name {name}"))
     return out
