@@ -61,7 +61,7 @@ class Browser:
         (a click returns before the navigation it starts has finished)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.find(css).click()
-        wait = WebDriverWait(self.driver, 15)
+        wait = WebDriverWait(self.driver, 30)
         wait.until(expected_conditions.staleness_of(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -109,7 +109,7 @@ def _driver(profile: Path, downloads: Path) -> Any:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver_path = str(CHROMEDRIVER) if CHROMEDRIVER.exists() else shutil.which("chromedriver")
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(20)
+    driver.set_page_load_timeout(30)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior",
                            {"behavior": "allow", "downloadPath": str(downloads)})
     return driver
@@ -273,7 +273,7 @@ def test_export_csv_of_the_current_filter(browser: Browser, first_login: dict[st
         old.unlink()
     browser.get("/decisions?agency=snv")
     browser.find("#export").click()  # a download: the page stays
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     files: list[Path] = []
     while time.monotonic() < deadline:
         files = [p for p in browser.downloads.iterdir() if p.suffix == ".csv"]

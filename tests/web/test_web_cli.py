@@ -27,29 +27,48 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_web(url: str, secret: Path) -> tuple[subprocess.Popen[str], int, Any]:
+    """``hople web`` on a free port, and its first answer. A port taken by someone else
+    between choosing and binding it means another try on another port."""
+    last = ""
+    for _ in range(3):
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "web", "--db", url, "--listen",
+             f"127.0.0.1:{port}", "--secret-file", str(secret), "--threads", "2"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                return proc, port, urllib.request.urlopen(f"http://127.0.0.1:{port}/login",
+                                                          timeout=5)
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        stop(proc)
+        last = proc.stderr.read() if proc.stderr else ""
+        if "in use" not in last:
+            break
+    raise AssertionError(f"hople web did not answer: {last}")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def test_hople_web_serves_login_and_metrics(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'decisions.db'}"
     with open_store(url) as store:
         populate(store)
     secret = tmp_path / "web.key"
     secret.write_text("0123456789abcdef" * 4)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "web", "--db", url, "--listen", f"127.0.0.1:{port}",
-         "--secret-file", str(secret), "--threads", "2"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, port, page = start_web(url, secret)
     try:
-        deadline = time.monotonic() + 20
-        page = None
-        while time.monotonic() < deadline:
-            try:
-                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.1)
-        assert page is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
         assert page.status == 200 and "Đăng nhập" in page.read().decode()
         assert page.headers["Server"] == "hople"
         cookie = page.headers["Set-Cookie"]
@@ -64,12 +83,7 @@ def test_hople_web_serves_login_and_metrics(tmp_path: Path) -> None:
             redirect = exc
         assert redirect is not None and redirect.code == 303
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     err = proc.stderr.read() if proc.stderr else ""
     assert "serving the decision log (sqlite)" in err and "Traceback" not in err
     with open_store(url) as store:
