@@ -255,7 +255,8 @@ class Walker:
         try:
             zf = zipfile.ZipFile(io.BytesIO(doc.data))
             infos = zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+                NotImplementedError, RuntimeError) as exc:  # e.g. "zip file version 8.4"
             self._replace_findings(
                 doc, make_finding("ARCHIVE_UNREADABLE", place=doc.path, name=doc.path,
                                   reason=str(exc) or type(exc).__name__)

@@ -52,6 +52,9 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 
 def _check_report(report) -> None:  # type: ignore[no-untyped-def]
+    # damaged input gets a precise finding; INSPECTION_FAILED means an inspector raised
+    failed = [f.en for f in report.all_findings if f.code == "INSPECTION_FAILED"]
+    assert not failed, failed
     js = json.loads(json.dumps(report.to_json(), ensure_ascii=False))
     assert js["verdict"] in VERDICTS
     assert js["action"] in {"accept", "reject", "tempfail", "hold"}
@@ -110,6 +113,12 @@ def _run_signed(checker: Checker, signed: bytes, n: int, seed: int) -> None:
             # Valid is only allowed when the mutation left every signed part's content as it
             # was (e.g. it hit the ZIP's slack or an unsigned-by-design part).
             assert _covered_content(data) == original, f"mutation {i} passed as valid"
+
+
+def test_malformed_charset_name_is_not_an_inspection_failure(checker: Checker) -> None:
+    raw = (b"From: a@daknong.gov.vn\nSubject: x\nContent-Type: text/plain; charset=\"\x00tf-8\"\n"
+           b"MIME-Version: 1.0\n\nK\xc3\xadnh g\xe1\xbb\xadi\n")
+    _check_report(checker.check_message(io.BytesIO(raw), Envelope(sender="a@daknong.gov.vn")))
 
 
 def test_mutated_messages_always_get_a_report(checker: Checker) -> None:

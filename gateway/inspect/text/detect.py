@@ -272,5 +272,5 @@ def decode_declared(data: bytes, charset: str | None) -> tuple[str, bool]:
             return legacy._cp1252_view(data), False
     try:
         return data.decode(cs), True
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, UnicodeError, ValueError):  # unknown or malformed charset name
         return legacy._cp1252_view(data), False
