@@ -130,6 +130,48 @@ def test_mutated_signed_docx_never_passes_with_changed_content(checker: Checker,
     _run_signed(checker, signed_docx, BOUNDED, seed=2)
 
 
+@pytest.fixture(scope="module")
+def signed_pdf(pki) -> bytes:  # type: ignore[no-untyped-def]
+    from tests.pdfgen.build import born_digital_pdf
+    from tests.pdfgen.sign import sign
+
+    return sign(born_digital_pdf(2), pki.leaf, pki.chain(pki.leaf))
+
+
+def _signed_ranges(data: bytes) -> list[tuple[int, int]]:
+    import re
+
+    m = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
+    assert m, "test PDF has no ByteRange"
+    a, b, c, d = (int(x) for x in m.groups())
+    return [(a, a + b), (c, c + d)]
+
+
+def _run_pdf(checker: Checker, signed: bytes, n: int, seed: int) -> None:
+    rng = random.Random(seed)
+    ranges = _signed_ranges(signed)
+    for i in range(n):
+        data = mutate(signed, rng)
+        _check_report(checker.check_document("cong-van.pdf", data, label=f"pdf#{i}"))
+        # one flipped bit inside the signed byte ranges must never pass
+        start, end = ranges[rng.randrange(2)]
+        pos = rng.randrange(start, end)
+        flipped = bytearray(signed)
+        flipped[pos] ^= 1 << rng.randrange(8)
+        report = checker.check_document("cong-van.pdf", bytes(flipped), label=f"pdf-flip#{i}")
+        _check_report(report)
+        assert report.documents[0].verdict.value != "valid", f"bit flip at {pos} passed"
+
+
+def test_mutated_signed_pdf_always_gets_a_report(checker: Checker, signed_pdf: bytes) -> None:
+    _run_pdf(checker, signed_pdf, max(10, BOUNDED // 8), seed=3)
+
+
+@pytest.mark.slow
+def test_mutated_signed_pdf_long(checker: Checker, signed_pdf: bytes) -> None:
+    _run_pdf(checker, signed_pdf, LONG // 3, seed=13)
+
+
 @pytest.mark.slow
 def test_mutated_messages_long(checker: Checker) -> None:
     _run_messages(checker, LONG, seed=11)
