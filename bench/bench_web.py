@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from gateway.audit import render
-from gateway.audit.agencies import load_agencies
+from gateway.policy.agencies import load_agencies
 from gateway.audit.metrics import LogMetrics
 from gateway.audit.reports import report_zone
 from gateway.audit.store import open_store

@@ -63,8 +63,8 @@ class LogMetrics(Collector):
     def __init__(self, store: DecisionStore) -> None:
         # Raw reads of the log's own tables through the store's connection and lock (the
         # store has no aggregate API); only columns of schema migration 1 are read.
-        self._db = store._db
-        self._lock = store._lock
+        self._db = store.database
+        self._lock = store.lock
         self._mu = threading.Lock()
         self._reset()
         self._registry = CollectorRegistry(auto_describe=False)

@@ -361,6 +361,18 @@ class DecisionStore:
     def backend(self) -> str:
         return self._db.name
 
+    @property
+    def database(self) -> _Backend:
+        """The connection, for modules that keep their own tables in this store (accounts,
+        access log, notice outbox): ``execute``, ``write_tx``, ``read_tx``, ``ts``, ``from_ts``.
+        Hold :attr:`lock` around its use; never touch the chained tables through it."""
+        return self._db
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock that serialises use of :attr:`database` within this process."""
+        return self._lock
+
     # -- schema -------------------------------------------------------------------------------
 
     def _migrate(self) -> None:

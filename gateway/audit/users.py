@@ -240,8 +240,8 @@ class Accounts:
         self.store = store
         # The store exposes no SQL of its own; these tables live in its database and are
         # written through its connection, under its lock, like its own tables.
-        self._db = store._db
-        self._lock = store._lock
+        self._db = store.database
+        self._lock = store.lock
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.lockout = lockout
         self.sessions = sessions

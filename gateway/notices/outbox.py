@@ -100,8 +100,8 @@ class Outbox:
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self._db = store._db  # the backend: execute / write_tx / read_tx / ts / from_ts
-        self._lock = store._lock
+        self._db = store.database  # the backend: execute / write_tx / read_tx / ts / from_ts
+        self._lock = store.lock
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from gateway.audit.agencies import load_agencies
+from gateway.policy.agencies import load_agencies
 from gateway.audit.reports import report_zone
 from gateway.audit.store import DecisionStore, open_store
 from gateway.audit.users import Accounts

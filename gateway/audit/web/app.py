@@ -39,7 +39,7 @@ from flask import Flask, Response, g, redirect, render_template, request
 from markupsafe import Markup
 
 from gateway.audit import render
-from gateway.audit.agencies import AgencyMap
+from gateway.policy.agencies import AgencyMap
 from gateway.audit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.audit.metrics import LogMetrics
 from gateway.audit.records import Decision, format_time

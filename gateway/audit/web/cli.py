@@ -253,7 +253,7 @@ def _read_secret(path: str) -> bytes:
 
 
 def build_config(args: argparse.Namespace) -> Any:
-    from gateway.audit.agencies import load_agencies
+    from gateway.policy.agencies import load_agencies
     from gateway.audit.reports import ReportError, report_zone
     from gateway.audit.web.app import WebConfig
     from gateway.audit.web.security import parse_networks
