@@ -68,15 +68,36 @@ def test_sysusers_adds_hople_to_postfix() -> None:
     assert ["m", "hople", "postfix"] in lines
 
 
-def test_systemd_accepts_every_line(tmp_path: Path) -> None:
+WEB_UNIT = ROOT / "systemd" / "hople-web.service"
+
+
+def test_web_unit_runs_the_page_on_loopback_with_the_same_hardening() -> None:
+    text = WEB_UNIT.read_text(encoding="utf-8")
+    d: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            k, v = line.split("=", 1)
+            d.setdefault(k, []).append(v)
+    (exec_start,) = d["ExecStart"]
+    args = exec_start.split()[1:]
+    assert args[0] == "web" and "127.0.0.1:8080" in args and "--secret-file" in args
+    assert d["User"] == ["hople"]
+    gateway = _directives()
+    for key in ("NoNewPrivileges", "ProtectSystem", "PrivateTmp", "PrivateDevices",
+                "RestrictAddressFamilies", "SystemCallFilter", "CapabilityBoundingSet"):
+        assert d[key] == gateway[key], key
+
+
+@pytest.mark.parametrize("unit_path", [UNIT, WEB_UNIT], ids=["gateway", "web"])
+def test_systemd_accepts_every_line(tmp_path: Path, unit_path: Path) -> None:
     tool = shutil.which("systemd-analyze")
     if tool is None:
         pytest.skip("systemd-analyze not installed")
-    unit = tmp_path / "hople-gateway.service"
-    text = UNIT.read_text(encoding="utf-8")
+    unit = tmp_path / unit_path.name
+    text = unit_path.read_text(encoding="utf-8")
     # the installed path does not exist here; any executable lets verify read the rest
     unit.write_text(text.replace("/opt/hople-gateway/.venv/bin/hople", shutil.which("true") or "/bin/true"))
     cp = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     problems = [ln for ln in (cp.stderr + cp.stdout).splitlines()
-                if "hople-gateway.service" in ln or "Unknown" in ln]
+                if unit_path.name in ln or "Unknown" in ln]
     assert cp.returncode == 0 and not problems, problems
