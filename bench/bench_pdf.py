@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile

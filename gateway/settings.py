@@ -10,12 +10,11 @@ with the file, the key path and the reason.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.policy.strict import RulesError, build
+from gateway.policy.strict import build, read_toml
 
 DEFAULT_PATH = Path("/etc/hople/gateway.toml")
 
@@ -190,14 +189,7 @@ def load_settings(path: Path | None = None) -> Settings:
     """
     if path is None:
         return Settings()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise RulesError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(str(path), "", f"not valid TOML: {exc}") from None
-    settings = settings_from_dict(data, str(path))
+    settings = settings_from_dict(read_toml(path), str(path))
     return _resolve_relative(settings, path.parent)
 
 

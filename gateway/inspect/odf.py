@@ -21,7 +21,7 @@ import urllib.parse
 
 from gateway.inspect import safe_xml
 from gateway.inspect.base import InspectContext, InspectionResult
-from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
+from gateway.inspect.safe_zip import SafeZip, ZipProblem
 from gateway.inspect.xmldsig import report as sigreport
 from gateway.inspect.xmldsig import verify as dsig
 from gateway.model.catalog import make_finding
@@ -81,20 +81,12 @@ def _resolver(zf: SafeZip, encrypted: set[str]) -> dsig.ExternalResolver:
     return resolve
 
 
-def _short_list(items: list[str], limit: int = 8) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" (+{len(items) - limit})" if len(items) > limit else "")
-
-
 def inspect_odf(doc: Document, ctx: InspectContext) -> InspectionResult:
     opts = sigreport.SignatureOptions.from_context(ctx)
-    limits = (ctx.options or {}).get("limits") or {}
-    xml_max = int(limits.get("xml_max_bytes", safe_xml.DEFAULT_MAX_BYTES))
-    try:
-        zf = SafeZip(doc.data, ZipLimits.from_options(ctx.options or {}))
-    except ZipProblem as exc:
-        return InspectionResult(findings=(make_finding(
-            "DOCUMENT_UNREADABLE", place=doc.path, name=doc.path, reason=str(exc)),))
+    opened = sigreport.open_package(doc, ctx)
+    if isinstance(opened, InspectionResult):
+        return opened
+    zf, xml_max = opened
     findings: list[Finding] = []
     sig_part = DOC_SIGNATURES if DOC_SIGNATURES in zf.names else None
     if sig_part is None:
@@ -139,7 +131,7 @@ def inspect_odf(doc: Document, ctx: InspectContext) -> InspectionResult:
             if uncovered:
                 coverage = Coverage.PARTIAL
                 extra.append(make_finding("SIG_COVERAGE_PARTIAL", place=place,
-                                          parts=_short_list(uncovered)))
+                                          parts=sigreport.short_list(uncovered)))
             else:
                 coverage = Coverage.WHOLE
         signatures.append(sigreport.build(FORMAT, result, coverage, extra, ctx, place, opts))

@@ -53,7 +53,7 @@ from lxml import etree
 
 from gateway.inspect import safe_xml
 from gateway.inspect.base import InspectContext, InspectionResult
-from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
+from gateway.inspect.safe_zip import SafeZip, ZipProblem
 from gateway.inspect.xmldsig import report as sigreport
 from gateway.inspect.xmldsig import verify as dsig
 from gateway.inspect.xmldsig.algorithms import OPC_RELATIONSHIPS_NS
@@ -338,20 +338,12 @@ def _coverage(pkg: Package, result: dsig.DsigResult, disc: _Discovery,
     return uncovered, by_design, loose
 
 
-def _short_list(items: list[str], limit: int = 8) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" (+{len(items) - limit})" if len(items) > limit else "")
-
-
 def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
     opts = sigreport.SignatureOptions.from_context(ctx)
-    limits = (ctx.options or {}).get("limits") or {}
-    xml_max = int(limits.get("xml_max_bytes", safe_xml.DEFAULT_MAX_BYTES))
-    try:
-        zf = SafeZip(doc.data, ZipLimits.from_options(ctx.options or {}))
-    except ZipProblem as exc:
-        return InspectionResult(findings=(make_finding(
-            "DOCUMENT_UNREADABLE", place=doc.path, name=doc.path, reason=str(exc)),))
+    opened = sigreport.open_package(doc, ctx)
+    if isinstance(opened, InspectionResult):
+        return opened
+    zf, xml_max = opened
     pkg = Package(zf, xml_max)
     _load_content_types(pkg)
     disc = _discover(pkg)
@@ -359,7 +351,7 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
     facts: dict[str, object] = {}
     if disc.orphans:
         findings.append(make_finding("SIG_ORPHAN_PART", place=doc.path,
-                                     parts=_short_list(disc.orphans)))
+                                     parts=sigreport.short_list(disc.orphans)))
     if not disc.signature_parts and not disc.missing:
         vba = [n for n in zf.names if n.rsplit("/", 1)[-1].casefold().startswith("vbaprojectsignature")]
         if vba:
@@ -400,13 +392,13 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
             if uncovered or loose:
                 coverage = Coverage.PARTIAL
                 extra.append(make_finding("SIG_COVERAGE_PARTIAL", place=place,
-                                          parts=_short_list(uncovered + loose)))
+                                          parts=sigreport.short_list(uncovered + loose)))
             else:
                 coverage = Coverage.WHOLE
         signatures.append(sigreport.build(FORMAT, result, coverage, extra, ctx, place, opts))
     if by_design_all:
         findings.append(make_finding("SIG_UNSIGNED_BY_DESIGN", place=doc.path,
-                                     parts=_short_list(sorted(by_design_all))))
+                                     parts=sigreport.short_list(sorted(by_design_all))))
     return InspectionResult(findings=tuple(findings), signatures=tuple(signatures), facts=facts)
 
 

@@ -1,7 +1,7 @@
 """Finding codes of the signature checks."""
 
 from gateway.model.catalog_types import CodeSpec
-from gateway.model.findings import Action, Severity  # noqa: F401  (used as codes are added)
+from gateway.model.findings import Severity
 
 _REMEDY_SIGN_VI = (
     "Hãy ký lại tệp gốc bằng chứng thư số của đơn vị và gửi lại; hoặc theo Điều 9.3, phát "

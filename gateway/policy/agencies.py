@@ -7,13 +7,12 @@ and queries resolve agencies at read time: a corrected map applies to past recor
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.policy.strict import RulesError
+from gateway.policy.strict import RulesError, read_toml
 
 __all__ = [
     "EXTERNAL",
@@ -177,11 +176,4 @@ def load_agencies(path: Path | None = None) -> AgencyMap:
     :raises RulesError: naming the file, the key and the reason.
     """
     path = path or SHIPPED_AGENCIES
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise RulesError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(str(path), "", f"not valid TOML: {exc}") from None
-    return parse_agencies(data, str(path))
+    return parse_agencies(read_toml(path), str(path))

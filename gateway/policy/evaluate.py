@@ -32,7 +32,6 @@ def judge(doc: Document, result: InspectionResult,
     (``options``: the rules as plain data, ``Policy.options()``; defaults when omitted)."""
     out: list[Finding] = []
     sigs = result.signatures
-    good = [s for s in sigs if s.is_good]
     if doc.doc_class is DocClass.EDITABLE:
         out.extend(_editable(doc, sigs))
     elif doc.doc_class is DocClass.NON_EDITABLE:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from gateway.model.findings import Finding
 from gateway.policy.agencies import AgencyMap, load_agencies
 from gateway.policy.schema import Rules
-from gateway.policy.strict import RulesError, build, deep_merge
+from gateway.policy.strict import RulesError, build, deep_merge, read_toml
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 SHIPPED = SHIPPED_DIR / "default.toml"
@@ -63,16 +62,6 @@ class Policy:
         return False
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise RulesError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(str(path), "", f"not valid TOML: {exc}") from None
-
-
 def read_list(path: Path) -> list[str]:
     """One entry per line; ``#`` starts a comment; blank lines ignored; lower-cased."""
     out = []
@@ -89,9 +78,9 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
     :raises RulesError: naming the file, the key path and the reason.
     """
     base = base or SHIPPED
-    layers: list[tuple[Path, dict[str, Any]]] = [(base, _read_toml(base))]
+    layers: list[tuple[Path, dict[str, Any]]] = [(base, read_toml(base))]
     if override is not None:
-        layers.append((override, _read_toml(override)))
+        layers.append((override, read_toml(override)))
 
     merged: dict[str, Any] = {}
     list_files: list[Path] = []

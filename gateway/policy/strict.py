@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import tomllib
 import types
 import typing
+from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 T = TypeVar("T")
@@ -109,6 +111,17 @@ def build(cls: type[T], data: dict[str, Any], source: str, path: str = "") -> T:
         except ValueError as exc:
             raise RulesError(source, path, str(exc)) from None
     return obj
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file; any failure is a :class:`RulesError` naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise RulesError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(str(path), "", f"not valid TOML: {exc}") from None
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from lxml import etree
 
 DS = "http://www.w3.org/2000/09/xmldsig#"

@@ -11,8 +11,11 @@ from typing import Any, Mapping
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from gateway.inspect.base import InspectContext
+from gateway.inspect import safe_xml
+from gateway.inspect.base import InspectContext, InspectionResult
+from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
 from gateway.inspect.xmldsig.verify import DsigResult
+from gateway.model.document import Document
 from gateway.model.catalog import make_finding
 from gateway.model.findings import Finding, Severity
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
@@ -132,3 +135,21 @@ def broken(fmt: str, code: str, place: str, **params: Any) -> SignatureReport:
     return SignatureReport(
         format=fmt, integrity=Integrity.BROKEN, coverage=Coverage.UNKNOWN, trust=Trust.UNKNOWN,
         revocation=Revocation.UNKNOWN, findings=(make_finding(code, place=place, **params),))
+
+
+def short_list(items: list[str], limit: int = 8) -> str:
+    """``a, b, c (+5)``: a bounded list of part names for a finding's text."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit})" if len(items) > limit else "")
+
+
+def open_package(doc: Document, ctx: InspectContext) -> tuple[SafeZip, int] | InspectionResult:
+    """The document's ZIP container checked against the rules' limits, and the XML size cap;
+    or, when the container is unreadable, the result that says so."""
+    limits = (ctx.options or {}).get("limits") or {}
+    xml_max = int(limits.get("xml_max_bytes", safe_xml.DEFAULT_MAX_BYTES))
+    try:
+        return SafeZip(doc.data, ZipLimits.from_options(ctx.options or {})), xml_max
+    except ZipProblem as exc:
+        return InspectionResult(findings=(make_finding(
+            "DOCUMENT_UNREADABLE", place=doc.path, name=doc.path, reason=str(exc)),))

@@ -44,7 +44,6 @@ from gateway.inspect.xmldsig.algorithms import (
     DS,
     DSIG_MORE_2007,
     ENVELOPED,
-    MANIFEST_TYPE,
     OPC_DSIG_NS,
     OPC_RELATIONSHIPS_NS,
     RELATIONSHIP_TRANSFORM,
