@@ -5,13 +5,10 @@ SMTP submission's classification of failures against a scripted SMTP server."""
 
 from __future__ import annotations
 
-import itertools
-import shutil
 import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -21,32 +18,11 @@ from gateway.notices.outbox import Outbox, backoff_delay, backoff_schedule, dept
 from gateway.notices.sender import OutboxSender, SenderConfig, SubmitError, submit
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-_db = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[object]:
-    from tests.audit.pgserver import find_bindir, start_server
-
-    if find_bindir() is None or shutil.which("runuser") is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed")
-    server = start_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'decisions.db'}"
-    server = request.getfixturevalue("pg_server")
-    return server.create_db(f"notices{next(_db)}")  # type: ignore[attr-defined]
+@pytest.fixture
+def url(backend_url: str) -> str:
+    return backend_url
 
 
 @pytest.fixture

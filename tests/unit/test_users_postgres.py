@@ -3,7 +3,6 @@ PostgreSQL statements, TIMESTAMPTZ columns, the identity column, ``to_regclass``
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
@@ -11,29 +10,16 @@ import pytest
 
 from gateway.audit.store import DecisionStore, open_store
 from gateway.audit.users import Accounts, LockoutPolicy
-from tests.audit.pgserver import PgServer, find_bindir, start_server
+from tests.audit.pgserver import PgServer
 
 pytestmark = pytest.mark.postgres
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
-    if find_bindir() is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    if shutil.which("runuser") is None:
-        pytest.skip("runuser is needed to start PostgreSQL as an unprivileged user")
-    server = start_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def store(pg: PgServer, request: pytest.FixtureRequest) -> Iterator[DecisionStore]:
-    s = open_store(pg.create_db(f"users_{request.node.name.lower()[:40]}"))
+def store(pg_server: PgServer, request: pytest.FixtureRequest) -> Iterator[DecisionStore]:
+    s = open_store(pg_server.create_db(f"users_{request.node.name.lower()[:40]}"))
     try:
         yield s
     finally:
