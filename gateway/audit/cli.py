@@ -235,6 +235,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     else:
         print(f"purged {result.purged} records (through seq {result.purged_through_seq}, "
               f"decided before {before.isoformat()}); checkpoint seq {result.checkpoint_seq}")
+    if result.side_rows:
+        print(f"also removed {result.side_rows} access-log entries, finished notices and "
+              f"expired sessions older than the cutoff")
     return EXIT_OK
 
 

@@ -327,6 +327,9 @@ class PurgeResult:
     purged: int
     purged_through_seq: int
     checkpoint_seq: int | None
+    side_rows: int = 0
+    """Rows removed beside the chain: access-log entries and finished notices older than the
+    cutoff, and expired web sessions (none of them is part of the hash chain)."""
 
 
 # -- the store --------------------------------------------------------------------------------
@@ -853,6 +856,7 @@ class DecisionStore:
         db = self._db
         with self._lock, db.write_tx():
             head_seq, head_hash = self._head_for_update()
+            side = self._purge_side_tables(before, now)
             keep = db.execute("SELECT min(id) FROM decisions WHERE decided_at >= ?",
                               (db.ts(before),))[0][0]
             through = (int(keep) - 1) if keep is not None else head_seq
@@ -861,7 +865,7 @@ class DecisionStore:
                 "UNION ALL SELECT min(seq) AS s FROM checkpoints) AS t"
             )[0][0]
             if first is None or through < int(first):
-                return PurgeResult(0, 0, None)
+                return PurgeResult(0, 0, None, side)
             rows = db.execute("SELECT hash FROM decisions WHERE id = ?", (through,)) or \
                 db.execute("SELECT hash FROM checkpoints WHERE seq = ?", (through,))
             if not rows:
@@ -891,7 +895,21 @@ class DecisionStore:
                  cp.purged_through_seq, cp.purged_through_hash, cp.prev_hash, cp.hash),
             )
             db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, cp.hash))
-        return PurgeResult(n_dec + n_cp, through, seq)
+        return PurgeResult(n_dec + n_cp, through, seq, side)
+
+    def _purge_side_tables(self, before: datetime, now: datetime) -> int:
+        """Within the purge's transaction: the same retention for the tables beside the chain."""
+        db = self._db
+        removed = 0
+        for table, condition, value in (
+            ("access_log", "at < ?", before),
+            ("notice_outbox", "created_at < ? AND state IN ('sent', 'failed', 'suppressed')", before),
+            ("web_sessions", "expires_at < ?", now),
+        ):
+            removed += int(db.execute(f"SELECT count(*) FROM {table} WHERE {condition}",
+                                      (db.ts(value),))[0][0])
+            db.execute(f"DELETE FROM {table} WHERE {condition}", (db.ts(value),))
+        return removed
 
     def close(self) -> None:
         with self._lock:

@@ -537,3 +537,38 @@ def test_anchors_detect_a_rewritten_or_shortened_chain(store: DecisionStore,
     assert store.verify().ok
     first = store.verify(anchors=[anchor]).problems[0]
     assert (first.seq, first.kind) == (6, "deleted") and "beyond the chain head" in first.message
+
+
+def test_purge_applies_the_same_retention_beside_the_chain(store: DecisionStore) -> None:
+    """Access-log entries and finished notices older than the cutoff go with the purge;
+    pending notices and younger rows stay; expired sessions are dropped; the chain verifies."""
+    now = datetime(2027, 6, 15, tzinfo=timezone.utc)
+    old, young = now - timedelta(days=500), now - timedelta(days=10)
+    fill(store, 2, start=old, step=timedelta(days=1))
+    fill(store, 1, start=young, step=timedelta(days=1))
+    db = store.database
+    with store.lock, db.write_tx():
+        for at in (old, young):
+            db.execute("INSERT INTO access_log (at, username, method, path, status, event) "
+                       "VALUES (?, 'kiemtra', 'GET', '/', 200, 'page')", (db.ts(at),))
+        for at, state in ((old, "sent"), (old, "pending"), (young, "sent"), (old, "suppressed")):
+            db.execute("INSERT INTO notice_outbox (created_at, kind, recipient, rate_key, subject, "
+                       "body, message_id, state) VALUES (?, 'invalid', 'a@x.vn', 'a@x.vn', 's', "
+                       "'', '<m@x>', ?)", (db.ts(at), state))
+        db.execute("INSERT INTO web_users (username, password_hash, must_change, disabled, "
+                   "created_at, password_changed_at) VALUES ('kiemtra', 'x', 0, 0, ?, ?)",
+                   (db.ts(old), db.ts(old)))
+        for token, expires in (("t-old", now - timedelta(hours=1)), ("t-new", now + timedelta(hours=1))):
+            db.execute("INSERT INTO web_sessions (token_hash, username, csrf_token, created_at, "
+                       "last_seen_at, expires_at) VALUES (?, 'kiemtra', 'c', ?, ?, ?)",
+                       (token, db.ts(now), db.ts(now), db.ts(expires)))
+
+    result = store.purge(now - timedelta(days=400), now=now)
+    assert result.purged == 2 and result.side_rows == 1 + 2 + 1
+    with store.lock, db.read_tx():
+        assert [db.from_ts(r[0]) for r in db.execute("SELECT at FROM access_log")] == [young]
+        states = sorted((db.from_ts(r[0]) == old, r[1])
+                        for r in db.execute("SELECT created_at, state FROM notice_outbox"))
+        assert states == [(False, "sent"), (True, "pending")]
+        assert [r[0] for r in db.execute("SELECT token_hash FROM web_sessions")] == ["t-new"]
+    assert store.verify().ok
