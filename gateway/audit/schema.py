@@ -22,10 +22,12 @@ class Migration:
     postgresql: tuple[str, ...]
 
 
-_V1_SQLITE = (
+# Version 1: the hash-chained decision log. One statement list for both dialects; the
+# placeholders are the types that differ (SQLite stores times as ISO text).
+_V1_COMMON = (
     """CREATE TABLE decisions (
-        id INTEGER PRIMARY KEY,
-        decided_at TEXT NOT NULL,
+        id {pk},
+        decided_at {ts} NOT NULL,
         queue_id TEXT,
         message_id TEXT,
         sender TEXT,
@@ -41,21 +43,21 @@ _V1_SQLITE = (
         smtp_reply TEXT,
         findings TEXT NOT NULL,
         rules_hash TEXT NOT NULL,
-        duration_ms REAL NOT NULL,
+        duration_ms {real} NOT NULL,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
     )""",
     "CREATE INDEX decisions_time ON decisions (decided_at)",
-    "CREATE INDEX decisions_sender ON decisions (sender COLLATE NOCASE)",
+    "CREATE INDEX decisions_sender ON decisions ({sender_key})",
     "CREATE INDEX decisions_domain ON decisions (sender_domain)",
     "CREATE INDEX decisions_verdict ON decisions (verdict)",
     "CREATE INDEX decisions_queue ON decisions (queue_id)",
     """CREATE TABLE documents (
-        decision_id INTEGER NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
+        decision_id {big} NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
         idx INTEGER NOT NULL,
         path TEXT NOT NULL,
         sha256 TEXT NOT NULL,
-        size INTEGER NOT NULL,
+        size {big} NOT NULL,
         media_type TEXT NOT NULL,
         doc_class TEXT NOT NULL,
         verdict TEXT NOT NULL,
@@ -65,82 +67,29 @@ _V1_SQLITE = (
     )""",
     "CREATE INDEX documents_sha256 ON documents (sha256)",
     """CREATE TABLE checkpoints (
-        seq INTEGER PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        purged_before TEXT NOT NULL,
-        purged_count INTEGER NOT NULL,
-        purged_through_seq INTEGER NOT NULL,
+        seq {pk},
+        created_at {ts} NOT NULL,
+        purged_before {ts} NOT NULL,
+        purged_count {big} NOT NULL,
+        purged_through_seq {big} NOT NULL,
         purged_through_hash TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
     )""",
     """CREATE TABLE chain_head (
         id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq INTEGER NOT NULL,
+        seq {big} NOT NULL,
         hash TEXT NOT NULL
     )""",
-    f"INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')",
+    "INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '{genesis}')",
 )
-
-_V1_POSTGRESQL = (
-    """CREATE TABLE decisions (
-        id BIGINT PRIMARY KEY,
-        decided_at TIMESTAMPTZ NOT NULL,
-        queue_id TEXT,
-        message_id TEXT,
-        sender TEXT,
-        sender_domain TEXT NOT NULL DEFAULT '',
-        recipients TEXT NOT NULL,
-        from_header TEXT,
-        sasl_user TEXT,
-        client_addr TEXT,
-        client_name TEXT,
-        verdict TEXT NOT NULL,
-        action TEXT NOT NULL,
-        action_taken TEXT,
-        smtp_reply TEXT,
-        findings TEXT NOT NULL,
-        rules_hash TEXT NOT NULL,
-        duration_ms DOUBLE PRECISION NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-    )""",
-    "CREATE INDEX decisions_time ON decisions (decided_at)",
-    "CREATE INDEX decisions_sender ON decisions (lower(sender))",
-    "CREATE INDEX decisions_domain ON decisions (sender_domain)",
-    "CREATE INDEX decisions_verdict ON decisions (verdict)",
-    "CREATE INDEX decisions_queue ON decisions (queue_id)",
-    """CREATE TABLE documents (
-        decision_id BIGINT NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL,
-        path TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        size BIGINT NOT NULL,
-        media_type TEXT NOT NULL,
-        doc_class TEXT NOT NULL,
-        verdict TEXT NOT NULL,
-        findings TEXT NOT NULL,
-        signatures TEXT NOT NULL,
-        PRIMARY KEY (decision_id, idx)
-    )""",
-    "CREATE INDEX documents_sha256 ON documents (sha256)",
-    """CREATE TABLE checkpoints (
-        seq BIGINT PRIMARY KEY,
-        created_at TIMESTAMPTZ NOT NULL,
-        purged_before TIMESTAMPTZ NOT NULL,
-        purged_count BIGINT NOT NULL,
-        purged_through_seq BIGINT NOT NULL,
-        purged_through_hash TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-    )""",
-    """CREATE TABLE chain_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq BIGINT NOT NULL,
-        hash TEXT NOT NULL
-    )""",
-    f"INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')",
-)
+_V1_SQLITE = tuple(s.format(pk="INTEGER PRIMARY KEY", ts="TEXT", real="REAL", big="INTEGER",
+                            sender_key="sender COLLATE NOCASE", genesis=GENESIS)
+                   for s in _V1_COMMON)
+_V1_POSTGRESQL = tuple(s.format(pk="BIGINT PRIMARY KEY", ts="TIMESTAMPTZ",
+                                real="DOUBLE PRECISION", big="BIGINT",
+                                sender_key="lower(sender)", genesis=GENESIS)
+                       for s in _V1_COMMON)
 
 # Version 2: the auditors' web page. Accounts (argon2 password hashes, forced change at first
 # login, lockout after failed logins), server-side sessions (only a hash of the cookie token is
