@@ -25,6 +25,7 @@ from gateway.model.report import (
     SmtpReply,
     Verdict,
     document_verdict,
+    every_finding,
     message_verdict,
 )
 from gateway.policy.evaluate import judge
@@ -95,7 +96,9 @@ class Checker:
     ) -> MessageReport:
         ctx = self._context()
         siblings = [item.document for item in parsed.items]
-        sender = self._sender_address(parsed, env)
+        from_addresses = _from_addresses(parsed)
+        # the envelope sender; for an offline check, the From: address
+        sender = env.sender or (from_addresses[0] if from_addresses else None)
         documents = tuple(self._document(item, ctx, siblings, sender) for item in parsed.items)
         findings: list[Finding] = list(parsed.findings)
         for check in message_checks():
@@ -108,7 +111,7 @@ class Checker:
         has_documents = any(
             d.doc_class in (DocClass.EDITABLE, DocClass.NON_EDITABLE) for d in documents
         )
-        findings.extend(self._sender_findings(parsed, env, has_documents))
+        findings.extend(self._sender_findings(env, from_addresses, has_documents))
         # Only the gateway states a verdict: the milter strips these headers; say so.
         findings.extend(
             make_finding("VERDICT_HEADER_REMOVED", header=k)
@@ -119,7 +122,7 @@ class Checker:
         verdict, action = message_verdict(tuple(findings), documents)
         reply = None
         if action in (Action.REJECT, Action.TEMPFAIL):
-            deciding = [f for f in _all(findings, documents) if f.action is action]
+            deciding = [f for f in every_finding(tuple(findings), documents) if f.action is action]
             reply = smtp_reply_for(deciding[0])
         return MessageReport(
             input=label,
@@ -181,26 +184,13 @@ class Checker:
             facts=dict(result.facts),
         )
 
-    @staticmethod
-    def _sender_address(parsed: ParsedMessage, env: Envelope) -> str | None:
-        """The envelope sender, or for an offline check the ``From:`` address."""
-        if env.sender:
-            return env.sender
-        from_header = parsed.header("From")
-        found = [a for _, a in getaddresses([from_header])] if from_header else []
-        return found[0] if found else None
-
     def _sender_findings(
-        self, parsed: ParsedMessage, env: Envelope, has_documents: bool
+        self, env: Envelope, from_addresses: list[str], has_documents: bool
     ) -> list[Finding]:
         rules = self.policy.rules.freemail
-        addresses = []
-        if env.sender:
-            addresses.append(env.sender)
+        addresses = [env.sender] if env.sender else []
         if rules.check_from_header:
-            from_header = parsed.header("From")
-            if from_header:
-                addresses.extend(a for _, a in getaddresses([from_header]) if a)
+            addresses.extend(from_addresses)
         for addr in addresses:
             domain = domain_of(addr)
             if domain and self.policy.is_freemail(domain):
@@ -212,13 +202,9 @@ class Checker:
         return []
 
 
-def _all(findings: list[Finding], documents: tuple[DocumentReport, ...]) -> list[Finding]:
-    out = list(findings)
-    for d in documents:
-        out.extend(d.findings)
-        for s in d.signatures:
-            out.extend(s.findings)
-    return out
+def _from_addresses(parsed: ParsedMessage) -> list[str]:
+    from_header = parsed.header("From")
+    return [a for _, a in getaddresses([from_header]) if a] if from_header else []
 
 
 __all__ = ["Checker", "Envelope", "VERDICT_HEADER", "Verdict", "domain_of"]

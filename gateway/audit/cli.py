@@ -74,10 +74,8 @@ def store_url(args: argparse.Namespace) -> str:
     env = os.environ.get("HOPLE_DB")
     if env:
         return env
-    try:
-        from gateway.settings import DEFAULT_PATH, load_settings
-    except ImportError:
-        return DEFAULT_URL
+    from gateway.settings import DEFAULT_PATH, load_settings
+
     config = getattr(args, "config", None)
     path = Path(config) if config else (DEFAULT_PATH if DEFAULT_PATH.exists() else None)
     if path is None:

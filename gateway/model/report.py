@@ -163,12 +163,7 @@ class MessageReport:
 
     @property
     def all_findings(self) -> tuple[Finding, ...]:
-        out = list(self.findings)
-        for d in self.documents:
-            out.extend(d.findings)
-            for s in d.signatures:
-                out.extend(s.findings)
-        return tuple(out)
+        return every_finding(self.findings, self.documents)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -194,16 +189,23 @@ def document_verdict(doc_class: DocClass, findings: tuple[Finding, ...]) -> DocV
     return DocVerdict.VALID
 
 
+def every_finding(
+    findings: tuple[Finding, ...], documents: tuple[DocumentReport, ...]
+) -> tuple[Finding, ...]:
+    """Message findings, then each document's findings and its signatures' findings."""
+    out = list(findings)
+    for d in documents:
+        out.extend(d.findings)
+        for s in d.signatures:
+            out.extend(s.findings)
+    return tuple(out)
+
+
 def message_verdict(
     findings: tuple[Finding, ...], documents: tuple[DocumentReport, ...]
 ) -> tuple[Verdict, Action]:
     """Worst wins: the strongest action of every finding, then the document verdicts."""
-    everything = list(findings)
-    for d in documents:
-        everything.extend(d.findings)
-        for s in d.signatures:
-            everything.extend(s.findings)
-    action = strongest_action(everything)
+    action = strongest_action(every_finding(findings, documents))
     if action is Action.REJECT:
         return Verdict.REJECTED, action
     if action is Action.HOLD:
