@@ -252,3 +252,17 @@ def test_pkcs1_digest_info_without_null_parameters_is_accepted_strictly(pki) -> 
     assert not keys.verify(pki.leaf.cert, "rsa", "sha1", data + b" ", value)
     bad = em[:5] + b"\xfe" + em[6:]  # padding not all 0xFF
     assert not keys.verify(pki.leaf.cert, "rsa", "sha1", data, _raw_rsa_sign(pki.leaf.key, bad))
+
+
+def test_truncated_ecdsa_value_starting_like_der_is_malformed(pki) -> None:  # type: ignore[no-untyped-def]
+    """A truncated r||s whose first byte happens to be 0x30 is not DER: malformed, not a
+    mismatch (this made the test above fail once in 256 runs)."""
+    from cryptography.hazmat.primitives.asymmetric import utils
+
+    data = b"signed bytes"
+    der = pki.ecdsa.key.sign(data, ec.ECDSA(hashes.SHA256()))
+    r, s = utils.decode_dss_signature(der)
+    raw = b"\x30" + r.to_bytes(32, "big")[1:] + s.to_bytes(32, "big")
+    with pytest.raises(keys.KeyError_):
+        keys.verify(pki.ecdsa.cert, "ecdsa", "sha256", data, raw[:-3])
+    assert keys.verify(pki.ecdsa.cert, "ecdsa", "sha256", data, der)  # real DER still accepted

@@ -125,8 +125,12 @@ def _ecdsa_der(value: bytes, key_bits: int) -> bytes:
         r = int.from_bytes(value[:size], "big")
         s = int.from_bytes(value[size:], "big")
         return utils.encode_dss_signature(r, s)
-    if value[:1] == b"\x30":
-        return value  # already DER (a non-conforming producer); verification decides
+    if value[:1] == b"\x30":  # already DER (a non-conforming producer): only if it is DER
+        try:
+            if utils.encode_dss_signature(*utils.decode_dss_signature(value)) == value:
+                return value
+        except ValueError:
+            pass
     raise KeyError_(f"an ECDSA value of {len(value)} bytes does not fit a {key_bits}-bit key")
 
 
