@@ -29,7 +29,9 @@ stamp=.venv/.hople-installed
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+# constraints.txt: the exact versions the tests passed with (scripts/freeze-constraints.sh);
+# `demo` is python-docx for `make demo`, `dev` the test and lint tools.
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[demo,dev]'
   touch "$stamp"
 fi
