@@ -11,13 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.cli_common import UsageError
 from gateway.inspect.text import legacy
 from gateway.inspect.text.convert import DEFAULT_FONT, ConvertError, convert_file
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from gateway.cli import UsageError
-
     src, dst = Path(args.input), Path(args.output)
     if dst.exists() and not args.force and dst.resolve() != src.resolve():
         raise UsageError(f"{dst} exists (use --force to overwrite)")
@@ -48,6 +47,7 @@ def register(sub: Any) -> None:
     p.add_argument("output", metavar="OUT")
     p.add_argument("--from", dest="from_enc", metavar="ENC", choices=legacy.ENCODINGS,
                    help="encoding of a text file (default: detected)")
-    p.add_argument("--font", default=DEFAULT_FONT, help=f"Unicode font for converted runs (default {DEFAULT_FONT})")
+    p.add_argument("--font", default=DEFAULT_FONT,
+                   help=f"Unicode font for converted runs (default {DEFAULT_FONT})")
     p.add_argument("--force", action="store_true", help="overwrite OUT")
     p.set_defaults(func=cmd_convert)

@@ -36,7 +36,7 @@ EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
 def _usage(message: str) -> Exception:
-    from gateway.cli import UsageError
+    from gateway.cli_common import UsageError
 
     return UsageError(message)
 

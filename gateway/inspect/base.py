@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
+from gateway.model.chain import ChainResult
 from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import SignatureReport
@@ -17,8 +18,17 @@ class TrustEngine(Protocol):
     Kept as a protocol so inspectors never import the trust code (which can do I/O)."""
 
     def validate_chain(
-        self, leaf: bytes, intermediates: list[bytes], at: datetime, **kw: Any
-    ) -> Any: ...
+        self,
+        leaf: bytes,
+        intermediates: Sequence[bytes],
+        at: datetime,
+        *,
+        crls: Sequence[bytes] = (),
+        ocsps: Sequence[bytes] = (),
+        usage: str = "signing",
+    ) -> ChainResult:
+        """Trust and revocation of ``leaf`` (DER) at ``at``; never raises for bad input."""
+        ...
 
 
 @dataclass(frozen=True)

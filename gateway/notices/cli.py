@@ -16,13 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from gateway.cli_common import UsageError
 from gateway.notices.outbox import STATES, Outbox, OutboxEntry
-
-
-def _usage(message: str) -> Exception:
-    from gateway.cli import UsageError
-
-    return UsageError(message)
 
 
 def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -40,10 +35,10 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
         try:
             return fn(args)
         except StoreError as exc:
-            raise _usage(f"notices: {exc}") from None
+            raise UsageError(f"notices: {exc}") from None
         except tuple(errors) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise _usage(f"notices: database error: {first}") from None
+            raise UsageError(f"notices: database error: {first}") from None
 
     return wrapper
 
@@ -121,7 +116,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     finally:
         box.store.close()
     if e is None:
-        raise _usage(f"notices: no notice {args.id}")
+        raise UsageError(f"notices: no notice {args.id}")
     for key, value in e.to_json().items():
         print(f"{key}: {value if value is not None else '-'}")
     if e.body:
@@ -135,7 +130,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 @_guard
 def cmd_retry(args: argparse.Namespace) -> int:
     if not args.ids and not args.failed:
-        raise _usage("notices retry: give notice ids or --failed")
+        raise UsageError("notices retry: give notice ids or --failed")
     box = _outbox(args)
     try:
         n = box.retry(None if args.failed else args.ids, datetime.now(timezone.utc))

@@ -28,7 +28,7 @@ MIN_SECRET_BYTES = 32
 
 
 def _usage(message: str) -> Exception:
-    from gateway.cli import UsageError
+    from gateway.cli_common import UsageError
 
     return UsageError(message)
 
