@@ -13,21 +13,17 @@ such as ``?host=/run/postgresql`` work).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import heapq
-import itertools
 import json
-import os
-import sqlite3
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Unpack
 
+from gateway.audit.backends import Backend, StoreError, backend_for, database_errors, first_line
+from gateway.audit.query import DecisionFilter, Filters, select_decisions
 from gateway.audit.records import (
-    GENESIS,
     Checkpoint,
     Decision,
     DocumentRecord,
@@ -41,6 +37,7 @@ from gateway.audit.records import (
     utc,
 )
 from gateway.audit.schema import LATEST, MIGRATIONS
+from gateway.audit.verify import Unreadable, VerifyResult, verify_chain
 from gateway.model.envelope import Envelope
 from gateway.model.report import MessageReport
 
@@ -51,275 +48,26 @@ __all__ = [
     "DocumentRecord",
     "FindingRecord",
     "StoreError",
+    "VerifyResult",
     "open_store",
 ]
 
 
-class StoreError(Exception):
-    """The log cannot be opened or used (bad URL, unreachable server, newer schema…)."""
-
-
-# -- backends ---------------------------------------------------------------------------------
-
-
-class _Backend:
-    name = ""
-    lock_head = ""
-    """SQL suffix that locks the chain-head row inside the append transaction."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        raise NotImplementedError
-
-    def write_tx(self) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def read_tx(self) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def ts(self, value: datetime) -> Any:
-        raise NotImplementedError
-
-    def from_ts(self, value: Any) -> datetime:
-        raise NotImplementedError
-
-    def migration_lock(self) -> None:
-        """Called first inside the migration transaction."""
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-
-class _Sqlite(_Backend):
-    name = "sqlite"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        if path != ":memory:":
-            parent = Path(path).parent
-            if not parent.is_dir():
-                raise StoreError(f"sqlite: directory {parent} does not exist")
-        self._lock_fd: int | None = None
-        try:
-            self.conn = sqlite3.connect(
-                path, timeout=60.0, isolation_level=None, check_same_thread=False
-            )
-            if path != ":memory:":
-                try:
-                    self._lock_fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o660)
-                except OSError:
-                    self._lock_fd = None  # read-only place: SQLite's own locking still holds
-            self.conn.execute("PRAGMA busy_timeout = 60000")
-            with self._file_lock():  # switching a new file to WAL does not wait when busy
-                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if path != ":memory:" and str(mode).lower() != "wal":
-                raise StoreError(f"sqlite: {path}: cannot switch to WAL mode (got {mode})")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise StoreError(f"sqlite: {path}: {exc}") from None
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(sql, tuple(params)).fetchall()
-
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
-
-    @contextlib.contextmanager
-    def _tx(self, begin: str) -> Iterator[None]:
-        self.conn.execute(begin)
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def write_tx(self) -> Iterator[None]:
-        # Writers of other processes queue on an advisory file lock first: the kernel wakes
-        # a waiter as soon as the lock is free, where SQLite's own busy handler sleeps and
-        # can starve one process while another appends in a loop.
-        with self._file_lock(), self._tx("BEGIN IMMEDIATE"):
-            yield
-
-    @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        if self._lock_fd is None:
-            yield
-            return
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
-    def read_tx(self) -> contextlib.AbstractContextManager[None]:
-        return self._tx("BEGIN")
-
-    def ts(self, value: datetime) -> Any:
-        return format_time(value)
-
-    def from_ts(self, value: Any) -> datetime:
-        return parse_time(value)
-
-    def close(self) -> None:
-        self.conn.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
-
-class _Postgres(_Backend):
-    name = "postgresql"
-    lock_head = " FOR UPDATE"
-
-    def __init__(self, url: str) -> None:
-        try:
-            import psycopg
-        except ImportError:
-            raise StoreError("postgresql: the psycopg package is not installed") from None
-        self._psycopg = psycopg
-        self.url = url
-        self.conn = self._connect()
-
-    def _connect(self) -> Any:
-        psycopg = self._psycopg
-        try:
-            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=15)
-            conn.execute("SET TIME ZONE 'UTC'")
-        except psycopg.Error as exc:
-            raise StoreError(f"postgresql: cannot connect: {_first_line(exc)}") from None
-        return conn
-
-    def _lost(self) -> bool:
-        return bool(self.conn.closed or self.conn.broken)
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """A transaction on a live connection: a connection lost since the last use (server
-        restart, failover, idle timeout) is replaced before anything is sent, so no
-        statement of the transaction can run twice."""
-        if self._lost():
-            self.conn = self._connect()
-        stack = contextlib.ExitStack()
-        try:
-            stack.enter_context(self.conn.transaction())
-        except self._psycopg.OperationalError:
-            if not self._lost():
-                raise
-            self.conn = self._connect()  # BEGIN found the connection dead: nothing ran
-            stack.enter_context(self.conn.transaction())
-        with stack:
-            yield
-
-    @staticmethod
-    def _sql(sql: str) -> str:
-        return sql.replace("?", "%s")
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cur = self.conn.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []
-
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        with self.conn.cursor() as cur:
-            cur.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
-
-    def write_tx(self) -> contextlib.AbstractContextManager[None]:
-        return self._transaction()
-
-    @contextlib.contextmanager
-    def read_tx(self) -> Iterator[None]:
-        with self._transaction():
-            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield
-
-    def migration_lock(self) -> None:
-        # One migrator at a time across every gateway sharing the database.
-        self.conn.execute("SELECT pg_advisory_xact_lock(7260531)")
-
-    def ts(self, value: datetime) -> Any:
-        return utc(value)
-
-    def from_ts(self, value: Any) -> datetime:
-        return utc(value)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _backend_for(url: str) -> _Backend:
-    if url.startswith("sqlite://"):
-        rest = url[len("sqlite://"):]
-        if not rest.startswith("/") or len(rest) < 2:
-            raise StoreError(f"bad sqlite URL {url!r}: use sqlite:///relative.db or "
-                             "sqlite:////absolute/path.db")
-        path = rest[1:]
-        return _Sqlite(path)
-    if url.startswith(("postgresql://", "postgres://")):
-        return _Postgres(url)
-    scheme = url.split(":", 1)[0] if ":" in url else url
-    raise StoreError(f"unsupported log URL scheme {scheme!r} (sqlite:// or postgresql://)")
-
-
-def open_store(url: str) -> "DecisionStore":
+def open_store(url: str) -> DecisionStore:
     """Open (creating and migrating if needed) the decision log at ``url``.
 
     :raises StoreError: with a one-line reason.
     """
-    backend = _backend_for(url)
+    backend = backend_for(url)
+    failures: tuple[type[BaseException], ...] = (*database_errors(), OSError)
     try:
         return DecisionStore(backend)
     except StoreError:
         backend.close()
         raise
-    except Exception as exc:
+    except failures as exc:
         backend.close()
-        raise StoreError(f"{backend.name}: cannot open the log: {_first_line(exc)}") from None
-
-
-# -- verification results -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A decision row that no longer parses (found by the verifier)."""
-
-    id: int
-    prev_hash: str
-    hash: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Problem:
-    seq: int
-    kind: str
-    """``edited``, ``deleted``, ``inserted`` or ``relinked``."""
-    message: str
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    checked: int
-    head_seq: int
-    head_hash: str
-    start_seq: int
-    """First sequence number checked (1, or the one after the last purge)."""
-    problems: tuple[Problem, ...]
-    notes: tuple[str, ...] = ()
-    """Things worth saying that are not problems (an anchor that was purged)."""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+        raise StoreError(f"{backend.name}: cannot open the log: {first_line(exc)}") from None
 
 
 @dataclass(frozen=True)
@@ -355,7 +103,7 @@ def _json(obj: Any) -> str:
 class DecisionStore:
     """The decision log. Use :func:`open_store` to get one."""
 
-    def __init__(self, backend: _Backend) -> None:
+    def __init__(self, backend: Backend) -> None:
         self._db = backend
         self._lock = threading.RLock()
         self._migrate()
@@ -365,7 +113,7 @@ class DecisionStore:
         return self._db.name
 
     @property
-    def database(self) -> _Backend:
+    def database(self) -> Backend:
         """The connection, for modules that keep their own tables in this store (accounts,
         access log, notice outbox): ``execute``, ``write_tx``, ``read_tx``, ``ts``, ``from_ts``.
         Hold :attr:`lock` around its use; never touch the chained tables through it."""
@@ -400,7 +148,7 @@ class DecisionStore:
                     db.execute(stmt)
                 db.execute(
                     "INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
-                    (m.version, m.summary, format_time(datetime.now(timezone.utc))),
+                    (m.version, m.summary, format_time(datetime.now(UTC))),
                 )
 
     def schema_version(self) -> int:
@@ -467,106 +215,38 @@ class DecisionStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _where(
-        self,
-        since: datetime | None,
-        until: datetime | None,
-        sender: str | None,
-        domain: str | None,
-        verdict: str | None,
-        queue_id: str | None,
-    ) -> tuple[str, list[Any]]:
-        db = self._db
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("decided_at >= ?")
-            params.append(db.ts(since))
-        if until is not None:
-            clauses.append("decided_at < ?")
-            params.append(db.ts(until))
-        if sender is not None:
-            if db.name == "sqlite":
-                clauses.append("sender = ? COLLATE NOCASE")
-                params.append(sender.strip().strip("<>"))
-            else:
-                clauses.append("lower(sender) = lower(?)")
-                params.append(sender.strip().strip("<>"))
-        if domain is not None:
-            d = domain.strip().lstrip("@").rstrip(".").lower()
-            clauses.append("(sender_domain = ? OR sender_domain LIKE ?)")
-            literal = d.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.extend([d, "%." + literal])
-            if db.name == "sqlite":
-                clauses[-1] = "(sender_domain = ? OR sender_domain LIKE ? ESCAPE '\\')"
-        if verdict is not None:
-            clauses.append("verdict = ?")
-            params.append(verdict)
-        if queue_id is not None:
-            clauses.append("queue_id = ?")
-            params.append(queue_id)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def query(
         self,
         *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        sender: str | None = None,
-        domain: str | None = None,
-        verdict: str | None = None,
-        queue_id: str | None = None,
         limit: int | None = None,
         oldest_first: bool = False,
+        **filters: Unpack[Filters],
     ) -> list[Decision]:
-        """Decisions matching every given filter, newest first (``since`` inclusive,
-        ``until`` exclusive; ``sender`` exact and case-insensitive; ``domain`` also matches
-        its subdomains), each with its documents."""
-        where, params = self._where(since, until, sender, domain, verdict, queue_id)
-        order = "ASC" if oldest_first else "DESC"
-        sql = f"SELECT {_DECISION_COLUMNS} FROM decisions{where} ORDER BY id {order}"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
+        """Decisions matching every given filter (:class:`~gateway.audit.query.DecisionFilter`),
+        newest first, each with its documents."""
+        sql, params = select_decisions(self._db, _DECISION_COLUMNS, DecisionFilter(**filters),
+                                       order="ASC" if oldest_first else "DESC", limit=limit)
         with self._lock, self._db.read_tx():
             rows = self._db.execute(sql, params)
-            return self._with_documents(rows)
+            decisions: list[Decision] = self._with_documents(rows)
+            return decisions
 
-    def count(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        sender: str | None = None,
-        domain: str | None = None,
-        verdict: str | None = None,
-        queue_id: str | None = None,
-    ) -> int:
-        where, params = self._where(since, until, sender, domain, verdict, queue_id)
+    def count(self, **filters: Unpack[Filters]) -> int:
+        """How many decisions :meth:`query` with these filters would return."""
+        sql, params = select_decisions(self._db, "count(*)", DecisionFilter(**filters))
         with self._lock, self._db.read_tx():
-            return int(self._db.execute(f"SELECT count(*) FROM decisions{where}", params)[0][0])
+            return int(self._db.execute(sql, params)[0][0])
 
-    def iter_query(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        sender: str | None = None,
-        domain: str | None = None,
-        verdict: str | None = None,
-        queue_id: str | None = None,
-        batch: int = 1000,
-    ) -> Iterator[Decision]:
+    def iter_query(self, *, batch: int = 1000, **filters: Unpack[Filters]) -> Iterator[Decision]:
         """Like :meth:`query`, oldest first, fetched in batches (for exports and reports)."""
-        where, params = self._where(since, until, sender, domain, verdict, queue_id)
-        joiner = " AND " if where else " WHERE "
+        selected = DecisionFilter(**filters)
         last = 0
         while True:
-            sql = (f"SELECT {_DECISION_COLUMNS} FROM decisions{where}{joiner}id > ? "
-                   "ORDER BY id ASC LIMIT ?")
+            sql, params = select_decisions(self._db, _DECISION_COLUMNS, selected, after_id=last,
+                                           order="ASC", limit=batch)
             with self._lock, self._db.read_tx():
-                rows = self._db.execute(sql, [*params, last, batch])
-                decisions = self._with_documents(rows)
+                rows = self._db.execute(sql, params)
+                decisions: list[Decision] = self._with_documents(rows)
             yield from decisions
             if len(rows) < batch:
                 return
@@ -672,7 +352,9 @@ class DecisionStore:
 
     # -- chain verification ------------------------------------------------------------------
 
-    def _iter_chain(self, batch: int = 1000) -> Iterator[tuple[int, Any]]:
+    def iter_chain(self, batch: int = 1000) -> Iterator[tuple[int, Any]]:
+        """Decisions and checkpoints by sequence number (for the verifier, inside its read
+        transaction); a row that no longer parses comes as an :class:`Unreadable`."""
         def decisions() -> Iterator[tuple[int, Any]]:
             last = -1
             while True:
@@ -706,142 +388,27 @@ class DecisionStore:
 
         yield from heapq.merge(decisions(), checkpoints(), key=lambda t: t[0])
 
+    def latest_checkpoint(self) -> tuple[int, Checkpoint | Unreadable] | None:
+        """The newest purge checkpoint (for the verifier, inside its read transaction)."""
+        rows = self._db.execute(
+            f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY seq DESC LIMIT 1")
+        if not rows:
+            return None
+        r = rows[0]
+        try:
+            return int(r[0]), self._checkpoint(r)
+        except (ValueError, TypeError) as exc:
+            return int(r[0]), Unreadable(int(r[0]), str(r[6]), str(r[7]), str(exc))
+
     def verify(
         self,
         *,
         max_problems: int = 20,
-        progress: Any = None,
+        progress: Callable[[int], object] | None = None,
         anchors: Sequence[tuple[int, str]] = (),
     ) -> VerifyResult:
-        """Check the whole chain from the genesis (or the last purge checkpoint) to the head.
-
-        Detects records whose content no longer matches their hash (edited), missing
-        sequence numbers (deleted), duplicate or extra records (inserted) and links that do
-        not match the previous record. ``progress`` (optional) is called with the number of
-        records checked so far.
-
-        ``anchors`` are ``(seq, hash)`` pairs recorded outside the database earlier (the
-        head printed by a previous verify or report). A chain rewritten from some record to
-        the head, or cut short, by someone able to recompute every hash is consistent in
-        itself; it cannot match an anchor taken before the rewrite.
-        """
-        wanted = {int(seq): str(h).lower() for seq, h in anchors}
-        notes: list[str] = []
-        problems: list[Problem] = []
-
-        def problem(seq: int, kind: str, message: str) -> None:
-            if len(problems) < max_problems:
-                problems.append(Problem(seq, kind, message))
-
-        with self._lock, self._db.read_tx():
-            head = self._db.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
-            if not head:
-                return VerifyResult(0, 0, "", 0, (Problem(
-                    0, "deleted", "the chain head row is missing (deleted directly)"),))
-            head_seq, head_hash = int(head[0][0]), str(head[0][1])
-            firsts = self._db.execute(
-                "SELECT min(s) FROM (SELECT min(id) AS s FROM decisions "
-                "UNION ALL SELECT min(seq) AS s FROM checkpoints) AS t"
-            )
-            first_seq = firsts[0][0]
-            latest_cp = self._db.execute(
-                f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY seq DESC LIMIT 1"
-            )
-            cp = None
-            if latest_cp:
-                try:
-                    cp = self._checkpoint(latest_cp[0])
-                except (ValueError, TypeError) as exc:
-                    seq = int(latest_cp[0][0])
-                    return VerifyResult(0, head_seq, head_hash, 0, (Problem(
-                        seq, "edited", f"checkpoint seq {seq} was edited: a stored value no "
-                        f"longer parses ({exc})"),))
-
-            if cp is not None:
-                expect_seq, expect_prev = cp.purged_through_seq + 1, cp.purged_through_hash
-            else:
-                expect_seq, expect_prev = 1, GENESIS
-            start_seq = expect_seq
-            if first_seq is not None and int(first_seq) < expect_seq and cp is not None:
-                # Records older than the checkpoint claims: they were put back or inserted.
-                problem(int(first_seq), "inserted",
-                        f"record seq {first_seq} precedes the purge checkpoint (seq {cp.seq}), "
-                        f"which says seq 1..{cp.purged_through_seq} were purged: "
-                        "it was inserted directly")
-            checked = 0
-            last_hash = expect_prev
-            for seq, group in itertools.groupby(self._iter_chain(), key=lambda t: t[0]):
-                if seq < start_seq:
-                    continue
-                entries = [rec for _, rec in group]
-                checked += len(entries)
-                if progress is not None and checked % 1000 < len(entries):
-                    progress(checked)
-                rec = entries[0]
-                if len(entries) > 1:
-                    # Two rows claim one sequence number: keep the one that fits the chain.
-                    fitting = [e for e in entries
-                               if _content_ok(e) and e.prev_hash == last_hash]
-                    rec = fitting[0] if fitting else entries[0]
-                    for other in entries:
-                        if other is not rec:
-                            problem(seq, "inserted",
-                                    f"{_label(other)} duplicates seq {seq} of {_label(rec)}: "
-                                    "it was inserted directly")
-                label = _label(rec)
-                if seq != expect_seq:
-                    if expect_seq == seq - 1:
-                        span = f"record seq {expect_seq} is"
-                    else:
-                        span = f"records seq {expect_seq}..{seq - 1} are"
-                    problem(expect_seq, "deleted",
-                            f"{span} missing (deleted directly); the next record is {label}")
-                if isinstance(rec, Unreadable):
-                    problem(seq, "edited", f"{label} was edited: a stored value no longer "
-                            f"parses ({rec.reason})")
-                elif not _content_ok(rec):
-                    problem(seq, "edited",
-                            f"{label} was edited: its content no longer matches its hash")
-                elif rec.prev_hash != last_hash and seq == expect_seq:
-                    problem(seq, "relinked",
-                            f"{label} does not link to the record before it (seq {seq - 1}): "
-                            f"seq {seq - 1} was edited, replaced or re-inserted")
-                # after a gap the link cannot match: the missing records explain it
-                if seq in wanted:
-                    if rec.hash != wanted.pop(seq):
-                        problem(seq, "edited",
-                                f"{label} does not have the hash anchored earlier: the chain "
-                                "was rewritten from this record or before it")
-                last_hash = rec.hash
-                expect_seq = seq + 1
-            last_seq = expect_seq - 1
-            if last_seq < head_seq:
-                if last_seq + 1 == head_seq:
-                    what = f"record seq {head_seq} is"
-                else:
-                    what = f"records seq {last_seq + 1}..{head_seq} are"
-                problem(last_seq + 1, "deleted",
-                        f"{what} missing at the end of the log (deleted directly); "
-                        f"the chain head says seq {head_seq}")
-            elif last_seq > head_seq:
-                problem(head_seq + 1, "inserted",
-                        f"record seq {head_seq + 1} is beyond the chain head (seq {head_seq}): "
-                        "inserted directly")
-            elif last_hash != head_hash and checked:
-                problem(head_seq, "edited",
-                        f"record seq {head_seq} does not match the chain head's hash: "
-                        "it or the head was edited")
-            for seq in sorted(wanted):
-                if seq < start_seq:
-                    notes.append(f"anchor seq {seq} was purged (the log starts at seq "
-                                 f"{start_seq}); not checked")
-                elif seq > head_seq:
-                    problem(seq, "deleted",
-                            f"anchor seq {seq} is beyond the chain head (seq {head_seq}): "
-                            "records at the end were removed and the head rewound")
-                # otherwise the missing record was already reported as deleted
-        return VerifyResult(checked, head_seq, head_hash, start_seq, tuple(problems),
-                            tuple(notes))
+        """Check the whole chain: see :func:`gateway.audit.verify.verify_chain`."""
+        return verify_chain(self, max_problems=max_problems, progress=progress, anchors=anchors)
 
     # -- retention ---------------------------------------------------------------------------
 
@@ -852,7 +419,7 @@ class DecisionStore:
         ``before``), so what remains stays verifiable from the checkpoint. The caller
         enforces the minimum retention; see :func:`gateway.audit.retention.cutoff`.
         """
-        now = utc(now or datetime.now(timezone.utc))
+        now = utc(now or datetime.now(UTC))
         db = self._db
         with self._lock, db.write_tx():
             head_seq, head_hash = self._head_for_update()
@@ -903,7 +470,8 @@ class DecisionStore:
         removed = 0
         for table, condition, value in (
             ("access_log", "at < ?", before),
-            ("notice_outbox", "created_at < ? AND state IN ('sent', 'failed', 'suppressed')", before),
+            ("notice_outbox", "created_at < ? AND state IN ('sent', 'failed', 'suppressed')",
+             before),
             ("web_sessions", "expires_at < ?", now),
         ):
             removed += int(db.execute(f"SELECT count(*) FROM {table} WHERE {condition}",
@@ -915,29 +483,11 @@ class DecisionStore:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> "DecisionStore":
+    def __enter__(self) -> DecisionStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _content_ok(rec: Any) -> bool:
-    """The record's stored hash is the hash of its content and its stored link."""
-    if isinstance(rec, Decision):
-        return chain_hash(rec.prev_hash, canonical_decision(rec)) == rec.hash
-    if isinstance(rec, Checkpoint):
-        return chain_hash(rec.prev_hash, canonical_checkpoint(rec)) == rec.hash
-    return False
-
-
-def _label(rec: Any) -> str:
-    if isinstance(rec, Checkpoint):
-        return f"checkpoint seq {rec.seq}"
-    if isinstance(rec, Unreadable):
-        return f"record seq {rec.id} (decision {rec.id})"
-    extra = f", queue id {rec.queue_id}" if rec.queue_id else ""
-    return f"record seq {rec.id} (decision {rec.id}{extra}, {format_time(rec.decided_at)})"
 
 
 def _document(r: tuple[Any, ...]) -> DocumentRecord:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import sqlite3
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gateway.cli_common import UsageError
 from gateway.notices.outbox import STATES, Outbox, OutboxEntry
@@ -23,22 +23,14 @@ from gateway.notices.outbox import STATES, Outbox, OutboxEntry
 def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     @functools.wraps(fn)
     def wrapper(args: argparse.Namespace) -> int:
-        from gateway.audit.store import StoreError
+        from gateway.audit.backends import StoreError, database_errors, first_line
 
-        errors: list[type[BaseException]] = [sqlite3.Error]
-        try:
-            import psycopg
-
-            errors.append(psycopg.Error)
-        except ImportError:
-            pass
         try:
             return fn(args)
         except StoreError as exc:
             raise UsageError(f"notices: {exc}") from None
-        except tuple(errors) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise UsageError(f"notices: database error: {first}") from None
+        except database_errors() as exc:
+            raise UsageError(f"notices: database error: {first_line(exc)}") from None
 
     return wrapper
 
@@ -133,7 +125,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
         raise UsageError("notices retry: give notice ids or --failed")
     box = _outbox(args)
     try:
-        n = box.retry(None if args.failed else args.ids, datetime.now(timezone.utc))
+        n = box.retry(None if args.failed else args.ids, datetime.now(UTC))
     finally:
         box.store.close()
     print(f"re-queued {n} notice(s); the gateway sends them at its next pass")

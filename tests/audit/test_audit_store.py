@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.audit.query import Filters
 from gateway.audit.records import GENESIS, chain_hash, canonical_decision
 from gateway.audit.schema import LATEST, MIGRATIONS
 from gateway.audit.store import DecisionStore, StoreError, open_store
@@ -558,7 +559,8 @@ def test_purge_applies_the_same_retention_beside_the_chain(store: DecisionStore)
         db.execute("INSERT INTO web_users (username, password_hash, must_change, disabled, "
                    "created_at, password_changed_at) VALUES ('kiemtra', 'x', 0, 0, ?, ?)",
                    (db.ts(old), db.ts(old)))
-        for token, expires in (("t-old", now - timedelta(hours=1)), ("t-new", now + timedelta(hours=1))):
+        for token, expires in (("t-old", now - timedelta(hours=1)),
+                               ("t-new", now + timedelta(hours=1))):
             db.execute("INSERT INTO web_sessions (token_hash, username, csrf_token, created_at, "
                        "last_seen_at, expires_at) VALUES (?, 'kiemtra', 'c', ?, ?, ?)",
                        (token, db.ts(now), db.ts(now), db.ts(expires)))
@@ -572,3 +574,30 @@ def test_purge_applies_the_same_retention_beside_the_chain(store: DecisionStore)
         assert states == [(False, "sent"), (True, "pending")]
         assert [r[0] for r in db.execute("SELECT token_hash FROM web_sessions")] == ["t-new"]
     assert store.verify().ok
+
+
+def test_query_count_and_iter_query_select_the_same_rows(store: DecisionStore) -> None:
+    """One filter builder serves the three readers: for every filter (and combinations),
+    count() is the length of query(), and iter_query() returns the same decisions oldest
+    first, whatever the batch size."""
+    senders = ["annv.stttt@daknong.gov.vn", "someone@gmail.com", "ANNV.STTTT@DAKNONG.GOV.VN",
+               "x.syt@mail.lamdong.gov.vn", "a@sub.x_y.vn"]
+    for i, sender in enumerate(senders * 2):
+        rep = freemail_report() if "gmail" in sender else report(doc(f"d{i}.docx"))
+        store.record(rep, env(sender, queue_id=f"Q{i}"), decided_at=T0 + timedelta(hours=i))
+    filters: list[Filters] = [
+        {}, {"since": T0 + timedelta(hours=3)}, {"until": T0 + timedelta(hours=7)},
+        {"since": T0 + timedelta(hours=2), "until": T0 + timedelta(hours=8)},
+        {"sender": "<AnnV.STTTT@daknong.gov.vn>"}, {"domain": "gov.vn"},
+        {"domain": "x_y.vn"}, {"domain": "y.vn"}, {"verdict": "rejected"},
+        {"queue_id": "Q6"}, {"domain": "daknong.gov.vn", "since": T0 + timedelta(hours=1)},
+    ]
+    for f in filters:
+        newest_first = [d.id for d in store.query(**f)]
+        assert store.count(**f) == len(newest_first), f
+        for batch in (1, 3, 1000):
+            oldest_first = [d.id for d in store.iter_query(batch=batch, **f)]
+            assert oldest_first == newest_first[::-1], (f, batch)
+        limited = [d.id for d in store.query(limit=2, oldest_first=True, **f)]
+        assert limited == newest_first[::-1][:2], f
+    assert store.count(domain="gov.vn") == 6 and store.count(sender="someone@gmail.com") == 2
