@@ -63,6 +63,7 @@ from pyhanko_certvalidator.validate import async_validate_path
 from gateway.model.catalog import make_finding
 from gateway.model.chain import ChainResult
 from gateway.model.findings import Finding, Severity
+from gateway.model.names import readable_name, readable_subject
 from gateway.model.report import Revocation, Trust
 from gateway.trust import fetch as fetchmod
 from gateway.trust.store import (
@@ -72,7 +73,6 @@ from gateway.trust.store import (
     parse_crls,
     read_cert_dirs,
     read_crl_dirs,
-    readable_name,
     utc,
 )
 
@@ -104,10 +104,7 @@ def _iso(value: datetime | None) -> str:
 
 
 def _asn1_subject(cert: asn1_x509.Certificate) -> str:
-    try:
-        return readable_name(x509.load_der_x509_certificate(cert.dump()).subject)
-    except Exception:
-        return "?"
+    return readable_subject(cert) or "?"
 
 
 class TrustEngine:

@@ -17,6 +17,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from gateway.model.names import readable_name
+
 log = logging.getLogger(__name__)
 
 CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
@@ -82,15 +84,6 @@ class CrlFile:
     @property
     def this_update(self) -> datetime:
         return self.crl.last_update_utc
-
-
-def readable_name(name: x509.Name) -> str:
-    """``CN=..., O=..., C=VN``: most specific first, as people read a subject."""
-    try:
-        parts = [rdn.rfc4514_string() for rdn in reversed(name.rdns)]
-    except Exception:  # a malformed attribute must not hide the rest
-        return "?"
-    return ", ".join(parts) or "?"
 
 
 def fingerprint_colons(hex_upper: str) -> str:

@@ -17,6 +17,7 @@ from asn1crypto import cms, x509
 
 from gateway.inspect.base import InspectContext
 from gateway.model.findings import Finding
+from gateway.model.names import readable_subject
 from gateway.model.report import Revocation, Trust
 
 
@@ -36,15 +37,7 @@ def short(exc: BaseException, limit: int = 200) -> str:
 
 
 def subject_of(cert: x509.Certificate | None) -> str | None:
-    if cert is None:
-        return None
-    try:
-        from cryptography import x509 as cx509
-
-        name = cx509.load_der_x509_certificate(cert.dump()).subject
-        return ", ".join(a.rfc4514_string() for a in reversed(list(name))) or "?"
-    except Exception:
-        return "?"
+    return readable_subject(cert)
 
 
 @dataclass

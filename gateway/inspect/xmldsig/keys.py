@@ -12,6 +12,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+from gateway.model.names import readable_name
+
 _HASHES = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
     "sha384": hashes.SHA384, "sha512": hashes.SHA512, "sha3_224": hashes.SHA3_224,
@@ -135,10 +137,7 @@ def _ecdsa_der(value: bytes, key_bits: int) -> bytes:
 
 
 def subject_text(cert: x509.Certificate) -> str:
-    try:
-        return cert.subject.rfc4514_string()
-    except ValueError:
-        return "?"
+    return readable_name(cert.subject)
 
 
 def is_issuer_of(issuer: x509.Certificate, cert: x509.Certificate) -> bool:

@@ -8,9 +8,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from gateway.inspect import safe_xml
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
@@ -18,20 +15,12 @@ from gateway.inspect.xmldsig.verify import DsigResult
 from gateway.model.document import Document
 from gateway.model.catalog import make_finding
 from gateway.model.findings import Finding, Severity
+from gateway.model.names import readable_subject
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
 log = logging.getLogger(__name__)
 
 FUTURE_SKEW = timedelta(minutes=5)
-
-_NAMES = {
-    NameOID.COMMON_NAME: "CN", NameOID.ORGANIZATION_NAME: "O",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU", NameOID.COUNTRY_NAME: "C",
-    NameOID.EMAIL_ADDRESS: "E", NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.GIVEN_NAME: "GN", NameOID.SURNAME: "SN", NameOID.LOCALITY_NAME: "L",
-    NameOID.STATE_OR_PROVINCE_NAME: "ST", NameOID.USER_ID: "UID",
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class SignatureOptions:
@@ -59,13 +48,6 @@ class SignatureOptions:
         return out
 
 
-def readable_subject(cert: x509.Certificate | None) -> str | None:
-    if cert is None:
-        return None
-    try:
-        return cert.subject.rfc4514_string(attr_name_overrides=_NAMES)
-    except ValueError:
-        return "?"
 
 
 def issue_findings(result: DsigResult, place: str, opts: SignatureOptions) -> list[Finding]:
