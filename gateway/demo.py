@@ -9,6 +9,7 @@ stops everything. Needs root and the packages installed by ``scripts/bootstrap.s
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import sys
 import textwrap
@@ -202,6 +203,9 @@ def run() -> int:
     from gateway.lab import Lab, LabError, unavailable_reason
 
     reason = unavailable_reason()
+    if reason is None and importlib.util.find_spec("docx") is None:
+        reason = ("python-docx is not installed (the demo writes a Word document): "
+                  "pip install -e '.[demo]'")
     if reason:
         print(f"demo: {reason}", file=sys.stderr)
         return 2
