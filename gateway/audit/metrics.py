@@ -29,7 +29,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -175,7 +176,7 @@ class LogMetrics(Collector):
             for code, n in sorted(self.findings.items()):
                 m.add_metric([code], n)
             yield m
-            buckets = [(_le(b), n) for b, n in zip(BUCKETS, self.buckets)]
+            buckets = [(_le(b), n) for b, n in zip(BUCKETS, self.buckets, strict=True)]
             buckets.append(("+Inf", self.duration_count))
             yield HistogramMetricFamily(
                 "hople_decision_duration_seconds", "Time taken to check a message",

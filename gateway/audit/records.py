@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Finding
@@ -64,7 +65,7 @@ def utc(value: datetime) -> datetime:
     """An aware UTC time; a naive time is taken as local time (as ``hople check --at`` does)."""
     if value.tzinfo is None:
         value = value.astimezone()
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def format_time(value: datetime) -> str:
@@ -94,7 +95,7 @@ class FindingRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "FindingRecord":
+    def from_json(cls, data: dict[str, Any]) -> FindingRecord:
         return cls(
             code=str(data["code"]),
             article=str(data["article"]),
@@ -104,7 +105,7 @@ class FindingRecord:
         )
 
     @classmethod
-    def of(cls, f: Finding) -> "FindingRecord":
+    def of(cls, f: Finding) -> FindingRecord:
         return cls(
             code=clean_text(f.code, 100) or "",
             article=clean_text(f.article, 50) or "",
@@ -168,7 +169,7 @@ class DocumentRecord:
         }
 
     @classmethod
-    def of(cls, idx: int, d: DocumentReport) -> "DocumentRecord":
+    def of(cls, idx: int, d: DocumentReport) -> DocumentRecord:
         return cls(
             idx=idx,
             path=clean_text(d.path) or "",

@@ -15,14 +15,16 @@ The tables come from schema migration 2 (:mod:`gateway.audit.schema`).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -242,7 +244,7 @@ class Accounts:
         # written through its connection, under its lock, like its own tables.
         self._db = store.database
         self._lock = store.lock
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.lockout = lockout
         self.sessions = sessions
 
@@ -486,9 +488,10 @@ class Accounts:
         )
 
     def access_log(self, *, since: datetime | None = None, username: str | None = None,
-                   limit: int | None = 100) -> list[AccessEntry]:
+                   limit: int | None = 100) -> builtins.list[AccessEntry]:
         """Newest first."""
-        clauses, params = [], []  # type: ignore[var-annotated]
+        clauses: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if since is not None:
             clauses.append("at >= ?")
             params.append(self._ts(utc(since)))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 class Severity(enum.IntEnum):
@@ -22,7 +23,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls[text.upper()]
         except KeyError:
@@ -42,7 +43,7 @@ class Action(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: str) -> "Action":
+    def parse(cls, text: str) -> Action:
         try:
             return cls[text.upper()]
         except KeyError:
@@ -80,9 +81,9 @@ class Finding:
         return out
 
 
-def worst_severity(findings: "tuple[Finding, ...] | list[Finding]") -> Severity | None:
+def worst_severity(findings: tuple[Finding, ...] | list[Finding]) -> Severity | None:
     return max((f.severity for f in findings), default=None)
 
 
-def strongest_action(findings: "tuple[Finding, ...] | list[Finding]") -> Action:
+def strongest_action(findings: tuple[Finding, ...] | list[Finding]) -> Action:
     return max((f.action for f in findings), default=Action.ACCEPT)

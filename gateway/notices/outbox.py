@@ -270,7 +270,8 @@ class Outbox:
     def list(self, *, state: str | None = None, decision_id: int | None = None,
              queue_id: str | None = None, limit: int | None = 50) -> list[OutboxEntry]:
         """Newest first."""
-        where, params = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        params: list[Any] = []
         if state is not None:
             where.append("state = ?")
             params.append(state)

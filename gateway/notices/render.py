@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import decode_header, make_header
-from typing import Iterable, Sequence
 
 from gateway.model.articles import ARTICLES, article_label_vi
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action, Finding, Severity
-from gateway.model.report import DocVerdict, DocumentReport, MessageReport
+from gateway.model.report import DocumentReport, DocVerdict, MessageReport
 from gateway.notices.templates import TemplateSet
 
 KIND_INVALID = "invalid"
@@ -195,7 +195,7 @@ class NoticeFacts:
 
     @classmethod
     def from_message(cls, envelope: Envelope, headers: Headers, *, decision_id: int | None,
-                     decided_at: datetime) -> "NoticeFacts":
+                     decided_at: datetime) -> NoticeFacts:
         return cls(
             sender=(envelope.sender or "").strip(),
             recipients=tuple(envelope.recipients),

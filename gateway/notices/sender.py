@@ -20,12 +20,12 @@ import email.policy
 import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Callable
 
 from gateway.notices.marker import HEADER as MARKER_HEADER
 from gateway.notices.marker import make_marker
@@ -56,7 +56,7 @@ def compose(entry: OutboxEntry, *, from_address: str, from_name: str, secret: by
     except (ValueError, IndexError, TypeError, email.errors.MessageError) as exc:
         raise SubmitError(f"bad address: {exc}", permanent=True) from None
     msg["Subject"] = entry.subject
-    msg["Date"] = format_datetime(now.astimezone(timezone.utc))
+    msg["Date"] = format_datetime(now.astimezone(UTC))
     msg["Message-ID"] = entry.message_id
     if entry.in_reply_to:
         if entry.kind != KIND_SECURITY:
@@ -141,7 +141,7 @@ class OutboxSender:
                  submit_fn: SubmitFn = submit) -> None:
         self.outbox = outbox
         self.config = config
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.submit_fn = submit_fn
         self._event = threading.Event()
         self._stop = threading.Event()

@@ -11,7 +11,7 @@ could start a loop), or to the gateway's own address.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from gateway.notices.marker import HEADER as MARKER_HEADER
 from gateway.notices.render import Headers, header_value

@@ -24,9 +24,10 @@ from __future__ import annotations
 import string
 import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from gateway.model.articles import ARTICLES
 from gateway.policy.strict import RulesError

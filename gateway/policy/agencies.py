@@ -165,8 +165,8 @@ def parse_agencies(data: dict[str, Any], source: str) -> AgencyMap:
         ):
             raise _fail(source, f"{where}.signer-names", "expected a list of non-empty strings")
         codes.add(code)
-        agencies.append(Agency(code, name, local, own,
-                               tuple(unicodedata.normalize("NFC", v.strip()) for v in signer_names)))
+        signers = tuple(unicodedata.normalize("NFC", v.strip()) for v in signer_names)
+        agencies.append(Agency(code, name, local, own, signers))
     return AgencyMap(domains=domains, agencies=tuple(agencies), source=source)
 
 

@@ -115,7 +115,8 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
         try:
             items = read_list(lf)
         except OSError as exc:
-            raise RulesError(source, "freemail.lists", f"cannot read {lf}: {exc.strerror}") from None
+            raise RulesError(source, "freemail.lists",
+                             f"cannot read {lf}: {exc.strerror}") from None
         domains.update(items)
         digest.update(lf.name.encode() + b"\0" + "\n".join(items).encode())
     agencies = None

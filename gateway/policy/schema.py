@@ -63,7 +63,8 @@ class Failure:
 
     def check(self) -> None:
         if self.on_error not in ("tempfail", "accept-unchecked"):
-            raise ValueError(f"on-error must be tempfail or accept-unchecked, got {self.on_error!r}")
+            raise ValueError(
+                f"on-error must be tempfail or accept-unchecked, got {self.on_error!r}")
         if self.deadline_seconds <= 0:
             raise ValueError("deadline-seconds must be positive")
 

@@ -42,7 +42,7 @@ def convert(tp: Any, value: Any, source: str, path: str) -> Any:
         if value is None:
             return None
         return convert(args[0], value, source, path)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise RulesError(source, path, f"expected a table, got {type(value).__name__}")
         return build(tp, value, source, path)
@@ -88,7 +88,7 @@ def convert(tp: Any, value: Any, source: str, path: str) -> Any:
 
 def _choices(tp: type[enum.Enum]) -> str:
     return ", ".join(
-        str(getattr(m, "label", None) or m.value) for m in tp  # type: ignore[attr-defined]
+        str(getattr(m, "label", None) or m.value) for m in tp
     )
 
 

@@ -24,20 +24,22 @@ certificate's distribution point, with a timeout).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import concurrent.futures
 import dataclasses
+import hashlib
 import logging
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
@@ -166,7 +168,7 @@ class TrustEngine:
         at = utc(at)
         try:
             leaf_file = parse_cert(leaf)
-        except Exception as exc:
+        except ValueError as exc:
             return ChainResult(Trust.UNTRUSTED, Revocation.UNKNOWN, "?",
                                (make_finding("CERT_UNREADABLE", reason=_short(exc)),))
         signer = leaf_file.subject
@@ -179,7 +181,7 @@ class TrustEngine:
         for i, der in enumerate(intermediates):
             try:
                 extra.append(asn1_x509.Certificate.load(parse_cert(der).der))
-            except Exception as exc:
+            except (ValueError, TypeError) as exc:
                 unreadable.append(f"certificate {i + 1}: {_short(exc)}")
         leaf_asn1 = asn1_x509.Certificate.load(leaf_file.der)
 
@@ -188,7 +190,7 @@ class TrustEngine:
         path: ValidationPath | None = None
         try:
             path = self._build_path(leaf_asn1, extra, at)
-        except Exception as exc:  # every failure is a finding, never a crash
+        except Exception as exc:  # noqa: BLE001 - every failure is a trust finding naming it
             trust_findings.append(self._trust_failure(exc, leaf_file, at))
         if path is not None:
             trust_findings.extend(self._anchor_validity(path, at))
@@ -228,7 +230,7 @@ class TrustEngine:
             if isinstance(c, (bytes, bytearray)):
                 try:
                     c = asn1_x509.Certificate.load(parse_cert(bytes(c)).der)
-                except Exception:
+                except (ValueError, TypeError):  # unreadable: it cannot help a path either
                     continue
             others.append(c)
         rule = (RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if strict_revocation
@@ -404,8 +406,9 @@ class TrustEngine:
             subject = leaf_subject if exc.is_ee_cert else (
                 self._without_crl(path, pairs) or "an issuing CA of " + leaf_subject)
             return Revocation.UNKNOWN, [self._unknown(subject, _short(exc))]
-        except Exception as exc:
-            log.info("revocation check failed for %s: %s", leaf_subject, exc)
+        except Exception as exc:  # noqa: BLE001 - said as revocation unknown, with the reason
+            log.info("revocation check failed for %s: %s: %s", leaf_subject,
+                     type(exc).__name__, exc)
             return Revocation.UNKNOWN, [self._unknown(leaf_subject, _short(exc))]
         return Revocation.GOOD, self._revoked_later(path, at, pairs)
 
@@ -424,7 +427,8 @@ class TrustEngine:
         return dataclasses.replace(f, severity=self.revocation_unknown)
 
     @staticmethod
-    def _crl_entries(path: ValidationPath, pairs: list[_CrlPair]):  # type: ignore[no-untyped-def]
+    def _crl_entries(path: ValidationPath, pairs: list[_CrlPair]
+                     ) -> Iterator[tuple[x509.Certificate, datetime]]:
         """(cert, revocation date) for path certificates listed on a CRL whose signature
         verifies with the certificate issuer's key."""
         certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
@@ -448,7 +452,7 @@ class TrustEngine:
             try:  # only now: most CRLs list none of the path's certificates
                 if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
                     continue
-            except Exception:
+            except (TypeError, ValueError, UnsupportedAlgorithm):  # unverifiable: not used
                 continue
             yield from hits
 
@@ -484,8 +488,8 @@ class TrustEngine:
                     try:
                         data = fetchmod.fetch(url, self.fetch_timeout).data
                         data = parse_crls(data)[0].der
-                    except Exception as exc:
-                        log.info("CRL fetch failed: %s", _short(exc))
+                    except (fetchmod.FetchError, ValueError, IndexError) as exc:
+                        log.info("CRL fetch failed: %s: %s", type(exc).__name__, _short(exc))
                         continue
                     with self._fetch_lock:
                         self._fetched[url] = data
@@ -538,7 +542,7 @@ def _ocsp_revoked_later(path: ValidationPath, at: datetime,
                         signer.signature_hash_algorithm)
             _verify(signer.public_key(), resp.signature, resp.tbs_response_bytes,
                     resp.signature_hash_algorithm)
-        except Exception:  # unverifiable: say nothing
+        except Exception:  # noqa: BLE001 - unverifiable: no claim of a later revocation
             continue
         return make_finding("REVOCATION_AFTER_SIGNING", subject=readable_name(leaf.subject),
                             revoked_at=_iso(single.revocation_time_utc), at=_iso(at))
@@ -566,7 +570,7 @@ def _crl_pairs(ders: Iterable[bytes]) -> list[_CrlPair]:
     for der in ders:
         try:
             out.append((asn1_crl.CertificateList.load(der), x509.load_der_x509_crl(der)))
-        except Exception:
+        except (ValueError, TypeError):
             log.info("ignoring unreadable CRL")
     return out
 
@@ -579,7 +583,7 @@ def _loadable(items: Iterable[bytes], spec: Any) -> list[bytes]:
         try:
             der = item.dump() if hasattr(item, "dump") else bytes(item)
             spec.load(der, strict=True)
-        except Exception:
+        except (ValueError, TypeError):
             log.info("ignoring unreadable revocation data")
             continue
         out.append(der)

@@ -11,6 +11,8 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPMessage
+from typing import IO
 
 from cryptography import x509
 
@@ -35,8 +37,8 @@ def distribution_points(cert: x509.Certificate) -> list[str]:
         ext = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
     except x509.ExtensionNotFound:
         return []
-    except Exception:  # malformed extension: nothing usable
-        return []
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return []  # malformed extension: nothing usable
     urls = []
     for dp in ext.value:
         for gn in dp.full_name or ():
@@ -48,7 +50,8 @@ def distribution_points(cert: x509.Certificate) -> list[str]:
 
 
 class _NoRedirectToOtherSchemes(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: HTTPMessage, newurl: str) -> urllib.request.Request | None:
         if not newurl.lower().startswith(("http://", "https://")):
             raise urllib.error.HTTPError(newurl, code, "redirect to a non-HTTP URL", headers, fp)
         return super().redirect_request(req, fp, code, msg, headers, newurl)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.trust.store import normalise_fingerprint
@@ -41,7 +41,7 @@ _FIELDS = {"name", "kind", "title", "operator", "subject", "sha256", "not-before
 def _time(value: object, where: str) -> datetime:
     if not isinstance(value, datetime):
         raise PinError(f"{where}: expected a TOML date-time")
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def load_pins(path: Path = PINNED) -> dict[str, Pin]:

@@ -11,7 +11,7 @@ import base64
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -194,7 +194,7 @@ def read_crl_dirs(dirs: list[Path], problems: list[str]) -> list[CrlFile]:
 
 def utc(value: datetime) -> datetime:
     """Naive times are taken as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 __all__ = ["CertFile", "CrlFile", "fingerprint_colons", "normalise_fingerprint",
