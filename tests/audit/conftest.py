@@ -3,7 +3,7 @@ and the private PostgreSQL server come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from gateway.model.catalog import make_finding
 from gateway.model.envelope import Envelope
@@ -24,7 +25,7 @@ from gateway.model.report import (
     message_verdict,
 )
 
-T0 = datetime(2026, 3, 10, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
 
 
 def doc(name: str, *, cls: DocClass = DocClass.EDITABLE, signed: bool = False,
@@ -36,7 +37,7 @@ def doc(name: str, *, cls: DocClass = DocClass.EDITABLE, signed: bool = False,
     if signed:
         sigs = (SignatureReport("ooxml-xmldsig", Integrity.INTACT, Coverage.WHOLE, Trust.TRUSTED,
                                 Revocation.GOOD, signer="CN=Sở Thông tin và Truyền thông",
-                                signing_time=datetime(2026, 3, 9, 1, 2, 3, tzinfo=timezone.utc)),)
+                                signing_time=datetime(2026, 3, 9, 1, 2, 3, tzinfo=UTC)),)
     media = {DocClass.EDITABLE: "application/vnd.openxmlformats-officedocument."
              "wordprocessingml.document", DocClass.NON_EDITABLE: "application/pdf"}.get(
         cls, "application/octet-stream")

@@ -64,7 +64,8 @@ class PgServer:
         res = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", opts,
                         "-l", str(self.root / "log"), "-w", "-t", "60", "start", check=False)
         if res.returncode != 0:
-            log = (self.root / "log").read_text(errors="replace") if (self.root / "log").exists() else ""
+            logfile = self.root / "log"
+            log = logfile.read_text(errors="replace") if logfile.exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {res.stderr}\n{log}")
 
     def stop(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -149,7 +149,7 @@ def test_verify_command_on_both_backends(backend_url: str,
 
 def test_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with open_store(url) as s:
         for days in (900, 800, 500, 30, 1):
             s.record(report(doc("x.docx")), env(), decided_at=now - timedelta(days=days))

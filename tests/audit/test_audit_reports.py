@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from gateway.policy.agencies import load_agencies, parse_agencies
 from gateway.audit.records import Decision, decision_from_report
 from gateway.audit.render import csv_safe, html_report, report_csv, report_table
 from gateway.audit.reports import (
@@ -21,13 +20,14 @@ from gateway.audit.reports import (
     report_zone,
 )
 from gateway.model.report import DocClass
+from gateway.policy.agencies import load_agencies, parse_agencies
 from tests.audit.factory import doc, env, freemail_report, held_report, report
 
 ICT = report_zone("Asia/Ho_Chi_Minh")
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def known_set() -> list[Decision]:
@@ -135,7 +135,7 @@ def test_report_csv_and_table() -> None:
 def test_html_report_is_self_contained_with_charts() -> None:
     months = months_between("2026-02", "2026-03")
     rep = build_report(known_set(), load_agencies(), months, ICT)
-    page = html_report(rep, datetime(2026, 4, 2, tzinfo=timezone.utc), source="sqlite")
+    page = html_report(rep, datetime(2026, 4, 2, tzinfo=UTC), source="sqlite")
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<svg") == 2 and page.count("</svg>") == 2
     lowered = page.lower()
@@ -151,14 +151,14 @@ def test_html_report_escapes_names() -> None:
     amap = parse_agencies({"domains": ["daknong.gov.vn"], "agency": [
         {"code": "x", "name": "<img onerror=alert(1)> & Co", "local": ["stttt"]}]}, "test")
     rep = build_report(known_set(), amap, ["2026-03"], ICT)
-    page = html_report(rep, datetime(2026, 4, 2, tzinfo=timezone.utc))
+    page = html_report(rep, datetime(2026, 4, 2, tzinfo=UTC))
     assert "<img" not in page
     assert "&lt;img onerror=alert(1)&gt; &amp; Co" in page
 
 
 def test_html_report_without_mail() -> None:
     rep = build_report([], load_agencies(), ["2026-03"], ICT)
-    page = html_report(rep, datetime(2026, 4, 2, tzinfo=timezone.utc))
+    page = html_report(rep, datetime(2026, 4, 2, tzinfo=UTC))
     assert page.count("<svg") == 2 and "No failures in this period." in page
     assert rep.total.valid_pct is None
 

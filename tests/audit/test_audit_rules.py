@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from gateway.policy.agencies import SHIPPED_AGENCIES, load_agencies, parse_agencies
 from gateway.audit.progress import Progress
 from gateway.audit.retention import RetentionError, cutoff, minus_months, parse_duration
+from gateway.policy.agencies import SHIPPED_AGENCIES, load_agencies, parse_agencies
 from gateway.policy.strict import RulesError
 
 
@@ -91,7 +91,7 @@ def test_agency_map_file_errors(tmp_path: Path) -> None:
 
 # -- retention --------------------------------------------------------------------------------
 
-NOW = datetime(2026, 3, 31, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 
 
 def test_minus_months_clamps_the_day() -> None:
@@ -123,14 +123,14 @@ def test_purge_cutoff_refuses_less_than_12_months(text: str) -> None:
 
 
 def test_purge_cutoff_accepts_12_months_and_more() -> None:
-    assert cutoff("12m", NOW) == datetime(2025, 3, 31, 12, 0, tzinfo=timezone.utc)
+    assert cutoff("12m", NOW) == datetime(2025, 3, 31, 12, 0, tzinfo=UTC)
     assert cutoff("1y", NOW) == cutoff("12m", NOW)
     assert cutoff("18m", NOW).date().isoformat() == "2024-09-30"
     assert cutoff("400d", NOW).date().isoformat() == "2025-02-24"
     # 365 days is less than 12 calendar months across a leap day
     with pytest.raises(RetentionError):
-        cutoff("365d", datetime(2024, 3, 31, tzinfo=timezone.utc))
-    assert cutoff("366d", datetime(2024, 3, 31, tzinfo=timezone.utc))
+        cutoff("365d", datetime(2024, 3, 31, tzinfo=UTC))
+    assert cutoff("366d", datetime(2024, 3, 31, tzinfo=UTC))
 
 
 # -- progress bar -----------------------------------------------------------------------------

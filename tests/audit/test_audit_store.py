@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 import multiprocessing
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from gateway.audit.query import Filters
-from gateway.audit.records import GENESIS, chain_hash, canonical_decision
+from gateway.audit.records import GENESIS, canonical_decision, chain_hash
 from gateway.audit.schema import LATEST, MIGRATIONS
 from gateway.audit.store import DecisionStore, StoreError, open_store
 from gateway.model.report import DocClass
@@ -105,7 +105,7 @@ def test_record_and_get_round_trip(store: DecisionStore) -> None:
 
     d = store.get(first)
     assert d is not None
-    assert d.decided_at == at and d.decided_at.tzinfo == timezone.utc
+    assert d.decided_at == at and d.decided_at.tzinfo == UTC
     assert (d.queue_id, d.message_id, d.sender, d.sender_domain) == (
         "4XyZ1", "<m@daknong.gov.vn>", "annv.stttt@daknong.gov.vn", "daknong.gov.vn")
     assert d.recipients == ("a@lamdong.gov.vn", "b@daknong.gov.vn")
@@ -346,8 +346,8 @@ def test_verify_names_a_record_inserted_in_a_gap(store: DecisionStore, backend_u
     number (or a document added to a decision) is found."""
     fill(store, 4, start=T0 - timedelta(days=800))
     fill_more = [store.record(report(), env(queue_id="NEW"), decided_at=datetime.now(
-        timezone.utc)) for _ in range(2)]
-    res = store.purge(datetime.now(timezone.utc) - timedelta(days=400))
+        UTC)) for _ in range(2)]
+    res = store.purge(datetime.now(UTC) - timedelta(days=400))
     assert res.purged == 4 and res.checkpoint_seq == 7 and fill_more == [5, 6]
     raw = Raw(backend_url)
     row = list(raw("SELECT * FROM decisions WHERE id = 6")[0])
@@ -379,7 +379,7 @@ def test_verify_reports_an_unreadable_row_without_crashing(store: DecisionStore,
 
 
 def test_purge_keeps_the_chain_verifiable(store: DecisionStore, backend_url: str) -> None:
-    now = datetime(2027, 6, 15, tzinfo=timezone.utc)
+    now = datetime(2027, 6, 15, tzinfo=UTC)
     old = fill(store, 6, start=now - timedelta(days=900), step=timedelta(days=30))
     young = fill(store, 3, start=now - timedelta(days=100), step=timedelta(days=1))
     assert old == [1, 2, 3, 4, 5, 6] and young == [7, 8, 9]
@@ -408,7 +408,7 @@ def test_purge_keeps_the_chain_verifiable(store: DecisionStore, backend_url: str
 
 def test_verify_after_purge_detects_a_deleted_checkpoint_or_first_record(
         store: DecisionStore, backend_url: str) -> None:
-    now = datetime(2027, 6, 15, tzinfo=timezone.utc)
+    now = datetime(2027, 6, 15, tzinfo=UTC)
     fill(store, 3, start=now - timedelta(days=800))
     fill(store, 3, start=now - timedelta(days=10))
     store.purge(now - timedelta(days=400), now=now)
@@ -423,7 +423,7 @@ def test_verify_after_purge_detects_a_deleted_checkpoint_or_first_record(
 
 
 def test_purge_of_everything_leaves_a_checkpoint_only(store: DecisionStore) -> None:
-    now = datetime(2027, 6, 15, tzinfo=timezone.utc)
+    now = datetime(2027, 6, 15, tzinfo=UTC)
     fill(store, 3, start=now - timedelta(days=800))
     res = store.purge(now - timedelta(days=400), now=now)
     assert (res.purged, res.checkpoint_seq) == (3, 4)
@@ -443,7 +443,7 @@ def test_threads_sharing_one_store(store: DecisionStore) -> None:
             for i in range(40):
                 store.record(report(doc(f"{tag}{i}.docx")), env(queue_id=f"{tag}{i}"),
                              decided_at=T0)
-        except BaseException as exc:  # pragma: no cover - reported below
+        except BaseException as exc:  # noqa: BLE001 - a thread's failure is asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(t,)) for t in "ABCD"]
@@ -484,7 +484,7 @@ def test_two_gateway_processes_write_one_log(backend_url: str) -> None:
         assert all(len(d.documents) == 1 for d in decisions)
         # both writers really ran at the same time: their records interleave
         tags = [d.queue_id[0] for d in decisions]  # type: ignore[index]
-        assert sum(a != b for a, b in zip(tags, tags[1:])) >= 2
+        assert sum(a != b for a, b in zip(tags, tags[1:], strict=False)) >= 2
 
 
 @pytest.mark.postgres
@@ -543,7 +543,7 @@ def test_anchors_detect_a_rewritten_or_shortened_chain(store: DecisionStore,
 def test_purge_applies_the_same_retention_beside_the_chain(store: DecisionStore) -> None:
     """Access-log entries and finished notices older than the cutoff go with the purge;
     pending notices and younger rows stay; expired sessions are dropped; the chain verifies."""
-    now = datetime(2027, 6, 15, tzinfo=timezone.utc)
+    now = datetime(2027, 6, 15, tzinfo=UTC)
     old, young = now - timedelta(days=500), now - timedelta(days=10)
     fill(store, 2, start=old, step=timedelta(days=1))
     fill(store, 1, start=young, step=timedelta(days=1))

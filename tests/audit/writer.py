@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def write_many(url: str, n: int, tag: str, barrier: object = None) -> int:
@@ -17,7 +17,7 @@ def write_many(url: str, n: int, tag: str, barrier: object = None) -> int:
             barrier.wait(timeout=60)  # type: ignore[attr-defined]
         for i in range(n):
             store.record(report(doc(f"{tag}-{i}.docx", signed=i % 2 == 0)),
-                         env(queue_id=f"{tag}{i:04d}"), decided_at=datetime.now(timezone.utc),
+                         env(queue_id=f"{tag}{i:04d}"), decided_at=datetime.now(UTC),
                          action_taken="tagged")
     finally:
         store.close()

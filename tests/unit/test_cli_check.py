@@ -32,7 +32,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def test_json_lines_in_input_order(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_lines_in_input_order(files: dict[str, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
     order = ["scan.png", "clean.eml", "plan.docx"]
     rc = main(["check", "--json", *[str(files[n]) for n in order]])
     lines = capsys.readouterr().out.splitlines()
@@ -44,19 +45,22 @@ def test_json_lines_in_input_order(files: dict[str, Path], capsys: pytest.Captur
     assert rc == 1
 
 
-def test_exit_zero_when_all_valid(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_exit_zero_when_all_valid(files: dict[str, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(files["scan.png"]), str(files["clean.eml"])]) == 0
     out = capsys.readouterr().out
     assert "VALID" in out and "NO-DOCUMENTS" in out
 
 
-def test_free_mail_message_reports_rejection(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_free_mail_message_reports_rejection(files: dict[str, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--json", str(files["freemail.eml"])]) == 1
     r = json.loads(capsys.readouterr().out)
     assert r["verdict"] == "rejected" and r["smtp_reply"].startswith("550 5.7.1")
 
 
-def test_damaged_file_is_a_finding_not_an_error(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_damaged_file_is_a_finding_not_an_error(files: dict[str, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["check", "--json", str(files["broken.docx"])])
     captured = capsys.readouterr()
     assert rc == 1 and "Traceback" not in captured.err
@@ -75,7 +79,8 @@ def test_unreadable_path_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
-def test_bad_options(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_options(files: dict[str, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--at", "yesterday", str(files["scan.png"])]) == 2
     assert "--at" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
@@ -83,7 +88,8 @@ def test_bad_options(files: dict[str, Path], capsys: pytest.CaptureFixture[str])
     assert info.value.code == 2
 
 
-def test_rules_option(files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rules_option(files: dict[str, Path], tmp_path: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:
     rules = tmp_path / "r.toml"
     rules.write_text("[freemail]\nwith-documents = \"accept\"\n", encoding="utf-8")
     # delivered instead of refused, but still not a valid official document
@@ -96,15 +102,17 @@ def test_rules_option(files: dict[str, Path], tmp_path: Path, capsys: pytest.Cap
 
 
 def test_version() -> None:
-    proc = subprocess.run([sys.executable, "-m", "gateway", "--version"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "gateway", "--version"], capture_output=True,
+                          text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == f"hople-gateway {__version__}"
 
 
-def test_inspector_failure_prints_no_traceback(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+def test_inspector_failure_prints_no_traceback(files: dict[str, Path],
+                                               monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     from gateway import pipeline as pipeline_mod
 
-    def boom(doc, ctx):  # type: ignore[no-untyped-def]
+    def boom(doc, ctx):
         raise RuntimeError("exploded")
 
     monkeypatch.setattr(pipeline_mod, "inspectors_for", lambda fmt: [boom])

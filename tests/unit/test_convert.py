@@ -93,10 +93,11 @@ def test_xlsx_cells_rich_runs_and_shared_strings():
         rich=[R("Ghi chú: ", "Arial"), R("đã xong", "VNI-Times")])
     out, st = convert_xlsx(src)
     p = parts(out)
-    sst = [("".join(t.text or "" for t in si.iter(S + "t"))) for si in etree.fromstring(p["xl/sharedStrings.xml"]).iter(S + "si")]
+    shared = etree.fromstring(p["xl/sharedStrings.xml"])
+    sst = ["".join(t.text or "" for t in si.iter(S + "t")) for si in shared.iter(S + "si")]
     fs, _ = inspect_doc("x.xlsx", out)
     assert not [f for f in fs if f.code == "TEXT_LEGACY_FONT"]
-    from gateway.inspect.text.extract import _Budget, xlsx, Package
+    from gateway.inspect.text.extract import Package, _Budget, xlsx
 
     ex = xlsx(Package(out, 10**8, 10**8), _Budget(10**7))
     cells = {b.place.rsplit(" ", 1)[-1]: b.text for b in ex.blocks if b.kind == "cell"}
@@ -123,7 +124,8 @@ def test_text_files(enc):
 def test_text_named_encoding_and_surfaces():
     assert convert_text(legacy.encode_bytes(LETTER, "vps"), "vps")[0] == LETTER
     assert convert_text(legacy.encode_text(LETTER, "viqr").encode(), "viqr")[0] == LETTER
-    assert convert_text(legacy.encode_text(LETTER, "vni").encode("utf-8"))[0] == LETTER  # pasted surface
+    # pasted surface
+    assert convert_text(legacy.encode_text(LETTER, "vni").encode("utf-8"))[0] == LETTER
     import unicodedata
 
     out, st = convert_text(unicodedata.normalize("NFD", LETTER).encode())

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -165,7 +166,7 @@ def test_a_replaced_database_starts_the_counters_again(tmp_path: Path) -> None:
         raw.commit()
         raw.close()
         name, env, report, at = _reports()[0]
-        s.record(report, env, decided_at=datetime(2026, 5, 1, tzinfo=timezone.utc))
+        s.record(report, env, decided_at=datetime(2026, 5, 1, tzinfo=UTC))
         m = scrape(metrics)
         assert by_labels(m["hople_decisions_total"], "verdict", "action") == \
             {("no-documents", "accept"): 1}

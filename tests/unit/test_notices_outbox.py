@@ -8,8 +8,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from gateway.audit.store import DecisionStore, open_store
 from gateway.notices.outbox import Outbox, backoff_delay, backoff_schedule, depth
 from gateway.notices.sender import OutboxSender, SenderConfig, SubmitError, submit
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def store(url: str) -> Iterator[DecisionStore]:
 
 
 def _add(box: Outbox, rcpt: str = "van-thu@stc.daknong.gov.vn", now: datetime = T0,
-         limit: int | None = 10, n: int = 0):  # type: ignore[no-untyped-def]
+         limit: int | None = 10, n: int = 0):
     return box.enqueue(kind="invalid", recipient=rcpt, subject="Văn bản chưa hợp lệ",
                        body="Kính gửi…\n", message_id=f"<n{n}.{time.monotonic_ns()}@gw>",
                        now=now, in_reply_to="<orig@x>", decision_id=7, queue_id="4ABC",
@@ -68,8 +69,8 @@ class FakeSubmit:
         return "2.0.0 Ok: queued as ABC"
 
 
-def _config(**kw) -> SenderConfig:  # type: ignore[no-untyped-def]
-    base = dict(host="127.0.0.1", port=1, timeout=5.0, envelope_sender="",
+def _config(**kw: Any) -> SenderConfig:
+    base: dict[str, Any] = dict(host="127.0.0.1", port=1, timeout=5.0, envelope_sender="",
                 from_address="kiemtra@daknong.gov.vn", from_name="Cổng kiểm tra",
                 secret=b"s" * 32, max_attempts=5, retry_first=60.0, retry_max=600.0, poll=1.0)
     base.update(kw)
@@ -240,7 +241,7 @@ def test_sender_thread_wakes_on_enqueue(store: DecisionStore) -> None:
     sender.start()
     try:
         time.sleep(0.2)
-        e = _add(box, now=datetime.now(timezone.utc))
+        e = _add(box, now=datetime.now(UTC))
         sender.wake()
         end = time.monotonic() + 5
         while time.monotonic() < end and box.get(e.id).state != "sent":  # type: ignore[union-attr]

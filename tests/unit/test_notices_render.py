@@ -8,9 +8,10 @@ import base64
 import io
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from gateway.notices.sender import compose
 from gateway.notices.templates import load_templates, shipped_directory
 
 T = load_templates(shipped_directory())
-AT = datetime(2026, 3, 2, 8, 31, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 8, 31, tzinfo=UTC)
 SECRET = b"k" * 32
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +69,7 @@ def _invalid_report() -> MessageReport:
     )
 
 
-def _facts(headers=HEADERS, env=ENV) -> NoticeFacts:  # type: ignore[no-untyped-def]
+def _facts(headers=HEADERS, env=ENV) -> NoticeFacts:
     return NoticeFacts.from_message(env, headers, decision_id=42, decided_at=AT)
 
 
@@ -236,9 +237,9 @@ def test_notice_from_a_real_check_of_an_unsigned_docx() -> None:
     assert "Mã: EDITABLE_NOT_SIGNED." in vi and "Code: EDITABLE_NOT_SIGNED." in en
 
 
-def _entry(kind: str = "invalid", **kw) -> OutboxEntry:  # type: ignore[no-untyped-def]
+def _entry(kind: str = "invalid", **kw: Any) -> OutboxEntry:
     n = render_notice(T, kind, _invalid_report(), _facts())
-    base = dict(id=1, created_at=AT, decision_id=42, queue_id="4XyZ12", kind=kind,
+    base: dict[str, Any] = dict(id=1, created_at=AT, decision_id=42, queue_id="4XyZ12", kind=kind,
                 recipient="van-thu@stc.daknong.gov.vn", rate_key="van-thu@stc.daknong.gov.vn",
                 subject=n.subject, body=n.body, message_id="<hople-notice.1@gw.daknong.gov.vn>",
                 in_reply_to="<orig-1@stc.daknong.gov.vn>", refs="<earlier@x.gov.vn>",

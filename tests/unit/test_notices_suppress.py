@@ -12,7 +12,7 @@ AGENCY = "van-thu@stc.daknong.gov.vn"
 
 
 def reason(sender: str | None = AGENCY, headers: list[tuple[str, bytes]] | None = None,
-           **kw) -> str | None:  # type: ignore[no-untyped-def]
+           **kw) -> str | None:
     return suppression_reason(sender, headers or [("Subject", b"x")], **kw)
 
 

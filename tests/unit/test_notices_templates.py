@@ -110,7 +110,7 @@ def test_not_nfc_and_not_utf8(tdir: Path) -> None:
     p.write_text(unicodedata.normalize("NFD", "   - [{severity}] {text} — Lớp: {layer}\n"),
                  encoding="utf-8")
     assert "NFC" in _error(tdir).reason
-    p.write_bytes("   - {text} Lớp: đã ký\n".encode("utf-8").replace("đ".encode(), b"\xf0"))
+    p.write_bytes("   - {text} Lớp: đã ký\n".encode().replace("đ".encode(), b"\xf0"))
     assert "not UTF-8" in _error(tdir).reason
 
 

@@ -38,7 +38,8 @@ def test_shipped_rules_load_with_lists() -> None:
         ("[freemail]\nwith-documents = \"bounce\"\n", "freemail.with-documents", "not one of"),
         ("[failure]\non-error = \"ignore\"\n", "failure", "on-error"),
         ("[findings.NO_SUCH_CODE]\nseverity = \"error\"\n", "findings.NO_SUCH_CODE", "no such"),
-        ("[findings.TYPE_MISMATCH]\nseverity = \"fatal\"\n", "findings.TYPE_MISMATCH.severity", "is not one of info, warning, error"),
+        ("[findings.TYPE_MISMATCH]\nseverity = \"fatal\"\n", "findings.TYPE_MISMATCH.severity",
+         "is not one of info, warning, error"),
         ("schema = 2\n", "", "not supported"),
         ("frobnicate = true\n", "frobnicate", "unknown key"),
     ],
@@ -63,7 +64,8 @@ def test_invalid_toml_is_a_rules_error(tmp_path: Path) -> None:
 
 def test_override_merges_key_by_key_and_changes_hash(tmp_path: Path) -> None:
     base = load_policy()
-    f = write(tmp_path, "[limits]\nattachment-max-bytes = 1000\n[freemail]\ndomains = [\"example.org\"]\n")
+    f = write(tmp_path,
+              "[limits]\nattachment-max-bytes = 1000\n[freemail]\ndomains = [\"example.org\"]\n")
     policy = load_policy(f)
     assert policy.rules.limits.attachment_max_bytes == 1000
     assert policy.rules.limits.archive_max_depth == base.rules.limits.archive_max_depth

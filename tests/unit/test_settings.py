@@ -108,7 +108,8 @@ def test_parse_socket() -> None:
         parse_socket("inet:@localhost")
 
 
-def test_serve_rejects_a_bad_settings_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_rejects_a_bad_settings_file(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     from gateway.cli import main
 
     p = _write(tmp_path, "[milter]\nworkers = -1\n")

@@ -64,7 +64,8 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '[[agency]]\ncode = "stc"\nname = "Sở Tài chính"\nlocal = ["stc"]\n'
         'signer-names = ["Sở Tài chính"]\n', encoding="utf-8")
     (d / "local.toml").write_text(
-        '[signatures]\nsigner-must-match-sender = true\nagency-map = "map.toml"\n', encoding="utf-8")
+        '[signatures]\nsigner-must-match-sender = true\nagency-map = "map.toml"\n',
+        encoding="utf-8")
     return d / "local.toml"
 
 
@@ -80,10 +81,10 @@ def _message(sender: str, docx: bytes) -> bytes:
     return m.as_bytes()
 
 
-def test_signature_of_the_sending_unit_is_required_when_the_rule_is_on(pki, rules: Path) -> None:  # type: ignore[no-untyped-def]
+def test_signature_of_the_sending_unit_is_required_when_the_rule_is_on(pki, rules: Path) -> None:
     engine = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
-    parts = S.sign_ooxml(S.make_ooxml("docx"), pki.leaf.key, pki.leaf.cert, chain=pki.chain(pki.leaf),
-                         signing_time=pki.now - timedelta(days=1))
+    parts = S.sign_ooxml(S.make_ooxml("docx"), pki.leaf.key, pki.leaf.cert,
+                         chain=pki.chain(pki.leaf), signing_time=pki.now - timedelta(days=1))
     docx = S.zip_package(parts)  # signed by a certificate with O=Sở Thử nghiệm
 
     strict = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)

@@ -7,9 +7,9 @@ import shutil
 from datetime import datetime
 
 import pytest
+from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import PathBuildingError
-from asn1crypto import x509 as asn1_x509
 
 from gateway.model.findings import Severity
 from gateway.model.report import Revocation, Trust
@@ -19,22 +19,22 @@ from tests.pki import crl_der, issue, make_ca, make_crl, t
 
 
 @pytest.fixture(scope="module")
-def engine(pki) -> TrustEngine:  # type: ignore[no-untyped-def]
+def engine(pki) -> TrustEngine:
     return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
 
 
 @pytest.fixture(scope="module")
-def no_crl_engine(pki) -> TrustEngine:  # type: ignore[no-untyped-def]
+def no_crl_engine(pki) -> TrustEngine:
     return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir])
 
 
-def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
+def codes(result) -> list[str]:
     return [f.code for f in result.findings]
 
 
 # -- trusted ------------------------------------------------------------------------------
 
-def test_trusted_chain_with_embedded_intermediate(engine, pki):  # type: ignore[no-untyped-def]
+def test_trusted_chain_with_embedded_intermediate(engine, pki):
     r = engine.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now)
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.GOOD)
     assert r.findings == ()
@@ -47,12 +47,12 @@ def test_trusted_chain_with_embedded_intermediate(engine, pki):  # type: ignore[
     assert r.is_good
 
 
-def test_intermediate_from_configured_directory(engine, pki):  # type: ignore[no-untyped-def]
+def test_intermediate_from_configured_directory(engine, pki):
     r = engine.validate_chain(pki.leaf.der, [], pki.now)
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.GOOD)
 
 
-def test_missing_intermediate_is_untrusted(pki):  # type: ignore[no-untyped-def]
+def test_missing_intermediate_is_untrusted(pki):
     e = build_engine([pki.anchors_dir], [], [pki.crl_dir])
     r = e.validate_chain(pki.leaf.der, [], pki.now)
     assert r.trust is Trust.UNTRUSTED
@@ -61,14 +61,14 @@ def test_missing_intermediate_is_untrusted(pki):  # type: ignore[no-untyped-def]
     assert e.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now).trust is Trust.TRUSTED
 
 
-def test_ecdsa_p256_leaf_is_trusted(engine, pki):  # type: ignore[no-untyped-def]
+def test_ecdsa_p256_leaf_is_trusted(engine, pki):
     r = engine.validate_chain(pki.ecdsa.der, pki.chain(pki.ecdsa), pki.now)
     assert (r.trust, r.revocation, r.findings) == (Trust.TRUSTED, Revocation.GOOD, ())
 
 
 # -- untrusted ----------------------------------------------------------------------------
 
-def test_untrusted_root(engine, pki):  # type: ignore[no-untyped-def]
+def test_untrusted_root(engine, pki):
     r = engine.validate_chain(pki.other_leaf.der, [pki.other_root.der], pki.now)
     assert r.trust is Trust.UNTRUSTED
     assert r.revocation is Revocation.UNKNOWN
@@ -78,14 +78,14 @@ def test_untrusted_root(engine, pki):  # type: ignore[no-untyped-def]
     assert not r.is_good
 
 
-def test_self_signed_signer_is_not_trusted(engine, pki):  # type: ignore[no-untyped-def]
+def test_self_signed_signer_is_not_trusted(engine, pki):
     r = engine.validate_chain(pki.other_root.der, [], pki.now)
     assert r.trust is Trust.UNTRUSTED
     assert codes(r) == ["TRUST_UNTRUSTED_ROOT"]
     assert "self-signed" in r.findings[0].en
 
 
-def test_expired_at_signing_time(engine, pki):  # type: ignore[no-untyped-def]
+def test_expired_at_signing_time(engine, pki):
     r = engine.validate_chain(pki.expired.der, pki.chain(pki.expired), pki.now)
     assert r.trust is Trust.UNTRUSTED
     assert codes(r) == ["CERT_EXPIRED"]
@@ -93,21 +93,21 @@ def test_expired_at_signing_time(engine, pki):  # type: ignore[no-untyped-def]
     assert "Expired Signer" in r.findings[0].params["subject"]
 
 
-def test_expired_leaf_is_trusted_when_signed_inside_its_validity(engine, pki):  # type: ignore[no-untyped-def]
+def test_expired_leaf_is_trusted_when_signed_inside_its_validity(engine, pki):
     # Validity is judged at the time given (the signing time), not at "today".
     r = engine.validate_chain(pki.expired.der, pki.chain(pki.expired), t(2021, 6, 1))
     assert r.trust is Trust.TRUSTED
     assert r.revocation is Revocation.GOOD
 
 
-def test_not_yet_valid(engine, pki):  # type: ignore[no-untyped-def]
+def test_not_yet_valid(engine, pki):
     r = engine.validate_chain(pki.leaf.der, pki.chain(pki.leaf), t(2023, 6, 1))
     assert r.trust is Trust.UNTRUSTED
     assert codes(r) == ["CERT_NOT_YET_VALID"]
     assert r.findings[0].params["not_before"].startswith("2024-01-01")
 
 
-def test_wrong_key_usage(engine, pki):  # type: ignore[no-untyped-def]
+def test_wrong_key_usage(engine, pki):
     r = engine.validate_chain(pki.no_usage.der, pki.chain(pki.no_usage), pki.now)
     assert r.trust is Trust.UNTRUSTED
     assert codes(r) == ["CERT_KEY_USAGE"]
@@ -115,7 +115,7 @@ def test_wrong_key_usage(engine, pki):  # type: ignore[no-untyped-def]
     assert r.path  # the chain itself was fine: only the usage is wrong
 
 
-def test_timestamping_usage_needs_the_time_stamping_eku(engine, pki):  # type: ignore[no-untyped-def]
+def test_timestamping_usage_needs_the_time_stamping_eku(engine, pki):
     r = engine.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now, usage="timestamping")
     assert r.trust is Trust.UNTRUSTED and codes(r) == ["CERT_KEY_USAGE"]
     assert engine.validate_chain(pki.leaf.der, [], pki.now, usage="any").trust is Trust.TRUSTED
@@ -123,7 +123,7 @@ def test_timestamping_usage_needs_the_time_stamping_eku(engine, pki):  # type: i
         engine.validate_chain(pki.leaf.der, [], pki.now, usage="encryption")
 
 
-def test_path_length_is_enforced(engine, pki):  # type: ignore[no-untyped-def]
+def test_path_length_is_enforced(engine, pki):
     # The intermediate has pathLen 0: a CA below it must not be accepted.
     sub = make_ca("sub", "Sub CA Beyond Path Length", 0x5001, t(2024), t(2030),
                   issuer=pki.intermediate)
@@ -133,7 +133,7 @@ def test_path_length_is_enforced(engine, pki):  # type: ignore[no-untyped-def]
     assert codes(r) == ["TRUST_PATH_INVALID"]
 
 
-def test_weak_algorithm_in_the_chain_is_refused(pki):  # type: ignore[no-untyped-def]
+def test_weak_algorithm_in_the_chain_is_refused(pki):
     # The library used here can no longer sign with SHA-1, so the test declares SHA-256
     # weak instead: the same check refuses SHA-1 chains under the default rules.
     e = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir],
@@ -145,14 +145,14 @@ def test_weak_algorithm_in_the_chain_is_refused(pki):  # type: ignore[no-untyped
     assert default.validate_chain(pki.leaf.der, [], pki.now).trust is Trust.TRUSTED
 
 
-def test_no_anchors_configured(pki):  # type: ignore[no-untyped-def]
+def test_no_anchors_configured(pki):
     r = build_engine([]).validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now)
     assert (r.trust, r.revocation) == (Trust.UNKNOWN, Revocation.UNKNOWN)
     assert codes(r) == ["TRUST_NO_ANCHORS"]
     assert r.signer.startswith("CN=Nguyễn Văn A")
 
 
-def test_unreadable_leaf_is_a_finding_not_a_crash(engine, pki):  # type: ignore[no-untyped-def]
+def test_unreadable_leaf_is_a_finding_not_a_crash(engine, pki):
     for junk in (b"", b"garbage", b"\x30\x82\xff\xff" + b"\x00" * 20, pki.leaf.der[:-40]):
         r = engine.validate_chain(junk, [], pki.now)
         assert r.trust is Trust.UNTRUSTED
@@ -160,7 +160,7 @@ def test_unreadable_leaf_is_a_finding_not_a_crash(engine, pki):  # type: ignore[
         assert r.signer == "?"
 
 
-def test_junk_intermediates_are_skipped(engine, pki):  # type: ignore[no-untyped-def]
+def test_junk_intermediates_are_skipped(engine, pki):
     r = engine.validate_chain(pki.leaf.der, [b"junk", pki.intermediate.der], pki.now)
     assert r.trust is Trust.TRUSTED
     r = engine.validate_chain(pki.other_leaf.der, [b"junk"], pki.now)
@@ -169,7 +169,7 @@ def test_junk_intermediates_are_skipped(engine, pki):  # type: ignore[no-untyped
 
 # -- revocation ---------------------------------------------------------------------------
 
-def test_revoked_before_signing_time(engine, pki):  # type: ignore[no-untyped-def]
+def test_revoked_before_signing_time(engine, pki):
     r = engine.validate_chain(pki.revoked.der, pki.chain(pki.revoked), pki.now)
     assert r.trust is Trust.TRUSTED
     assert r.revocation is Revocation.REVOKED
@@ -181,7 +181,7 @@ def test_revoked_before_signing_time(engine, pki):  # type: ignore[no-untyped-de
     assert not r.is_good
 
 
-def test_revoked_after_signing_time_is_good_with_info(engine, pki):  # type: ignore[no-untyped-def]
+def test_revoked_after_signing_time_is_good_with_info(engine, pki):
     r = engine.validate_chain(pki.revoked.der, pki.chain(pki.revoked), t(2025, 2, 1))
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.GOOD)
     assert codes(r) == ["REVOCATION_AFTER_SIGNING"]
@@ -189,7 +189,7 @@ def test_revoked_after_signing_time_is_good_with_info(engine, pki):  # type: ign
     assert r.is_good
 
 
-def test_no_revocation_data_is_unknown_with_warning(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+def test_no_revocation_data_is_unknown_with_warning(no_crl_engine, pki):
     r = no_crl_engine.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now)
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.UNKNOWN)
     assert codes(r) == ["REVOCATION_UNKNOWN"]
@@ -197,7 +197,7 @@ def test_no_revocation_data_is_unknown_with_warning(no_crl_engine, pki):  # type
     assert r.is_good  # unknown revocation is the rules' call, not a failure
 
 
-def test_revocation_unknown_severity_comes_from_the_rules(pki):  # type: ignore[no-untyped-def]
+def test_revocation_unknown_severity_comes_from_the_rules(pki):
     e = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir],
                      revocation_unknown="error")
     r = e.validate_chain(pki.leaf.der, [], pki.now)
@@ -205,7 +205,7 @@ def test_revocation_unknown_severity_comes_from_the_rules(pki):  # type: ignore[
     assert r.findings[0].severity is Severity.ERROR
 
 
-def test_leaf_only_revocation_when_intermediates_are_not_checked(pki):  # type: ignore[no-untyped-def]
+def test_leaf_only_revocation_when_intermediates_are_not_checked(pki):
     e = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir],
                      check_intermediates=False)
     r = e.validate_chain(pki.leaf.der, [], pki.now, crls=[pki.intermediate_crl_der])
@@ -217,7 +217,7 @@ def test_leaf_only_revocation_when_intermediates_are_not_checked(pki):  # type: 
     assert "Hople Test Issuing CA" in r2.findings[0].params["subject"]
 
 
-def test_crls_embedded_in_the_signature_are_used(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+def test_crls_embedded_in_the_signature_are_used(no_crl_engine, pki):
     r = no_crl_engine.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now,
                                      crls=pki.crls_der)
     assert (r.trust, r.revocation, r.findings) == (Trust.TRUSTED, Revocation.GOOD, ())
@@ -225,7 +225,7 @@ def test_crls_embedded_in_the_signature_are_used(no_crl_engine, pki):  # type: i
     assert r.revocation is Revocation.REVOKED
 
 
-def test_stale_crl_gives_unknown(engine, pki):  # type: ignore[no-untyped-def]
+def test_stale_crl_gives_unknown(engine, pki):
     # The cached CRLs' nextUpdate is 2025-12-31; the leaf is valid until 2027.
     r = engine.validate_chain(pki.leaf.der, [], t(2026, 3, 1))
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.UNKNOWN)
@@ -233,7 +233,7 @@ def test_stale_crl_gives_unknown(engine, pki):  # type: ignore[no-untyped-def]
     assert "recent" in r.findings[0].params["reason"]
 
 
-def test_forged_crl_is_not_believed(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+def test_forged_crl_is_not_believed(no_crl_engine, pki):
     # A CRL naming the issuing CA as issuer but signed by another key lists the good leaf.
     impostor = make_ca("impostor", "Hople Test Issuing CA", 0x7001, t(2020), t(2035))
     forged = make_crl(impostor, [(pki.leaf, t(2025, 1, 20))])
@@ -243,7 +243,7 @@ def test_forged_crl_is_not_believed(no_crl_engine, pki):  # type: ignore[no-unty
     assert "REVOCATION_REVOKED" not in codes(r)
 
 
-def test_garbage_revocation_data_is_unknown_not_a_crash(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+def test_garbage_revocation_data_is_unknown_not_a_crash(no_crl_engine, pki):
     r = no_crl_engine.validate_chain(pki.leaf.der, [], pki.now, crls=[b"junk"],
                                      ocsps=[b"\x30\x03\x0a\x01\x01"])
     assert r.trust is Trust.TRUSTED
@@ -252,12 +252,12 @@ def test_garbage_revocation_data_is_unknown_not_a_crash(no_crl_engine, pki):  # 
 
 # -- clock, context, configuration --------------------------------------------------------
 
-def test_naive_time_is_utc(engine, pki):  # type: ignore[no-untyped-def]
+def test_naive_time_is_utc(engine, pki):
     r = engine.validate_chain(pki.leaf.der, [], datetime(2025, 6, 1, 12))
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.GOOD)
 
 
-def test_directories_are_read_once(pki, tmp_path):  # type: ignore[no-untyped-def]
+def test_directories_are_read_once(pki, tmp_path):
     anchors = tmp_path / "anchors"
     shutil.copytree(pki.anchors_dir, anchors)
     e = build_engine([anchors], [pki.intermediates_dir], [pki.crl_dir])
@@ -265,7 +265,7 @@ def test_directories_are_read_once(pki, tmp_path):  # type: ignore[no-untyped-de
     assert e.validate_chain(pki.leaf.der, [], pki.now).trust is Trust.TRUSTED
 
 
-def test_bad_files_are_reported_and_the_rest_still_works(pki, tmp_path):  # type: ignore[no-untyped-def]
+def test_bad_files_are_reported_and_the_rest_still_works(pki, tmp_path):
     anchors = tmp_path / "anchors"
     shutil.copytree(pki.anchors_dir, anchors)
     (anchors / "broken.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64!\n"
@@ -284,7 +284,7 @@ def test_bad_files_are_reported_and_the_rest_still_works(pki, tmp_path):  # type
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.GOOD)
 
 
-def test_pem_bundle_in_one_file(pki, tmp_path):  # type: ignore[no-untyped-def]
+def test_pem_bundle_in_one_file(pki, tmp_path):
     d = tmp_path / "bundle"
     d.mkdir()
     (d / "both.pem").write_bytes(pki.root.pem + b"\n" + pki.other_root.pem)
@@ -293,7 +293,7 @@ def test_pem_bundle_in_one_file(pki, tmp_path):  # type: ignore[no-untyped-def]
     assert e.validate_chain(pki.other_leaf.der, [], pki.now).trust is Trust.TRUSTED
 
 
-def test_validation_context_uses_only_configured_anchors(engine, pki):  # type: ignore[no-untyped-def]
+def test_validation_context_uses_only_configured_anchors(engine, pki):
     vc = engine.validation_context(pki.now, crls=pki.crls_der)
     leaf = asn1_x509.Certificate.load(pki.leaf.der)
     path = asyncio.run(CertificateValidator(leaf, [], validation_context=vc)
@@ -309,7 +309,7 @@ def test_validation_context_uses_only_configured_anchors(engine, pki):  # type: 
     assert vc.moment == pki.now
 
 
-def test_validation_context_strict_revocation(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+def test_validation_context_strict_revocation(no_crl_engine, pki):
     from pyhanko_certvalidator.errors import InsufficientRevinfoError, RevokedError
 
     leaf = asn1_x509.Certificate.load(pki.leaf.der)
@@ -324,7 +324,7 @@ def test_validation_context_strict_revocation(no_crl_engine, pki):  # type: igno
                     .async_validate_usage({"digital_signature"}))
 
 
-def test_engine_for_check_uses_rules_and_extra_dirs(pki, tmp_path):  # type: ignore[no-untyped-def]
+def test_engine_for_check_uses_rules_and_extra_dirs(pki, tmp_path):
     from gateway.policy.load import load_policy
 
     rules = tmp_path / "local.toml"
@@ -345,7 +345,7 @@ def test_engine_for_check_uses_rules_and_extra_dirs(pki, tmp_path):  # type: ign
     assert e.allow_fetch is False
 
 
-def test_rules_reject_bad_trust_settings(tmp_path):  # type: ignore[no-untyped-def]
+def test_rules_reject_bad_trust_settings(tmp_path):
     from gateway.policy.load import load_policy
     from gateway.policy.strict import RulesError
 
@@ -361,7 +361,7 @@ def test_rules_reject_bad_trust_settings(tmp_path):  # type: ignore[no-untyped-d
 
 # -- OCSP and anchors ---------------------------------------------------------------------
 
-def _ocsp(pki, cert, status, revoked_at=None, signer=None, by_name=False):  # type: ignore[no-untyped-def]
+def _ocsp(pki, cert, status, revoked_at=None, signer=None, by_name=False):
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509 import ReasonFlags, ocsp
 
@@ -376,7 +376,7 @@ def _ocsp(pki, cert, status, revoked_at=None, signer=None, by_name=False):  # ty
         serialization.Encoding.DER)
 
 
-def test_embedded_ocsp_response_is_used(no_crl_engine, pki):  # type: ignore[no-untyped-def]
+def test_embedded_ocsp_response_is_used(no_crl_engine, pki):
     from cryptography.x509.ocsp import OCSPCertStatus
 
     # pyhanko-certvalidator consults OCSP only for certificates that name a responder.
@@ -417,7 +417,7 @@ def test_embedded_ocsp_response_is_used(no_crl_engine, pki):  # type: ignore[no-
     assert r.revocation is Revocation.UNKNOWN
 
 
-def test_expired_trust_anchor(pki, tmp_path):  # type: ignore[no-untyped-def]
+def test_expired_trust_anchor(pki, tmp_path):
     root = make_ca("oldroot", "Short-Lived Root", 0x9001, t(2020), t(2024))
     ca = make_ca("oldca", "Outliving CA", 0x9002, t(2020), t(2030), issuer=root)
     leaf = issue("oldleaf", "Late Signer", 0x9003, ca, t(2024), t(2027))

@@ -7,9 +7,10 @@ from __future__ import annotations
 import io
 import sqlite3
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ from gateway.audit.users import (
 )
 from gateway.audit.web import security
 
-T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 GOOD = "Mật-khẩu#1"
 OTHER = "Khác@Hẳn2"
 
@@ -95,7 +96,7 @@ def test_passwords_that_follow_article_12_1(password: str) -> None:
 def test_passwords_refused_name_every_missing_rule(password: str, missing: list[str]) -> None:
     problems = password_problems(password)
     assert len(problems) == len(missing)
-    for word, text in zip(missing, problems):
+    for word, text in zip(missing, problems, strict=True):
         assert word in text and " / " in text  # Vietnamese / English
     with pytest.raises(PasswordRuleError) as err:
         check_password(password)

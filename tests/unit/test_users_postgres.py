@@ -3,8 +3,8 @@ PostgreSQL statements, TIMESTAMPTZ columns, the identity column, ``to_regclass``
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from tests.audit.pgserver import PgServer
 
 pytestmark = pytest.mark.postgres
 
-T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
