@@ -12,8 +12,7 @@ deps:
 # ruff (pyflakes, pycodestyle, bugbear, blind except, pyupgrade, isort) and mypy (strict on
 # model/, policy/, inspect/ and pipeline.py); configured in pyproject.toml.
 lint: deps
-	$(PY) -m ruff check .
-	$(PY) -m mypy
+	@rc=0; $(PY) -m ruff check . || rc=1; $(PY) -m mypy || rc=1; exit $$rc
 
 test: lint
 	$(PY) -m pytest -m "not slow" -q
