@@ -17,6 +17,8 @@ paths=("$@")
 # mypy reads its file list from pyproject.toml unless paths are given.
 mypy_paths=("$@")
 "$PY" -m mypy "${mypy_paths[@]}" | "$PY" scripts/strip_unused_ignores.py || true
+# once more: a fix can leave an import unused (timezone after datetime.UTC)
+"$PY" -m ruff check --fix --exit-zero --quiet "${paths[@]}"
 
 echo "--- left for a person:"
 "$PY" -m ruff check --statistics "${paths[@]}" || true
