@@ -7,65 +7,31 @@ The log is chosen by ``--db URL``, else the ``HOPLE_DB`` environment variable, e
 from __future__ import annotations
 
 import argparse
-import functools
 import os
-import sqlite3
 import sys
 from datetime import datetime, time, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from gateway.policy.agencies import AgencyMap, load_agencies
+from gateway.audit.guard import guard as _guard
+from gateway.audit.guard import usage as _usage
 from gateway.audit.progress import Progress
 from gateway.audit.reports import (
-    ReportError,
     build_report,
     decision_agency_address,
     month_bounds,
     months_between,
     report_zone,
 )
-from gateway.audit.retention import RetentionError, cutoff
-from gateway.audit.store import DecisionStore, StoreError, open_store
+from gateway.audit.retention import cutoff
+from gateway.audit.store import DecisionStore, open_store
+from gateway.policy.agencies import AgencyMap, load_agencies
 
 __all__ = ["register"]
 
 DEFAULT_URL = "sqlite:////var/lib/hople/decisions.db"
 VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "unchecked")
 EXIT_OK, EXIT_PROBLEMS = 0, 1
-
-
-def _usage(message: str) -> Exception:
-    from gateway.cli import UsageError
-
-    return UsageError(message)
-
-
-def _db_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
-    try:
-        import psycopg
-
-        errors.append(psycopg.Error)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the log's own errors into one-line messages (exit 2), never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (StoreError, RetentionError, ReportError) as exc:
-            raise _usage(f"audit: {exc}") from None
-        except _db_errors() as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise _usage(f"audit: database error: {first}") from None
-
-    return wrapper
 
 
 def store_url(args: argparse.Namespace) -> str:

@@ -24,6 +24,7 @@ from gateway.audit.reports import (
 
 __all__ = [
     "QUERY_COLUMNS",
+    "catalog_texts",
     "csv_safe",
     "decision_csv_row",
     "decision_text",
@@ -91,23 +92,30 @@ def query_table(decisions: Sequence[Decision], agencies: AgencyMap) -> str:
                   "CODES"], rows, right=(0, 7))
 
 
-def decision_text(d: Decision, agencies: AgencyMap) -> str:
+class _Fill(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def catalog_texts(code: str, name: str) -> tuple[str, str]:
+    """The Vietnamese and English texts of finding ``code`` as shown for a stored finding:
+    ``{name}`` is the document or place, any other parameter (not stored) reads "…". A
+    text that cannot be filled (a stray brace, an index or attribute) is shown unfilled
+    rather than failing the page or the command; an unknown code has no text."""
     from gateway.model.catalog import CATALOG
 
-    agency = agencies.resolve(decision_agency_address(d))
-
-    def text(code: str, name: str) -> tuple[str, str]:
-        spec = CATALOG.get(code)
-        if spec is None:
-            return "", ""
-
-        class Fill(dict):  # type: ignore[type-arg]
-            def __missing__(self, key: str) -> str:
-                return "…"
-
-        values = Fill(name=name)
+    spec = CATALOG.get(code)
+    if spec is None:
+        return "", ""
+    values = _Fill(name=name)
+    try:
         return spec.vi.format_map(values), spec.en.format_map(values)
+    except (ValueError, IndexError, AttributeError, KeyError, TypeError):
+        return spec.vi, spec.en
 
+
+def decision_text(d: Decision, agencies: AgencyMap) -> str:
+    agency = agencies.resolve(decision_agency_address(d))
     lines = [
         f"Decision {d.id}  ({d.verdict.upper()}, action {d.action}"
         + (f", taken: {d.action_taken}" if d.action_taken else "") + ")",
@@ -129,7 +137,7 @@ def decision_text(d: Decision, agencies: AgencyMap) -> str:
     if d.findings:
         lines.append("  message findings:")
         for f in d.findings:
-            vi, en = text(f.code, f.place or "")
+            vi, en = catalog_texts(f.code, f.place or "")
             lines.append(f"    [{f.severity}] {f.code} (Điều {f.article}, {f.action})"
                          + (f" at {f.place}" if f.place else ""))
             if vi:
@@ -148,7 +156,7 @@ def decision_text(d: Decision, agencies: AgencyMap) -> str:
                 + (f" findings={' '.join(s.get('findings') or [])}" if s.get("findings") else "")
             )
         for f in doc.findings:
-            vi, en = text(f.code, doc.path)
+            vi, en = catalog_texts(f.code, doc.path)
             lines.append(f"      [{f.severity}] {f.code} (Điều {f.article}, {f.action})")
             if vi:
                 lines.append(f"          {vi}")

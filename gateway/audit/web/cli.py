@@ -7,7 +7,6 @@ the ``[store] url`` of the gateway settings (``--config FILE`` or the default fi
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import logging
 import secrets
@@ -15,35 +14,18 @@ import string
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gateway.audit.cli import parse_when, store_url
-from gateway.audit.store import DecisionStore, StoreError, open_store
+from gateway.audit.guard import guard as _guard
+from gateway.audit.guard import usage as _usage
+from gateway.audit.store import DecisionStore, open_store
 from gateway.audit.users import AccountError, Accounts, User, check_password
 
 __all__ = ["register"]
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 MIN_SECRET_BYTES = 32
-
-
-def _usage(message: str) -> Exception:
-    from gateway.cli import UsageError
-
-    return UsageError(message)
-
-
-def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (StoreError, AccountError) as exc:
-            raise _usage(f"{args.command}: {exc}") from None
-        except OSError as exc:
-            raise _usage(f"{args.command}: {exc.strerror or exc}") from None
-
-    return wrapper
 
 
 def _open(args: argparse.Namespace) -> DecisionStore:
@@ -253,10 +235,10 @@ def _read_secret(path: str) -> bytes:
 
 
 def build_config(args: argparse.Namespace) -> Any:
-    from gateway.policy.agencies import load_agencies
     from gateway.audit.reports import ReportError, report_zone
     from gateway.audit.web.app import WebConfig
     from gateway.audit.web.security import parse_networks
+    from gateway.policy.agencies import load_agencies
     from gateway.policy.strict import RulesError
 
     try:
