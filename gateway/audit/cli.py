@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gateway.audit import reports
 from gateway.audit.guard import guard as _guard
 from gateway.audit.guard import usage as _usage
 from gateway.audit.progress import Progress
@@ -61,18 +62,9 @@ def parse_when(text: str, name: str, *, end: bool = False) -> datetime:
     """ISO date or date-time; a date alone is local midnight (``--until DATE`` is the end
     of that day); a time without a zone is local time."""
     try:
-        if len(text.strip()) == 10:
-            day = datetime.fromisoformat(text.strip()).date()
-            at = datetime.combine(day, time(0, 0)).astimezone()
-            if end:
-                from datetime import timedelta
-
-                at = datetime.combine(day + timedelta(days=1), time(0, 0)).astimezone()
-            return at
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise _usage(f"{name}: not an ISO date or time: {text!r}") from None
-    return value if value.tzinfo else value.astimezone()
+        return reports.parse_when(text, name, end=end)
+    except reports.ReportError as exc:
+        raise _usage(str(exc)) from None
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

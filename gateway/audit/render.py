@@ -14,13 +14,14 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from gateway.policy.agencies import AgencyMap
+from gateway.audit.display import SUSPECT, visible, visible_any
 from gateway.audit.records import Decision, format_time
 from gateway.audit.reports import (
     AgencyRow,
     Report,
     decision_agency_address,
 )
+from gateway.policy.agencies import AgencyMap
 
 __all__ = [
     "QUERY_COLUMNS",
@@ -54,7 +55,9 @@ def _cut(text: str, width: int) -> str:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
           right: Sequence[int] = ()) -> str:
-    rows = [list(r) for r in rows]
+    """Aligned columns; control and bidirectional characters in a cell are shown as
+    ``<U+XXXX>`` (:mod:`gateway.audit.display`)."""
+    rows = [[visible(c) for c in r] for r in rows]
     widths = [_width(h) for h in headers]
     for r in rows:
         for i, cell in enumerate(r):
@@ -161,7 +164,7 @@ def decision_text(d: Decision, agencies: AgencyMap) -> str:
             if vi:
                 lines.append(f"          {vi}")
                 lines.append(f"          {en}")
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)
 
 
 # -- CSV / JSON ---------------------------------------------------------------------------------
@@ -170,8 +173,10 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (senders
-    and headers are chosen by whoever sent the mail)."""
+    """Control and bidirectional characters shown as ``<U+XXXX>``, and text that a
+    spreadsheet would run as a formula gets a leading apostrophe (senders, headers and file
+    names are chosen by whoever sent the mail)."""
+    value = visible_any(value)
     if isinstance(value, str) and value.startswith(_FORMULA):
         return "'" + value
     return value
@@ -201,7 +206,9 @@ def decision_json(d: Decision, agencies: AgencyMap) -> str:
     out = d.to_json()
     agency = agencies.resolve(decision_agency_address(d))
     out["agency"] = {"code": agency.code, "name": agency.name}
-    return json.dumps(out, ensure_ascii=False)
+    # the same data, but control and bidirectional characters as JSON escapes, so that the
+    # lines are safe to print on a terminal (they only occur inside strings)
+    return SUSPECT.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json.dumps(out, ensure_ascii=False))
 
 
 def csv_writer(stream: io.TextIOBase | Any) -> Any:

@@ -30,9 +30,12 @@ blueprint per area). This module only assembles them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from markupsafe import Markup
 
+from gateway.audit.display import SUSPECT, visible, visible_any
 from gateway.audit.store import DecisionStore
 from gateway.audit.web import hooks
 from gateway.audit.web.config import VERDICT_VI, VERDICTS, WebConfig
@@ -44,6 +47,14 @@ __all__ = ["WebConfig", "create_app"]
 HERE = Path(__file__).resolve().parent
 
 
+def shown(value: Any) -> Any:
+    """Jinja's finalize: :func:`gateway.audit.display.visible` on every printed string
+    (markup made by the app stays markup)."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value))) if SUSPECT.search(value) else value
+    return visible_any(value)
+
+
 def create_app(store: DecisionStore, config: WebConfig) -> Flask:
     """The WSGI application over an open store (the caller owns and closes the store)."""
     app = Flask(
@@ -53,6 +64,9 @@ def create_app(store: DecisionStore, config: WebConfig) -> Flask:
         static_folder=str(HERE / "static"),
         static_url_path="/static",
     )
+    # every value a template prints goes through ``shown``: no bidirectional or control
+    # character reaches the page as it is (file names, addresses, paths come from senders)
+    app.jinja_options = {**app.jinja_options, "finalize": shown}
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SEND_FILE_MAX_AGE_DEFAULT=3600,
                       TEMPLATES_AUTO_RELOAD=False)
     st = AppState(store, config)

@@ -271,9 +271,8 @@ def split_listen(text: str) -> tuple[str, int]:
 
 @_guard
 def cmd_web(args: argparse.Namespace) -> int:
-    import waitress
-
     from gateway.audit.web.app import create_app
+    from gateway.audit.web.server import create_server
 
     host, port = split_listen(args.listen)
     config = build_config(args)
@@ -283,9 +282,7 @@ def cmd_web(args: argparse.Namespace) -> int:
             "no --secret-file: cookies are signed with a random key, sessions end at restart")
     with _open(args) as store:
         app = create_app(store, config)
-        server = waitress.create_server(app, host=host, port=port, threads=args.threads,
-                                        ident="hople", clear_untrusted_proxy_headers=False,
-                                        url_scheme="https" if args.https else "http")
+        server = create_server(app, host, port, threads=args.threads, https=args.https)
         print(f"hople web: serving the decision log ({store.backend}) on http://{args.listen}/ "
               f"(metrics at /metrics for {', '.join(str(n) for n in config.metrics_allow)})",
               file=sys.stderr, flush=True)

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
+from gateway.audit.reports import ReportError, parse_when
 from gateway.audit.web.config import VERDICTS
 from gateway.policy.agencies import AgencyMap
 
@@ -47,17 +48,11 @@ def raw_filters(args: Any) -> tuple[tuple[str, str], ...]:
 
 def _when(text: str, name: str, zone: tzinfo, *, end: bool) -> datetime:
     """A date (midnight in the report's zone; ``until`` takes the whole day) or an ISO
-    date-time (a time without a zone is in the report's zone)."""
-    text = text.strip()
+    date-time (a time without a zone is in the report's zone), in the years a log holds."""
     try:
-        if len(text) == 10:
-            day = datetime.fromisoformat(text).date()
-            at = datetime(day.year, day.month, day.day, tzinfo=zone)
-            return at + timedelta(days=1) if end else at
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise FilterError(f"{name}: không phải ngày hợp lệ / not a date: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=zone)
+        return parse_when(text, name, zone, end=end)
+    except ReportError as exc:
+        raise FilterError(f"không phải ngày hợp lệ / not a valid date: {exc}") from None
 
 
 def parse_filters(args: Any, agencies: AgencyMap, zone: tzinfo) -> Filters:

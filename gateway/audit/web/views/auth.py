@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request
 
 from gateway.audit.users import AccountError, PasswordRuleError, password_problems
 from gateway.audit.web.config import PRE_COOKIE, SESSION_COOKIE
-from gateway.audit.web.security import login_csrf_token, same, sign, unsign
+from gateway.audit.web.security import local_path, login_csrf_token, same, sign, unsign
 from gateway.audit.web.state import refuse, state
 
 __all__ = ["bp", "safe_next"]
@@ -22,10 +22,7 @@ DEFAULT_NEXT = "/decisions"
 
 def safe_next(value: str | None) -> str:
     """Where to go after login: a path on this site, else the decisions page."""
-    if (value and value.startswith("/") and not value.startswith("//")
-            and "\\" not in value and "\r" not in value and "\n" not in value):
-        return value
-    return DEFAULT_NEXT
+    return local_path(value) or DEFAULT_NEXT
 
 
 def login_page(status: int = 200, error: str | None = None) -> Response:
@@ -54,18 +51,21 @@ def login() -> Any:
                       "Request refused: missing or wrong CSRF token.", "csrf-refused")
     name = (request.form.get("username") or "").strip().lower()[:100]
     g.log_name = name or None
-    if st.throttle.blocked(g.client):
+    # checked and counted before the password (both steps atomic): parallel attempts
+    # cannot pass the address limit or the account lockout while passwords are checked
+    mark = st.throttle.attempt(g.client)
+    if mark is None:
         g.event = "login-throttled"
         return login_page(429, "Quá nhiều lần đăng nhập sai từ địa chỉ này; hãy thử lại "
                                "sau. / Too many failed logins from this address; try "
                                "again later.")
     result = st.accounts.authenticate(name, request.form.get("password") or "")
     if not result.ok or result.user is None:
-        st.throttle.fail(g.client)
         g.event = f"login-{result.reason}" if result.reason != "bad" else "login-failed"
         return login_page(401, "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị "
                                "khóa. / Wrong user name or password, or the account is "
                                "locked.")
+    st.throttle.forgive(g.client, mark)
     previous = unsign(secret, request.cookies.get(SESSION_COOKIE))
     if previous:
         st.accounts.end_session(previous)  # a login always starts a new session

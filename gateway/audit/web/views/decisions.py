@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 from typing import Any, Iterator
 
@@ -21,6 +22,9 @@ __all__ = ["bp"]
 log = logging.getLogger("hople.web")
 
 bp = Blueprint("decisions", __name__)
+
+MAX_ID = 2**63 - 1
+"""Largest decision number (a 64-bit key in both stores)."""
 
 
 def matching_ids(st: AppState, f: Filters) -> list[int]:
@@ -71,8 +75,10 @@ def decisions() -> Any:
             ids = matching_ids(st, f)
             total = len(ids)
             rows = [d for d in (st.store.get(i) for i in ids[offset:offset + size]) if d]
+    else:
+        g.event = "search-refused"
     pages = max(1, -(-total // size))
-    return render_template(
+    body = render_template(
         "decisions.html", rows=rows, total=total, page=page, pages=min(pages, MAX_PAGE),
         filters=dict(f.raw), error=error, agency_of=st.agency_of,
         codes=lambda d: list(dict.fromkeys(d.codes)),
@@ -80,11 +86,15 @@ def decisions() -> Any:
         export_link="/export.csv?" + f.query(),
         changed=request.args.get("changed") == "1",
     )
+    return Response(body, status=400 if error else 200, mimetype="text/html")
 
 
 @bp.route("/decisions/<int:decision_id>")
 def decision(decision_id: int) -> Any:
     st = state()
+    if decision_id > MAX_ID:
+        return refuse(400, f"Số quyết định quá lớn: {decision_id}.",
+                      f"No such decision number: {decision_id} is out of range.", "not-found")
     d = st.store.get(decision_id)
     if d is None:
         return refuse(404, f"Không có quyết định số {decision_id}.",
@@ -126,7 +136,11 @@ def export() -> Any:
         yield buf.getvalue()
 
     stamp = st.now().astimezone(st.config.zone).strftime("%Y%m%d-%H%M%S")
-    resp = Response(generate(), mimetype="text/csv")
+    # the first piece is made before the status is sent: a query that cannot start ends
+    # in an error page (and its status in the access log), not in a cut file marked 200
+    chunks = generate()
+    first = next(chunks)
+    resp = Response(itertools.chain([first], chunks), mimetype="text/csv")
     resp.headers["Content-Type"] = "text/csv; charset=utf-8"
     resp.headers["Content-Disposition"] = f'attachment; filename="hople-decisions-{stamp}.csv"'
     return resp

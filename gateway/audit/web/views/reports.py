@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from markupsafe import Markup
 
 from gateway.audit import render
@@ -42,13 +42,14 @@ def reports() -> Any:
                               st.config.agencies, months, zone)
     except ReportError as exc:
         error = str(exc)
-    g.event = "report"
-    return render_template(
+    g.event = "report" if error is None else "report-refused"
+    body = render_template(
         "reports.html", report=report, error=error, first=first[:7], last=last[:7],
         trend_svg=Markup(render.trend_svg(report)) if report else None,
         reasons_svg=Markup(render.reasons_svg(report)) if report else None,
         pct=lambda v: "–" if v is None else f"{v:.1f}",
     )
+    return Response(body, status=400 if error else 200, mimetype="text/html")
 
 
 @bp.route("/verify")
