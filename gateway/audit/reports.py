@@ -92,17 +92,14 @@ def parse_when(text: str, name: str, zone: tzinfo | None = None, *,
     :data:`MIN_YEAR` and :data:`MAX_YEAR`. :class:`ReportError` names what is wrong."""
     text = (text or "").strip()
     try:
-        if len(text) == 10:
-            day = datetime.fromisoformat(text).date()
-            if not MIN_YEAR <= day.year <= MAX_YEAR:
-                raise ReportError(f"{name}: {text!r}: dates from {MIN_YEAR}-01-01 to "
-                                  f"{MAX_YEAR}-12-31 only")
-            at = datetime(day.year, day.month, day.day) + (timedelta(days=1) if end
-                                                          else timedelta())
-        else:
-            at = datetime.fromisoformat(text)
+        at = datetime.fromisoformat(text)
     except ValueError:
         raise ReportError(f"{name}: not an ISO date or time: {text!r}") from None
+    if len(text) == 10:
+        if not MIN_YEAR <= at.year <= MAX_YEAR:
+            raise ReportError(f"{name}: {text!r}: dates from {MIN_YEAR}-01-01 to "
+                              f"{MAX_YEAR}-12-31 only")
+        at += timedelta(days=1) if end else timedelta()
     if not MIN_YEAR <= at.year <= MAX_YEAR + (1 if end else 0):
         raise ReportError(f"{name}: {text!r}: times from {MIN_YEAR} to {MAX_YEAR} only")
     if at.tzinfo is not None:
