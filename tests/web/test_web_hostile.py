@@ -10,8 +10,8 @@ import re
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlencode
