@@ -208,7 +208,8 @@ def decision_json(d: Decision, agencies: AgencyMap) -> str:
     out["agency"] = {"code": agency.code, "name": agency.name}
     # the same data, but control and bidirectional characters as JSON escapes, so that the
     # lines are safe to print on a terminal (they only occur inside strings)
-    return SUSPECT.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json.dumps(out, ensure_ascii=False))
+    text = json.dumps(out, ensure_ascii=False)
+    return SUSPECT.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def csv_writer(stream: io.TextIOBase | Any) -> Any:
@@ -277,7 +278,7 @@ PALETTE = ["#1f77b4", "#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#8c564b", "#e
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(visible(str(value)), quote=True)
 
 
 def _nice_max(value: float) -> float:

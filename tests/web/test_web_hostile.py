@@ -6,6 +6,7 @@ bidirectional or control characters in what senders chose (file names, addresses
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import threading
@@ -390,5 +391,7 @@ def test_command_line_tables_show_controls_visibly(tricky: tuple[Site, int],
     query, as_json, show, users_log = outputs
     assert "<U+001B>[2J" in query
     assert "\\u202e" in as_json and "\\u001b" in as_json
+    rows = [json.loads(line) for line in as_json.splitlines()]
+    assert {r["sender"] for r in rows} >= {ESCAPE}  # the data itself is unchanged
     assert "invoice<U+202E>fdp.exe.docx" in show
     assert "x<U+001B>[2jy" in users_log  # the name tried at a failed login
