@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import functools
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 from gateway.audit.reports import ReportError
 from gateway.audit.retention import RetentionError

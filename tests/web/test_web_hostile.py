@@ -12,9 +12,10 @@ import socket
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -219,7 +220,7 @@ def _auditor_served(port: int, cookie: str, timeout: float) -> bool:
     try:
         status, _, body = request(port, "GET", "/decisions", headers={"Cookie": cookie},
                                   timeout=timeout)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return False
     return status == 200 and b'id="results"' in body
 
@@ -335,7 +336,7 @@ def tricky(tmp_path: Path) -> Iterator[tuple[Site, int]]:
                    client_addr="10.1.2.3", queue_id="QTRICK", message_id="<t\u2067x@h>",
                    from_header=f"\u202eEvil <{ESCAPE}>")
     decision_id = site.store.record(report(doc(TRICK)), env,
-                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=timezone.utc))
+                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=UTC))
     try:
         yield site, decision_id
     finally:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Callable
 
 from gateway.audit.users import LockoutPolicy, SessionPolicy
 from gateway.audit.web.security import Network, parse_networks

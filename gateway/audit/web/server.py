@@ -43,5 +43,6 @@ def create_server(app: Any, host: str, port: int, *, threads: int = 4, https: bo
     import waitress
 
     options = {**SERVER_OPTIONS, **overrides}
-    return waitress.create_server(app, host=host, port=port, threads=threads,
-                                  url_scheme="https" if https else "http", **options)
+    make = waitress.create_server  # type: ignore[attr-defined]
+    return make(app, host=host, port=port, threads=threads,
+                url_scheme="https" if https else "http", **options)

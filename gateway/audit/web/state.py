@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, g, render_template
+from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.audit.metrics import LogMetrics
 from gateway.audit.records import Decision
@@ -40,7 +41,7 @@ class VerifyCache:
             if self._result is None or age > self.ttl or fresh:
                 self._result = self.store.verify()
                 self._at = time.monotonic()
-                self._when = datetime.now(timezone.utc)
+                self._when = datetime.now(UTC)
             assert self._when is not None
             return self._result, self._when
 
@@ -63,7 +64,7 @@ class AppState:
         self.verify_cache = VerifyCache(self.store, c.verify_cache_seconds)
 
     def now(self) -> datetime:
-        return (self.config.clock or (lambda: datetime.now(timezone.utc)))()
+        return (self.config.clock or (lambda: datetime.now(UTC)))()
 
     def local(self, at: datetime | None) -> str:
         return at.astimezone(self.config.zone).strftime("%Y-%m-%d %H:%M:%S") if at else "–"
@@ -71,11 +72,11 @@ class AppState:
     def agency_of(self, d: Decision) -> str:
         return self.config.agencies.resolve(decision_agency_address(d)).code
 
-    def set_cookie(self, resp: Response, name: str, value: str, max_age: int | None) -> None:
+    def set_cookie(self, resp: BaseResponse, name: str, value: str, max_age: int | None) -> None:
         resp.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
                         samesite="Strict", secure=self.config.https)
 
-    def clear_cookie(self, resp: Response, name: str) -> None:
+    def clear_cookie(self, resp: BaseResponse, name: str) -> None:
         resp.delete_cookie(name, path="/", httponly=True, samesite="Strict",
                            secure=self.config.https)
 

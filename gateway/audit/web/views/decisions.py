@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request
 
