@@ -7,65 +7,32 @@ The log is chosen by ``--db URL``, else the ``HOPLE_DB`` environment variable, e
 from __future__ import annotations
 
 import argparse
-import functools
 import os
-import sqlite3
 import sys
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from gateway.policy.agencies import AgencyMap, load_agencies
+from gateway.audit import reports
+from gateway.audit.guard import guard as _guard
+from gateway.audit.guard import usage as _usage
 from gateway.audit.progress import Progress
 from gateway.audit.reports import (
-    ReportError,
     build_report,
     decision_agency_address,
     month_bounds,
     months_between,
     report_zone,
 )
-from gateway.audit.retention import RetentionError, cutoff
-from gateway.audit.store import DecisionStore, StoreError, open_store
+from gateway.audit.retention import cutoff
+from gateway.audit.store import DecisionStore, open_store
+from gateway.policy.agencies import AgencyMap, load_agencies
 
 __all__ = ["register"]
 
 DEFAULT_URL = "sqlite:////var/lib/hople/decisions.db"
 VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "unchecked")
 EXIT_OK, EXIT_PROBLEMS = 0, 1
-
-
-def _usage(message: str) -> Exception:
-    from gateway.cli_common import UsageError
-
-    return UsageError(message)
-
-
-def _db_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
-    try:
-        import psycopg
-
-        errors.append(psycopg.Error)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the log's own errors into one-line messages (exit 2), never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (StoreError, RetentionError, ReportError) as exc:
-            raise _usage(f"audit: {exc}") from None
-        except _db_errors() as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise _usage(f"audit: database error: {first}") from None
-
-    return wrapper
 
 
 def store_url(args: argparse.Namespace) -> str:
@@ -95,18 +62,9 @@ def parse_when(text: str, name: str, *, end: bool = False) -> datetime:
     """ISO date or date-time; a date alone is local midnight (``--until DATE`` is the end
     of that day); a time without a zone is local time."""
     try:
-        if len(text.strip()) == 10:
-            day = datetime.fromisoformat(text.strip()).date()
-            at = datetime.combine(day, time(0, 0)).astimezone()
-            if end:
-                from datetime import timedelta
-
-                at = datetime.combine(day + timedelta(days=1), time(0, 0)).astimezone()
-            return at
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise _usage(f"{name}: not an ISO date or time: {text!r}") from None
-    return value if value.tzinfo else value.astimezone()
+        return reports.parse_when(text, name, end=end)
+    except reports.ReportError as exc:
+        raise _usage(str(exc)) from None
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

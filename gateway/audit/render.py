@@ -14,16 +14,18 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from gateway.policy.agencies import AgencyMap
+from gateway.audit.display import SUSPECT, visible, visible_any
 from gateway.audit.records import Decision, format_time
 from gateway.audit.reports import (
     AgencyRow,
     Report,
     decision_agency_address,
 )
+from gateway.policy.agencies import AgencyMap
 
 __all__ = [
     "QUERY_COLUMNS",
+    "catalog_texts",
     "csv_safe",
     "decision_csv_row",
     "decision_text",
@@ -53,7 +55,9 @@ def _cut(text: str, width: int) -> str:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
           right: Sequence[int] = ()) -> str:
-    rows = [list(r) for r in rows]
+    """Aligned columns; control and bidirectional characters in a cell are shown as
+    ``<U+XXXX>`` (:mod:`gateway.audit.display`)."""
+    rows = [[visible(c) for c in r] for r in rows]
     widths = [_width(h) for h in headers]
     for r in rows:
         for i, cell in enumerate(r):
@@ -91,23 +95,30 @@ def query_table(decisions: Sequence[Decision], agencies: AgencyMap) -> str:
                   "CODES"], rows, right=(0, 7))
 
 
-def decision_text(d: Decision, agencies: AgencyMap) -> str:
+class _Fill(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def catalog_texts(code: str, name: str) -> tuple[str, str]:
+    """The Vietnamese and English texts of finding ``code`` as shown for a stored finding:
+    ``{name}`` is the document or place, any other parameter (not stored) reads "…". A
+    text that cannot be filled (a stray brace, an index or attribute) is shown unfilled
+    rather than failing the page or the command; an unknown code has no text."""
     from gateway.model.catalog import CATALOG
 
-    agency = agencies.resolve(decision_agency_address(d))
-
-    def text(code: str, name: str) -> tuple[str, str]:
-        spec = CATALOG.get(code)
-        if spec is None:
-            return "", ""
-
-        class Fill(dict):  # type: ignore[type-arg]
-            def __missing__(self, key: str) -> str:
-                return "…"
-
-        values = Fill(name=name)
+    spec = CATALOG.get(code)
+    if spec is None:
+        return "", ""
+    values = _Fill(name=name)
+    try:
         return spec.vi.format_map(values), spec.en.format_map(values)
+    except (ValueError, IndexError, AttributeError, KeyError, TypeError):
+        return spec.vi, spec.en
 
+
+def decision_text(d: Decision, agencies: AgencyMap) -> str:
+    agency = agencies.resolve(decision_agency_address(d))
     lines = [
         f"Decision {d.id}  ({d.verdict.upper()}, action {d.action}"
         + (f", taken: {d.action_taken}" if d.action_taken else "") + ")",
@@ -129,7 +140,7 @@ def decision_text(d: Decision, agencies: AgencyMap) -> str:
     if d.findings:
         lines.append("  message findings:")
         for f in d.findings:
-            vi, en = text(f.code, f.place or "")
+            vi, en = catalog_texts(f.code, f.place or "")
             lines.append(f"    [{f.severity}] {f.code} (Điều {f.article}, {f.action})"
                          + (f" at {f.place}" if f.place else ""))
             if vi:
@@ -148,12 +159,12 @@ def decision_text(d: Decision, agencies: AgencyMap) -> str:
                 + (f" findings={' '.join(s.get('findings') or [])}" if s.get("findings") else "")
             )
         for f in doc.findings:
-            vi, en = text(f.code, doc.path)
+            vi, en = catalog_texts(f.code, doc.path)
             lines.append(f"      [{f.severity}] {f.code} (Điều {f.article}, {f.action})")
             if vi:
                 lines.append(f"          {vi}")
                 lines.append(f"          {en}")
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)
 
 
 # -- CSV / JSON ---------------------------------------------------------------------------------
@@ -162,8 +173,10 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (senders
-    and headers are chosen by whoever sent the mail)."""
+    """Control and bidirectional characters shown as ``<U+XXXX>``, and text that a
+    spreadsheet would run as a formula gets a leading apostrophe (senders, headers and file
+    names are chosen by whoever sent the mail)."""
+    value = visible_any(value)
     if isinstance(value, str) and value.startswith(_FORMULA):
         return "'" + value
     return value
@@ -193,7 +206,10 @@ def decision_json(d: Decision, agencies: AgencyMap) -> str:
     out = d.to_json()
     agency = agencies.resolve(decision_agency_address(d))
     out["agency"] = {"code": agency.code, "name": agency.name}
-    return json.dumps(out, ensure_ascii=False)
+    # the same data, but control and bidirectional characters as JSON escapes, so that the
+    # lines are safe to print on a terminal (they only occur inside strings)
+    text = json.dumps(out, ensure_ascii=False)
+    return SUSPECT.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def csv_writer(stream: io.TextIOBase | Any) -> Any:
@@ -262,7 +278,7 @@ PALETTE = ["#1f77b4", "#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#8c564b", "#e
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(visible(str(value)), quote=True)
 
 
 def _nice_max(value: float) -> float:

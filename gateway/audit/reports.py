@@ -27,10 +27,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from email.utils import getaddresses
 from typing import Callable, Iterable
 
-from gateway.policy.agencies import AgencyMap
 from gateway.audit.records import Decision
+from gateway.policy.agencies import AgencyMap
 
 __all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
     "AgencyRow",
     "MonthRow",
     "Report",
@@ -41,6 +43,7 @@ __all__ = [
     "month_bounds",
     "month_key",
     "months_between",
+    "parse_when",
     "report_zone",
 ]
 
@@ -68,11 +71,40 @@ def report_zone(name: str | None = None) -> tzinfo:
         raise ReportError(f"unknown time zone {name!r}") from None
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2999
+"""Dates and months a filter or report may name: anything else is a typo, and years near
+1 or 9999 cannot be moved between time zones (``datetime`` overflows)."""
+
+
 def parse_month(text: str) -> tuple[int, int]:
     m = _MONTH.match((text or "").strip())
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1970:
+    if not m or not 1 <= int(m.group(2)) <= 12:
         raise ReportError(f"{text!r} is not a month in the form YYYY-MM")
+    if not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
+        raise ReportError(f"{text!r}: months from {MIN_YEAR}-01 to {MAX_YEAR}-12 only")
     return int(m.group(1)), int(m.group(2))
+
+
+def parse_when(text: str, name: str, zone: tzinfo | None = None, *,
+               end: bool = False) -> datetime:
+    """A date (midnight in ``zone``, or local time without one; with ``end`` the end of that
+    day) or an ISO date-time (without a zone: in ``zone`` or local time), between
+    :data:`MIN_YEAR` and :data:`MAX_YEAR`. :class:`ReportError` names what is wrong."""
+    text = (text or "").strip()
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"{name}: not an ISO date or time: {text!r}") from None
+    if len(text) == 10:
+        if not MIN_YEAR <= at.year <= MAX_YEAR:
+            raise ReportError(f"{name}: {text!r}: dates from {MIN_YEAR}-01-01 to "
+                              f"{MAX_YEAR}-12-31 only")
+        at += timedelta(days=1) if end else timedelta()
+    if not MIN_YEAR <= at.year <= MAX_YEAR + (1 if end else 0):
+        raise ReportError(f"{name}: {text!r}: times from {MIN_YEAR} to {MAX_YEAR} only")
+    if at.tzinfo is not None:
+        return at
+    return at.replace(tzinfo=zone) if zone is not None else at.astimezone()
 
 
 def months_between(first: str, last: str, *, max_months: int = 120) -> list[str]:

@@ -368,45 +368,59 @@ class Accounts:
                 self._db.execute("DELETE FROM web_sessions WHERE username = ?", (name,))
 
     def authenticate(self, username: str, password: str) -> Login:
-        """Check a login. Failures count towards the lockout; a locked or disabled account
-        is refused even with the right password. Unknown accounts cost the same time."""
+        """Check a login. A locked or disabled account is refused even with the right
+        password; unknown accounts cost the same time.
+
+        The attempt is checked and counted as a failure *before* the password is verified,
+        in one write transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``SELECT … FOR
+        UPDATE``), so parallel attempts — in threads or in other processes sharing the log —
+        cannot verify more than ``max_failures`` passwords before the lock; a right
+        password then clears the count."""
         name = (username or "").strip().lower()
         now = self._now()
-        rows = self._q("SELECT password_hash, disabled, locked_until FROM web_users "
-                       "WHERE username = ?", (name,)) if _USERNAME.match(name) else []
-        if not rows:
+        reserved = self._reserve(name, now) if _USERNAME.match(name) else None
+        if reserved is None:
             verify_password(_DUMMY_HASH, password)
             return Login("bad")
-        stored, disabled, locked_until = str(rows[0][0]), bool(rows[0][1]), rows[0][2]
-        good = verify_password(stored, password)
-        if disabled:
-            return Login("disabled")
-        locked = locked_until is not None and self._db.from_ts(locked_until) > now
-        if locked:
-            return Login("locked")
-        rehashed = hash_password(password) if good and _HASHER.check_needs_rehash(stored) else None
-        with self._write():
-            if not good:
-                self._db.execute(
-                    "UPDATE web_users SET failed_logins = failed_logins + 1 WHERE username = ?",
-                    (name,))
-                fails = int(self._db.execute(
-                    "SELECT failed_logins FROM web_users WHERE username = ?", (name,))[0][0])
-                if fails >= self.lockout.max_failures:
-                    until = now + timedelta(seconds=self.lockout.lock_seconds)
-                    self._db.execute("UPDATE web_users SET locked_until = ? WHERE username = ?",
-                                     (self._ts(until), name))
-            else:
-                self._db.execute(
-                    "UPDATE web_users SET failed_logins = 0, locked_until = NULL, "
-                    "last_login_at = ? WHERE username = ?", (self._ts(now), name))
-                if rehashed:
-                    self._db.execute("UPDATE web_users SET password_hash = ? WHERE username = ?",
-                                     (rehashed, name))
-        if not good:
+        stored, state = reserved
+        if state != "counted":
+            verify_password(_DUMMY_HASH, password)  # same cost; the hash is not consulted
+            return Login(state)
+        if not verify_password(stored, password):
             user = self.get(name)
             return Login("locked" if user and user.locked(now) else "bad", None)
+        rehashed = hash_password(password) if _HASHER.check_needs_rehash(stored) else None
+        with self._write():
+            self._db.execute(
+                "UPDATE web_users SET failed_logins = 0, locked_until = NULL, "
+                "last_login_at = ? WHERE username = ?", (self._ts(now), name))
+            if rehashed:
+                self._db.execute("UPDATE web_users SET password_hash = ? WHERE username = ?",
+                                 (rehashed, name))
         return Login("ok", self.get(name))
+
+    def _reserve(self, name: str, now: datetime) -> tuple[str, str] | None:
+        """(stored hash, ``counted`` | ``locked`` | ``disabled``) for an existing account,
+        with the attempt counted as a failure (and the account locked when it reaches the
+        limit) in the same transaction that read the state; None for no such account."""
+        with self._write():
+            rows = self._db.execute(
+                "SELECT password_hash, disabled, locked_until, failed_logins FROM web_users "
+                f"WHERE username = ?{self._db.lock_head}", (name,))
+            if not rows:
+                return None
+            stored, disabled, locked_until, fails = (str(rows[0][0]), bool(rows[0][1]),
+                                                     rows[0][2], int(rows[0][3]))
+            if disabled:
+                return stored, "disabled"
+            if locked_until is not None and self._db.from_ts(locked_until) > now:
+                return stored, "locked"
+            fails += 1
+            until = (now + timedelta(seconds=self.lockout.lock_seconds)
+                     if fails >= self.lockout.max_failures else None)
+            self._db.execute("UPDATE web_users SET failed_logins = ?, locked_until = ? "
+                             "WHERE username = ?", (fails, self._ts(until), name))
+        return stored, "counted"
 
     # -- sessions -----------------------------------------------------------------------------
 

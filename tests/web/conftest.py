@@ -55,11 +55,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
 class Served:
     """The app under waitress in a thread (like ``hople web``)."""
 
-    def __init__(self, app: Any) -> None:
-        import waitress
+    def __init__(self, app: Any, threads: int = 4, **overrides: Any) -> None:
+        from gateway.audit.web.server import create_server
 
-        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4,
-                                             ident="hople", clear_untrusted_proxy_headers=False)
+        self.server = create_server(app, "127.0.0.1", 0, threads=threads, **overrides)
         self.port = int(self.server.effective_port)  # type: ignore[union-attr]
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

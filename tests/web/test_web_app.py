@@ -401,7 +401,7 @@ def test_search_filters_and_paging(tmp_path: Path) -> None:
         assert listed("since=2026-03-06&verdict=invalid") == [ids["unsigned2"]]
         for bad in ("since=yesterday", "verdict=maybe", "agency=nope", "page=x", "page=999"):
             r = client.get("/decisions?" + bad)
-            assert r.status_code == 200 and 'id="filter-error"' in r.text, bad
+            assert r.status_code == 400 and 'id="filter-error"' in r.text, bad
         assert listed("sender=nobody@nowhere.example") == []
     finally:
         s.store.close()
@@ -464,7 +464,7 @@ def test_reports_page_draws_the_monthly_charts(site: Site) -> None:
     assert "EDITABLE_NOT_SIGNED" in reasons and "Sở Nội vụ" in reasons
     assert "<td>2026-02</td><td class=\"n\">2</td>" in page
     bad = client.get("/reports?from=2026-05&to=2026-01")
-    assert bad.status_code == 200 and 'id="report-error"' in bad.text
+    assert bad.status_code == 400 and 'id="report-error"' in bad.text
     assert 'id="report-error"' in client.get("/reports?from=2020-01&to=2026-01").text
     assert client.get("/reports").status_code == 200  # the default period
 

@@ -295,3 +295,42 @@ def test_logout_in_the_browser(browser: Browser, first_login: dict[str, Any]) ->
     assert browser.path == "/login"
     browser.get("/decisions")
     assert browser.path == "/login"
+
+
+def test_hostile_names_and_redirects_in_a_real_browser(tmp_path: Path) -> None:
+    """A file name with U+202E and a sender with terminal escapes are shown with their
+    controls visible (not reordered), and ``next=/%09/evil.example/x`` — which a browser
+    would read as ``//evil.example/x`` — stays on the page."""
+    from datetime import datetime, timezone
+
+    from gateway.model.envelope import Envelope
+    from tests.audit.factory import doc, report
+    from tests.web.conftest import Served, make_site
+
+    (tmp_path / "site").mkdir()
+    site = make_site(tmp_path / "site")
+    site.accounts.set_password(ADMIN, NEW_PASSWORD, must_change=False)
+    env = Envelope(sender="kt\x1b[2J@daknong.gov.vn", recipients=("vanthu@lamdong.gov.vn",),
+                   client_addr="10.1.2.3", queue_id="QBIDI")
+    decision_id = site.store.record(report(doc("invoice\u202efdp.exe.docx")), env,
+                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=timezone.utc))
+    served = Served(site.app)
+    driver = _driver(tmp_path / "profile", tmp_path)
+    try:
+        b = Browser(driver, f"http://127.0.0.1:{served.port}", tmp_path)
+        b.get("/login")
+        b.fill({"#username": ADMIN, "#password": NEW_PASSWORD})
+        b.click("#login-submit")
+        assert b.path == "/decisions"
+        b.get(f"/decisions/{decision_id}")
+        text = b.find("main").text
+        assert "invoice<U+202E>fdp.exe.docx" in text
+        assert "kt<U+001B>[2J@daknong.gov.vn" in text
+        assert "\u202e" not in text and "\x1b" not in text
+        b.get("/login?next=/%09/evil.example/x")
+        host = urlsplit(driver.current_url)
+        assert host.hostname == "127.0.0.1" and host.path == "/decisions"
+    finally:
+        driver.quit()
+        served.close()
+        site.store.close()

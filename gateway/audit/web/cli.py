@@ -7,7 +7,6 @@ the ``[store] url`` of the gateway settings (``--config FILE`` or the default fi
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import logging
 import secrets
@@ -15,35 +14,18 @@ import string
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gateway.audit.cli import parse_when, store_url
-from gateway.audit.store import DecisionStore, StoreError, open_store
+from gateway.audit.guard import guard as _guard
+from gateway.audit.guard import usage as _usage
+from gateway.audit.store import DecisionStore, open_store
 from gateway.audit.users import AccountError, Accounts, User, check_password
 
 __all__ = ["register"]
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 MIN_SECRET_BYTES = 32
-
-
-def _usage(message: str) -> Exception:
-    from gateway.cli_common import UsageError
-
-    return UsageError(message)
-
-
-def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (StoreError, AccountError) as exc:
-            raise _usage(f"{args.command}: {exc}") from None
-        except OSError as exc:
-            raise _usage(f"{args.command}: {exc.strerror or exc}") from None
-
-    return wrapper
 
 
 def _open(args: argparse.Namespace) -> DecisionStore:
@@ -253,10 +235,10 @@ def _read_secret(path: str) -> bytes:
 
 
 def build_config(args: argparse.Namespace) -> Any:
-    from gateway.policy.agencies import load_agencies
     from gateway.audit.reports import ReportError, report_zone
     from gateway.audit.web.app import WebConfig
     from gateway.audit.web.security import parse_networks
+    from gateway.policy.agencies import load_agencies
     from gateway.policy.strict import RulesError
 
     try:
@@ -289,9 +271,8 @@ def split_listen(text: str) -> tuple[str, int]:
 
 @_guard
 def cmd_web(args: argparse.Namespace) -> int:
-    import waitress
-
     from gateway.audit.web.app import create_app
+    from gateway.audit.web.server import create_server
 
     host, port = split_listen(args.listen)
     config = build_config(args)
@@ -301,9 +282,7 @@ def cmd_web(args: argparse.Namespace) -> int:
             "no --secret-file: cookies are signed with a random key, sessions end at restart")
     with _open(args) as store:
         app = create_app(store, config)
-        server = waitress.create_server(app, host=host, port=port, threads=args.threads,
-                                        ident="hople", clear_untrusted_proxy_headers=False,
-                                        url_scheme="https" if args.https else "http")
+        server = create_server(app, host, port, threads=args.threads, https=args.https)
         print(f"hople web: serving the decision log ({store.backend}) on http://{args.listen}/ "
               f"(metrics at /metrics for {', '.join(str(n) for n in config.metrics_allow)})",
               file=sys.stderr, flush=True)

@@ -11,12 +11,15 @@ import hmac
 import ipaddress
 import threading
 import time
+import unicodedata
 from collections import deque
 from typing import Iterable, Sequence
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "Throttle",
     "client_address",
+    "local_path",
     "login_csrf_token",
     "parse_networks",
     "same",
@@ -58,6 +61,39 @@ def login_csrf_token(secret: bytes, pre_session: str) -> str:
     return _mac(secret, "login-csrf", pre_session)
 
 
+MAX_PATH = 2000
+
+
+def _plain(text: str) -> bool:
+    # printable ASCII only: no space, tab, CR, LF or other controls, nothing a browser
+    # strips or rewrites, and no backslash (which browsers read as "/")
+    return all("!" <= ch <= "~" for ch in text) and "\\" not in text
+
+
+def _odd(ch: str) -> bool:
+    return ch == "\\" or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` when it is a path on this site (``/decisions?verdict=invalid``), else None.
+
+    Refused: anything not starting with exactly one ``/`` (``//host``, ``https://…``,
+    ``javascript:``); any character outside printable ASCII (tabs, CR/LF, spaces, other
+    controls and non-ASCII, which browsers strip or rewrite: ``/\t/evil.example`` becomes
+    ``//evil.example``); backslashes; and a path that does any of this once
+    percent-decoded (``/%2F%2Fevil``, ``/%09/evil``, ``/%5C%5Cevil``), as some proxies and
+    browsers decode."""
+    if not value or len(value) > MAX_PATH or not _plain(value) or value.startswith("//"):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    path = unquote(parts.path)
+    if path.startswith("//") or any(_odd(ch) for ch in path):
+        return None
+    return value
+
+
 class Throttle:
     """Counts failures per key (a client address) in a sliding window; a key with
     ``limit`` failures inside ``window`` seconds is blocked until the oldest expires."""
@@ -87,12 +123,35 @@ class Throttle:
     def fail(self, key: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         with self._mu:
-            if key not in self._fails and len(self._fails) >= self.max_keys:
-                for k in list(self._fails)[: self.max_keys // 10 or 1]:
-                    self._trim(k, now)
-                if len(self._fails) >= self.max_keys:
-                    self._fails.pop(next(iter(self._fails)))
-            self._fails.setdefault(key, deque()).append(now)
+            self._add(key, now)
+
+    def _add(self, key: str, now: float) -> None:
+        if key not in self._fails and len(self._fails) >= self.max_keys:
+            for k in list(self._fails)[: self.max_keys // 10 or 1]:
+                self._trim(k, now)
+            if len(self._fails) >= self.max_keys:
+                self._fails.pop(next(iter(self._fails)))
+        self._fails.setdefault(key, deque()).append(now)
+
+    def attempt(self, key: str, now: float | None = None) -> float | None:
+        """Check and count one attempt in one step (under the lock): None when ``key`` is
+        blocked, else the attempt's mark, counted as a failure until :meth:`forgive`. So
+        parallel attempts cannot pass the limit between the check and the count."""
+        now = time.monotonic() if now is None else now
+        with self._mu:
+            if len(self._trim(key, now)) >= self.limit:
+                return None
+            self._add(key, now)
+            return now
+
+    def forgive(self, key: str, mark: float) -> None:
+        """The attempt ``mark`` succeeded: it no longer counts."""
+        with self._mu:
+            q = self._fails.get(key)
+            if q is not None and mark in q:
+                q.remove(mark)
+                if not q:
+                    self._fails.pop(key, None)
 
 
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
