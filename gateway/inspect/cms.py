@@ -22,6 +22,7 @@ from typing import Any
 
 from asn1crypto import cms, core
 
+from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.pdf.signer import (
     revinfo_from_signed_data,
@@ -133,8 +134,13 @@ def _report(sd: cms.SignedData, status: Any, ctx: InspectContext, place: str, na
     layers = signer_layers(ctx, signer_cert, others, revinfo_from_signed_data(sd, signer_info))
     findings.extend(layers.findings)
     ts = getattr(status, "timestamp_validity", None) if status is not None else None
-    when = ts.timestamp if ts is not None and ts.intact and ts.valid else (
-        getattr(status, "signer_reported_dt", None) if status is not None else None)
+    proven = ts.timestamp if ts is not None and ts.intact and ts.valid else None
+    when = proven or (getattr(status, "signer_reported_dt", None) if status is not None else None)
+    if signer_info is not None:
+        findings.extend(check_cms_signer(
+            AlgorithmPolicy.from_options(ctx.options), signer_info,
+            signer_cert.dump() if signer_cert is not None else None,
+            proven_at=proven if getattr(ts, "trusted", False) else None, place=place))
     return SignatureReport(
         format="cms", integrity=integrity,
         coverage=Coverage.WHOLE if integrity is Integrity.INTACT else Coverage.UNKNOWN,
@@ -153,7 +159,8 @@ def verify_cms(parsed: ParsedCms, ctx: InspectContext, name: str) -> SignatureRe
         vc = validation_context(ctx)
         status = run(async_validate_cms_signature(parsed.signed_data,
                                                   status_cls=StandardCMSSignatureStatus,
-                                                  validation_context=vc))
+                                                  validation_context=vc,
+                                                  algorithm_policy=pyhanko_accept_all()))
     except Exception as exc:
         log.info("CMS %s not verifiable: %r", name, exc)
         return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
@@ -174,7 +181,8 @@ def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectCon
     try:
         vc = validation_context(ctx)
         status = run(async_validate_detached_cms(content, parsed.signed_data,
-                                                 signer_validation_context=vc))
+                                                 signer_validation_context=vc,
+                                                 algorithm_policy=pyhanko_accept_all()))
     except Exception as exc:
         log.info("detached CMS %s not verifiable: %r", name, exc)
         return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")

@@ -77,15 +77,6 @@ CODES: list[CodeSpec] = [
         "it cannot be confirmed. Sign with RSA or ECDSA and SHA-256.",
     ),
     CodeSpec(
-        "SIG_WEAK_ALGORITHM",
-        "9.2a",
-        Severity.WARNING,
-        "Chữ ký số dùng thuật toán băm {algorithm}, không còn được coi là an toàn; nên ký bằng "
-        "SHA-256 trở lên.",
-        "The signature uses the {algorithm} digest, no longer considered safe; sign with "
-        "SHA-256 or stronger.",
-    ),
-    CodeSpec(
         "SIG_NO_CERTIFICATE",
         "9.2a",
         Severity.ERROR,
@@ -164,6 +155,15 @@ CODES: list[CodeSpec] = [
         "cứ): {parts}.",
         "By the design of the format these parts are not protected by the signature (not to be "
         "relied on): {parts}.",
+    ),
+    CodeSpec(
+        "SIG_PACKAGE_IRREGULAR",
+        "9.2a",
+        Severity.WARNING,
+        "Phần cấu trúc chữ ký (không được ký) của gói tệp có điểm không đúng chuẩn ({reason}); "
+        "nội dung đã ký vẫn nguyên vẹn nên chữ ký vẫn được xét.",
+        "The unsigned signature plumbing of the package is irregular ({reason}); the signed "
+        "content is intact, so the signature is still judged.",
     ),
     CodeSpec(
         "SIG_ORPHAN_PART",
@@ -247,7 +247,7 @@ CODES: list[CodeSpec] = [
         "SIG_SOME_SIGNATURES_BAD",
         "9.2a",
         Severity.WARNING,
-        "Tệp {name} có {bad}/{total} chữ ký không được xác nhận ({reason}); văn bản vẫn có chữ "
+        "Tệp {name} có {bad}/{total} chữ ký không được xác nhận ({reason_vi}); văn bản vẫn có chữ "
         "ký hợp lệ của {signer}.",
         "File {name} has {bad} of {total} signatures that are not confirmed ({reason}); the "
         "document still carries a valid signature of {signer}.",

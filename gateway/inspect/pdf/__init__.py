@@ -41,7 +41,6 @@ DEFAULTS: dict[str, Any] = {
     "seal_min_confidence": 0.5,
     "seal_search_pages": 3,
     "allowed_after_signing": "annotations",
-    "accept_sha1_subfilter": False,
     "max_pages": 5000,
 }
 """The ``[pdf]`` defaults of ``gateway.policy.schema.Pdf`` (a test keeps the two equal)."""

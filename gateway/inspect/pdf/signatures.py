@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf.signer import (
     RevInfo,
@@ -312,6 +313,11 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
         others = list(emb.other_embedded_certs)
     except Exception:
         signer_cert, others = None, []
+    proven = ts_time if ts_facts and ts_facts.get("trusted") else None
+    findings.extend(check_cms_signer(
+        AlgorithmPolicy.from_options(ctx.options), emb.signer_info,
+        signer_cert.dump() if signer_cert is not None else None, proven_at=proven, place=place,
+        extra_digests=("sha1",) if subfilter == SHA1_SUBFILTER else ()))
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     layers = signer_layers(ctx, signer_cert, others, rev)
@@ -342,7 +348,8 @@ def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str
     except Exception:
         others = []
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
-    status = run(async_validate_pdf_signature(emb, signer_validation_context=vc))
+    status = run(async_validate_pdf_signature(emb, signer_validation_context=vc,
+                                              algorithm_policy=pyhanko_accept_all()))
     integrity, reason = _integrity(status)
     return _finish(emb, SUPPORTED[subfilter], fq_name, subfilter, status, integrity, reason, ctx,
                    name, opts, dss, [])
@@ -378,26 +385,16 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
         others = []
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
-                                              validation_context=vc))
-    extra: list[Finding] = []
+                                              validation_context=vc,
+                                              algorithm_policy=pyhanko_accept_all()))
     if signed_digest != actual:
         integrity, reason = Integrity.BROKEN, "the document's SHA-1 digest does not match the signed one"
     elif not (status.intact and status.valid):
         integrity, reason = _integrity(status)
-    elif not opts.get("accept_sha1_subfilter", False):
-        integrity, reason = Integrity.UNVERIFIABLE, "legacy SHA-1 signature type"
-        extra.append(make_finding("PDF_SUBFILTER_SHA1", place=f"{name}#{fq_name}", name=name,
-                                  field=fq_name))
-    else:
+    else:  # whether SHA-1 is acceptable is the algorithm policy's call (in _finish)
         integrity, reason = Integrity.INTACT, ""
     report, facts = _finish(emb, "pdf-pkcs7", fq_name, SHA1_SUBFILTER, status, integrity,
-                            "" if extra else reason, ctx, name, opts, dss, extra)
-    if extra:  # the SHA-1 finding already says why; drop the generic "unverifiable" line
-        report = SignatureReport(
-            report.format, report.integrity, report.coverage, report.trust, report.revocation,
-            report.signer, report.signing_time,
-            tuple(f for f in report.findings if f.code != "PDF_SIGNATURE_UNVERIFIABLE"),
-        )
+                            reason, ctx, name, opts, dss, [])
     facts["sha1_digest_matches"] = signed_digest == actual
     return report, facts
 

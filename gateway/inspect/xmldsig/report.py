@@ -12,12 +12,13 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from gateway.inspect import safe_xml
+from gateway.inspect.algorithms import AlgorithmPolicy, key_of
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
 from gateway.inspect.xmldsig.verify import DsigResult
 from gateway.model.document import Document
 from gateway.model.catalog import make_finding
-from gateway.model.findings import Finding, Severity
+from gateway.model.findings import Finding
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ class SignatureOptions:
         "docProps/core.xml", "docProps/app.xml", "docProps/custom.xml", "docProps/thumbnail.*",
         "customXml/*",
     )
-    weak_algorithm: Severity = Severity.WARNING
     signing_time_max_age_days: int = 30
+    algorithms: AlgorithmPolicy = AlgorithmPolicy()
 
     @classmethod
     def from_context(cls, ctx: InspectContext) -> "SignatureOptions":
@@ -50,10 +51,7 @@ class SignatureOptions:
         out = cls()
         if "ooxml_unsigned_parts" in raw:
             out = dataclasses.replace(out, ooxml_unsigned_parts=tuple(raw["ooxml_unsigned_parts"]))
-        if "weak_algorithm" in raw:
-            value = raw["weak_algorithm"]
-            sev = value if isinstance(value, Severity) else Severity.parse(str(value))
-            out = dataclasses.replace(out, weak_algorithm=sev)
+        out = dataclasses.replace(out, algorithms=AlgorithmPolicy.from_options(ctx.options))
         if "signing_time_max_age_days" in raw:
             out = dataclasses.replace(out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
         return out
@@ -70,9 +68,10 @@ def readable_subject(cert: x509.Certificate | None) -> str | None:
 
 def issue_findings(result: DsigResult, place: str, opts: SignatureOptions) -> list[Finding]:
     out = [make_finding(i.code, place=place, **i.params) for i in result.issues]
-    for alg in result.weak_algorithms:
-        f = make_finding("SIG_WEAK_ALGORITHM", place=place, algorithm=alg.upper().replace("SHA", "SHA-"))
-        out.append(dataclasses.replace(f, severity=opts.weak_algorithm))
+    # No XAdES timestamp is validated here, so nothing proves an earlier time: the legacy
+    # allowance of the policy never applies to XML signatures.
+    out.extend(opts.algorithms.check(digests=result.digests, scheme=result.scheme,
+                                     key=key_of(result.signer), proven_at=None, place=place))
     return out
 
 
