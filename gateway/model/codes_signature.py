@@ -209,6 +209,15 @@ CODES: list[CodeSpec] = [
         "The certificate chain of {signer} was not checked (no trust checking configured).",
     ),
     CodeSpec(
+        "SIG_REVOCATION_DATA_UNREADABLE",
+        "9.2a",
+        Severity.ERROR,
+        "Dữ liệu thu hồi chứng thư số (CRL/OCSP) hoặc chứng thư đi kèm chữ ký không đọc được "
+        "({reason}); chữ ký chưa được xác nhận.",
+        "Revocation data (CRL/OCSP) or certificates carried with the signature cannot be read "
+        "({reason}); the signature is not confirmed.",
+    ),
+    CodeSpec(
         "SIG_TRUST_CHECK_FAILED",
         "9.2a",
         Severity.ERROR,

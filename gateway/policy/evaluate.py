@@ -117,8 +117,9 @@ def _non_editable(doc: Document, result: InspectionResult,
                                       pages=facts.get("born_digital_pages", "?")),
                          rules["mixed"])]
     if layout not in ("scanned", "mixed"):
+        errors = "; ".join(list(facts.get("content_errors") or [])[:3])
         return [make_finding("PDF_UNREADABLE", place=name, name=name,
-                             reason=f"layout {layout}")]
+                             reason=f"layout {layout}" + (f": {errors}" if errors else ""))]
     out = [make_finding("NON_EDITABLE_ACCEPTED", place=name, name=name)]
     seals = list(facts.get("seal") or [])
     if seals:

@@ -26,6 +26,7 @@ from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhank
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf.signer import (
     RevInfo,
+    revinfo_findings,
     revinfo_from_signed_data,
     run,
     short,
@@ -70,21 +71,26 @@ class PdfSignatureResult:
 
 
 def _dss_revinfo(reader: Any) -> RevInfo:
-    crls: list[bytes] = []
-    ocsps: list[bytes] = []
+    """CRLs and OCSP responses of the document security store; an entry that cannot be read
+    is a problem to report (never dropped silently: it could hide a revocation)."""
+    from pyhanko.pdf_utils.misc import PdfError
+
+    out = RevInfo([], [])
     try:
         dss = reader.root.get("/DSS")
         if dss is not None:
             dss = dss.get_object()
-            for key, out in (("/CRLs", crls), ("/OCSPs", ocsps)):
+            for key, into in (("/CRLs", out.crls), ("/OCSPs", out.ocsps)):
                 for ref in dss.get(key, []) or []:
                     try:
-                        out.append(ref.get_object().data)
-                    except Exception:
-                        continue
-    except Exception:
-        pass
-    return RevInfo(crls, ocsps)
+                        into.append(ref.get_object().data)
+                    except (PdfError, AttributeError, KeyError, TypeError, ValueError) as exc:
+                        out.problems.append(f"DSS {key[1:]} entry: {type(exc).__name__}")
+    except (PdfError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        out.problems.append(f"DSS: {type(exc).__name__}: {short(exc, 120)}")
+    if out.problems:
+        log.warning("unreadable DSS revocation data: %s", "; ".join(out.problems))
+    return out
 
 
 def _enumerate(reader: Any) -> list[tuple[str, Any, Any]]:
@@ -98,16 +104,17 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
     out = PdfSignatureResult()
     try:
         fields = _enumerate(reader)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - logged with its type; signature data decides
         # The form is damaged; if signature data is present it must not pass as unsigned.
         fields = []
-        log.info("signature fields of %s unreadable: %s", name, exc)
+        log.info("signature fields of %s unreadable: %r", name, exc)
         if _BYTERANGE.search(data):
             out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE, "PDF_SIGNATURE_UNVERIFIABLE",
                                        name, f"signature fields unreadable: {short(exc)}"))
             out.facts.append({"field": "?", "error": short(exc)})
             return out
     dss = _dss_revinfo(reader) if fields else RevInfo([], [])
+    out.findings.extend(revinfo_findings(dss, name))
     n_sig = 0
     for fq_name, sig_ref, sig_field in fields:
         try:
@@ -311,7 +318,8 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
     try:
         signer_cert = emb.signer_cert
         others = list(emb.other_embedded_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - no signer certificate: untrusted, and logged
+        log.info("certificates of %s unreadable: %r", place, exc)
         signer_cert, others = None, []
     proven = ts_time if ts_facts and ts_facts.get("trusted") else None
     findings.extend(check_cms_signer(
@@ -319,6 +327,7 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
         signer_cert.dump() if signer_cert is not None else None, proven_at=proven, place=place,
         extra_digests=("sha1",) if subfilter == SHA1_SUBFILTER else ()))
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
+    findings.extend(revinfo_findings(rev, place))
     rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     layers = signer_layers(ctx, signer_cert, others, rev)
     findings.extend(layers.findings)
@@ -373,7 +382,7 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
             from asn1crypto.core import OctetString
 
             signed_digest = OctetString.load(bytes(signed_digest)).native
-        except Exception:
+        except (ValueError, TypeError):  # not wrapped: compared as is (and found unequal)
             pass
     actual = emb.compute_digest("sha1")
     emb.coverage = emb.evaluate_signature_coverage()

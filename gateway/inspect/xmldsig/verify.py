@@ -666,7 +666,8 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
                     try:
                         result.other_certs.append(keys.b64decode(enc.text))
                     except ValueError:
-                        pass
+                        result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
+                                   reason="an XAdES certificate value is not base64")
         for rv in _xades_find(obj, "RevocationValues"):
             for enc in rv.iter():
                 if not isinstance(enc.tag, str):
@@ -676,8 +677,9 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
                         result.crls.append(keys.b64decode(enc.text))
                     elif enc.tag.endswith("}EncapsulatedOCSPValue"):
                         result.ocsps.append(keys.b64decode(enc.text))
-                except ValueError:
-                    pass
+                except ValueError:  # dropped, it could hide a revocation: said instead
+                    result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
+                               reason="an XAdES CRL or OCSP value is not base64")
     if not signed_props:
         return
     if len(signed_props) > 1:
