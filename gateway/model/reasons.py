@@ -81,7 +81,6 @@ FINDING_REASONS: dict[str, str] = {
     "SIG_REVOCATION_DATA_UNREADABLE": "revocation-data-unreadable",
     "SIG_SIGNER_NOT_SENDER_UNIT": "signer-not-sender",
     "SIG_TRUST_CHECK_FAILED": "check-failed",
-    "SIG_CHECK_FAILED": "check-failed",
     "INSPECTION_FAILED": "check-failed",
 }
 """Error findings on a signature → the reason they give (codes not listed fall back to the
