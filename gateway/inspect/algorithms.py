@@ -19,9 +19,10 @@ algorithm is acceptable is decided here only (pyHanko is given a policy that acc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
@@ -100,7 +101,7 @@ def _date(text: str) -> datetime | None:
     if not text:
         return None
     when = datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class AlgorithmPolicy:
     legacy_until: datetime | None = None
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any] | None) -> "AlgorithmPolicy":
+    def from_options(cls, options: Mapping[str, Any] | None) -> AlgorithmPolicy:
         """The ``[algorithms]`` rules (``Policy.options()``) over the defaults."""
         raw = (options or {}).get("algorithms") or {}
         base = cls()

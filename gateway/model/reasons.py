@@ -87,7 +87,7 @@ FINDING_REASONS: dict[str, str] = {
 signature's layers)."""
 
 
-def signature_reasons(sig: "SignatureReport") -> tuple[str, ...]:
+def signature_reasons(sig: SignatureReport) -> tuple[str, ...]:
     """Why ``sig`` does not count (empty when it does)."""
     out: list[str] = []
 

@@ -8,8 +8,7 @@ from typing import Any, Mapping
 from gateway.inspect.base import InspectionResult
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
-from gateway.model.findings import Finding
-from gateway.model.findings import Severity
+from gateway.model.findings import Finding, Severity
 from gateway.model.reasons import reason_text
 from gateway.model.report import DocClass, SignatureReport
 

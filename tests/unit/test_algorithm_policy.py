@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -27,7 +27,6 @@ from tests.pdfgen.check import engine_for
 from tests.pdfgen.sign import signer_for
 from tests.pki import issue, rsa_key, t
 
-UTC = timezone.utc
 FORMATS = ["pdf", "cms", "ooxml", "odf"]
 
 

@@ -121,9 +121,10 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
             sig_obj = sig_ref.get_object()
             kind = str(sig_obj.get("/Type", "/Sig"))
             subfilter = str(sig_obj.get("/SubFilter", ""))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken signature, named with the type
             out.reports.append(_failed("pdf", fq_name, Integrity.BROKEN, "PDF_SIGNATURE_BROKEN",
-                                       name, f"signature dictionary unreadable: {short(exc)}"))
+                                       name, f"signature dictionary unreadable: "
+                                             f"{type(exc).__name__}: {short(exc)}"))
             out.facts.append({"field": fq_name, "error": short(exc)})
             continue
         n_sig += 1
@@ -140,7 +141,7 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
                 report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE, "PDF_SUBFILTER_UNSUPPORTED",
                                  name, "", subfilter=subfilter.lstrip("/") or "(none)")
                 facts = {"field": fq_name, "subfilter": subfilter.lstrip("/") or None}
-        except Exception as exc:  # malformed signature: a finding on it, never a crash
+        except Exception as exc:  # noqa: BLE001 - malformed signature: a finding, never a crash
             log.info("signature %s of %s failed validation: %r", fq_name, name, exc)
             integrity = Integrity.BROKEN if _is_damage(exc) else Integrity.UNVERIFIABLE
             code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
@@ -354,7 +355,8 @@ def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     try:
         others = list(emb.other_embedded_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - no intermediates: the chain cannot be trusted
+        log.info("certificates of %s unreadable: %r", fq_name, exc)
         others = []
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     status = run(async_validate_pdf_signature(emb, signer_validation_context=vc,
@@ -390,12 +392,13 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     try:
         others = list(emb.other_embedded_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - no intermediates: the chain cannot be trusted
+        log.info("certificates of %s unreadable: %r", fq_name, exc)
         others = []
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
+    accept_all: dict[str, Any] = {"algorithm_policy": pyhanko_accept_all()}  # not in overloads
     status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
-                                              validation_context=vc,
-                                              algorithm_policy=pyhanko_accept_all()))
+                                              validation_context=vc, **accept_all))
     if signed_digest != actual:
         integrity, reason = Integrity.BROKEN, "the document's SHA-1 digest does not match the signed one"
     elif not (status.intact and status.valid):

@@ -16,8 +16,8 @@ from gateway.inspect.algorithms import AlgorithmPolicy, key_of
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
 from gateway.inspect.xmldsig.verify import DsigResult
-from gateway.model.document import Document
 from gateway.model.catalog import make_finding
+from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
@@ -112,7 +112,7 @@ def build(fmt: str, result: DsigResult, coverage: Coverage, extra: list[Finding]
                 revocation = Revocation(getattr(chain, "revocation", Revocation.UNKNOWN))
                 signer = getattr(chain, "signer", None) or signer
                 findings.extend(getattr(chain, "findings", ()) or ())
-            except Exception as exc:  # the trust layer failing must not pass the signature
+            except Exception as exc:  # noqa: BLE001 - the trust layer failing: a finding
                 log.exception("trust validation failed for %s", place)
                 trust, revocation = Trust.UNKNOWN, Revocation.UNKNOWN
                 findings.append(make_finding("SIG_TRUST_CHECK_FAILED", place=place,
