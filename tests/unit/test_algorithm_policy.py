@@ -198,3 +198,60 @@ def test_bad_algorithm_rules_are_refused_at_load(tmp_path, text) -> None:  # typ
     with pytest.raises(RulesError):
         load_policy(rules)
 
+
+
+def test_legacy_date_accepts_sha1_only_when_a_trusted_timestamp_proves_the_time(pki, engine,
+                                                                                tmp_path):  # type: ignore[no-untyped-def]
+    """A SHA-1 PDF signature with a signature timestamp from a trusted TSA (2024-06-01):
+    refused by default, accepted with a warning when ``legacy-until`` lies after that time,
+    refused again when it lies before."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from tests.pki import _builder, name
+
+    tsa_key = rsa_key()
+    b = _builder(name("Hople Test TSA"), pki.intermediate.cert.subject, tsa_key, 7003, t(2024),
+                 t(2027))
+    b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+    b = b.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]),
+                        True)  # pyHanko wants a critical timeStamping EKU
+    b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+        pki.intermediate.key.public_key()), False)
+    tsa_cert = b.sign(pki.intermediate.key, hashes.SHA256())
+    der = tsa_cert.public_bytes(serialization.Encoding.DER)
+    key_der = tsa_key.private_bytes(serialization.Encoding.DER,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(der),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        certs_to_embed=SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(pki.intermediate.der)]),
+        fixed_dt=datetime(2024, 6, 1, tzinfo=UTC))
+    meta = signers.PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha1",
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    w = IncrementalPdfFileWriter(io.BytesIO(born_digital_pdf(1)), strict=False)
+    data = signers.sign_pdf(w, meta, signer=signer_for(pki.leaf, pki.chain(pki.leaf)),
+                            timestamper=stamper).getvalue()
+
+    def verdict(until: str | None):  # type: ignore[no-untyped-def]
+        rules = None
+        if until is not None:
+            rules = tmp_path / f"r{until}.toml"
+            rules.write_text(f'[algorithms]\nlegacy-until = "{until}"\n', encoding="utf-8")
+        checker = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)
+        return checker.check_document("ts.pdf", data).documents[0]
+
+    assert verdict(None).verdict.value == "invalid"
+    doc = verdict("2025-01-01")
+    codes = [f.code for s in doc.signatures for f in s.findings]
+    assert doc.verdict.value == "valid", codes
+    assert "ALG_LEGACY_ACCEPTED" in codes and "ALG_DIGEST_NOT_ALLOWED" not in codes
+    doc = verdict("2024-01-01")
+    assert doc.verdict.value == "invalid"
+    assert doc.signatures[0].reasons == ("digest-not-allowed",)
