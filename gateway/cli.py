@@ -78,6 +78,7 @@ def render_text(report: MessageReport) -> str:
                 f"coverage={s.coverage.value} trust={s.trust.value} "
                 f"revocation={s.revocation.value} signer={s.signer or '?'} "
                 f"time={s.signing_time.isoformat() if s.signing_time else '?'}"
+                + (f" reasons={','.join(s.reasons)}" if s.reasons else "")
             )
             for f in s.findings:
                 lines.append(f"        [{f.severity.label}] {f.code}: {f.en}")

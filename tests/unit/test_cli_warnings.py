@@ -1,5 +1,5 @@
-"""Library warnings go to the log at debug level; ``hople check`` shows them on stderr only
-with ``-v``."""
+"""``hople check`` output: library warnings go to the log at debug level (on stderr only with
+``-v``), and a signature that is not confirmed shows its reasons."""
 
 from __future__ import annotations
 
@@ -54,3 +54,17 @@ def test_check_prints_no_library_warning_without_v(tmp_path: Path) -> None:
     loud = run("-v")
     if "CryptographyDeprecationWarning" in loud:  # while the library still warns
         assert loud.startswith("hople: WARNING: py.warnings: CryptographyDeprecationWarning")
+
+
+def test_check_text_output_names_the_reasons(pki, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from tests import signer as S
+
+    parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=pki.chain(pki.leaf),
+                         digest="sha1", signing_time=pki.now - timedelta(days=1))
+    path = tmp_path / "a.docx"
+    path.write_bytes(S.zip_package(parts))
+    assert cli.main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "reasons=digest-not-allowed" in out and "ALG_DIGEST_NOT_ALLOWED" in out
