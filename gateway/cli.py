@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,7 @@ def render_text(report: MessageReport) -> str:
                 f"coverage={s.coverage.value} trust={s.trust.value} "
                 f"revocation={s.revocation.value} signer={s.signer or '?'} "
                 f"time={s.signing_time.isoformat() if s.signing_time else '?'}"
+                + (f" reasons={','.join(s.reasons)}" if s.reasons else "")
             )
             for f in s.findings:
                 lines.append(f"        [{f.severity.label}] {f.code}: {f.en}")
@@ -191,6 +193,20 @@ class _OneLine(logging.Formatter):
         return super().format(record).splitlines()[0]
 
 
+def _route_warnings(verbose: int) -> None:
+    """Library warnings (``CryptographyDeprecationWarning`` from pyHanko's imports and the
+    like) are log records of ``py.warnings``: at debug level, so they reach stderr only with
+    ``-v`` (then as warnings), never as raw lines in a check's output."""
+    level = logging.WARNING if verbose else logging.DEBUG
+    wlog = logging.getLogger("py.warnings")
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        wlog.log(level, "%s: %s (%s:%s)", category.__name__, message, filename, lineno)
+
+    warnings.showwarning = show
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.ERROR if verbose == 0 else logging.WARNING if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
@@ -200,6 +216,7 @@ def _setup_logging(verbose: int) -> None:
     root.handlers[:] = [h for h in root.handlers if not isinstance(h.formatter, _OneLine)]
     root.addHandler(handler)
     root.setLevel(min(level, logging.WARNING))
+    _route_warnings(verbose)
     if verbose == 0:
         # Libraries report validation failures as log records; the report already has them.
         for name in ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL"):

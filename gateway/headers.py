@@ -6,9 +6,11 @@
 ``X-Legal-Validity-Report: <entry>; <entry>; …``
     One entry per document, in message order::
 
-        <name> class=<class> verdict=<verdict> findings=<CODE,CODE…|none>
+        <name> class=<class> verdict=<verdict> findings=<CODE,CODE…|none> [reasons=<r,r…>]
 
-    (a long list of codes is folded after a comma, so it may read ``A,B, C`` once unfolded)
+    (a long list of codes is folded after a comma, so it may read ``A,B, C`` once unfolded).
+    ``reasons=`` is present when a signature of the document is not confirmed: the reason
+    codes of its signatures (``gateway.model.reasons``, e.g. ``digest-not-allowed``).
 
     ``<name>`` is the document's path (``archive.zip/inner.docx`` inside archives). A name made
     only of ``A-Z a-z 0-9 . _ + ~ / -`` is written as is; any other name (Vietnamese
@@ -99,17 +101,18 @@ def fold(name: str, tokens: list[str]) -> str:
 def _codes(findings: tuple) -> list[str]:
     """``findings=A,B,…`` as one token, or several (each ending in ``,``) when it would not
     fit on a line; unfolded, the codes then read ``A,B, C``."""
-    seen: list[str] = []
-    for f in findings:
-        if f.code not in seen:
-            seen.append(f.code)
+    return _listed("findings=", [f.code for f in findings]) or ["findings=none"]
+
+
+def _listed(prefix: str, items: list[str]) -> list[str]:
+    seen = list(dict.fromkeys(items))
     if not seen:
-        return ["findings=none"]
+        return []
     tokens: list[str] = []
-    cur = "findings="
+    cur = prefix
     for i, code in enumerate(seen):
         piece = code + ("," if i < len(seen) - 1 else "")
-        if len(cur) + len(piece) > _PLAIN_MAX and cur not in ("findings=", ""):
+        if len(cur) + len(piece) > _PLAIN_MAX and cur not in (prefix, ""):
             tokens.append(cur)
             cur = ""
         cur += piece
@@ -130,6 +133,7 @@ def _entry_tokens(report: MessageReport) -> list[list[str]]:
                 f"class={d.doc_class.value}",
                 f"verdict={d.verdict.value}",
                 *_codes(all_findings),
+                *_listed("reasons=", [r for s in d.signatures for r in s.reasons]),
             ]
         )
     if len(docs) > MAX_ENTRIES:

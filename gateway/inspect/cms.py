@@ -22,8 +22,10 @@ from typing import Any
 
 from asn1crypto import cms, core
 
+from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.pdf.signer import (
+    revinfo_findings,
     revinfo_from_signed_data,
     run,
     short,
@@ -79,8 +81,8 @@ def parse_cms(data: bytes) -> ParsedCms:
     try:
         info = cms.ContentInfo.load(_der(data))
         ctype = info["content_type"].native
-    except Exception as exc:
-        raise CmsError(f"not DER CMS: {short(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - asn1crypto raises many kinds: a finding
+        raise CmsError(f"not DER CMS: {type(exc).__name__}: {short(exc)}") from None
     if ctype == "enveloped_data":
         raise CmsError("enveloped")
     if ctype != "signed_data":
@@ -98,8 +100,8 @@ def parse_cms(data: bytes) -> ParsedCms:
                 content = econtent.dump()
     except CmsError:
         raise
-    except Exception as exc:
-        raise CmsError(f"damaged SignedData: {short(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - asn1crypto raises many kinds: a finding
+        raise CmsError(f"damaged SignedData: {type(exc).__name__}: {short(exc)}") from None
     return ParsedCms(sd, bytes(content) if content is not None else None, infos[0])
 
 
@@ -125,16 +127,26 @@ def _report(sd: cms.SignedData, status: Any, ctx: InspectContext, place: str, na
 
         certs = extract_certs_for_validation(sd)
         signer_cert, others = certs.signer_cert, list(certs.other_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - logged with its type, and a finding below
+        log.info("signer certificate of %s not found: %r", place, exc)
         signer_cert, others = None, []
     if signer_cert is None and integrity is Integrity.INTACT:
         integrity = Integrity.UNVERIFIABLE
+        findings.append(make_finding("CMS_SIGNATURE_UNVERIFIABLE", place=place, name=name,
+                                     reason="the signer's certificate is not in the signature"))
     signer_info = sd["signer_infos"][0] if len(sd["signer_infos"]) else None
-    layers = signer_layers(ctx, signer_cert, others, revinfo_from_signed_data(sd, signer_info))
+    rev = revinfo_from_signed_data(sd, signer_info)
+    findings.extend(revinfo_findings(rev, place))
+    layers = signer_layers(ctx, signer_cert, others, rev)
     findings.extend(layers.findings)
     ts = getattr(status, "timestamp_validity", None) if status is not None else None
-    when = ts.timestamp if ts is not None and ts.intact and ts.valid else (
-        getattr(status, "signer_reported_dt", None) if status is not None else None)
+    proven = ts.timestamp if ts is not None and ts.intact and ts.valid else None
+    when = proven or (getattr(status, "signer_reported_dt", None) if status is not None else None)
+    if signer_info is not None:
+        findings.extend(check_cms_signer(
+            AlgorithmPolicy.from_options(ctx.options), signer_info,
+            signer_cert.dump() if signer_cert is not None else None,
+            proven_at=proven if getattr(ts, "trusted", False) else None, place=place))
     return SignatureReport(
         format="cms", integrity=integrity,
         coverage=Coverage.WHOLE if integrity is Integrity.INTACT else Coverage.UNKNOWN,
@@ -151,10 +163,12 @@ def verify_cms(parsed: ParsedCms, ctx: InspectContext, name: str) -> SignatureRe
 
     try:
         vc = validation_context(ctx)
+        # (pyHanko's typed overloads omit ``algorithm_policy``, which the function takes)
+        accept_all: dict[str, Any] = {"algorithm_policy": pyhanko_accept_all()}
         status = run(async_validate_cms_signature(parsed.signed_data,
                                                   status_cls=StandardCMSSignatureStatus,
-                                                  validation_context=vc))
-    except Exception as exc:
+                                                  validation_context=vc, **accept_all))
+    except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
         log.info("CMS %s not verifiable: %r", name, exc)
         return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
     return _report(parsed.signed_data, status, ctx, name, name)
@@ -174,8 +188,9 @@ def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectCon
     try:
         vc = validation_context(ctx)
         status = run(async_validate_detached_cms(content, parsed.signed_data,
-                                                 signer_validation_context=vc))
-    except Exception as exc:
+                                                 signer_validation_context=vc,
+                                                 algorithm_policy=pyhanko_accept_all()))
+    except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
         log.info("detached CMS %s not verifiable: %r", name, exc)
         return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
     return _report(parsed.signed_data, status, ctx, name, name)
@@ -208,7 +223,8 @@ def inspect_cms(doc: Document, ctx: InspectContext) -> InspectionResult:
             from pyhanko.sign.validation.generic_cms import extract_certs_for_validation
 
             signer = subject_of(extract_certs_for_validation(parsed.signed_data).signer_cert)
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - a fact only; the pairing check verifies
+            log.info("signer of detached %s unreadable: %r", name, exc)
             signer = None
         return InspectionResult(facts={"cms": "detached", "signer": signer})
     report = verify_cms(parsed, ctx, name)

@@ -54,9 +54,11 @@ def inspect_image(doc: Document, ctx: InspectContext) -> InspectionResult:
             raise ValueError(f"{w}×{h} pixels is over the limit of {MAX_DECODE_PIXELS}")
         frames = int(getattr(img, "n_frames", 1) or 1)
         img.load()
-    except Exception as exc:  # damaged, truncated, bomb: a finding, not a crash
+    except Exception as exc:  # noqa: BLE001 - damaged, truncated, bomb: a finding with its type
+        log.info("%s unreadable: %r", name, exc)
         return InspectionResult(
-            findings=(make_finding("IMAGE_UNREADABLE", place=name, name=name, reason=short(exc)),),
+            findings=(make_finding("IMAGE_UNREADABLE", place=name, name=name,
+                                   reason=f"{type(exc).__name__}: {short(exc)}"),),
             facts={"layout": "unknown"},
         )
     facts: dict[str, Any] = {
@@ -82,7 +84,7 @@ def inspect_image(doc: Document, ctx: InspectContext) -> InspectionResult:
                 colour += 1
                 wmm, hmm = physical_size_mm(fr)
                 seals.extend(s.to_json() for s in find_seals(fr, index + 1, wmm, hmm, min_conf))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - no seal evidence: never a pass, only less
                 log.info("seal search on %s frame %d failed: %r", name, index + 1, exc)
     facts.update(seal=seals, seal_searched_pages=searched, seal_colour_pages=colour)
     return InspectionResult(facts=facts)

@@ -51,7 +51,7 @@ def _entries(data: bytes) -> list[tuple[list[str], int]]:
 def inspect_legacy_office(doc: Document, ctx: InspectContext) -> InspectionResult:
     try:
         entries = _entries(doc.data)
-    except Exception as exc:  # olefile raises assorted errors on damaged files
+    except Exception as exc:  # noqa: BLE001 - olefile raises assorted errors: a finding
         return InspectionResult(findings=(make_finding(
             "DOCUMENT_UNREADABLE", place=doc.path, name=doc.path,
             reason=f"not a readable OLE2 compound file ({type(exc).__name__})"),))

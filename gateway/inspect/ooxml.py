@@ -99,6 +99,8 @@ class Package:
     xml_max_bytes: int
     content_types: tuple[dict[str, str], dict[str, str]] | None = None
     problems: list[str] = field(default_factory=list)
+    untyped: list[str] = field(default_factory=list)
+    """Parts without a content type (judged by what they are: see ``_untyped_problems``)."""
     _cache: dict[str, bytes] = field(default_factory=dict)
 
     def read(self, name: str) -> bytes:
@@ -200,7 +202,18 @@ def _load_content_types(pkg: Package) -> None:
     pkg.content_types = (defaults, overrides)
     for name in pkg.zip.names:
         if name != real and pkg.content_type(name) is None:
-            pkg.problems.append(f"the part {name} has no content type")
+            pkg.untyped.append(name)
+
+
+def _untyped_problems(pkg: Package, disc: "_Discovery") -> tuple[list[str], list[str]]:
+    """(refusing problems, plumbing irregularities). A part without a content type changes
+    what a reader sees when it is content (a reader may skip or misread it), but not when it
+    is unsigned signature plumbing (origin, its relationships, signature parts, orphans):
+    eID DSS writes ``_xmlsignatures/_rels/origin.sigs.rels`` without one, and Office and
+    eID DSS accept the file. Those are reported as a warning."""
+    plumbing = [n for n in pkg.untyped if n in disc.structural or n in disc.orphans]
+    content = [n for n in pkg.untyped if n not in plumbing]
+    return [f"the part {n} has no content type" for n in content], plumbing
 
 
 def _matches(part: str, patterns: tuple[str, ...]) -> bool:
@@ -360,7 +373,11 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
                                          name=doc.path, kind="VBA project"))
         return InspectionResult(findings=tuple(findings), facts=facts)
 
-    container_problems = list(zf.problems) + list(pkg.problems)
+    untyped, plumbing = _untyped_problems(pkg, disc)
+    container_problems = list(zf.problems) + list(pkg.problems) + untyped
+    if plumbing:
+        findings.append(make_finding("SIG_PACKAGE_IRREGULAR", place=doc.path,
+                                     reason="no content type for " + sigreport.short_list(plumbing)))
     signatures: list[SignatureReport] = []
     by_design_all: set[str] = set()
     resolver = _resolver(pkg)

@@ -21,10 +21,16 @@ class _SafeDict(dict):  # type: ignore[type-arg]
 
 
 def _collect() -> dict[str, CodeSpec]:
-    from gateway.model import codes_core, codes_pdf, codes_signature, codes_text
+    from gateway.model import (
+        codes_algorithms,
+        codes_core,
+        codes_pdf,
+        codes_signature,
+        codes_text,
+    )
 
     out: dict[str, CodeSpec] = {}
-    for module in (codes_core, codes_signature, codes_pdf, codes_text):
+    for module in (codes_core, codes_signature, codes_pdf, codes_text, codes_algorithms):
         for spec in module.CODES:
             if spec.code in out:
                 raise RuntimeError(f"finding code {spec.code} defined twice")

@@ -56,7 +56,7 @@ CODES: list[CodeSpec] = [
         "EDITABLE_SIGNATURE_UNVERIFIED",
         "9.2a",
         Severity.ERROR,
-        "Tệp {name} có chữ ký số nhưng hệ thống chưa xác nhận được chữ ký ({reason}); tệp chưa "
+        "Tệp {name} có chữ ký số nhưng hệ thống chưa xác nhận được chữ ký ({reason_vi}); tệp chưa "
         "có giá trị pháp lý (Điều 9.2a). " + _REMEDY_93_VI,
         "File {name} carries a signature that the system could not confirm ({reason}); it is "
         "not legally valid (Article 9.2a). " + _REMEDY_93_EN,

@@ -66,15 +66,6 @@ CODES: list[CodeSpec] = [
         "Sign again as PAdES (ETSI.CAdES.detached or adbe.pkcs7.detached).",
     ),
     CodeSpec(
-        "PDF_SUBFILTER_SHA1",
-        "9.2b",
-        Severity.ERROR,
-        "Chữ ký số {field} trong tệp {name} thuộc kiểu cũ adbe.pkcs7.sha1 (băm SHA-1 toàn văn "
-        "bản), không còn đủ an toàn theo quy định của hệ thống. Hãy ký lại theo chuẩn PAdES.",
-        "Signature {field} in {name} is of the legacy type adbe.pkcs7.sha1 (the document hashed "
-        "with SHA-1), which the rules do not accept as secure. Sign again as PAdES.",
-    ),
-    CodeSpec(
         "PDF_MODIFIED_AFTER_SIGNING",
         "9.2b",
         Severity.ERROR,
@@ -132,7 +123,7 @@ CODES: list[CodeSpec] = [
         "PDF_SIGNATURE_NOT_CONFIRMED",
         "9.2b",
         Severity.ERROR,
-        "Tệp {name} có chữ ký số nhưng hệ thống không xác nhận được ({reason}); văn bản chưa có "
+        "Tệp {name} có chữ ký số nhưng hệ thống không xác nhận được ({reason_vi}); văn bản chưa có "
         "giá trị pháp lý. " + _REMEDY_93_VI,
         "{name} carries a digital signature that the system could not confirm ({reason}); the "
         "document is not legally valid. " + _REMEDY_93_EN,

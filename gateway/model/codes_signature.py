@@ -77,15 +77,6 @@ CODES: list[CodeSpec] = [
         "it cannot be confirmed. Sign with RSA or ECDSA and SHA-256.",
     ),
     CodeSpec(
-        "SIG_WEAK_ALGORITHM",
-        "9.2a",
-        Severity.WARNING,
-        "Chữ ký số dùng thuật toán băm {algorithm}, không còn được coi là an toàn; nên ký bằng "
-        "SHA-256 trở lên.",
-        "The signature uses the {algorithm} digest, no longer considered safe; sign with "
-        "SHA-256 or stronger.",
-    ),
-    CodeSpec(
         "SIG_NO_CERTIFICATE",
         "9.2a",
         Severity.ERROR,
@@ -166,6 +157,15 @@ CODES: list[CodeSpec] = [
         "relied on): {parts}.",
     ),
     CodeSpec(
+        "SIG_PACKAGE_IRREGULAR",
+        "9.2a",
+        Severity.WARNING,
+        "Phần cấu trúc chữ ký (không được ký) của gói tệp có điểm không đúng chuẩn ({reason}); "
+        "nội dung đã ký vẫn nguyên vẹn nên chữ ký vẫn được xét.",
+        "The unsigned signature plumbing of the package is irregular ({reason}); the signed "
+        "content is intact, so the signature is still judged.",
+    ),
+    CodeSpec(
         "SIG_ORPHAN_PART",
         "9.2a",
         Severity.WARNING,
@@ -209,6 +209,15 @@ CODES: list[CodeSpec] = [
         "The certificate chain of {signer} was not checked (no trust checking configured).",
     ),
     CodeSpec(
+        "SIG_REVOCATION_DATA_UNREADABLE",
+        "9.2a",
+        Severity.ERROR,
+        "Dữ liệu thu hồi chứng thư số (CRL/OCSP) hoặc chứng thư đi kèm chữ ký không đọc được "
+        "({reason}); chữ ký chưa được xác nhận.",
+        "Revocation data (CRL/OCSP) or certificates carried with the signature cannot be read "
+        "({reason}); the signature is not confirmed.",
+    ),
+    CodeSpec(
         "SIG_TRUST_CHECK_FAILED",
         "9.2a",
         Severity.ERROR,
@@ -247,7 +256,7 @@ CODES: list[CodeSpec] = [
         "SIG_SOME_SIGNATURES_BAD",
         "9.2a",
         Severity.WARNING,
-        "Tệp {name} có {bad}/{total} chữ ký không được xác nhận ({reason}); văn bản vẫn có chữ "
+        "Tệp {name} có {bad}/{total} chữ ký không được xác nhận ({reason_vi}); văn bản vẫn có chữ "
         "ký hợp lệ của {signer}.",
         "File {name} has {bad} of {total} signatures that are not confirmed ({reason}); the "
         "document still carries a valid signature of {signer}.",

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from gateway.model.findings import Action, Finding, Severity, strongest_action
+from gateway.model.reasons import signature_reasons
 
 SCHEMA = "hople.report/1"
 
@@ -87,6 +88,17 @@ class SignatureReport:
             and self.revocation is not Revocation.REVOKED
         )
 
+    @property
+    def counts(self) -> bool:
+        """Good on every layer and without an error finding: it confirms the document."""
+        return self.is_good and not any(f.severity >= Severity.ERROR for f in self.findings)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why the signature is not confirmed: codes of ``model.reasons.REASONS``; empty
+        when it counts."""
+        return () if self.counts else signature_reasons(self)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": self.format,
@@ -96,6 +108,7 @@ class SignatureReport:
             "revocation": self.revocation.value,
             "signer": self.signer,
             "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "reasons": list(self.reasons),
         }
 
 

@@ -8,22 +8,20 @@ from typing import Any, Mapping
 from gateway.inspect.base import InspectionResult
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
-from gateway.model.findings import Finding
+from gateway.model.findings import Finding, Severity
+from gateway.model.reasons import reason_text
 from gateway.model.report import DocClass, SignatureReport
-from gateway.model.findings import Severity
 
 
-def _layers(sig: SignatureReport) -> str:
-    bad = []
-    if sig.integrity.value != "intact":
-        bad.append(f"integrity {sig.integrity.value}")
-    if sig.coverage.value != "whole":
-        bad.append(f"coverage {sig.coverage.value}")
-    if sig.trust.value != "trusted":
-        bad.append(f"trust {sig.trust.value}")
-    if sig.revocation.value == "revoked":
-        bad.append("revoked")
-    return ", ".join(bad) or "not confirmed"
+def _reasons(sigs: list[SignatureReport] | tuple[SignatureReport, ...]) -> dict[str, str]:
+    """The ``reason`` (English) and ``reason_vi`` parameters naming why ``sigs`` are not
+    confirmed: per signature its format and its reasons in words, with the reason codes."""
+    en, vi = [], []
+    for s in sigs:
+        reasons = s.reasons or ("not-confirmed",)
+        en.append(f"{s.format}: {reason_text(reasons, 'en')}")
+        vi.append(f"{s.format}: {reason_text(reasons, 'vi')}")
+    return {"reason": "; ".join(en), "reason_vi": "; ".join(vi)}
 
 
 def judge(doc: Document, result: InspectionResult,
@@ -48,17 +46,9 @@ def judge(doc: Document, result: InspectionResult,
 def signature_counts(sig: SignatureReport) -> bool:
     """A signature confirms an editable document when every layer is good (intact, whole,
     trusted, not revoked) and none of its findings is an error. Rules speak through the
-    severity of those findings: ``[trust] revocation-unknown = "error"`` or
-    ``[signatures] weak-algorithm = "error"`` make such a signature not count."""
-    return sig.is_good and not any(f.severity >= Severity.ERROR for f in sig.findings)
-
-
-def _sig_reason(sig: SignatureReport) -> str:
-    codes = [f.code for f in sig.findings if f.severity >= Severity.ERROR]
-    text = _layers(sig)
-    if codes:
-        text += " (" + ", ".join(dict.fromkeys(codes)) + ")"
-    return f"{sig.format}: {text}"
+    severity of those findings (``[trust] revocation-unknown = "error"``) and through the
+    algorithm policy (``[algorithms]``, whose refusals are errors)."""
+    return sig.counts
 
 
 def _editable(doc: Document, sigs: tuple[SignatureReport, ...]) -> list[Finding]:
@@ -71,13 +61,11 @@ def _editable(doc: Document, sigs: tuple[SignatureReport, ...]) -> list[Finding]
     counted = [s for s in sigs if signature_counts(s)]
     bad = [s for s in sigs if not signature_counts(s)]
     if not counted:
-        reason = "; ".join(_sig_reason(s) for s in sigs)
         return [make_finding("EDITABLE_SIGNATURE_UNVERIFIED", place=doc.path, name=doc.path,
-                             reason=reason)]
+                             **_reasons(sigs))]
     if bad:
         return [make_finding("SIG_SOME_SIGNATURES_BAD", place=doc.path, name=doc.path,
-                             bad=len(bad), total=len(sigs),
-                             reason="; ".join(_sig_reason(s) for s in bad),
+                             bad=len(bad), total=len(sigs), **_reasons(bad),
                              signer=counted[0].signer or "?")]
     return []
 
@@ -109,11 +97,10 @@ def _non_editable(doc: Document, result: InspectionResult,
     facts = result.facts
     rules = _pdf_rules(options)
     if sigs:
-        bad = [s for s in sigs if not s.is_good]
+        bad = [s for s in sigs if not signature_counts(s)]
         if bad:
-            reason = "; ".join(_layers(s) for s in bad)
             return [make_finding("PDF_SIGNATURE_NOT_CONFIRMED", place=name, name=name,
-                                 reason=reason)]
+                                 **_reasons(bad))]
         signer = "; ".join(sorted({s.signer or "?" for s in sigs}))
         return [make_finding("PDF_SIGNED_VALID", place=name, name=name, signer=signer)]
     if any(f.severity >= Severity.ERROR for f in result.findings):
@@ -129,8 +116,9 @@ def _non_editable(doc: Document, result: InspectionResult,
                                       pages=facts.get("born_digital_pages", "?")),
                          rules["mixed"])]
     if layout not in ("scanned", "mixed"):
+        errors = "; ".join(list(facts.get("content_errors") or [])[:3])
         return [make_finding("PDF_UNREADABLE", place=name, name=name,
-                             reason=f"layout {layout}")]
+                             reason=f"layout {layout}" + (f": {errors}" if errors else ""))]
     out = [make_finding("NON_EDITABLE_ACCEPTED", place=name, name=name)]
     seals = list(facts.get("seal") or [])
     if seals:

@@ -142,8 +142,6 @@ class Pdf:
     allowed_after_signing: str = "annotations"
     """Most that may change after a signature: ``none``, ``form-filling`` or ``annotations``
     (never pages added or content replaced); DocMDP limits set by the signer always apply."""
-    accept_sha1_subfilter: bool = False
-    """Accept the legacy ``adbe.pkcs7.sha1`` signature type (document digested with SHA-1)."""
     max_pages: int = 5000
     """Pages beyond this are not inspected (reported as a limit)."""
 
@@ -217,9 +215,6 @@ class Signatures:
     """OOXML parts an intact signature may leave uncovered (glob patterns, case-insensitive,
     without a leading slash). Office leaves these out by design; any other part present but
     not signed makes the coverage partial (invalid)."""
-    weak_algorithm: Severity = Severity.WARNING
-    """Severity of SIG_WEAK_ALGORITHM (SHA-1 digests or RSA-SHA1): ``error`` refuses such
-    signatures, ``warning`` accepts them with a warning."""
     signing_time_max_age_days: int = 30
     """The self-declared signing time is used to check the certificate only when it lies at
     most this many days before the check (and not in the future); else the time of checking."""
@@ -236,6 +231,52 @@ class Signatures:
         for pattern in self.ooxml_unsigned_parts:
             if not pattern or pattern.lower().startswith(("_xmlsignatures", "word/document")):
                 raise ValueError(f"ooxml-unsigned-parts: {pattern!r} cannot be left unsigned")
+
+
+@dataclass(frozen=True)
+class Algorithms:
+    """One algorithm policy for every signature format (PDF, CMS, OOXML, ODF): the same rules,
+    codes (``ALG_*``) and texts. Names: digests ``sha1``, ``sha256``, ``sha3-256``…; schemes
+    ``rsa`` (PKCS#1 v1.5), ``rsa-pss``, ``ecdsa``, ``ed25519``, ``ed448``, ``dsa``."""
+
+    digests: tuple[str, ...] = ("sha224", "sha256", "sha384", "sha512", "sha3-256",
+                                "sha3-384", "sha3-512")
+    """Digests a signature may use (document, signed attributes and the signature scheme)."""
+    schemes: tuple[str, ...] = ("rsa", "rsa-pss", "ecdsa", "ed25519", "ed448")
+    """Signature schemes accepted."""
+    rsa_min_bits: int = 2048
+    """Smallest RSA (and DSA) signing key accepted."""
+    ec_curves: tuple[str, ...] = ("secp256r1", "secp384r1", "secp521r1", "brainpoolP256r1",
+                                  "brainpoolP384r1", "brainpoolP512r1")
+    """Elliptic curves accepted for ECDSA keys."""
+    legacy_until: str = ""
+    """``YYYY-MM-DD``: a signature that a valid timestamp proves older than this date may still
+    use a ``legacy-digests`` digest or an RSA key of ``legacy-rsa-min-bits`` (a warning says
+    so). ``""``: never (the default)."""
+    legacy_digests: tuple[str, ...] = ("sha1",)
+    legacy_rsa_min_bits: int = 1024
+
+    def check(self) -> None:
+        import datetime as _dt
+
+        known = {"md2", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3-224",
+                 "sha3-256", "sha3-384", "sha3-512"}
+        spell = {k.replace("-", ""): k for k in known}
+        for d in self.digests + self.legacy_digests:
+            if d.lower().replace("-", "").replace("_", "") not in spell:
+                raise ValueError(f"unknown digest {d!r} (known: {', '.join(sorted(known))})")
+        schemes = {"rsa", "rsa-pss", "ecdsa", "ed25519", "ed448", "dsa"}
+        for sc in self.schemes:
+            if sc.lower() not in schemes:
+                raise ValueError(f"schemes: unknown scheme {sc!r} ({', '.join(sorted(schemes))})")
+        if not 512 <= self.legacy_rsa_min_bits <= self.rsa_min_bits <= 16384:
+            raise ValueError("need 512 <= legacy-rsa-min-bits <= rsa-min-bits <= 16384")
+        if self.legacy_until:
+            try:
+                _dt.date.fromisoformat(self.legacy_until)
+            except ValueError:
+                raise ValueError(f"legacy-until must be YYYY-MM-DD, got {self.legacy_until!r}"
+                                 ) from None
 
 
 @dataclass(frozen=True)
@@ -285,6 +326,7 @@ class Rules:
     trust: Trust = field(default_factory=Trust)
     text: Text = field(default_factory=Text)
     signatures: Signatures = field(default_factory=Signatures)
+    algorithms: Algorithms = field(default_factory=Algorithms)
     notices: Notices = field(default_factory=Notices)
     findings: dict[str, FindingRule] = field(default_factory=dict)
     """Per finding code: a different severity or action than the catalogue's default."""

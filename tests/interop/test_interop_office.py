@@ -141,3 +141,15 @@ def test_unsigned_samples_stay_unsigned_and_macro_only_is_explained(results):  #
         assert outcome(doc) == "unsigned", row["file"]
         if "macro" in row["evidence"].lower():
             assert "SIG_MACRO_SIGNATURE_ONLY" in [f.code for f in doc.findings]
+
+
+def test_every_signature_not_confirmed_names_its_reasons(results):  # type: ignore[no-untyped-def]
+    # Without a trust engine nothing is confirmed: each signature must still say why, and
+    # the old SHA-1 / 1,024-bit files of the corpus name the algorithm policy.
+    seen = set()
+    for row, report in results:
+        for doc in report.documents:
+            for s in doc.signatures:
+                assert s.reasons, row["file"]
+                seen.update(s.reasons)
+    assert {"digest-not-allowed", "key-too-small", "trust-unknown"} <= seen

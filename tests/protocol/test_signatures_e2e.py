@@ -68,3 +68,43 @@ def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_me
     got, report = _deliver(mta, new_message, "cong-van-ky-so.docx", tampered)
     assert got.get_all("X-Legal-Validity") == ["invalid"], report
     assert "EDITABLE_SIGNATURE_UNVERIFIED" in report or "SIG_DIGEST_MISMATCH" in report
+
+
+def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -> None:  # type: ignore[no-untyped-def]
+    """A SHA-1 signature is refused by the algorithm policy: the header names the reason code
+    and the notice to the sender names it in Vietnamese and English."""
+    import time
+
+    from gateway.lab import strip_sink_pseudo_headers
+
+    now = datetime.now(timezone.utc)
+    who = issue("e2e-sha1", "Văn thư Sở Tài chính", 0x2F02, pki.intermediate,
+                now - timedelta(days=2), now + timedelta(days=60), org="Sở Tài chính")
+    parts = S.sign_ooxml(S.make_ooxml("docx", body="Công văn số 13/STC"), who.key, who.cert,
+                         chain=[pki.intermediate.der], digest="sha1",
+                         signing_time=now - timedelta(minutes=5))
+    mta.set_rules(
+        "[trust]\n"
+        f'anchors = ["{pki.anchors_dir}"]\n'
+        f'intermediates = ["{pki.intermediates_dir}"]\n'
+        f'crl-cache = "{pki.crl_dir}"\n'
+    )
+    got, report = _deliver(mta, new_message, "cong-van-sha1.docx", S.zip_package(parts))
+    assert got.get_all("X-Legal-Validity") == ["invalid"], report
+    assert "reasons=digest-not-allowed" in report
+    mid = got["Message-ID"]
+    end = time.monotonic() + 60
+    notices = []
+    while time.monotonic() < end and not notices:
+        for f in sorted(mta.sink_dir.iterdir()):
+            msg = message_from_bytes(strip_sink_pseudo_headers(f.read_bytes()),
+                                     policy=policy.default)
+            if msg.get("In-Reply-To", "").strip() == mid:
+                notices.append(msg)
+        time.sleep(0.2)
+    assert notices, mta.gateway_log()[-2000:]
+    body = notices[0].get_content()
+    vi, en = body.split("\nEnglish\n", 1)
+    assert "thuật toán băm không được chấp nhận [digest-not-allowed]" in vi
+    assert "digest algorithm not allowed [digest-not-allowed]" in en
+    assert "ALG_DIGEST_NOT_ALLOWED" in body and "SHA-1" in en

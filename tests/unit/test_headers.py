@@ -115,7 +115,9 @@ def test_duplicate_codes_once_and_signature_findings_included() -> None:
                        findings=(make_finding("EDITABLE_NOT_SIGNED", name="a"),
                                  make_finding("EDITABLE_NOT_SIGNED", name="a")))
     value = verdict_headers(_report(d))[1][1]
-    assert value.endswith("findings=EDITABLE_NOT_SIGNED,INSPECTION_FAILED")
+    assert "findings=EDITABLE_NOT_SIGNED,INSPECTION_FAILED" in value
+    # the signature is not confirmed: its reasons follow the codes
+    assert value.endswith("reasons=check-failed,trust-unknown")
 
 
 def test_many_documents_are_capped() -> None:

@@ -423,16 +423,17 @@ def test_two_signatures_first_one_broken_is_not_hidden_by_checking_only_the_firs
     assert second.integrity is Integrity.INTACT and second.trust is Trust.UNTRUSTED
 
 
-def test_weak_algorithm_rule_error_refuses_sha1(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_sha1_is_refused_by_default_and_allowed_only_by_the_algorithm_rules(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
     parts = signed(pki, digest="sha1")
     rules = tmp_path / "local.toml"
-    rules.write_text('[signatures]\nweak-algorithm = "error"\n', encoding="utf-8")
-    strict = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)
-    lenient = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
-    r1, d1 = check(strict, parts)
+    rules.write_text('[algorithms]\ndigests = ["sha1", "sha256"]\n', encoding="utf-8")
+    lenient = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)
+    default = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
+    r1, d1 = check(default, parts)
     r2, d2 = check(lenient, parts)
-    assert r1.verdict is Verdict.INVALID and "SIG_WEAK_ALGORITHM" in codes(d1)
-    assert r2.verdict is Verdict.VALID and "SIG_WEAK_ALGORITHM" in codes(d2)
+    assert r1.verdict is Verdict.INVALID and "ALG_DIGEST_NOT_ALLOWED" in codes(d1)
+    assert d1.signatures[0].reasons == ("digest-not-allowed",)
+    assert r2.verdict is Verdict.VALID and "ALG_DIGEST_NOT_ALLOWED" not in codes(d2)
 
 
 def test_customxml_can_be_required_by_the_rules(pki, engine, tmp_path):  # type: ignore[no-untyped-def]

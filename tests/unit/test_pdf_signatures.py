@@ -143,7 +143,9 @@ def test_untrusted_signer(pki, engine, base):
     _, doc = check(data, pki=pki, trust=engine)
     assert doc.verdict is DocVerdict.INVALID
     bad = [f for f in doc.findings if f.code == "PDF_SIGNATURE_NOT_CONFIRMED"]
-    assert bad and "trust untrusted" in bad[0].en
+    assert bad and "certificate chain not trusted [chain-untrusted]" in bad[0].en
+    assert "[chain-untrusted]" in bad[0].vi and "tin cậy" in bad[0].vi
+    assert doc.signatures[0].reasons == ("chain-untrusted",)
 
 
 def test_revoked_signer(pki, engine, base):
@@ -174,24 +176,38 @@ def test_unsupported_subfilter_is_unverifiable_never_unsigned(pki, engine, signe
     assert "PDF_SIGNATURE_NOT_CONFIRMED" in codes(doc)
 
 
-def test_legacy_sha1_subfilter_is_checked_and_refused_by_default(pki, engine, base, tmp_path):
+def test_legacy_sha1_subfilter_is_checked_and_refused_by_the_algorithm_policy(pki, engine, base,
+                                                                             tmp_path):
     data = S.sign_sha1_subfilter(base, pki.leaf, pki.chain(pki.leaf))
     res = inspect(data, pki=pki, trust=engine)
     s = _only_sig(res)
-    assert s.integrity is Integrity.UNVERIFIABLE
-    assert "PDF_SUBFILTER_SHA1" in {f.code for f in s.findings}
+    assert s.integrity is Integrity.INTACT  # the mathematics hold; the policy refuses SHA-1
+    assert "ALG_DIGEST_NOT_ALLOWED" in {f.code for f in s.findings}
+    assert s.reasons == ("digest-not-allowed",)
     assert res.facts["pdf_signatures"][0]["sha1_digest_matches"] is True
-    ok = _only_sig(inspect(data, pki=pki, trust=engine, pdf={"accept_sha1_subfilter": True}))
-    assert ok.is_good
+    sha1_ok = {"algorithms": {"digests": ["sha1", "sha256"]}}
+    assert _only_sig(inspect_with(data, pki, engine, sha1_ok)).counts
     _, doc = check(data, pki=pki, trust=engine, tmp_path=tmp_path,
-                   rules_text="[pdf]\naccept-sha1-subfilter = true\n")
+                   rules_text='[algorithms]\ndigests = ["sha1", "sha256"]\n')
     assert doc.verdict is DocVerdict.VALID
 
 
 def test_legacy_sha1_subfilter_with_a_wrong_digest_is_broken(pki, engine, base):
     data = S.sign_sha1_subfilter(base, pki.leaf, pki.chain(pki.leaf), tamper_digest=True)
-    s = _only_sig(inspect(data, pki=pki, trust=engine, pdf={"accept_sha1_subfilter": True}))
+    s = _only_sig(inspect_with(data, pki, engine, {"algorithms": {"digests": ["sha1", "sha256"]}}))
     assert s.integrity is Integrity.BROKEN
+    assert "integrity-broken" in s.reasons
+
+
+def inspect_with(data, pki, engine, options):  # type: ignore[no-untyped-def]
+    from gateway.inspect.base import InspectContext
+    from gateway.inspect.pdf import inspect_pdf
+    from gateway.model.document import Document
+    from gateway.model.report import DocClass
+
+    ctx = InspectContext(at=pki.now, options=options, trust=engine)
+    return inspect_pdf(Document("v.pdf", "v.pdf", data, "application/pdf", "pdf",
+                                DocClass.NON_EDITABLE), ctx)
 
 
 def test_damaged_signature_contents_give_a_finding_not_a_crash(pki, engine, signed):

@@ -41,7 +41,6 @@ DEFAULTS: dict[str, Any] = {
     "seal_min_confidence": 0.5,
     "seal_search_pages": 3,
     "allowed_after_signing": "annotations",
-    "accept_sha1_subfilter": False,
     "max_pages": 5000,
 }
 """The ``[pdf]`` defaults of ``gateway.policy.schema.Pdf`` (a test keeps the two equal)."""
@@ -76,23 +75,27 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
             return inspect_cms(doc, ctx)
     try:
         reader = open_reader(doc.data)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged file: a finding naming the error
+        log.info("%s unreadable: %r", name, exc)
         return InspectionResult(
-            findings=(make_finding("PDF_UNREADABLE", place=name, name=name, reason=short(exc)),),
+            findings=(make_finding("PDF_UNREADABLE", place=name, name=name,
+                                   reason=f"{type(exc).__name__}: {short(exc)}"),),
             facts={"layout": "unknown"},
         )
     try:
         encrypted = reader.encrypted
-    except Exception as exc:  # a damaged /Encrypt entry
+    except Exception as exc:  # noqa: BLE001 - a damaged /Encrypt entry: a finding
         return InspectionResult(
-            findings=(make_finding("PDF_UNREADABLE", place=name, name=name, reason=short(exc)),),
+            findings=(make_finding("PDF_UNREADABLE", place=name, name=name,
+                                   reason=f"{type(exc).__name__}: {short(exc)}"),),
             facts={"layout": "unknown"},
         )
     if encrypted:
         try:
             result = reader.decrypt("")
             ok = "FAILED" not in str(getattr(result, "status", result))
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - not decryptable: PDF_ENCRYPTED below
+            log.info("%s: decryption failed: %r", name, exc)
             ok = False
         if not ok:
             return InspectionResult(
@@ -115,7 +118,7 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
             max_visible=int(opts["scanned_max_visible_chars"]),
             max_pages=int(opts["max_pages"]),
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - logged; a finding unless signatures decide
         log.info("layout of %s unreadable: %r", name, exc)
         facts["layout"] = "unknown"
         if not sig.reports:
@@ -154,7 +157,7 @@ def _seal_search(lay: layout_mod.Layout, opts: dict[str, Any]) -> dict[str, Any]
         try:
             target = (int(w_mm * 3), int(h_mm * 3))
             img = decode_pdf_image(stream, target)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - no image, no seal evidence (never a pass)
             log.info("page %d image not decodable: %r", page.number, exc)
             img = None
         if img is None or not is_colour(img):
@@ -162,7 +165,7 @@ def _seal_search(lay: layout_mod.Layout, opts: dict[str, Any]) -> dict[str, Any]
         colour += 1
         try:
             found.extend(find_seals(img, page.number, w_mm, h_mm, min_conf))
-        except Exception as exc:  # a seal search problem never fails the document
+        except Exception as exc:  # noqa: BLE001 - no seal evidence: never a pass, only less
             log.info("seal search on page %d failed: %r", page.number, exc)
     return {
         "seal": [s.to_json() for s in sorted(found, key=lambda s: (s.page, -s.confidence))],

@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfError
+
+_READ_ERRORS = (PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError,
+                RecursionError)
+"""What pyHanko raises for a dangling or malformed object."""
 
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 """Largest decoded content stream read for one page (streams are cut there)."""
@@ -83,6 +88,13 @@ class PageStats:
         return min(1.0, self.image_area / area) if area > 0 else 0.0
 
     def kind(self, min_coverage: float, max_visible: int) -> str:
+        """``scanned``, ``born-digital``, ``blank``, or ``unreadable``: a page that would pass
+        as a scan (or blank) although part of its content could not be read — text hidden
+        in an unreadable stream must not make typed text look like a scan."""
+        got = self._kind(min_coverage, max_visible)
+        return "unreadable" if self.errors and got in ("scanned", "blank") else got
+
+    def _kind(self, min_coverage: float, max_visible: int) -> str:
         if self.image_coverage >= min_coverage and self.visible_chars <= max_visible:
             return "scanned"
         if self.visible_chars == 0 and self.paths == 0 and self.images == 0:
@@ -160,7 +172,7 @@ def _resolve(obj: Any) -> Any:
 def _dict_get(d: Any, key: str) -> Any:
     try:
         return _resolve(d.get(key)) if d is not None else None
-    except Exception:
+    except _READ_ERRORS:  # an unresolvable entry reads as absent (never as content)
         return None
 
 
@@ -264,7 +276,8 @@ class _Scanner:
         try:
             raw = xobjects.raw_get(key) if hasattr(xobjects, "raw_get") else None
             xo = _resolve(raw)
-        except Exception:
+        except _READ_ERRORS as exc:  # painted but unreadable: the page is not judged a scan
+            self.page.errors.append(f"XObject {key}: {type(exc).__name__}")
             return
         if not isinstance(xo, generic.StreamObject):
             return
@@ -288,7 +301,7 @@ class _Scanner:
                     fm = _IDENTITY
             try:
                 data, cut = stream_bytes(xo)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded: the page is not judged a scan
                 self.page.errors.append(f"form XObject: {type(exc).__name__}")
                 return
             self.page.truncated |= cut
@@ -357,7 +370,7 @@ def page_stats(number: int, page: Any, resources: Any, box: list[float]) -> Page
             continue
         try:
             data, cut = stream_bytes(s, MAX_CONTENT_BYTES - total)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded: the page is not judged a scan
             stats.errors.append(f"content stream: {type(exc).__name__}")
             continue
         stats.truncated |= cut
@@ -389,6 +402,10 @@ class Layout:
         }
         if self.kind == "mixed":
             out["scanned_page_list"] = _ranges(self.pages_of("scanned"))
+        errors = [f"page {p.number}: {e}" for p in self.pages for e in p.errors]
+        if errors:
+            out["unreadable_pages"] = _ranges(self.pages_of("unreadable"))
+            out["content_errors"] = errors[:10]
         return out
 
 
@@ -423,6 +440,8 @@ def classify(reader: Any, *, min_coverage: float = 0.85, max_visible: int = 40,
     content = [k for k in kinds if k != "blank"]
     if not content:
         kind = "empty"
+    elif "unreadable" in content:
+        kind = "unreadable"
     elif all(k == "scanned" for k in content):
         kind = "scanned"
     elif all(k == "born-digital" for k in content):

@@ -274,8 +274,8 @@ def _mode(cs: Any, res: Any) -> tuple[str | None, bytes | None]:
     if name == "/ICCBased" and isinstance(cs, list) and len(cs) > 1:
         try:
             n = int(res(cs[1]).get("/N", 3))
-        except Exception:
-            n = 3
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            n = 3  # an unreadable ICC profile: assume RGB (only the seal search uses it)
         return {1: "L", 3: "RGB", 4: "CMYK"}.get(n), None
     if name in ("/Indexed", "/I") and isinstance(cs, list) and len(cs) == 4:
         base, _ = _mode(res(cs[1]), res)

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf.signer import (
     RevInfo,
+    revinfo_findings,
     revinfo_from_signed_data,
     run,
     short,
@@ -69,21 +71,26 @@ class PdfSignatureResult:
 
 
 def _dss_revinfo(reader: Any) -> RevInfo:
-    crls: list[bytes] = []
-    ocsps: list[bytes] = []
+    """CRLs and OCSP responses of the document security store; an entry that cannot be read
+    is a problem to report (never dropped silently: it could hide a revocation)."""
+    from pyhanko.pdf_utils.misc import PdfError
+
+    out = RevInfo([], [])
     try:
         dss = reader.root.get("/DSS")
         if dss is not None:
             dss = dss.get_object()
-            for key, out in (("/CRLs", crls), ("/OCSPs", ocsps)):
+            for key, into in (("/CRLs", out.crls), ("/OCSPs", out.ocsps)):
                 for ref in dss.get(key, []) or []:
                     try:
-                        out.append(ref.get_object().data)
-                    except Exception:
-                        continue
-    except Exception:
-        pass
-    return RevInfo(crls, ocsps)
+                        into.append(ref.get_object().data)
+                    except (PdfError, AttributeError, KeyError, TypeError, ValueError) as exc:
+                        out.problems.append(f"DSS {key[1:]} entry: {type(exc).__name__}")
+    except (PdfError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        out.problems.append(f"DSS: {type(exc).__name__}: {short(exc, 120)}")
+    if out.problems:
+        log.warning("unreadable DSS revocation data: %s", "; ".join(out.problems))
+    return out
 
 
 def _enumerate(reader: Any) -> list[tuple[str, Any, Any]]:
@@ -97,25 +104,27 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
     out = PdfSignatureResult()
     try:
         fields = _enumerate(reader)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - logged with its type; signature data decides
         # The form is damaged; if signature data is present it must not pass as unsigned.
         fields = []
-        log.info("signature fields of %s unreadable: %s", name, exc)
+        log.info("signature fields of %s unreadable: %r", name, exc)
         if _BYTERANGE.search(data):
             out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE, "PDF_SIGNATURE_UNVERIFIABLE",
                                        name, f"signature fields unreadable: {short(exc)}"))
             out.facts.append({"field": "?", "error": short(exc)})
             return out
     dss = _dss_revinfo(reader) if fields else RevInfo([], [])
+    out.findings.extend(revinfo_findings(dss, name))
     n_sig = 0
     for fq_name, sig_ref, sig_field in fields:
         try:
             sig_obj = sig_ref.get_object()
             kind = str(sig_obj.get("/Type", "/Sig"))
             subfilter = str(sig_obj.get("/SubFilter", ""))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken signature, named with the type
             out.reports.append(_failed("pdf", fq_name, Integrity.BROKEN, "PDF_SIGNATURE_BROKEN",
-                                       name, f"signature dictionary unreadable: {short(exc)}"))
+                                       name, f"signature dictionary unreadable: "
+                                             f"{type(exc).__name__}: {short(exc)}"))
             out.facts.append({"field": fq_name, "error": short(exc)})
             continue
         n_sig += 1
@@ -132,7 +141,7 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
                 report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE, "PDF_SUBFILTER_UNSUPPORTED",
                                  name, "", subfilter=subfilter.lstrip("/") or "(none)")
                 facts = {"field": fq_name, "subfilter": subfilter.lstrip("/") or None}
-        except Exception as exc:  # malformed signature: a finding on it, never a crash
+        except Exception as exc:  # noqa: BLE001 - malformed signature: a finding, never a crash
             log.info("signature %s of %s failed validation: %r", fq_name, name, exc)
             integrity = Integrity.BROKEN if _is_damage(exc) else Integrity.UNVERIFIABLE
             code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
@@ -310,9 +319,16 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
     try:
         signer_cert = emb.signer_cert
         others = list(emb.other_embedded_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - no signer certificate: untrusted, and logged
+        log.info("certificates of %s unreadable: %r", place, exc)
         signer_cert, others = None, []
+    proven = ts_time if ts_facts and ts_facts.get("trusted") else None
+    findings.extend(check_cms_signer(
+        AlgorithmPolicy.from_options(ctx.options), emb.signer_info,
+        signer_cert.dump() if signer_cert is not None else None, proven_at=proven, place=place,
+        extra_digests=("sha1",) if subfilter == SHA1_SUBFILTER else ()))
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
+    findings.extend(revinfo_findings(rev, place))
     rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     layers = signer_layers(ctx, signer_cert, others, rev)
     findings.extend(layers.findings)
@@ -339,10 +355,12 @@ def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     try:
         others = list(emb.other_embedded_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - no intermediates: the chain cannot be trusted
+        log.info("certificates of %s unreadable: %r", fq_name, exc)
         others = []
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
-    status = run(async_validate_pdf_signature(emb, signer_validation_context=vc))
+    status = run(async_validate_pdf_signature(emb, signer_validation_context=vc,
+                                              algorithm_policy=pyhanko_accept_all()))
     integrity, reason = _integrity(status)
     return _finish(emb, SUPPORTED[subfilter], fq_name, subfilter, status, integrity, reason, ctx,
                    name, opts, dss, [])
@@ -366,7 +384,7 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
             from asn1crypto.core import OctetString
 
             signed_digest = OctetString.load(bytes(signed_digest)).native
-        except Exception:
+        except (ValueError, TypeError):  # not wrapped: compared as is (and found unequal)
             pass
     actual = emb.compute_digest("sha1")
     emb.coverage = emb.evaluate_signature_coverage()
@@ -374,30 +392,21 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     try:
         others = list(emb.other_embedded_certs)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - no intermediates: the chain cannot be trusted
+        log.info("certificates of %s unreadable: %r", fq_name, exc)
         others = []
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
+    accept_all: dict[str, Any] = {"algorithm_policy": pyhanko_accept_all()}  # not in overloads
     status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
-                                              validation_context=vc))
-    extra: list[Finding] = []
+                                              validation_context=vc, **accept_all))
     if signed_digest != actual:
         integrity, reason = Integrity.BROKEN, "the document's SHA-1 digest does not match the signed one"
     elif not (status.intact and status.valid):
         integrity, reason = _integrity(status)
-    elif not opts.get("accept_sha1_subfilter", False):
-        integrity, reason = Integrity.UNVERIFIABLE, "legacy SHA-1 signature type"
-        extra.append(make_finding("PDF_SUBFILTER_SHA1", place=f"{name}#{fq_name}", name=name,
-                                  field=fq_name))
-    else:
+    else:  # whether SHA-1 is acceptable is the algorithm policy's call (in _finish)
         integrity, reason = Integrity.INTACT, ""
     report, facts = _finish(emb, "pdf-pkcs7", fq_name, SHA1_SUBFILTER, status, integrity,
-                            "" if extra else reason, ctx, name, opts, dss, extra)
-    if extra:  # the SHA-1 finding already says why; drop the generic "unverifiable" line
-        report = SignatureReport(
-            report.format, report.integrity, report.coverage, report.trust, report.revocation,
-            report.signer, report.signing_time,
-            tuple(f for f in report.findings if f.code != "PDF_SIGNATURE_UNVERIFIABLE"),
-        )
+                            reason, ctx, name, opts, dss, [])
     facts["sha1_digest_matches"] = signed_digest == actual
     return report, facts
 

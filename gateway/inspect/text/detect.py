@@ -175,7 +175,7 @@ def detect_content(text: str, *, min_gain: int = 3,
             continue
         try:
             converted = _trial(text, enc, fix_case=False)  # case does not change the score
-        except Exception:  # a trial that cannot apply is no detection
+        except (UnicodeError, LookupError, ValueError):  # a trial that cannot apply: none
             continue
         if converted == text:
             continue

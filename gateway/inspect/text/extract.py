@@ -131,7 +131,7 @@ class Package:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
                 RuntimeError) as exc:
             raise Unreadable(f"{name}: {exc}") from None
-        except Exception as exc:  # zlib.error and friends
+        except Exception as exc:  # noqa: BLE001 - zlib.error and friends: Unreadable, a finding
             raise Unreadable(f"{name}: {type(exc).__name__}") from None
         self.left -= buf.tell()
         return buf.getvalue()
@@ -989,7 +989,7 @@ def pdf(data: bytes, budget: _Budget, max_pages: int) -> Extracted:
                 break
     except Unreadable:
         raise
-    except Exception as exc:  # pdfminer raises many kinds on damaged or encrypted files
+    except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds: Unreadable, with type
         raise Unreadable(f"PDF text layer unreadable: {type(exc).__name__}") from None
     out.truncated = budget.truncated
     return out
@@ -1011,7 +1011,7 @@ def html_blocks(text: str, budget: _Budget, part: str = "html") -> Extracted:
 
         doc = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(
             encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True))
-    except Exception:
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # still read, as plain text
         return plain_blocks(re.sub(r"<[^>]+>", " ", text), budget, part)
     for bad in doc.xpath("//script|//style|//head"):
         bad.getparent().remove(bad)

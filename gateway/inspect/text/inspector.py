@@ -13,6 +13,7 @@ subject holds the message (the rules choose the action) and names the security c
 from __future__ import annotations
 
 import dataclasses
+import email.errors
 import email.header
 import re
 import unicodedata
@@ -238,7 +239,7 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
 def _trial(text: str, enc: str) -> str:
     try:
         return detect._trial(text, enc)
-    except Exception:
+    except (UnicodeError, LookupError, ValueError):  # a conversion that cannot apply
         return text
 
 
@@ -351,8 +352,8 @@ def _decode_header(raw: str) -> tuple[str, list[str]]:
     used: list[str] = []
     try:
         parts = email.header.decode_header(raw)
-    except Exception:
-        return raw, used
+    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
+        return raw, used  # checked as written
     out: list[str] = []
     for chunk, cs in parts:
         if isinstance(chunk, str):

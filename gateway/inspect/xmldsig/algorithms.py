@@ -58,9 +58,8 @@ DIGESTS = {
     DSIG_MORE_2007 + "sha3-384": "sha3_384",
     DSIG_MORE_2007 + "sha3-512": "sha3_512",
 }
-"""Digest URIs → :mod:`hashlib` names. MD5 is deliberately absent (refused)."""
-
-WEAK_DIGESTS = frozenset({"sha1"})
+"""Digest URIs → :mod:`hashlib` names. MD5 is deliberately absent (refused). Which of them
+a signature may use is the ``[algorithms]`` rules' call (:mod:`gateway.inspect.algorithms`)."""
 
 
 @dataclass(frozen=True)

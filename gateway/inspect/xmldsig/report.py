@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from gateway.inspect import safe_xml
+from gateway.inspect.algorithms import AlgorithmPolicy, key_of
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
 from gateway.inspect.xmldsig.verify import DsigResult
-from gateway.model.document import Document
 from gateway.model.catalog import make_finding
-from gateway.model.findings import Finding, Severity
+from gateway.model.document import Document
+from gateway.model.findings import Finding
 from gateway.model.names import readable_subject
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
@@ -30,8 +31,8 @@ class SignatureOptions:
         "docProps/core.xml", "docProps/app.xml", "docProps/custom.xml", "docProps/thumbnail.*",
         "customXml/*",
     )
-    weak_algorithm: Severity = Severity.WARNING
     signing_time_max_age_days: int = 30
+    algorithms: AlgorithmPolicy = AlgorithmPolicy()
 
     @classmethod
     def from_context(cls, ctx: InspectContext) -> "SignatureOptions":
@@ -39,10 +40,7 @@ class SignatureOptions:
         out = cls()
         if "ooxml_unsigned_parts" in raw:
             out = dataclasses.replace(out, ooxml_unsigned_parts=tuple(raw["ooxml_unsigned_parts"]))
-        if "weak_algorithm" in raw:
-            value = raw["weak_algorithm"]
-            sev = value if isinstance(value, Severity) else Severity.parse(str(value))
-            out = dataclasses.replace(out, weak_algorithm=sev)
+        out = dataclasses.replace(out, algorithms=AlgorithmPolicy.from_options(ctx.options))
         if "signing_time_max_age_days" in raw:
             out = dataclasses.replace(out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
         return out
@@ -52,9 +50,10 @@ class SignatureOptions:
 
 def issue_findings(result: DsigResult, place: str, opts: SignatureOptions) -> list[Finding]:
     out = [make_finding(i.code, place=place, **i.params) for i in result.issues]
-    for alg in result.weak_algorithms:
-        f = make_finding("SIG_WEAK_ALGORITHM", place=place, algorithm=alg.upper().replace("SHA", "SHA-"))
-        out.append(dataclasses.replace(f, severity=opts.weak_algorithm))
+    # No XAdES timestamp is validated here, so nothing proves an earlier time: the legacy
+    # allowance of the policy never applies to XML signatures.
+    out.extend(opts.algorithms.check(digests=result.digests, scheme=result.scheme,
+                                     key=key_of(result.signer), proven_at=None, place=place))
     return out
 
 
@@ -95,7 +94,7 @@ def build(fmt: str, result: DsigResult, coverage: Coverage, extra: list[Finding]
                 revocation = Revocation(getattr(chain, "revocation", Revocation.UNKNOWN))
                 signer = getattr(chain, "signer", None) or signer
                 findings.extend(getattr(chain, "findings", ()) or ())
-            except Exception as exc:  # the trust layer failing must not pass the signature
+            except Exception as exc:  # noqa: BLE001 - the trust layer failing: a finding
                 log.exception("trust validation failed for %s", place)
                 trust, revocation = Trust.UNKNOWN, Revocation.UNKNOWN
                 findings.append(make_finding("SIG_TRUST_CHECK_FAILED", place=place,

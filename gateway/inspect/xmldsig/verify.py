@@ -48,7 +48,6 @@ from gateway.inspect.xmldsig.algorithms import (
     OPC_RELATIONSHIPS_NS,
     RELATIONSHIP_TRANSFORM,
     SIGNATURE_METHODS,
-    WEAK_DIGESTS,
     XADES_NAMESPACES,
     C14nMethod,
 )
@@ -111,7 +110,11 @@ class DsigResult:
     ocsps: list[bytes] = field(default_factory=list)
     signing_time: datetime | None = None
     signing_time_source: str | None = None
-    weak_algorithms: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    """Every digest the signature uses (references and SignatureMethod), hashlib names: the
+    algorithm policy judges them (:mod:`gateway.inspect.algorithms`)."""
+    scheme: str | None = None
+    """The SignatureMethod's family (``rsa``, ``rsa-pss``, ``ecdsa``), once known."""
     openpgp: bool = False
 
     @property
@@ -339,8 +342,8 @@ def _digest_of(ref: etree._Element, result: DsigResult) -> tuple[str, bytes]:
     name = DIGESTS.get(alg)
     if name is None:
         raise _TransformFailure("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=alg or "?")
-    if name in WEAK_DIGESTS and name not in result.weak_algorithms:
-        result.weak_algorithms.append(name)
+    if name not in result.digests:
+        result.digests.append(name)
     try:
         expected = keys.b64decode(dv.text)
     except ValueError:
@@ -428,9 +431,9 @@ def _check_all(refs: list[etree._Element], sig: etree._Element, ids: _IdIndex,
         for issue in private.issues:
             if issue not in result.issues:
                 result.issues.append(issue)
-        for alg in private.weak_algorithms:
-            if alg not in result.weak_algorithms:
-                result.weak_algorithms.append(alg)
+        for alg in private.digests:
+            if alg not in result.digests:
+                result.digests.append(alg)
         out.append(outcome)
     return out
 
@@ -517,8 +520,10 @@ def _signature_value(sig: etree._Element, si: etree._Element, value_el: etree._E
             result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=f"rsa-pss ({exc})")
             return
     assert digest is not None
-    if digest in WEAK_DIGESTS and digest not in result.weak_algorithms:
-        result.weak_algorithms.append(digest)
+    result.scheme = smethod.family
+    for name in (digest, mgf):
+        if name is not None and name not in result.digests:
+            result.digests.append(name)
     try:
         signed = c14nmod.subtree(si, method, _prefix_list(cm))
     except c14nmod.C14nError as exc:
@@ -661,7 +666,8 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
                     try:
                         result.other_certs.append(keys.b64decode(enc.text))
                     except ValueError:
-                        pass
+                        result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
+                                   reason="an XAdES certificate value is not base64")
         for rv in _xades_find(obj, "RevocationValues"):
             for enc in rv.iter():
                 if not isinstance(enc.tag, str):
@@ -671,8 +677,9 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
                         result.crls.append(keys.b64decode(enc.text))
                     elif enc.tag.endswith("}EncapsulatedOCSPValue"):
                         result.ocsps.append(keys.b64decode(enc.text))
-                except ValueError:
-                    pass
+                except ValueError:  # dropped, it could hide a revocation: said instead
+                    result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
+                               reason="an XAdES CRL or OCSP value is not base64")
     if not signed_props:
         return
     if len(signed_props) > 1:
