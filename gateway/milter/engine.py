@@ -243,9 +243,10 @@ class Engine:
                 log.error("%s: cannot record the decision: %s: %s", qid, type(exc).__name__,
                           exc)
                 unchecked_accept = final.error and final.action is Action.ACCEPT
-                if final.action in (Action.ACCEPT, Action.HOLD) and not unchecked_accept:
-                    # nothing is delivered without its log row: the headers already handed
-                    # over are discarded by the MTA with the tempfail
+                if final.action is not Action.TEMPFAIL and not unchecked_accept:
+                    # no final answer without its log row (the sender's server retries, and
+                    # the retry is logged): headers already handed over are discarded by the
+                    # MTA with the tempfail, a refusal is given again once the log is back
                     final = self._downgraded(final, f"decision log: {type(exc).__name__}")
         self._log(env, final, data, started)
         if final.downgraded is None:

@@ -135,10 +135,11 @@ def test_no_accept_without_its_log_row() -> None:
     d = eng.decide(_data())
     assert d.action is Action.TEMPFAIL and d.downgraded == "decision log: OSError"
     assert d.reply is not None and d.reply.code == "451"
-    # a reject is still a reject when the log is down (nothing is delivered)
+    # a refusal waits for the log too: the retry is refused and logged once it is back
     reply = SmtpReply("550", "5.7.1", "no")
     eng, _, _ = _engine(_report(Verdict.REJECTED, Action.REJECT, reply), store=FakeStore(fail=True))
-    assert eng.decide(_data()).action is Action.REJECT
+    d = eng.decide(_data())
+    assert d.action is Action.TEMPFAIL and d.reply is not None and d.reply.code == "451"
     # a checked message is not delivered without its row, even with accept-unchecked: its
     # verdict headers were handed over already, the tempfail makes the MTA drop them
     eng, _, _ = _engine(_report(Verdict.VALID, Action.ACCEPT), store=FakeStore(fail=True),
