@@ -377,7 +377,7 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
     except StoreError as exc:
         store.close()
         raise ServeError(f"notice outbox: {exc}") from None
-    except Exception:
+    except Exception:  # noqa: BLE001 - not handled here: close the log, then re-raise
         store.close()
         raise
     pool = WorkerPool(
