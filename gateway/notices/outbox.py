@@ -157,7 +157,8 @@ class Outbox:
         """The id of a notice of this ``kind`` to ``recipient`` already recorded for the same
         message (same queue id, or same Message-ID) within :data:`RETRY_WINDOW`, else None:
         a message retried after a failure does not get a second notice."""
-        keys, params = [], []
+        keys: list[str] = []
+        params: list[str] = []
         if queue_id:
             keys.append("queue_id = ?")
             params.append(queue_id)

@@ -3,14 +3,14 @@ stored, read back, covered by the hash chain, and rows without it still verify."
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gateway.audit.store import open_store
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action
 from gateway.model.report import MessageReport, Verdict
 
-AT = datetime(2026, 12, 5, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 
 def _report() -> MessageReport:

@@ -17,8 +17,9 @@ import os
 import random
 import zipfile
 import zlib
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

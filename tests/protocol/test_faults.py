@@ -11,7 +11,6 @@ sends 1,000.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -19,11 +18,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -86,7 +86,7 @@ def retry_until_answered(lab: Lab, batch: list[tuple[str, EmailMessage]],
         if not pending:
             break
         again = send_all(lab, [batch[i] for i in pending], clients=4)
-        for i, t in zip(pending, again):
+        for i, t in zip(pending, again, strict=True):
             last[i] = t
             attempts[i] += 1
     return last, attempts
@@ -123,14 +123,14 @@ def wait_for_deliveries(lab: Lab, ids: set[str], timeout: float = 120
 def reconcile(lab: Lab, batch: list[tuple[str, EmailMessage]], last: list[Transcript],
               attempts: Counter[int], label: str) -> dict[str, int]:
     ids = {m["Message-ID"] for _, m in batch}
-    accepted = {m["Message-ID"] for (_, m), t in zip(batch, last) if t.accepted}
+    accepted = {m["Message-ID"] for (_, m), t in zip(batch, last, strict=True) if t.accepted}
     index = wait_for_deliveries(lab, accepted)
     rows: dict[str, list[Any]] = {}
     for r in lab.store().query():
         if r.message_id in ids:
             rows.setdefault(r.message_id, []).append(r)
     numbers: Counter[str] = Counter()
-    for i, ((kind, m), t) in enumerate(zip(batch, last)):
+    for i, ((kind, m), t) in enumerate(zip(batch, last, strict=True)):
         mid = m["Message-ID"]
         code, text = t.final
         mine = rows.get(mid, [])
@@ -270,7 +270,7 @@ def test_session_latency_is_measured_from_the_first_byte(mta: Lab, new_message) 
     assert all(t.accepted for t in ts), [t.final for t in ts if not t.accepted]
     rows = {r.message_id: r for r in mta.store().query(limit=500)}
     sess, dur, client = [], [], []
-    for (_, m), t in zip(batch, ts):
+    for (_, m), t in zip(batch, ts, strict=True):
         row = rows[m["Message-ID"]]
         assert row.session_ms is not None
         assert row.session_ms + 1 >= row.duration_ms, (row.session_ms, row.duration_ms)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -68,7 +68,7 @@ def _faulty_round(lab: Lab, new_message: Callable[..., EmailMessage], label: str
     finally:
         recover()
     codes = [t.final for t in first]
-    refused = [c for (kind, _), c in zip(batch, codes) if kind == "freemail"]
+    refused = [c for (kind, _), c in zip(batch, codes, strict=True) if kind == "freemail"]
     assert all(code in (550, 451) for code, _ in refused), refused
     tempfailed = [c for c in codes if c[0] == 451]
     assert tempfailed, f"the fault must cost some answers: {codes}"
