@@ -146,6 +146,7 @@ class Lab:
     :param workers: gateway worker processes.
     :param rules: text of a rules override file (TOML) or None for the shipped rules.
     :param keep: leave the directory behind on stop (for debugging).
+    :param store_url: the gateway's decision log (default: SQLite in the lab directory).
     """
 
     def __init__(
@@ -156,12 +157,14 @@ class Lab:
         keep: bool = False,
         log_level: str = "info",
         base_dir: str | None = None,
+        store_url: str | None = None,
     ) -> None:
         self.workers = workers
         self.rules_text = rules
         self.keep = keep
         self.log_level = log_level
         self.base_dir = base_dir
+        self._store_url = store_url
         self.dir: Path | None = None
         self.smtp_port = self.notice_port = self.sink_port = 0
         self._sink: subprocess.Popen[bytes] | None = None
@@ -207,7 +210,8 @@ class Lab:
 
     @property
     def store_url(self) -> str:
-        return "sqlite:///" + str(self._p("gw", "decisions.db"))
+        """The decision log: ``store_url`` if given, else an SQLite file in ``gw/``."""
+        return self._store_url or "sqlite:///" + str(self._p("gw", "decisions.db"))
 
     @property
     def spool_dir(self) -> Path:

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postfix libmilter-dev libmagic1 libmagic-mgc gcc python3-dev python3-venv
               postgresql chromium chromium-driver ca-certificates
-              recode systemd)  # recode: reference VPS/VNI/VIQR converter for the text tests;
-              # systemd: systemd-analyze checks the units (verify, security exposure)
+              recode  # recode: reference VPS/VNI/VIQR converter for the text tests
+              systemd  # systemd-analyze checks the units (verify, security exposure)
+              miltertest)  # miltertest: libmilter-based client for the milter protocol tests
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

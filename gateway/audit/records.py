@@ -212,6 +212,9 @@ class Decision:
     documents: tuple[DocumentRecord, ...] = ()
     prev_hash: str = ""
     hash: str = ""
+    session_ms: float | None = None
+    """Milliseconds from the first byte the milter saw of the message until its answer was
+    handed to the MTA (``duration_ms`` counts from end of message); None when not measured."""
 
     @property
     def seq(self) -> int:
@@ -247,6 +250,7 @@ class Decision:
             "duration_ms": self.duration_ms,
             "documents": [d.to_json() for d in self.documents],
             "hash": self.hash,
+            **({"session_ms": self.session_ms} if self.session_ms is not None else {}),
         }
 
 
@@ -279,6 +283,7 @@ def decision_from_report(
     decided_at: datetime,
     action_taken: str | None,
     seq: int = 0,
+    session_ms: float | None = None,
 ) -> Decision:
     """The record the store will write, normalised exactly as it will be read back."""
     sender = clean_text(envelope.sender)
@@ -301,6 +306,7 @@ def decision_from_report(
         findings=_findings(report.findings),
         rules_hash=clean_text(report.rules_hash, 128) or "",
         duration_ms=round(float(report.duration_ms), 3),
+        session_ms=None if session_ms is None else round(float(session_ms), 3),
         documents=tuple(
             DocumentRecord.of(i, d) for i, d in enumerate(report.documents[:MAX_DOCUMENTS])
         ),

@@ -173,11 +173,19 @@ _V3_POSTGRESQL = tuple(
     for s in _V3_COMMON
 )
 
+# Version 4: the time from the first byte the milter saw of a message (the connection for the
+# first message of a session, MAIL FROM for the next ones) until its answer was handed to the
+# MTA. NULL for decisions recorded before it existed and for offline checks.
+_V4 = ("ALTER TABLE decisions ADD COLUMN session_ms {real}",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "decisions, documents, checkpoints and the chain head", _V1_SQLITE,
               _V1_POSTGRESQL),
     Migration(2, "web accounts, sessions and the access log", _V2_SQLITE, _V2_POSTGRESQL),
     Migration(3, "the outbox of notices to senders", _V3_SQLITE, _V3_POSTGRESQL),
+    Migration(4, "session latency of each decision",
+              tuple(s.format(real="REAL") for s in _V4),
+              tuple(s.format(real="DOUBLE PRECISION") for s in _V4)),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -85,7 +85,7 @@ class PurgeResult:
 _DECISION_COLUMNS = (
     "id, decided_at, queue_id, message_id, sender, sender_domain, recipients, from_header, "
     "sasl_user, client_addr, client_name, verdict, action, action_taken, smtp_reply, findings, "
-    "rules_hash, duration_ms, prev_hash, hash"
+    "rules_hash, duration_ms, prev_hash, hash, session_ms"
 )
 _DOCUMENT_COLUMNS = (
     "decision_id, idx, path, sha256, size, media_type, doc_class, verdict, findings, signatures"
@@ -164,10 +164,14 @@ class DecisionStore:
         *,
         decided_at: datetime,
         action_taken: str | None = None,
+        session_ms: float | None = None,
     ) -> int:
-        """Append one decision (and its documents) to the chain; returns its id (= seq)."""
+        """Append one decision (and its documents) to the chain; returns its id (= seq).
+        ``session_ms``: milliseconds from the first byte the milter saw of the message until
+        its answer was handed to the MTA (None for offline checks)."""
         draft = decision_from_report(
-            report, envelope, decided_at=decided_at, action_taken=action_taken
+            report, envelope, decided_at=decided_at, action_taken=action_taken,
+            session_ms=session_ms,
         )
         db = self._db
         with self._lock, db.write_tx():
@@ -190,13 +194,13 @@ class DecisionStore:
         db = self._db
         db.execute(
             f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 d.id, db.ts(d.decided_at), d.queue_id, d.message_id, d.sender,
                 d.sender_domain, _json(list(d.recipients)), d.from_header, d.sasl_user,
                 d.client_addr, d.client_name, d.verdict, d.action, d.action_taken,
                 d.smtp_reply, _json([f.to_json() for f in d.findings]), d.rules_hash,
-                d.duration_ms, d.prev_hash, d.hash,
+                d.duration_ms, d.prev_hash, d.hash, d.session_ms,
             ),
         )
         if d.documents:
@@ -323,6 +327,7 @@ class DecisionStore:
             documents=documents,
             prev_hash=r[18],
             hash=r[19],
+            session_ms=None if r[20] is None else float(r[20]),
         )
 
     def checkpoints(self) -> list[Checkpoint]:

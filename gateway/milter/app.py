@@ -10,17 +10,20 @@ tempfail with a reply.
 
 from __future__ import annotations
 
+import errno
 import grp
 import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import Milter
 
 from gateway.milter.engine import (
+    GATEWAY_TEMPFAIL,
     Decision,
     Engine,
     MessageData,
@@ -36,8 +39,24 @@ from gateway.settings import Settings, parse_socket
 log = logging.getLogger("hople.milter")
 
 NAME = "hople-gateway"
-FLAGS = Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
+NEEDED_ACTIONS = Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
+"""The only actions the gateway uses: add the verdict headers, delete forged ones (and tag the
+Subject), hold. It never changes bodies, recipients or the sender."""
+ACTION_NAMES = ((Milter.ADDHDRS, "ADDHDRS (add headers)"),
+                (Milter.CHGHDRS, "CHGHDRS (change or delete headers)"),
+                (Milter.QUARANTINE, "QUARANTINE (hold queue)"))
+FLAGS = NEEDED_ACTIONS
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+SPOOL_RESERVE_BYTES = 1024 * 1024
+"""Free space the spool file system must keep beyond the size a client declares (``SIZE=``)
+before a message is taken; below it MAIL FROM is answered 452."""
+SPOOL_FULL = ("452", "4.3.1", "Cong kiem tra tam thoi het cho luu thu; vui long gui lai sau. / "
+              "The gateway is out of spool space; please try again later.")
+SPOOL_FAILED = ("451", "4.3.0", "Cong kiem tra khong luu duoc thu; vui long gui lai sau. / "
+                "The gateway could not spool the message; please try again later.")
+MILTER_ERRORS: tuple[type[BaseException], ...] = (Milter.milter.error, AttributeError)
+"""What reading a macro raises when the MTA connection is gone (AttributeError: the context
+was already released)."""
 
 
 def _addr(text: str) -> str:
@@ -54,8 +73,27 @@ def postfix_value(value: str) -> str:
     return value.replace("\r\n", "\n")
 
 
+def declared_size(params: tuple[str, ...]) -> int:
+    """The ``SIZE=`` a client declared at MAIL FROM (0 when none or malformed)."""
+    for p in params:
+        key, _, value = p.partition("=")
+        if key.upper() == "SIZE" and value.isdigit():
+            return int(value[:15])
+    return 0
+
+
+def spool_free_bytes(path: str) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def missing_actions(offered: int) -> list[str]:
+    return [name for bit, name in ACTION_NAMES if not offered & bit]
+
+
 class GatewayMilter(Milter.Base):
-    """One SMTP connection. Per-message state is reset at MAIL FROM and on abort."""
+    """One SMTP connection. Per-message state (envelope, macros, spool) is reset at MAIL
+    FROM, after end of message and on abort."""
 
     def __init__(self, engine: Engine, spool_dir: str, spool_memory: int) -> None:
         self.engine = engine
@@ -64,31 +102,57 @@ class GatewayMilter(Milter.Base):
         self.client_name: str | None = None
         self.client_addr: str | None = None
         self.spool: MessageSpool | None = None
+        self._connected_at: float | None = time.monotonic()  # negotiation: the first byte
+        self._previous_qid: str | None = None
         self._reset()
+
+    # -- negotiation ------------------------------------------------------------------------
+
+    def negotiate(self, opts: list[int]) -> int:
+        """Ask for the actions the gateway uses and nothing else; refuse an MTA that does not
+        offer them (it then applies its ``milter_default_action``, e.g. tempfail), instead of
+        checking mail whose answer could not be applied."""
+        offered = opts[0]
+        missing = missing_actions(offered)
+        if missing:
+            log.error("refusing the MTA at negotiation: it does not allow %s (offered actions "
+                      "0x%x, needed 0x%x); the MTA applies its milter_default_action",
+                      ", ".join(missing), offered, NEEDED_ACTIONS)
+            return Milter.REJECT
+        rc = super().negotiate(opts)  # the protocol steps, from the callbacks overridden
+        if rc != Milter.CONTINUE:
+            log.error("refusing the MTA at negotiation: cannot negotiate the protocol steps "
+                      "(offered 0x%x)", opts[1])
+            return Milter.REJECT
+        opts[0] = self._actions = NEEDED_ACTIONS
+        return Milter.CONTINUE
 
     # -- state ------------------------------------------------------------------------------
 
     def _reset(self) -> None:
-        if getattr(self, "spool", None) is not None:
-            try:
-                self.spool.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
-        self.spool = None
+        self._close_spool()
+        if getattr(self, "queue_id", None):
+            self._previous_qid = self.queue_id
         self.sender: str | None = None
         self.recipients: list[str] = []
         self.sasl_user: str | None = None
         self.queue_id: str | None = None
         self.headers: list[tuple[str, bytes]] = []
+        self.received_at: float | None = None
+        self.spool_failed = False
 
-    def _qid(self) -> str | None:
+    def _macro(self, name: str) -> str | None:
         try:
-            qid = self.getsymval("i")
-        except Exception:  # noqa: BLE001 - not available in every stage
-            qid = None
-        if qid:
-            self.queue_id = qid
-        return self.queue_id
+            value = self.getsymval(name)
+        except MILTER_ERRORS:
+            return None
+        return str(value) if value else None
+
+    def _fresh_qid(self) -> str | None:
+        """The queue id macro, unless it is the previous message's: libmilter keeps the
+        MAIL-stage macros of the previous message when the MTA sends none."""
+        qid = self._macro("i")
+        return qid if qid and qid != self._previous_qid else None
 
     # -- callbacks ------------------------------------------------------------------------
 
@@ -102,12 +166,30 @@ class GatewayMilter(Milter.Base):
 
     def envfrom(self, mailfrom: str, *params: str) -> int:
         self._reset()
+        now = time.monotonic()
+        self.received_at = self._connected_at if self._connected_at is not None else now
+        self._connected_at = None
         self.sender = _addr(mailfrom)
+        self.queue_id = self._fresh_qid()
+        stale = self.queue_id is None and self._previous_qid is not None and (
+            self._macro("i") == self._previous_qid)
+        if stale:
+            log.warning("MAIL FROM without fresh macros (queue id %s is the previous "
+                        "message's): queue id and SASL login of this message are unknown",
+                        self._previous_qid)
+        else:
+            self.sasl_user = self._macro("{auth_authen}")
+        need = declared_size(params) + SPOOL_RESERVE_BYTES
         try:
-            self.sasl_user = self.getsymval("{auth_authen}") or None
-        except Exception:  # noqa: BLE001
-            self.sasl_user = None
-        self._qid()
+            free = spool_free_bytes(self.spool_dir)
+        except OSError as exc:
+            log.error("%s: spool %s unusable: %s: %s; tempfail", self.queue_id or "-",
+                      self.spool_dir, type(exc).__name__, exc)
+            return self._tempfail(SPOOL_FAILED)
+        if free < need:
+            log.error("%s: spool %s has %d bytes free, %d needed: tempfail (452)",
+                      self.queue_id or "-", self.spool_dir, free, need)
+            return self._tempfail(SPOOL_FULL)
         self.spool = MessageSpool(self.spool_memory, self.spool_dir)
         return Milter.CONTINUE
 
@@ -116,37 +198,59 @@ class GatewayMilter(Milter.Base):
         self.recipients.append(_addr(to))
         return Milter.CONTINUE
 
-    @Milter.noreply
+    # header, eoh and body answer (no @noreply): a spool write that fails tempfails at once
     @Milter.decode("bytes")
     def header(self, name: str, value: bytes) -> int:
         if isinstance(value, str):  # an MTA without negotiation hands str
             value = value.encode("utf-8", "surrogateescape")
         self.headers.append((name, value))
-        if self.spool is not None:
-            raw = value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            self.spool.write(name.encode("utf-8", "surrogateescape") + b": " + raw + b"\r\n")
-        return Milter.CONTINUE
+        raw = value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        return self._spool(name.encode("utf-8", "surrogateescape") + b": " + raw + b"\r\n")
 
-    @Milter.noreply
     def eoh(self) -> int:
+        return self._spool(b"\r\n")
+
+    def body(self, chunk: bytes) -> int:
+        return self._spool(chunk)
+
+    def _spool(self, data: bytes) -> int:
+        if self.spool_failed:
+            return Milter.TEMPFAIL
         if self.spool is not None:
-            self.spool.write(b"\r\n")
+            try:
+                self.spool.write(data)
+            except OSError as exc:
+                return self._spool_error(exc)
         return Milter.CONTINUE
 
-    @Milter.noreply
-    def body(self, chunk: bytes) -> int:
-        if self.spool is not None:
-            self.spool.write(chunk)
-        return Milter.CONTINUE
+    def _spool_error(self, exc: OSError) -> int:
+        log.error("%s: cannot spool the message: %s: %s; tempfail", self.queue_id or "-",
+                  type(exc).__name__, exc)
+        self._close_spool()
+        self.spool_failed = True
+        return self._tempfail(SPOOL_FULL if exc.errno == errno.ENOSPC else SPOOL_FAILED)
+
+    def _tempfail(self, reply: tuple[str, ...]) -> int:
+        try:
+            self.setreply(*reply)
+        except MILTER_ERRORS as exc:
+            log.warning("%s: reply not set: %s: %s", self.queue_id or "-",
+                        type(exc).__name__, exc)
+        return Milter.TEMPFAIL
 
     def eom(self) -> int:
-        qid = self._qid()
+        qid = self._fresh_qid() or self.queue_id
+        self.queue_id = qid
         spool = self.spool
-        if spool is None:  # no MAIL FROM seen: should not happen with a sane MTA
-            log.error("%s: end of message without a message", qid or "-")
-            return Milter.TEMPFAIL
+        if spool is None:
+            if not self.spool_failed:  # no MAIL FROM seen: should not happen with a sane MTA
+                log.error("%s: end of message without a message: tempfail", qid or "-")
+            return self._tempfail(SPOOL_FAILED)
         try:
-            kind, source = spool.contents_for_worker()
+            try:
+                kind, source = spool.contents_for_worker()
+            except OSError as exc:
+                return self._spool_error(exc)
             env = Envelope(
                 sender=self.sender if self.sender is not None else "",
                 recipients=tuple(self.recipients),
@@ -157,11 +261,12 @@ class GatewayMilter(Milter.Base):
                 message_id=first_header(self.headers, "Message-ID"),
                 from_header=first_header(self.headers, "From"),
             )
-            data = MessageData(env, list(self.headers), kind, source, spool.size)
-            decision = self.engine.decide(data, progress=self.progress)
+            data = MessageData(env, list(self.headers), kind, source, spool.size,
+                               received_at=self.received_at)
+            decision = self.engine.decide(data, progress=self.progress, apply=self._apply)
         finally:
-            self._close_spool()
-        return self._apply(decision)
+            self._reset()
+        return self._answer(decision)
 
     def abort(self) -> int:
         self._reset()
@@ -172,18 +277,19 @@ class GatewayMilter(Milter.Base):
         return Milter.CONTINUE
 
     def _close_spool(self) -> None:
-        if self.spool is not None:
+        if getattr(self, "spool", None) is not None:
             try:
-                self.spool.close()
-            except OSError:
-                pass
+                self.spool.close()  # type: ignore[union-attr]
+            except OSError as exc:
+                log.warning("spool file not closed: %s: %s", type(exc).__name__, exc)
             self.spool = None
 
     # -- decision → libmilter --------------------------------------------------------------
 
-    def _apply(self, d: Decision) -> int:
+    def _apply(self, d: Decision) -> None:
+        """Hand the decision to the MTA (raises when an action cannot be applied)."""
         if d.skipped:
-            return Milter.ACCEPT
+            return
         if d.action in (Action.ACCEPT, Action.HOLD):
             for name, idx in forged_headers(self.headers):
                 self.chgheader(name, idx, "")
@@ -193,10 +299,18 @@ class GatewayMilter(Milter.Base):
                 self.chgheader("Subject", 1, postfix_value(d.subject))
             if d.action is Action.HOLD:
                 self.quarantine(d.quarantine_reason or "hople: held")
-            return Milter.ACCEPT
+            return
         reply = d.reply
         if reply is not None:
             self.setreply(reply.code, reply.status, *reply_lines(reply.text))
+
+    def _answer(self, d: Decision) -> int:
+        """The final return code; a downgraded decision still tries to set its reply."""
+        if d.downgraded is not None:
+            reply = d.reply or GATEWAY_TEMPFAIL
+            return self._tempfail((reply.code, reply.status, *reply_lines(reply.text)))
+        if d.action in (Action.ACCEPT, Action.HOLD):
+            return Milter.ACCEPT
         return Milter.REJECT if d.action is Action.REJECT else Milter.TEMPFAIL
 
 
@@ -263,7 +377,7 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
     except StoreError as exc:
         store.close()
         raise ServeError(f"notice outbox: {exc}") from None
-    except Exception:
+    except Exception:  # noqa: BLE001 - not handled here: close the log, then re-raise
         store.close()
         raise
     pool = WorkerPool(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import unicodedata
 import time
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Protocol
@@ -28,6 +28,12 @@ log = logging.getLogger("hople.milter")
 
 ON_ERROR_TEMPFAIL = "tempfail"
 ON_ERROR_ACCEPT = "accept-unchecked"
+
+GATEWAY_TEMPFAIL = SmtpReply(
+    "451", "4.3.0",
+    "Cong kiem tra tam thoi khong kiem tra duoc thu; vui long gui lai sau. / "
+    "The gateway could not check the message; please try again later.",
+)
 
 REPLY_LINE = 200
 REPLY_MAX_LINES = 10
@@ -48,6 +54,9 @@ class Decision:
     """Why the check could not be done (the failure policy decided)."""
     subject: str | None = None
     """A new Subject for the delivered message (``[notices] annotate-delivered``), or None."""
+    downgraded: str | None = None
+    """Why the planned answer became a tempfail (it could not be handed to the MTA, or its
+    log row could not be written); None when the MTA got the planned answer."""
 
 
 class Runner(Protocol):
@@ -57,7 +66,7 @@ class Runner(Protocol):
 
 class Store(Protocol):
     def record(self, report: MessageReport, envelope: Envelope, *, decided_at: datetime,
-               action_taken: str | None = None) -> int: ...
+               action_taken: str | None = None, session_ms: float | None = None) -> int: ...
 
 
 @dataclass
@@ -70,6 +79,9 @@ class MessageData:
     """``bytes`` (``source`` is the message) or ``path`` (``source`` is a spool file)."""
     source: Any = b""
     size: int = 0
+    received_at: float | None = None
+    """``time.monotonic()`` when the milter saw the first byte of this message (the connection
+    for the first message of a session, MAIL FROM for the next ones); None when unknown."""
 
 
 def header_text(raw: bytes) -> str:
@@ -182,47 +194,109 @@ class Engine:
         message_id = data.envelope.message_id or ""
         return verify_marker(self.notice_secret, value, message_id)
 
-    def decide(self, data: MessageData, progress: Callable[[], Any] | None = None) -> Decision:
+    def decide(self, data: MessageData, progress: Callable[[], Any] | None = None,
+               apply: Callable[[Decision], None] | None = None) -> Decision:
+        """Check the message, hand the answer to the MTA through ``apply``, then record what
+        was actually done and queue the notices it calls for.
+
+        ``apply`` performs the libmilter actions (header changes, quarantine, reply); an
+        exception from it means the answer never reached the MTA: the message is tempfailed
+        and the log says ``tempfail``. Nothing is recorded and no notice is queued before the
+        answer was handed over. Returns the final decision (``downgraded`` set when it
+        differs from the planned one)."""
         env = data.envelope
         qid = env.queue_id or "-"
         started = time.monotonic()
         if self.is_own_notice(data):
             log.info("%s: gateway notice (valid %s marker): accepted unchecked, untagged",
                      qid, NOTICE_HEADER)
-            return Decision(Action.ACCEPT, skipped=True)
+            skipped = Decision(Action.ACCEPT, skipped=True)
+            failure = self._hand(skipped, apply, qid)
+            return skipped if failure is None else self._downgraded(skipped, failure)
         if first_header(data.headers, NOTICE_HEADER) is not None:
             log.warning("%s: %s header with an invalid marker: checked like any message",
                         qid, NOTICE_HEADER)
         deadline = started + self.deadline_seconds
         try:
             report = self.runner.run(data.kind, data.source, env, qid, deadline, progress)
-        except Exception as exc:  # noqa: BLE001 - every failure goes through the policy
-            return self._failed(data, f"{type(exc).__name__}: {exc}", started)
-        decision = self._from_report(report)
-        decision_id = None
-        try:
-            decision_id = self._record(report, env, decision)
-        except Exception as exc:  # noqa: BLE001
-            log.error("%s: cannot record the decision: %s", qid, exc)
-            if decision.action in (Action.ACCEPT, Action.HOLD):
-                # nothing is delivered without its log row
-                return self._failed(data, f"decision log: {exc}", started, record=False)
-        self._log(env, decision, data, started)
-        return self._notify(data, decision, decision_id)
+        except Exception as exc:  # noqa: BLE001 - logged with its type; the failure policy
+            # tempfails (or tags the message unchecked when configured): never "nothing found"
+            planned = self._failed(data, f"{type(exc).__name__}: {exc}", started)
+        else:
+            planned = self._with_subject(data, self._from_report(report))
+        return self._finish(data, planned, apply, started)
 
-    def _notify(self, data: MessageData, decision: Decision, decision_id: int | None
-                ) -> Decision:
-        """Queue the notices this decision calls for; a failure there never fails the mail."""
+    def _finish(self, data: MessageData, planned: Decision,
+                apply: Callable[[Decision], None] | None, started: float) -> Decision:
+        env = data.envelope
+        qid = env.queue_id or "-"
+        final = planned
+        failure = self._hand(planned, apply, qid)
+        if failure is not None:
+            final = self._downgraded(planned, failure)
+        report = planned.report
+        decision_id = None
+        if report is not None:
+            try:
+                decision_id = self._record(report, env, final, data)
+            except Exception as exc:  # noqa: BLE001 - any backend error: logged with its type
+                log.error("%s: cannot record the decision: %s: %s", qid, type(exc).__name__,
+                          exc)
+                unchecked_accept = final.error and final.action is Action.ACCEPT
+                if final.action is not Action.TEMPFAIL and not unchecked_accept:
+                    # no final answer without its log row (the sender's server retries, and
+                    # the retry is logged): headers already handed over are discarded by the
+                    # MTA with the tempfail, a refusal is given again once the log is back
+                    final = self._downgraded(final, f"decision log: {type(exc).__name__}")
+        self._log(env, final, data, started)
+        if final.downgraded is None:
+            self._notify(data, final, decision_id)
+        return final
+
+    @staticmethod
+    def _hand(decision: Decision, apply: Callable[[Decision], None] | None, qid: str
+              ) -> str | None:
+        """Run ``apply``; returns None when the MTA has the answer, else why it has not."""
+        if apply is None:
+            return None
+        try:
+            apply(decision)
+        except Exception as exc:  # noqa: BLE001 - libmilter/pymilter raise several types
+            reason = f"{type(exc).__name__}: {exc}"
+            log.error("%s: the answer (%s) could not be handed to the MTA: %s; tempfail",
+                      qid, decision.action.label, reason)
+            return reason
+        return None
+
+    @staticmethod
+    def _downgraded(decision: Decision, reason: str) -> Decision:
+        """The planned decision replaced by a tempfail (what the MTA will actually do)."""
+        return replace(decision, action=Action.TEMPFAIL, reply=GATEWAY_TEMPFAIL,
+                       downgraded=reason[:300])
+
+    def _with_subject(self, data: MessageData, decision: Decision) -> Decision:
+        """The Subject tag for a delivered invalid message (``[notices] annotate-delivered``),
+        planned before the answer is handed over; a failure here never fails the mail."""
         if self.notifier is None or decision.report is None:
             return decision
         try:
-            subject = self.notifier.after_decision(decision.report, decision.action,
-                                                   data.envelope, data.headers, decision_id)
-        except Exception as exc:  # noqa: BLE001
-            log.error("%s: notice not queued: %s: %s", data.envelope.queue_id or "-",
+            subject = self.notifier.subject_for(decision.report, decision.action, data.headers)
+        except Exception as exc:  # noqa: BLE001 - logged with its type; the mail goes on
+            log.error("%s: subject tag not planned: %s: %s", data.envelope.queue_id or "-",
                       type(exc).__name__, exc)
             return decision
         return replace(decision, subject=subject) if subject is not None else decision
+
+    def _notify(self, data: MessageData, decision: Decision, decision_id: int | None) -> None:
+        """Queue the notices this decision calls for; a failure there never fails the mail."""
+        if self.notifier is None or decision.report is None:
+            return
+        try:
+            self.notifier.after_decision(decision.report, decision.action, data.envelope,
+                                         data.headers, decision_id)
+        except Exception as exc:  # noqa: BLE001 - logged with its type; the mail goes on
+            log.error("%s: notice not queued: %s: %s", data.envelope.queue_id or "-",
+                      type(exc).__name__, exc)
 
     def _from_report(self, report: MessageReport) -> Decision:
         action = report.action
@@ -241,8 +315,8 @@ class Engine:
                             quarantine_reason=f"hople: held by rules ({codes})")
         return Decision(Action.ACCEPT, report=report, add_headers=headers)
 
-    def _failed(self, data: MessageData, reason: str, started: float, record: bool = True
-                ) -> Decision:
+    def _failed(self, data: MessageData, reason: str, started: float) -> Decision:
+        """The failure policy for a check that could not be done (recorded by the caller)."""
         env = data.envelope
         qid = env.queue_id or "-"
         short = reason.splitlines()[0][:300] if reason else "error"
@@ -257,42 +331,40 @@ class Engine:
                                 add_headers=tuple(verdict_headers(report)), error=short)
         else:
             finding = make_finding("INSPECTION_FAILED", name="(message)", reason=short)
-            reply = SmtpReply(
-                "451", "4.3.0",
-                "Cong kiem tra tam thoi khong kiem tra duoc thu; vui long gui lai sau. / "
-                "The gateway could not check the message; please try again later.",
-            )
             report = MessageReport(
                 input=qid, kind="message", verdict=Verdict.UNCHECKED, action=Action.TEMPFAIL,
-                smtp_reply=reply, findings=(finding,), rules_hash=self.rules_hash,
+                smtp_reply=GATEWAY_TEMPFAIL, findings=(finding,), rules_hash=self.rules_hash,
                 duration_ms=(time.monotonic() - started) * 1000,
             )
-            decision = Decision(Action.TEMPFAIL, report=report, reply=reply, error=short)
+            decision = Decision(Action.TEMPFAIL, report=report, reply=GATEWAY_TEMPFAIL,
+                                error=short)
         log.warning("%s: check failed (%s): %s", qid, short,
                     "accepted, tagged unchecked" if decision.action is Action.ACCEPT
                     else "tempfail")
-        if record:
-            try:
-                self._record(report, env, decision)
-            except Exception as exc:  # noqa: BLE001 - the message is tagged or tempfailed anyway
-                log.error("%s: cannot record the decision: %s", qid, exc)
-        self._log(env, decision, data, started)
         return decision
 
-    def _record(self, report: MessageReport, env: Envelope, decision: Decision) -> int | None:
+    def _record(self, report: MessageReport, env: Envelope, decision: Decision,
+                data: MessageData) -> int | None:
+        """One log row saying what was actually done (``action_taken``)."""
         if self.store is None:
             return None
         taken = decision.action.label
         if decision.error and decision.action is Action.ACCEPT:
             taken = ON_ERROR_ACCEPT
+        session_ms = None
+        if data.received_at is not None:
+            session_ms = round((time.monotonic() - data.received_at) * 1000, 3)
         with self._store_lock:
-            return self.store.record(report, env, decided_at=self.clock(), action_taken=taken)
+            return self.store.record(report, env, decided_at=self.clock(), action_taken=taken,
+                                     session_ms=session_ms)
 
     @staticmethod
     def _log(env: Envelope, decision: Decision, data: MessageData, started: float) -> None:
         report = decision.report
+        now = time.monotonic()
         log.info(
-            "%s: from=<%s> nrcpt=%d size=%d verdict=%s action=%s docs=%d codes=%s ms=%.0f",
+            "%s: from=<%s> nrcpt=%d size=%d verdict=%s action=%s docs=%d codes=%s ms=%.0f "
+            "session_ms=%s%s",
             env.queue_id or "-",
             env.sender or "",
             len(env.recipients),
@@ -301,13 +373,17 @@ class Engine:
             decision.action.label,
             len(report.documents) if report else 0,
             ",".join(dict.fromkeys(f.code for f in report.all_findings)) if report else "-",
-            (time.monotonic() - started) * 1000,
+            (now - started) * 1000,
+            f"{(now - data.received_at) * 1000:.0f}" if data.received_at is not None else "-",
+            f" (planned {report.action.label}: {decision.downgraded})"
+            if decision.downgraded and report else "",
         )
 
 
 __all__ = [
     "Decision",
     "Engine",
+    "GATEWAY_TEMPFAIL",
     "MessageData",
     "ON_ERROR_ACCEPT",
     "ON_ERROR_TEMPFAIL",

@@ -251,8 +251,10 @@ class WorkerPool:
             try:
                 w = _Worker(self._ctx, self.rules_path, self.trust_dirs)
                 w.wait_ready(self.start_timeout)
-            except Exception as exc:  # noqa: BLE001 - logged, retried
-                log.error("cannot start a replacement worker: %s (retrying in %.0f s)", exc, delay)
+            except Exception as exc:  # noqa: BLE001 - logged with its type, retried; meanwhile
+                # messages wait for a free worker within their deadline, then tempfail
+                log.error("cannot start a replacement worker: %s: %s (retrying in %.0f s)",
+                          type(exc).__name__, exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 60.0)
                 continue

@@ -31,6 +31,10 @@ from gateway.audit.records import clean_text
 
 STATES = ("pending", "sent", "failed", "suppressed")
 RATE_WINDOW = timedelta(hours=1)
+RETRY_WINDOW = timedelta(days=5)
+"""How long a retried message (same queue id, or same Message-ID) counts as the same message
+for its notices: Postfix's default ``maximal_queue_lifetime``, the usual retry horizon of a
+sending MTA."""
 
 _COLUMNS = (
     "id, created_at, decision_id, queue_id, kind, recipient, rate_key, subject, body, "
@@ -147,6 +151,30 @@ class Outbox:
                 decision_id=decision_id, queue_id=queue_id, now=now,
             )
         return row
+
+    def already_noticed(self, *, kind: str, recipient: str, queue_id: str | None,
+                        in_reply_to: str | None, now: datetime) -> int | None:
+        """The id of a notice of this ``kind`` to ``recipient`` already recorded for the same
+        message (same queue id, or same Message-ID) within :data:`RETRY_WINDOW`, else None:
+        a message retried after a failure does not get a second notice."""
+        keys: list[str] = []
+        params: list[str] = []
+        if queue_id:
+            keys.append("queue_id = ?")
+            params.append(queue_id)
+        if in_reply_to:
+            keys.append("in_reply_to = ?")
+            params.append(in_reply_to)
+        if not keys:
+            return None
+        db = self._db
+        with self._lock, db.read_tx():
+            rows = db.execute(
+                "SELECT id FROM notice_outbox WHERE kind = ? AND rate_key = ? AND created_at > ?"
+                f" AND ({' OR '.join(keys)}) ORDER BY id LIMIT 1",
+                (kind, recipient.strip().lower(), db.ts(now - RETRY_WINDOW), *params),
+            )
+        return int(rows[0][0]) if rows else None
 
     def suppress(self, *, kind: str, recipient: str, reason: str, now: datetime,
                  decision_id: int | None = None, queue_id: str | None = None,

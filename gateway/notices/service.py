@@ -1,8 +1,9 @@
 """Notices as the milter uses them: after each decision, queue what the sender (and, for held
 classified mail, the security contact) must be told; run the sender thread.
 
-The milter's engine calls :meth:`NoticeService.after_decision` once a decision is recorded;
-it never raises into the milter (a notice that cannot be queued is logged, and the message
+The milter's engine asks :meth:`NoticeService.subject_for` before it hands its answer to the
+MTA, and calls :meth:`NoticeService.after_decision` once the answer was handed over and the
+decision recorded (a tempfailed message gets no notice); neither raises into the milter (a notice that cannot be queued is logged, and the message
 goes on as decided). Which decision gets what:
 
 - delivered (accept) with verdict ``invalid`` → notice ``invalid`` to the envelope sender;
@@ -12,7 +13,9 @@ goes on as decided). Which decision gets what:
 
 A notice that must not be sent (null sender, list, automatic mail, a domain outside
 ``sender-domains``, the rate limit) is still recorded in the outbox as ``suppressed`` with
-its reason, so the operator can see why a sender heard nothing.
+its reason, so the operator can see why a sender heard nothing. A message seen again (the
+sending MTA retried it: same queue id or same Message-ID within ``RETRY_WINDOW``) gets no
+second notice of the same kind to the same recipient.
 """
 
 from __future__ import annotations
@@ -170,13 +173,17 @@ class NoticeService:
     # -- after a decision ---------------------------------------------------------------------
 
     def after_decision(self, report: MessageReport, action: Action, envelope: Envelope,
-                       headers: Headers, decision_id: int | None) -> str | None:
-        """Queue the notices this decision calls for. Returns the new Subject for the
-        delivered message when ``annotate-delivered`` asks for one, else None."""
+                       headers: Headers, decision_id: int | None) -> None:
+        """Queue the notices this decision calls for (the answer is with the MTA)."""
         if self.rules.enabled and self.outbox is not None:
             kinds = notice_kinds(report, action)
             if kinds:
                 self.queue(kinds, report, envelope, headers, decision_id)
+
+    def subject_for(self, report: MessageReport, action: Action, headers: Headers
+                    ) -> str | None:
+        """The new Subject for the delivered message when ``annotate-delivered`` asks for
+        one, else None."""
         if (self.rules.annotate_delivered and action is Action.ACCEPT
                 and report.verdict is Verdict.INVALID):
             return subject_with_tag(headers, self.rules.subject_tag)
@@ -202,6 +209,14 @@ class NoticeService:
                 reason = suppression_reason(
                     envelope.sender, headers, own_addresses=(self.from_address,),
                     sender_domains=self.rules.sender_domains)
+            earlier = self.outbox.already_noticed(
+                kind=kind, recipient=recipient, queue_id=facts.queue_id or None,
+                in_reply_to=original_id, now=now)
+            if earlier is not None:
+                log.info("%s: no second %s notice to <%s>: notice %d was recorded for an "
+                         "earlier attempt of this message", facts.queue_id or "-", kind,
+                         recipient, earlier)
+                continue
             if reason is not None:
                 row = self.outbox.suppress(kind=kind, recipient=recipient, reason=reason,
                                            now=now, decision_id=decision_id,

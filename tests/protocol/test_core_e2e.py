@@ -40,6 +40,15 @@ def _parse(raw: bytes) -> Any:
     return message_from_bytes(raw, policy=policy.default)
 
 
+def _wait_log(mta: Lab, start: int, pattern: str, timeout: float = 30) -> None:
+    """Wait for a mail log line matching ``pattern`` written after offset ``start``."""
+    rx = re.compile(pattern)
+    end = time.monotonic() + timeout
+    while not rx.search(mta.maillog()[start:]):
+        assert time.monotonic() < end, f"no log line /{pattern}/: {mta.maillog()[start:][-1500:]}"
+        time.sleep(0.05)
+
+
 def _vm_hwm_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -189,9 +198,11 @@ def test_gateway_down_tempfails_then_delivers_after_restart(mta: Lab, new_messag
     assert not mta.gateway_running
     assert mta.gateway_exit_code == 0, "SIGTERM is a clean shutdown"
     assert mta.gateway_log().rstrip().endswith("INFO hople.milter: stopped")
+    log_from = len(mta.maillog())
     code, text = mta.send(m, AGENCY, [RCPT])
     assert 400 <= code < 500, (code, text)
-    time.sleep(1)
+    # the event: Postfix refused the transaction before any queue file existed
+    _wait_log(mta, log_from, r"NOQUEUE: milter-reject: MAIL from .*from=<" + re.escape(AGENCY))
     assert mta.delivered_queue_id(mid) is None
     assert not [e for e in mta.queue() if e.get("queue_name") != "hold"], "nothing queued"
     mta.start_gateway()
@@ -208,10 +219,13 @@ def test_local_submission_waits_in_the_queue_while_the_gateway_is_down(mta: Lab,
     m = new_message(sender=AGENCY, to=RCPT)
     mid = m["Message-ID"]
     mta.stop_gateway()
+    log_from = len(mta.maillog())
     cp = subprocess.run(["/usr/sbin/sendmail", "-C", str(mta.config_dir), "-f", AGENCY, RCPT],
                         input=m.as_bytes(), capture_output=True, timeout=60)
     assert cp.returncode == 0, cp.stderr
-    time.sleep(2)
+    # the event: cleanup met the absent milter and kept the message (4.7.1, retried later)
+    _wait_log(mta, log_from, r"milter-reject: CONNECT from localhost.*4\.7\.1 .*from=<"
+              + re.escape(AGENCY))
     assert mta.delivered_queue_id(mid) is None
     mta.start_gateway()
     subprocess.run([POSTQUEUE, "-c", str(mta.config_dir), "-f"], capture_output=True, timeout=60)

@@ -196,6 +196,15 @@ def _send_invalid(lab: Lab, new_message: Callable[..., Any], sender: str = AGENC
     return mid, qid, _decision_id(lab, qid)
 
 
+def _barrier(lab: Lab, new_message: Callable[..., Any]) -> None:
+    """Wait for an event instead of a fixed sleep: a later invalid message's notice has been
+    sent and delivered, so the sender thread has been through the outbox past every earlier
+    decision (anything it would wrongly send for them was sent before)."""
+    _mid, _qid, did = _send_invalid(lab, new_message)
+    row = _wait_row(lab, did, lambda r: r.state == "sent")
+    lab.wait_delivered(row.message_id)
+
+
 def test_invalid_message_gets_exactly_one_notice(fresh: NoticeLab, new_message) -> None:  # type: ignore[no-untyped-def]
     lab = fresh
     mid, qid, did = _send_invalid(lab, new_message)
@@ -229,8 +238,8 @@ def test_invalid_message_gets_exactly_one_notice(fresh: NoticeLab, new_message) 
     assert "Cách khắc phục (điểm a khoản 2 Điều 9): Ký số tệp bằng chứng thư số" in vi
     assert f"Mã hàng đợi:   {qid}" in vi and f"Message-ID:    {mid}" in vi
     assert f"[error] {finding.en}" in en and "Code: EDITABLE_NOT_SIGNED." in en
-    # exactly one, also a poll later
-    time.sleep(2.5)
+    # exactly one, also once the sender thread has sent a later notice
+    _barrier(lab, new_message)
     assert len(_notices_about(lab, mid)) == 1
     assert len(_rows(lab, did)) == 1
 
@@ -250,7 +259,7 @@ def test_no_notice_for_null_sender_automatic_mail_or_lists(
     mid, _qid, did = _send_invalid(lab, new_message, sender=sender, headers=headers)
     (row,) = _rows(lab, did)  # recorded at decision time, before delivery
     assert row.state == "suppressed" and row.reason == reason and row.attempts == 0
-    time.sleep(2.5)  # the sender thread polls every second
+    _barrier(lab, new_message)  # the sender thread went past this decision
     assert _notices_about(lab, mid) == []
     assert _rows(lab, did)[0].state == "suppressed"
 

@@ -51,13 +51,15 @@ class RecordingEngine:
         self.decision = decision
         self.seen: list[dict[str, Any]] = []
 
-    def decide(self, data: MessageData, progress: Any = None) -> Decision:
+    def decide(self, data: MessageData, progress: Any = None, apply: Any = None) -> Decision:
         if data.kind == "path":
             content = Path(data.source).read_bytes()
             exists = os.path.exists(data.source)
         else:
             content, exists = data.source, None
         self.seen.append({"data": data, "content": content, "exists": exists})
+        if apply is not None:
+            apply(self.decision)
         return self.decision
 
 
@@ -68,6 +70,7 @@ def _milter(engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     ctx._setsymval("i", "4ABCDEF")
     ctx._setsymval("{auth_authen}", "clerk1")
     assert ctx._connect(host="mail.agency.gov.vn", ip="10.1.2.3") == Milter.CONTINUE
+    ctx._stage = -1  # callbacks called directly below read macros without a stage filter
     return ctx
 
 
@@ -165,7 +168,8 @@ def test_engine_exception_propagates_to_the_exception_policy(
     the spool is closed anyway."""
 
     class Boom:
-        def decide(self, data: MessageData, progress: Any = None) -> Decision:
+        def decide(self, data: MessageData, progress: Any = None, apply: Any = None
+                   ) -> Decision:
             raise RuntimeError("boom")
 
     ctx = _milter(Boom(), tmp_path, monkeypatch)
@@ -277,3 +281,112 @@ def test_with_the_real_engine_and_a_marker(tmp_path: Path, monkeypatch: pytest.M
            + make_marker(secret, "<n1@gw>", now=time.time()).encode() + b"\n\nnotice\n")
     assert ctx._feedFile(io.BytesIO(msg)) == Milter.ACCEPT
     assert not ctx._headerschanged
+
+
+# -- negotiation, macros per message, spool failures, answers that cannot be applied ----------
+
+
+def test_negotiation_asks_only_for_the_actions_used() -> None:
+    m = GatewayMilter(RecordingEngine(_valid_decision()), "/tmp", 1024)
+    every_action = 0x1FF
+    opts = [every_action, 0x1FFFFF, 0, 0]
+    assert m.negotiate(opts) == Milter.CONTINUE
+    assert opts[0] == Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
+    for never in (Milter.CHGBODY, Milter.ADDRCPT, Milter.DELRCPT, Milter.CHGFROM):
+        assert not opts[0] & never
+    # steps the gateway does not use are skipped; header/body steps expect an answer
+    assert opts[1] & Milter.P_NOHELO and opts[1] & Milter.P_NODATA
+    assert not opts[1] & (Milter.P_NOMAIL | Milter.P_NOHDRS | Milter.P_NOBODY | Milter.P_NOEOH)
+    assert not opts[1] & (Milter.P_NR_HDR | Milter.P_NR_BODY | Milter.P_NR_EOH)
+
+
+@pytest.mark.parametrize("withheld", [Milter.ADDHDRS, Milter.CHGHDRS, Milter.QUARANTINE])
+def test_negotiation_refuses_an_mta_without_a_needed_action(
+        withheld: int, caplog: pytest.LogCaptureFixture) -> None:
+    eng = RecordingEngine(_valid_decision())
+    m = GatewayMilter(eng, "/tmp", 1024)
+    opts = [0x1FF & ~withheld, 0x1FFFFF, 0, 0]
+    assert m.negotiate(opts) == Milter.REJECT
+    assert "refusing the MTA at negotiation" in caplog.text
+    assert eng.seen == []
+
+
+def test_mail_stage_macros_are_read_per_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """libmilter keeps the previous message's MAIL-stage macros when the MTA sends none (as
+    TestCtx does): the second message must not inherit the first one's queue id or login."""
+    eng = RecordingEngine(_valid_decision())
+    ctx = _milter(eng, tmp_path, monkeypatch)
+    ctx._feedFile(io.BytesIO(MSG), "a@stc.gov.vn", "b@ubnd.gov.vn")
+    ctx._feedFile(io.BytesIO(MSG.replace(b"<m1@", b"<m2@")), "z@stc.gov.vn", "y@ubnd.gov.vn")
+    ctx._setsymval("i", "5NEWQID")
+    ctx._setsymval("{auth_authen}", "clerk2")
+    ctx._feedFile(io.BytesIO(MSG.replace(b"<m1@", b"<m3@")), "z@stc.gov.vn", "y@ubnd.gov.vn")
+    first, second, third = (s["data"].envelope for s in eng.seen)
+    assert (first.queue_id, first.sasl_user) == ("4ABCDEF", "clerk1")
+    assert (second.queue_id, second.sasl_user) == (None, None)
+    assert (third.queue_id, third.sasl_user) == ("5NEWQID", "clerk2")
+
+
+class FullSpool(io.RawIOBase):
+    def write(self, b: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_spool_write_failure_tempfails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    """ENOSPC while spooling the body: TEMPFAIL from that body chunk with a 452 reply (the
+    MTA tells the client at once), the spool is gone, and the engine never runs."""
+    eng = RecordingEngine(_valid_decision())
+    ctx = _milter(eng, tmp_path, monkeypatch, memory=10)
+    m = ctx.getpriv()
+    assert m.envfrom("<a@x>") == Milter.CONTINUE
+    assert m.header_bytes("Subject", b"s") == Milter.CONTINUE
+    m.spool._file = FullSpool()  # the disk fills up now
+    m.spool._rolled = True
+    assert m.body(b"x" * 100) == Milter.TEMPFAIL
+    assert ctx._reply[:2] == ("452", "4.3.1")
+    assert m.spool is None and list(tmp_path.iterdir()) == []
+    assert m.body(b"more") == Milter.TEMPFAIL  # nothing more is taken for this message
+    assert m.eom() == Milter.TEMPFAIL and eng.seen == []
+    # the next message on the connection starts clean
+    assert m.envfrom("<a@x>") == Milter.CONTINUE and m.spool is not None
+
+
+def test_mail_from_is_refused_when_the_spool_lacks_space(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gateway.milter.app as app
+
+    ctx = _milter(RecordingEngine(_valid_decision()), tmp_path, monkeypatch)
+    m = ctx.getpriv()
+    free = app.spool_free_bytes(str(tmp_path))
+    assert m.envfrom("<a@x>", f"SIZE={free}") == Milter.TEMPFAIL  # free < SIZE + reserve
+    assert ctx._reply[:2] == ("452", "4.3.1") and m.spool is None
+    monkeypatch.setattr(app, "spool_free_bytes", lambda path: app.SPOOL_RESERVE_BYTES - 1)
+    assert m.envfrom("<a@x>") == Milter.TEMPFAIL
+    monkeypatch.setattr(app, "spool_free_bytes", lambda path: app.SPOOL_RESERVE_BYTES + 10)
+    assert m.envfrom("<a@x>", "SIZE=10") == Milter.CONTINUE
+
+
+def test_an_answer_the_mta_does_not_allow_becomes_a_recorded_tempfail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If adding the headers fails (action not negotiated, MTA gone), the message is
+    tempfailed and the log row says tempfail: never 'accept' for an undelivered message."""
+    rows: list[str | None] = []
+
+    class Store:
+        def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None
+                   ):  # type: ignore[no-untyped-def]
+            rows.append(action_taken)
+            return len(rows)
+
+    class Runner:
+        def run(self, *a: Any, **k: Any) -> MessageReport:
+            return MessageReport(input="q", kind="message", verdict=Verdict.NO_DOCUMENTS,
+                                 action=Action.ACCEPT)
+
+    ctx = _milter(Engine(Runner(), Store()), tmp_path, monkeypatch)
+    ctx.getpriv()._actions = Milter.CHGHDRS | Milter.QUARANTINE  # no ADDHDRS
+    assert ctx._feedFile(io.BytesIO(MSG)) == Milter.TEMPFAIL
+    assert ctx._reply[:2] == ("451", "4.3.0")
+    assert rows == ["tempfail"]

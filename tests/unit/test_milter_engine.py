@@ -41,12 +41,14 @@ class FakeRunner:
 class FakeStore:
     def __init__(self, fail: bool = False) -> None:
         self.rows: list[tuple[MessageReport, Envelope, datetime, str | None]] = []
+        self.session_ms: list[float | None] = []
         self.fail = fail
 
-    def record(self, report, envelope, *, decided_at, action_taken=None):  # type: ignore[no-untyped-def]
+    def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None):  # type: ignore[no-untyped-def]
         if self.fail:
             raise OSError("disk full")
         self.rows.append((report, envelope, decided_at, action_taken))
+        self.session_ms.append(session_ms)
         return len(self.rows)
 
 
@@ -130,16 +132,65 @@ def test_failure_with_accept_unchecked_tags_the_message() -> None:
 
 def test_no_accept_without_its_log_row() -> None:
     eng, _, _ = _engine(_report(Verdict.VALID, Action.ACCEPT), store=FakeStore(fail=True))
-    assert eng.decide(_data()).action is Action.TEMPFAIL
-    # a reject is still a reject when the log is down (nothing is delivered)
+    d = eng.decide(_data())
+    assert d.action is Action.TEMPFAIL and d.downgraded == "decision log: OSError"
+    assert d.reply is not None and d.reply.code == "451"
+    # a refusal waits for the log too: the retry is refused and logged once it is back
     reply = SmtpReply("550", "5.7.1", "no")
     eng, _, _ = _engine(_report(Verdict.REJECTED, Action.REJECT, reply), store=FakeStore(fail=True))
-    assert eng.decide(_data()).action is Action.REJECT
-    # accept-unchecked without a log still tags the message
+    d = eng.decide(_data())
+    assert d.action is Action.TEMPFAIL and d.reply is not None and d.reply.code == "451"
+    # a checked message is not delivered without its row, even with accept-unchecked: its
+    # verdict headers were handed over already, the tempfail makes the MTA drop them
     eng, _, _ = _engine(_report(Verdict.VALID, Action.ACCEPT), store=FakeStore(fail=True),
                         on_error="accept-unchecked")
+    assert eng.decide(_data()).action is Action.TEMPFAIL
+    # a message that could not be checked is tagged unchecked and delivered, as configured
+    eng, _, _ = _engine(RuntimeError("x"), store=FakeStore(fail=True), on_error="accept-unchecked")
     d = eng.decide(_data())
     assert d.action is Action.ACCEPT and d.add_headers[0] == ("X-Legal-Validity", "unchecked")
+
+
+class Unreachable(Exception):
+    """What pymilter raises when the MTA has gone away (stand-in)."""
+
+
+def test_answer_recorded_only_once_handed_over() -> None:
+    """The row is written after the answer was applied, and says what was done."""
+    eng, _, store = _engine(_report(Verdict.VALID, Action.ACCEPT))
+    seen: list[int] = []
+    d = eng.decide(_data(), apply=lambda dec: seen.append(len(store.rows)))
+    assert seen == [0], "nothing recorded before the answer was applied"
+    assert d.action is Action.ACCEPT and d.downgraded is None
+    assert store.rows[0][3] == "accept"
+
+
+@pytest.mark.parametrize("planned", [Action.ACCEPT, Action.HOLD])
+def test_answer_that_cannot_be_applied_is_recorded_as_tempfail(planned: Action) -> None:
+    """The MTA refused the header change (or went away): the log says tempfail, not
+    accept; the report keeps what the rules decided."""
+    eng, _, store = _engine(_report(Verdict.VALID, planned))
+
+    def apply(dec):  # type: ignore[no-untyped-def]
+        raise Unreachable("cannot add header")
+
+    d = eng.decide(_data(), apply=apply)
+    assert d.action is Action.TEMPFAIL and "Unreachable: cannot add header" in (d.downgraded or "")
+    (report, _, _, taken), = store.rows
+    assert taken == "tempfail" and report.action is planned
+
+
+def test_session_time_is_recorded_from_the_first_byte() -> None:
+    import time
+
+    eng, _, store = _engine(_report(Verdict.VALID, Action.ACCEPT))
+    data = _data()
+    data.received_at = time.monotonic() - 2.0
+    eng.decide(data)
+    (ms,) = store.session_ms
+    assert ms is not None and 2000 <= ms < 60_000
+    eng.decide(_data())
+    assert store.session_ms[1] is None  # not measured (offline)
 
 
 def test_own_notice_is_skipped_without_checking() -> None:

@@ -82,10 +82,17 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+def _wait_dead(pid: int, timeout: float = 10) -> None:
+    end = time.monotonic() + timeout
+    while os.path.exists(f"/proc/{pid}") and not _zombie(pid):
+        assert time.monotonic() < end, f"process {pid} still alive"
+        time.sleep(0.01)
+
+
 def test_dead_worker_is_replaced(pool: WorkerPool) -> None:
     (old,) = pool.pids()
     os.kill(old, signal.SIGKILL)
-    time.sleep(0.2)
+    _wait_dead(old)
     # the next message finds it dead, gets a replacement and is checked
     assert pool.run("bytes", MSG, ENV, "Q6", time.monotonic() + 30).input == "Q6"
     assert old not in pool.pids()
@@ -97,15 +104,27 @@ def test_no_free_worker_within_the_deadline(pool: WorkerPool, tmp_path: Path) ->
     import threading
 
     (old,) = pool.pids()
-    t = threading.Thread(
-        target=lambda: pytest.raises(DeadlineExceeded, pool.run, "path", str(fifo), ENV, "Q7",
-                                     time.monotonic() + 2),
-    )
+    outcome: list[BaseException | object] = []
+
+    def hold_the_worker() -> None:
+        try:
+            pool.run("path", str(fifo), ENV, "Q7", time.monotonic() + 2)
+            outcome.append("returned")
+        except BaseException as exc:  # noqa: BLE001 - examined by the test thread below
+            outcome.append(exc)
+
+    t = threading.Thread(target=hold_the_worker)
     t.start()
-    time.sleep(0.3)
+    end = time.monotonic() + 10
+    while not pool._idle.empty():  # the event: the only worker is taken
+        assert time.monotonic() < end, "the first message never took the worker"
+        time.sleep(0.01)
     with pytest.raises(DeadlineExceeded, match="no free worker"):
         pool.run("bytes", MSG, ENV, "Q8", time.monotonic() + 0.3)
-    t.join()
+    t.join(30)
+    assert not t.is_alive()
+    (result,) = outcome  # the stuck check itself failed at its own deadline
+    assert isinstance(result, DeadlineExceeded), result
     _wait_for_worker(pool, {old})
 
 

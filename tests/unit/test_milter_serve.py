@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[2]
 
 SMFIF_ADDHDRS, SMFIF_CHGHDRS, SMFIF_QUARANTINE = 0x01, 0x10, 0x20
@@ -148,3 +147,121 @@ def test_unwritable_spool_fails_with_one_line(tmp_path: Path) -> None:
     proc = _start(cfg)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "spool directory" in out.decode()
+
+
+# -- negotiation and per-message macros, with clients the gateway did not write ----------------
+
+MILTERTEST = "/usr/bin/miltertest"
+
+FULL_SESSION = r"""
+local conn = mt.connect("unix:" .. SOCK, 40, 0.25)
+if conn == nil then error("connect failed") end
+local err = mt.negotiate(conn, 6, 0x1FF, nil)
+if err ~= nil then error("negotiate: " .. err) end
+for _, a in ipairs({SMFIF_ADDHDRS, SMFIF_CHGHDRS, SMFIF_QUARANTINE}) do
+  if not mt.test_action(conn, a) then error("action not requested: " .. a) end
+end
+for _, a in ipairs({SMFIF_CHGBODY, SMFIF_ADDRCPT, SMFIF_DELRCPT, SMFIF_CHGFROM}) do
+  if mt.test_action(conn, a) then error("unneeded action requested: " .. a) end
+end
+if not mt.test_option(conn, SMFIP_NOHELO) then error("HELO not skipped") end
+mt.conninfo(conn, "client.test", "127.0.0.1")
+local function message(n, macros)
+  if macros then
+    mt.macro(conn, SMFIC_MAIL, "i", "QMT" .. n, "{auth_authen}", "clerk" .. n)
+  end
+  mt.mailfrom(conn, "<vt" .. n .. "@stc.daknong.gov.vn>")
+  mt.rcptto(conn, "<ubnd@daknong.gov.vn>")
+  mt.header(conn, "From", "vt" .. n .. "@stc.daknong.gov.vn")
+  mt.header(conn, "Message-ID", "<mt" .. n .. "@stc.daknong.gov.vn>")
+  mt.header(conn, "X-Legal-Validity", "valid")
+  mt.eoh(conn)
+  mt.bodystring(conn, "hello\r\n")
+  mt.eom(conn)
+  if mt.getreply(conn) ~= SMFIR_ACCEPT then error("message " .. n .. " not accepted") end
+  if not mt.eom_check(conn, MT_HDRADD, "X-Legal-Validity", "no-documents") then
+    error("verdict header not added")
+  end
+  if not mt.eom_check(conn, MT_HDRDELETE, "X-Legal-Validity") then
+    error("forged header not deleted")
+  end
+end
+message(1, true)
+message(2, false)
+message(3, true)
+mt.disconnect(conn)
+mt.echo("miltertest-ok")
+"""
+
+def _miltertest(script: str, tmp_path: Path, **defines: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "session.lua"
+    path.write_text(script)
+    args = [MILTERTEST]
+    for k, v in defines.items():
+        args += ["-D", f"{k}={v}"]
+    return subprocess.run(args + ["-s", str(path)], capture_output=True, text=True, timeout=120)
+
+
+def test_miltertest_negotiation_headers_and_per_message_macros(tmp_path: Path) -> None:
+    """Debian's miltertest (libmilter's own client code): the gateway asks for exactly the
+    actions it uses, strips the forged header and adds its own, and a second message on the
+    connection sent without macros is not logged with the first one's queue id or login."""
+    import pytest
+
+    if not os.access(MILTERTEST, os.X_OK):
+        pytest.skip("miltertest is not installed (apt-get install miltertest)")
+    sock = tmp_path / "m.sock"
+    proc = _start(_settings(tmp_path, f"unix:{sock}"))
+    try:
+        _connect(socket.AF_UNIX, str(sock), proc).close()
+        cp = _miltertest(FULL_SESSION, tmp_path, SOCK=str(sock))
+        assert cp.returncode == 0 and "miltertest-ok" in cp.stdout, cp.stdout + cp.stderr
+    finally:
+        out = _stop(proc)
+    assert "refusing" not in out and "Traceback" not in out, out
+    from gateway.audit.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'decisions.db'}")
+    try:
+        rows = {r.message_id: r for r in store.query()}
+    finally:
+        store.close()
+    assert len(rows) == 3
+    first, second, third = (rows[f"<mt{n}@stc.daknong.gov.vn>"] for n in (1, 2, 3))
+    assert (first.queue_id, first.sasl_user) == ("QMT1", "clerk1")
+    assert (second.queue_id, second.sasl_user) == (None, None)
+    assert (third.queue_id, third.sasl_user) == ("QMT3", "clerk3")
+    assert all(r.action_taken == "accept" and r.session_ms is not None for r in rows.values())
+
+
+def test_raw_client_offering_fewer_actions_is_refused(tmp_path: Path) -> None:
+    """A protocol client of our own: an MTA that does not offer adding or changing headers or
+    quarantine gets its connection closed at negotiation (it then applies
+    milter_default_action), before any message is checked or logged."""
+    sock = tmp_path / "m.sock"
+    proc = _start(_settings(tmp_path, f"unix:{sock}"))
+    try:
+        for withheld in (SMFIF_ADDHDRS, SMFIF_CHGHDRS, SMFIF_QUARANTINE):
+            with _connect(socket.AF_UNIX, str(sock), proc) as s:
+                s.settimeout(10)
+                s.sendall(struct.pack(">IcIII", 13, b"O", 6, 0x1FF & ~withheld, 0x1FFFFF))
+                assert s.recv(64) == b"", "the connection must be closed, not negotiated"
+        with _connect(socket.AF_UNIX, str(sock), proc) as s:
+            version, actions, _ = _negotiate(s)
+        assert actions == SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE
+    finally:
+        out = _stop(proc)
+    assert out.count("refusing the MTA at negotiation") == 3, out
+    assert "it does not allow QUARANTINE (hold queue)" in out
+    assert "it does not allow ADDHDRS (add headers)" in out
+    assert not (tmp_path / "decisions.db").exists() or _rows(tmp_path) == 0
+
+
+def _rows(tmp_path: Path) -> int:
+    from gateway.audit.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'decisions.db'}")
+    try:
+        return len(store.query())
+    finally:
+        store.close()

@@ -102,11 +102,11 @@ def _service(outbox: Outbox, **rules: Any) -> NoticeService:
 
 
 def _data(sender: str | None = AGENCY, extra: list[tuple[str, bytes]] | None = None,
-          qid: str = "4ABC") -> MessageData:
+          qid: str = "4ABC", mid: str = "<orig-1@stc.daknong.gov.vn>") -> MessageData:
     headers = [("From", AGENCY.encode()), ("Subject", b"=?utf-8?q?B=C3=A1o_c=C3=A1o?="),
-               ("Message-ID", b"<orig-1@stc.daknong.gov.vn>"), *(extra or [])]
+               ("Message-ID", mid.encode()), *(extra or [])]
     env = Envelope(sender=sender, recipients=("ubnd@daknong.gov.vn",), queue_id=qid,
-                   message_id="<orig-1@stc.daknong.gov.vn>")
+                   message_id=mid)
     return MessageData(env, headers, "bytes", b"", 0)
 
 
@@ -153,7 +153,7 @@ def test_rate_limit_through_the_engine(db) -> None:  # type: ignore[no-untyped-d
     decisions, box = db
     eng = _engine(invalid_report(), decisions, _service(box, rate_limit_per_hour=2))
     for i in range(3):
-        eng.decide(_data(qid=f"Q{i}"))
+        eng.decide(_data(qid=f"Q{i}", mid=f"<orig-{i}@stc.daknong.gov.vn>"))
     states = [r.state for r in reversed(box.list())]
     assert states == ["pending", "pending", "suppressed"]
 
@@ -203,6 +203,9 @@ def test_a_failing_notifier_never_fails_the_mail(db, caplog: pytest.LogCaptureFi
     decisions, _box = db
 
     class Broken:
+        def subject_for(self, *a: Any) -> None:
+            return None
+
         def after_decision(self, *a: Any) -> None:
             raise RuntimeError("outbox unavailable")
 
@@ -387,3 +390,31 @@ def test_serve_refuses_to_start_with_a_broken_template(tmp_path: Path) -> None:
         build_engine(settings)
     assert str(broken / "held.txt") in str(info.value)
     assert "unknown placeholder {subjet}" in str(info.value)
+
+
+def test_a_retried_message_gets_no_second_notice(db) -> None:  # type: ignore[no-untyped-def]
+    """The sending MTA retries a message (new queue id, same Message-ID; or the same queue id
+    from the local pickup): one notice, not one per attempt."""
+    decisions, box = db
+    eng = _engine(invalid_report(), decisions, _service(box))
+    eng.decide(_data(qid="Q1"))
+    eng.decide(_data(qid="Q2"))  # same Message-ID
+    eng.decide(_data(qid="Q1", mid="<rewritten@stc.daknong.gov.vn>"))  # same queue id
+    assert len(decisions.query()) == 3, "every attempt is still logged"
+    (row,) = box.list()
+    assert row.queue_id == "Q1" and row.state == "pending"
+    eng.decide(_data(qid="Q3", mid="<another@stc.daknong.gov.vn>"))
+    assert len(box.list()) == 2, "a different message is notified"
+
+
+def test_a_tempfailed_answer_queues_no_notice(db) -> None:  # type: ignore[no-untyped-def]
+    decisions, box = db
+
+    def mta_gone(decision: Any) -> None:
+        raise OSError("connection reset")
+
+    d = _engine(invalid_report(), decisions, _service(box)).decide(_data(), apply=mta_gone)
+    assert d.action is Action.TEMPFAIL
+    assert box.list() == []
+    (row,) = decisions.query()
+    assert row.action == "accept" and row.action_taken == "tempfail"
