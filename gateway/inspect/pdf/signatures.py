@@ -174,36 +174,71 @@ def _failed(fmt: str, fq_name: str, integrity: Integrity, code: str, name: str, 
     )
 
 
+class FieldAnalysisError(Exception):
+    """The form fields of a signed revision could not be read: changes to fields that were
+    filled when the document was signed cannot be told from form filling."""
+
+
+MAX_FORM_FIELDS = 10_000
+
+
 def filled_fields_at(reader: Any, revision: int) -> set[str]:
     """Fully qualified names of the non-signature form fields that had a value at
-    ``revision``."""
+    ``revision``. A revision without a form has none; a form that cannot be read completely
+    raises :class:`FieldAnalysisError` (never an empty set: that would let a field filled
+    when signing be changed unnoticed)."""
     from pyhanko.pdf_utils import generic
 
     out: set[str] = set()
     try:
         root = reader.get_historical_resolver(revision).root
-        fields = root["/AcroForm"]["/Fields"]
-    except BaseException:  # noqa: BLE001 - no form (or no readable form) in that revision
-        return out
-    todo = [(f, "", None) for f in fields]
-    seen = 0
-    while todo and seen < 10_000:
-        seen += 1
-        ref, prefix, inherited_ft = todo.pop()
-        try:
-            fld = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
-            part = fld.get("/T")
-            fq = f"{prefix}.{part}" if prefix and part is not None else (str(part) if part is not None else prefix)
-            ft = fld.get("/FT", inherited_ft)
-            kids = fld.get("/Kids")
+        form = root.get("/AcroForm")
+        if form is None:
+            return out
+        form = form.get_object()
+        fields = form.get("/Fields") if isinstance(form, generic.DictionaryObject) else None
+        if fields is None and isinstance(form, generic.DictionaryObject):
+            return out
+        todo = [(f, "", None) for f in _as_array(fields)]
+        seen = 0
+        while todo:
+            seen += 1
+            if seen > MAX_FORM_FIELDS:
+                raise FieldAnalysisError(f"more than {MAX_FORM_FIELDS} form fields")
+            ref, prefix, inherited_ft = todo.pop()
+            fq, ft, kids, value = _field_entry(ref, prefix, inherited_ft)
             if kids is not None:
-                todo.extend((k, fq, ft) for k in kids)
-            value = fld.get("/V")
+                todo.extend((k, fq, ft) for k in _as_array(kids))
             if ft != "/Sig" and value is not None and str(value).strip() not in ("", "/Off"):
                 out.add(fq)
-        except Exception:
-            continue
+    except FieldAnalysisError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any read failure: the analysis is incomplete
+        raise FieldAnalysisError(f"{type(exc).__name__}: {short(exc)}") from exc
     return out
+
+
+def _as_array(value: Any) -> list[Any]:
+    from pyhanko.pdf_utils import generic
+
+    if isinstance(value, generic.IndirectObject):
+        value = value.get_object()
+    if not isinstance(value, (generic.ArrayObject, list)):
+        raise FieldAnalysisError(f"form field list is a {type(value).__name__}, not an array")
+    return list(value)
+
+
+def _field_entry(ref: Any, prefix: str, inherited_ft: Any) -> tuple[str, Any, Any, Any]:
+    """(fully qualified name, field type, kids, value) of one field dictionary."""
+    from pyhanko.pdf_utils import generic
+
+    fld = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
+    if not isinstance(fld, generic.DictionaryObject):
+        raise FieldAnalysisError(f"form field is a {type(fld).__name__}, not a dictionary")
+    part = fld.get("/T")
+    fq = f"{prefix}.{part}" if prefix and part is not None else (
+        str(part) if part is not None else prefix)
+    return fq, fld.get("/FT", inherited_ft), fld.get("/Kids"), fld.get("/V")
 
 
 def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: bool | None,
@@ -295,11 +330,23 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
         code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
         findings.append(make_finding(code, place=place, name=name, field=fq_name, reason=reason))
     prefilled: set[str] = set()
+    unchecked: str | None = None
     if getattr(emb.diff_result, "changed_form_fields", None):
-        prefilled = filled_fields_at(emb.reader, emb.signed_revision)
+        try:
+            prefilled = filled_fields_at(emb.reader, emb.signed_revision)
+        except FieldAnalysisError as exc:
+            log.warning("form fields of %s at signature %s unreadable: %s", name, fq_name, exc)
+            unchecked = str(exc)
     coverage, cov_findings, cov_facts = _coverage_layer(
         emb.coverage, emb.diff_result, emb.docmdp_level, getattr(status, "docmdp_ok", None),
         fq_name, name, opts, prefilled)
+    if unchecked is not None:
+        # Fail closed: without the fields filled at signing, a changed signed value cannot be
+        # told from form filling, so the changes after signing are not confirmed.
+        coverage = Coverage.UNKNOWN
+        cov_findings.append(make_finding("PDF_CHANGES_UNCHECKED", place=place, name=name,
+                                         field=fq_name, reason=unchecked))
+        cov_facts["changes_unchecked"] = unchecked
     findings.extend(cov_findings)
     facts.update(cov_facts)
     ts_time, ts_findings, ts_facts = _timestamp_layer(status, fq_name, name)
