@@ -139,6 +139,15 @@ CODES: list[CodeSpec] = [
         "the signed content is not confirmed unchanged.",
     ),
     CodeSpec(
+        "PDF_DSS_UNREADABLE",
+        "9.2b",
+        Severity.WARNING,
+        "Kho dữ liệu kiểm tra chữ ký (DSS) trong tệp {name} có dữ liệu không đọc được ({reason}); "
+        "phần đó không được dùng để kiểm tra thu hồi chứng thư.",
+        "The document security store (DSS) of {name} holds data that cannot be read ({reason}); "
+        "that data was not used for revocation checks.",
+    ),
+    CodeSpec(
         "PDF_STRUCTURE_REPAIRED",
         "9.2b",
         Severity.WARNING,

@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from gateway.inspect.base import InspectContext
+from gateway.inspect.pdf.dss import Dss, read_dss
+from gateway.inspect.pdf.repair import is_read_error
 from gateway.inspect.pdf.signer import (
     RevInfo,
     revinfo_from_signed_data,
@@ -31,6 +33,12 @@ from gateway.inspect.pdf.signer import (
     signer_layers,
     subject_of,
     validation_context,
+)
+from gateway.inspect.pdf.timestamps import (
+    DocTimestamp,
+    check_doc_timestamps,
+    is_doc_timestamp,
+    long_term,
 )
 from gateway.model.catalog import make_finding
 from gateway.model.findings import Finding
@@ -66,24 +74,16 @@ class PdfSignatureResult:
     """Document-level findings (orphaned signature data, broken document timestamps)."""
     facts: list[dict[str, Any]] = field(default_factory=list)
     timestamps: list[dict[str, Any]] = field(default_factory=list)
+    read_errors: list[str] = field(default_factory=list)
+    """Failures to read the file's structure (the reader ladder tries a repair on them)."""
 
 
-def _dss_revinfo(reader: Any) -> RevInfo:
-    crls: list[bytes] = []
-    ocsps: list[bytes] = []
-    try:
-        dss = reader.root.get("/DSS")
-        if dss is not None:
-            dss = dss.get_object()
-            for key, out in (("/CRLs", crls), ("/OCSPs", ocsps)):
-                for ref in dss.get(key, []) or []:
-                    try:
-                        out.append(ref.get_object().data)
-                    except Exception:
-                        continue
-    except Exception:
-        pass
-    return RevInfo(crls, ocsps)
+@dataclass
+class LongTermData:
+    """The document security store and the document timestamps, for every signature."""
+
+    store: Dss
+    stamps: list[DocTimestamp]
 
 
 def _enumerate(reader: Any) -> list[tuple[str, Any, Any]]:
@@ -100,40 +100,59 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
     except Exception as exc:
         # The form is damaged; if signature data is present it must not pass as unsigned.
         fields = []
-        log.info("signature fields of %s unreadable: %s", name, exc)
+        log.info("signature fields of %s unreadable: %r", name, exc)
+        if is_read_error(exc):
+            out.read_errors.append(f"signature fields: {type(exc).__name__}: {short(exc)}")
         if _BYTERANGE.search(data):
             out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE, "PDF_SIGNATURE_UNVERIFIABLE",
                                        name, f"signature fields unreadable: {short(exc)}"))
             out.facts.append({"field": "?", "error": short(exc)})
             return out
-    dss = _dss_revinfo(reader) if fields else RevInfo([], [])
+    store = read_dss(reader) if fields else Dss()
+    if store.problems:
+        out.findings.append(make_finding("PDF_DSS_UNREADABLE", place=name, name=name,
+                                         reason="; ".join(store.problems[:3])))
+    signatures: list[tuple[str, Any, str]] = []
+    stamp_fields: list[tuple[str, Any]] = []
     n_sig = 0
     for fq_name, sig_ref, sig_field in fields:
         try:
             sig_obj = sig_ref.get_object()
-            kind = str(sig_obj.get("/Type", "/Sig"))
+            stamp = is_doc_timestamp(sig_obj)
             subfilter = str(sig_obj.get("/SubFilter", ""))
         except Exception as exc:
+            if is_read_error(exc):
+                out.read_errors.append(f"{fq_name}: {type(exc).__name__}: {short(exc)}")
             out.reports.append(_failed("pdf", fq_name, Integrity.BROKEN, "PDF_SIGNATURE_BROKEN",
                                        name, f"signature dictionary unreadable: {short(exc)}"))
             out.facts.append({"field": fq_name, "error": short(exc)})
             continue
         n_sig += 1
-        if kind == "/DocTimeStamp":
-            _doc_timestamp(reader, sig_field, fq_name, ctx, name, out)
-            continue
+        if stamp:  # a document timestamp is validated as a timestamp, never as a signature
+            stamp_fields.append((fq_name, sig_field))
+        else:
+            signatures.append((fq_name, sig_field, subfilter))
+    stamps, ts_findings = check_doc_timestamps(reader, stamp_fields, ctx, name, store)
+    out.findings.extend(ts_findings)
+    out.timestamps.extend(t.to_fact() for t in stamps)
+    out.read_errors.extend(f"{t.field}: {t.error}" for t in stamps
+                           if t.exc is not None and is_read_error(t.exc))
+    lt = LongTermData(store, stamps)
+    for fq_name, sig_field, subfilter in signatures:
         try:
             if subfilter in SUPPORTED:
                 report, facts = _validate_standard(reader, sig_field, fq_name, subfilter, ctx,
-                                                   name, opts, dss)
+                                                   name, opts, lt)
             elif subfilter == SHA1_SUBFILTER:
-                report, facts = _validate_sha1(reader, sig_field, fq_name, ctx, name, opts, dss)
+                report, facts = _validate_sha1(reader, sig_field, fq_name, ctx, name, opts, lt)
             else:
                 report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE, "PDF_SUBFILTER_UNSUPPORTED",
                                  name, "", subfilter=subfilter.lstrip("/") or "(none)")
                 facts = {"field": fq_name, "subfilter": subfilter.lstrip("/") or None}
         except Exception as exc:  # malformed signature: a finding on it, never a crash
             log.info("signature %s of %s failed validation: %r", fq_name, name, exc)
+            if is_read_error(exc):
+                out.read_errors.append(f"{fq_name}: {type(exc).__name__}: {short(exc)}")
             integrity = Integrity.BROKEN if _is_damage(exc) else Integrity.UNVERIFIABLE
             code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
             report = _failed(SUPPORTED.get(subfilter, "pdf"), fq_name, integrity, code, name,
@@ -321,7 +340,7 @@ def _integrity(status: Any) -> tuple[Integrity, str]:
 
 
 def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integrity: Integrity,
-            reason: str, ctx: InspectContext, name: str, opts: dict[str, Any], dss: RevInfo,
+            reason: str, ctx: InspectContext, name: str, opts: dict[str, Any], lt: LongTermData,
             extra_findings: list[Finding]) -> tuple[SignatureReport, dict[str, Any]]:
     place = f"{name}#{fq_name}"
     findings: list[Finding] = list(extra_findings)
@@ -359,9 +378,16 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
         others = list(emb.other_embedded_certs)
     except Exception:
         signer_cert, others = None, []
+    proof = long_term(emb, status, integrity is Integrity.INTACT, lt.stamps, ctx, lt.store,
+                      name, fq_name)
+    findings.extend(proof.findings)
+    facts.update(proof.facts)
+    facts["level"] = proof.level
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
+    dss = lt.store.revinfo()
     rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
-    layers = signer_layers(ctx, signer_cert, others, rev)
+    # checked at the time a trusted timestamp proves, with the revocation data of that time
+    layers = signer_layers(ctx, signer_cert, others + lt.store.cert_objects(), rev, at=proof.at)
     findings.extend(layers.findings)
     facts["signer"] = layers.signer or subject_of(signer_cert)
     if layers.path:
@@ -378,7 +404,7 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
 
 
 def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str,
-                       ctx: InspectContext, name: str, opts: dict[str, Any], dss: RevInfo
+                       ctx: InspectContext, name: str, opts: dict[str, Any], lt: LongTermData
                        ) -> tuple[SignatureReport, dict[str, Any]]:
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_signature
 
@@ -388,15 +414,16 @@ def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str
         others = list(emb.other_embedded_certs)
     except Exception:
         others = []
+    dss = lt.store.revinfo()
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     status = run(async_validate_pdf_signature(emb, signer_validation_context=vc))
     integrity, reason = _integrity(status)
     return _finish(emb, SUPPORTED[subfilter], fq_name, subfilter, status, integrity, reason, ctx,
-                   name, opts, dss, [])
+                   name, opts, lt, [])
 
 
 def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
-                   opts: dict[str, Any], dss: RevInfo) -> tuple[SignatureReport, dict[str, Any]]:
+                   opts: dict[str, Any], lt: LongTermData) -> tuple[SignatureReport, dict[str, Any]]:
     """``adbe.pkcs7.sha1``: the CMS signs, as encapsulated content, the SHA-1 digest of the
     ByteRange. pyHanko does not validate it; the layers are checked here with its parts."""
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
@@ -423,6 +450,7 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
         others = list(emb.other_embedded_certs)
     except Exception:
         others = []
+    dss = lt.store.revinfo()
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
                                               validation_context=vc))
@@ -438,7 +466,7 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
     else:
         integrity, reason = Integrity.INTACT, ""
     report, facts = _finish(emb, "pdf-pkcs7", fq_name, SHA1_SUBFILTER, status, integrity,
-                            "" if extra else reason, ctx, name, opts, dss, extra)
+                            "" if extra else reason, ctx, name, opts, lt, extra)
     if extra:  # the SHA-1 finding already says why; drop the generic "unverifiable" line
         report = SignatureReport(
             report.format, report.integrity, report.coverage, report.trust, report.revocation,
@@ -447,26 +475,3 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
         )
     facts["sha1_digest_matches"] = signed_digest == actual
     return report, facts
-
-
-def _doc_timestamp(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
-                   out: PdfSignatureResult) -> None:
-    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
-
-    info: dict[str, Any] = {"field": fq_name}
-    try:
-        emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
-        vc = validation_context(ctx, list(emb.other_embedded_certs))
-        st = run(async_validate_pdf_timestamp(emb, validation_context=vc))
-        info.update(time=st.timestamp.isoformat() if st.timestamp else None, intact=bool(st.intact),
-                    valid=bool(st.valid), trusted=bool(getattr(st, "trusted", False)),
-                    coverage=_COVERAGE_TEXT.get(getattr(st.coverage, "name", ""), "unknown"))
-        if not (st.intact and st.valid):
-            out.findings.append(make_finding(
-                "PDF_DOC_TIMESTAMP_BROKEN", place=f"{name}#{fq_name}", name=name, field=fq_name,
-                reason="digest does not match" if not st.intact else "token signature does not verify"))
-    except Exception as exc:
-        info["error"] = short(exc)
-        out.findings.append(make_finding("PDF_DOC_TIMESTAMP_BROKEN", place=f"{name}#{fq_name}",
-                                         name=name, field=fq_name, reason=short(exc)))
-    out.timestamps.append(info)

@@ -1,0 +1,113 @@
+"""Long-term PAdES test files (B-T, B-LT, B-LTA) signed with the test PKI and a local test
+time-stamping authority (pyHanko's ``DummyTimeStamper``: tokens signed with the PKI's TSA key,
+no network), and the damage done to them in tests.
+
+* ``B-T``: the signature carries a signature timestamp token (unsigned attribute);
+* ``B-LT``: B-T plus a document security store (``/DSS``) with the certificates and CRLs of
+  the signer's and the TSA's chains, in an incremental update;
+* ``B-LTA``: B-LT plus a document timestamp (``/DocTimeStamp``) over all of it.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko_certvalidator import ValidationContext
+
+from tests.pdfgen.sign import signer_for
+
+TS_TIME_OFFSET_DAYS = 2
+"""Timestamps are made this many days before the test clock."""
+
+
+def _asn1(cert: Any) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def timestamper(pki: Any, *, tsa: Any = None, at: datetime | None = None) -> DummyTimeStamper:
+    """A local TSA: the PKI's (or ``tsa``'s) certificate and key, tokens dated ``at``."""
+    from datetime import timedelta
+
+    tsa = tsa or pki.tsa
+    key_der = tsa.key.private_bytes(serialization.Encoding.DER,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    embed = [_asn1(pki.intermediate.cert)] if tsa is pki.tsa else []
+    return DummyTimeStamper(
+        tsa_cert=_asn1(tsa.cert), tsa_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        certs_to_embed=embed, fixed_dt=at or pki.now - timedelta(days=TS_TIME_OFFSET_DAYS))
+
+
+def validation_data(pki: Any) -> ValidationContext:
+    """What a signer gathers for the DSS: the test root, the intermediate, both CRLs."""
+    return ValidationContext(
+        trust_roots=[_asn1(pki.root.cert)], other_certs=[_asn1(pki.intermediate.cert)],
+        crls=[asn1_crl.CertificateList.load(d) for d in pki.crls_der], allow_fetching=False,
+        moment=pki.now)
+
+
+def sign_ltv(data: bytes, pki: Any, level: str = "B-LTA", *, issued: Any = None,
+             tsa: Any = None, field: str = "Signature1") -> bytes:
+    """Sign ``data`` at ``level`` (B-T, B-LT or B-LTA) with ``issued`` (default the leaf)."""
+    assert level in ("B-T", "B-LT", "B-LTA"), level
+    issued = issued or pki.leaf
+    ts = timestamper(pki, tsa=tsa)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
+    w = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    out = signers.sign_pdf(w, meta, signer=signer_for(issued, pki.chain(issued)), timestamper=ts)
+    signed = out.getvalue()
+    if level == "B-T":
+        return signed
+    signed = add_dss(signed, pki)
+    if level == "B-LT":
+        return signed
+    return add_doc_timestamp(signed, pki, tsa=tsa)
+
+
+def add_dss(data: bytes, pki: Any) -> bytes:
+    """An incremental update with a DSS: the chain certificates and the CRLs of the PKI."""
+    certs = [_asn1(c.cert) for c in (pki.root, pki.intermediate, pki.leaf, pki.tsa)]
+    crls = [asn1_crl.CertificateList.load(d) for d in pki.crls_der]
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    sig = reader.embedded_signatures[-1]
+    buf = io.BytesIO(data)
+    DocumentSecurityStore.add_dss(buf, sig.pkcs7_content, certs=certs, crls=crls,
+                                  embed_roots=True)
+    return buf.getvalue()
+
+
+def add_doc_timestamp(data: bytes, pki: Any, *, tsa: Any = None,
+                      field: str = "DocTimeStamp1") -> bytes:
+    """An incremental update with a document timestamp over the whole file."""
+    w = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    stamper = signers.PdfTimeStamper(timestamper(pki, tsa=tsa), field_name=field)
+    out = stamper.timestamp_pdf(w, "sha256")
+    return out.getvalue()
+
+
+def flip_in_last_contents(data: bytes, where: float = 0.5) -> bytes:
+    """Change one hex digit inside the last signature's ``/Contents`` (the token of a document
+    timestamp when it is the last one): the token no longer matches what it signs."""
+    start = data.rfind(b"/Contents <")
+    if start < 0:
+        start = data.rfind(b"/Contents<")
+    assert start >= 0
+    open_ = data.index(b"<", start) + 1
+    end = data.index(b">", open_)
+    hexpart = data[open_:end].rstrip(b"0")
+    pos = open_ + int(len(hexpart) * where)
+    old = data[pos:pos + 1]
+    new = b"0" if old != b"0" else b"1"
+    return data[:pos] + new + data[pos + 1:]
