@@ -97,17 +97,25 @@ def add_doc_timestamp(data: bytes, pki: Any, *, tsa: Any = None,
     return out.getvalue()
 
 
-def flip_in_last_contents(data: bytes, where: float = 0.5) -> bytes:
-    """Change one hex digit inside the last signature's ``/Contents`` (the token of a document
-    timestamp when it is the last one): the token no longer matches what it signs."""
+def alter_last_token(data: bytes, part: str = "signature") -> bytes:
+    """Change one byte of a signed part of the last signature's token (a document timestamp
+    when it is the last one): ``imprint`` (the digest it certifies), ``time`` (its genTime)
+    or ``signature`` (the TSA's signature value). The token no longer verifies."""
+    from asn1crypto import cms
+
     start = data.rfind(b"/Contents <")
-    if start < 0:
-        start = data.rfind(b"/Contents<")
     assert start >= 0
     open_ = data.index(b"<", start) + 1
     end = data.index(b">", open_)
-    hexpart = data[open_:end].rstrip(b"0")
-    pos = open_ + int(len(hexpart) * where)
-    old = data[pos:pos + 1]
-    new = b"0" if old != b"0" else b"1"
-    return data[:pos] + new + data[pos + 1:]
+    der = bytes.fromhex(data[open_:end].decode())
+    sd = cms.ContentInfo.load(der)["content"]
+    tst = sd["encap_content_info"]["content"].parsed
+    target = {
+        "imprint": tst["message_imprint"]["hashed_message"].native,
+        "time": tst["gen_time"].contents,
+        "signature": sd["signer_infos"][0]["signature"].native,
+    }[part]
+    pos = der.index(target) + len(target) // 2
+    changed = der[:pos] + bytes([der[pos] ^ 0x01]) + der[pos + 1:]
+    hexed = changed.hex().upper().encode()
+    return data[:open_] + hexed + data[open_ + len(hexed):]
