@@ -25,7 +25,8 @@ Levels (ETSI EN 319 142-1), reported as the fact ``level`` of each signature:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime
 from typing import Any
 
@@ -66,7 +67,7 @@ class DocTimestamp:
     intact: bool = False
     valid: bool = False
     covered: bool = False
-    tsa: TsaCheck = field(default_factory=TsaCheck)
+    tsa: TsaCheck = dc_field(default_factory=TsaCheck)
     error: str | None = None
     exc: BaseException | None = None
     """What made it unreadable (the reader ladder looks at read errors)."""
