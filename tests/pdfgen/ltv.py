@@ -88,11 +88,11 @@ def add_dss(data: bytes, pki: Any) -> bytes:
     return buf.getvalue()
 
 
-def add_doc_timestamp(data: bytes, pki: Any, *, tsa: Any = None,
+def add_doc_timestamp(data: bytes, pki: Any, *, tsa: Any = None, at: datetime | None = None,
                       field: str = "DocTimeStamp1") -> bytes:
     """An incremental update with a document timestamp over the whole file."""
     w = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    stamper = signers.PdfTimeStamper(timestamper(pki, tsa=tsa), field_name=field)
+    stamper = signers.PdfTimeStamper(timestamper(pki, tsa=tsa, at=at), field_name=field)
     out = stamper.timestamp_pdf(w, "sha256")
     return out.getvalue()
 

@@ -141,6 +141,21 @@ def test_a_document_timestamp_without_type_is_still_validated_as_a_timestamp(pki
     assert not any("must be /Sig" in f.en for f in res.findings)
 
 
+def test_an_older_timestamp_is_checked_at_the_time_the_newer_one_proves(pki, engine, base):  # type: ignore[no-untyped-def]
+    # the archive chain: the first document timestamp's authority expired just before the
+    # test clock; a newer timestamp proves the first existed while it was still valid
+    short_tsa = issue("short_tsa", "Hople Test TSA (short)", 0x2008, pki.intermediate,
+                      t(2020, 6), t(2025, 5, 31), eku=[x509.oid.ExtendedKeyUsageOID.TIME_STAMPING])
+    lt = ltv.sign_ltv(base, pki, "B-LT")
+    first = ltv.add_doc_timestamp(lt, pki, tsa=short_tsa, at=t(2025, 5, 30, 18))
+    alone = inspect(first, pki=pki, trust=engine).facts["document_timestamps"]
+    assert [s["trusted"] for s in alone] == [False]  # checked now: expired
+    chained = ltv.add_doc_timestamp(first, pki, at=t(2025, 5, 30, 23), field="DocTimeStamp2")
+    res = inspect(chained, pki=pki, trust=engine)
+    assert [s["trusted"] for s in res.facts["document_timestamps"]] == [True, True]
+    assert _level(res) == "B-LTA"
+
+
 def _sign_stamped(base, pki, signer, tsa, when):  # type: ignore[no-untyped-def]
     import io
 
