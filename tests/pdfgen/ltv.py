@@ -76,10 +76,13 @@ def sign_ltv(data: bytes, pki: Any, level: str = "B-LTA", *, issued: Any = None,
     return add_doc_timestamp(signed, pki, tsa=tsa)
 
 
-def add_dss(data: bytes, pki: Any) -> bytes:
-    """An incremental update with a DSS: the chain certificates and the CRLs of the PKI."""
-    certs = [_asn1(c.cert) for c in (pki.root, pki.intermediate, pki.leaf, pki.tsa)]
-    crls = [asn1_crl.CertificateList.load(d) for d in pki.crls_der]
+def add_dss(data: bytes, pki: Any, *, crls_of: tuple[str, ...] = ("intermediate", "root"),
+            certs_of: tuple[str, ...] = ("root", "intermediate", "leaf", "tsa")) -> bytes:
+    """An incremental update with a DSS: certificates (``certs_of``: attribute names of the
+    PKI) and CRLs (``crls_of``: whose) of the test PKI."""
+    certs = [_asn1(getattr(pki, n).cert) for n in certs_of]
+    by_name = {"intermediate": pki.intermediate_crl_der, "root": pki.root_crl_der}
+    crls = [asn1_crl.CertificateList.load(by_name[n]) for n in crls_of]
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     sig = reader.embedded_signatures[-1]
     buf = io.BytesIO(data)

@@ -74,6 +74,36 @@ def test_b_t_and_b_lt_reach_their_level(pki, engine, base, level):  # type: igno
     assert doc.verdict is DocVerdict.VALID
 
 
+@pytest.mark.parametrize("crls_of, missing", [
+    ((), "revocation data for"),
+    (("intermediate",), "revocation data for"),  # nothing for the intermediate CA itself
+])
+def test_a_dss_without_the_chain_s_revocation_data_is_not_b_lt(pki, engine, base, crls_of,  # type: ignore[no-untyped-def]
+                                                               missing):
+    bt = ltv.sign_ltv(base, pki, "B-T")
+    data = ltv.add_doc_timestamp(ltv.add_dss(bt, pki, crls_of=crls_of), pki)
+    res = inspect(data, pki=pki, trust=engine)
+    assert _level(res) == "B-T"
+    assert res.facts["pdf_signatures"][0]["dss_missing"].startswith(missing)
+    _, doc = check(data, pki=pki, trust=engine)
+    assert doc.verdict is DocVerdict.VALID  # the level is reported, not a reason to refuse
+
+
+def test_a_chain_may_stop_at_a_configured_anchor_without_its_certificate(pki, engine, base):  # type: ignore[no-untyped-def]
+    from tests.interop.test_interop_pdf import TrustEveryChain
+
+    bt = ltv.sign_ltv(base, pki, "B-T")
+    data = ltv.add_doc_timestamp(ltv.add_dss(bt, pki, certs_of=("intermediate",)), pki)
+    # the root is a configured anchor: its certificate need not travel with the document
+    assert _level(inspect(data, pki=pki, trust=engine)) == "B-LTA"
+    # with no anchor configured, the root's certificate is missing validation data
+    res = inspect(data, pki=pki, trust=TrustEveryChain())
+    assert _level(res) == "B-T"
+    assert res.facts["pdf_signatures"][0]["dss_missing"] == (
+        "certificate of " + "Common Name: Hople Test Root CA, Organization: Hople Test PKI, "
+        "Country: VN")
+
+
 def test_a_plain_signature_is_b_b_and_a_broken_one_has_no_level(pki, engine, base):  # type: ignore[no-untyped-def]
     signed = S.sign(base, pki.leaf, pki.chain(pki.leaf))
     assert _level(inspect(signed, pki=pki, trust=engine)) == "B-B"

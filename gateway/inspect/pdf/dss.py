@@ -130,8 +130,11 @@ def _item(reader: Any, ref: Any, spec: Any, key: str, problems: list[str]) -> Ds
     return DssItem(bytes(der), revision)
 
 
-def revinfo_for(cert: asn1_x509.Certificate, dss: Dss) -> DssItem | None:
-    """A DSS CRL issued by ``cert``'s issuer, or an OCSP response about ``cert``."""
+def revinfo_for(cert: asn1_x509.Certificate, dss: Dss,
+                pool: list[asn1_x509.Certificate]) -> DssItem | None:
+    """A DSS CRL issued by ``cert``'s issuer, or an OCSP response about ``cert`` whose
+    responder certificate is at hand (in the response or ``pool``) and either carries
+    id-pkix-ocsp-nocheck or has revocation data of its own in the DSS."""
     issuer = cert.issuer
     serial = cert.serial_number
     for item in dss.crls:
@@ -139,30 +142,53 @@ def revinfo_for(cert: asn1_x509.Certificate, dss: Dss) -> DssItem | None:
         if crl.issuer == issuer:
             return item
     for item in dss.ocsps:
-        resp = asn1_ocsp.OCSPResponse.load(item.der)
-        basic = resp.basic_ocsp_response
+        basic = asn1_ocsp.OCSPResponse.load(item.der).basic_ocsp_response
         if basic is None:
             continue
-        for single in basic["tbs_response_data"]["responses"]:
-            if single["cert_id"]["serial_number"].native == serial:
-                return item
+        about = any(single["cert_id"]["serial_number"].native == serial
+                    for single in basic["tbs_response_data"]["responses"])
+        if about and _responder_ok(basic, cert, dss, pool):
+            return item
     return None
 
 
-def chain_covered(leaf: asn1_x509.Certificate, pool: list[asn1_x509.Certificate],
-                  dss: Dss) -> tuple[bool, int, str | None]:
-    """Whether the DSS holds revocation data for every certificate from ``leaf`` up to (not
-    including) a self-issued root, following issuers through ``pool``. Returns (covered,
-    the newest revision among the entries used, the subject missing data)."""
+def _responder_ok(basic: Any, cert: asn1_x509.Certificate, dss: Dss,
+                  pool: list[asn1_x509.Certificate]) -> bool:
+    rid = basic["tbs_response_data"]["responder_id"]
+    candidates = list(basic["certs"] or []) + pool
+    for c in candidates:
+        if rid.name == "by_key":
+            match = c.public_key.sha1 == rid.chosen.native
+        else:
+            match = c.subject == rid.chosen
+        if not match:
+            continue
+        if c.subject == cert.issuer or c.ocsp_no_check_value is not None:
+            return True  # the CA itself, or a responder exempt from revocation checking
+        return any(asn1_crl.CertificateList.load(i.der).issuer == c.issuer for i in dss.crls)
+    return False
+
+
+def chain_covered(leaf: asn1_x509.Certificate, pool: list[asn1_x509.Certificate], dss: Dss,
+                  anchors: set[str]) -> tuple[bool, int, str | None]:
+    """Whether the document holds the validation data of ``leaf``'s chain: every certificate
+    up to a self-issued root or a configured anchor (``anchors``: ``Name.hashable`` of their
+    subjects) present in ``pool``, and revocation data in the DSS for every one but the root.
+    Returns (covered, the newest revision among the DSS entries used, what is missing)."""
     newest = 0
-    cert: asn1_x509.Certificate | None = leaf
+    cert = leaf
     for _ in range(10):
-        if cert is None or cert.self_issued:
+        if cert.self_issued:
             return True, newest, None
-        item = revinfo_for(cert, dss)
+        item = revinfo_for(cert, dss, pool)
         if item is None:
-            return False, newest, cert.subject.human_friendly
+            return False, newest, "revocation data for " + cert.subject.human_friendly
         newest = max(newest, dss.last_revision if item.revision is None else item.revision)
-        cert = next((c for c in pool if c.subject == cert.issuer and c.dump() != cert.dump()),
-                    None)
+        issuer = next((c for c in pool if c.subject == cert.issuer and c.dump() != cert.dump()),
+                      None)
+        if issuer is None:
+            if cert.issuer.hashable in anchors:
+                return True, newest, None
+            return False, newest, "certificate of " + cert.issuer.human_friendly
+        cert = issuer
     return False, newest, "certificate chain too long"

@@ -17,8 +17,9 @@ Levels (ETSI EN 319 142-1), reported as the fact ``level`` of each signature:
 * ``B-B``: the signature is intact (its value and the document digest verify);
 * ``B-T``: and a trusted timestamp proves the time: its signature timestamp, or a document
   timestamp over its revision;
-* ``B-LT``: and the DSS holds revocation data for every certificate of the signer's chain
-  (and of its signature timestamp's authority) up to the root;
+* ``B-LT``: and the document carries the validation data of the signer's chain (and of its
+  signature timestamp's authority): every certificate up to a self-issued root or a
+  configured anchor, and DSS revocation data for each but the root;
 * ``B-LTA``: and a trusted document timestamp covers the DSS revision that data came from.
 """
 
@@ -216,6 +217,7 @@ def long_term(emb: Any, status: Any, intact: bool, stamps: list[DocTimestamp],
     doc_proof = min((t.time for t in covering), default=None)  # type: ignore[type-var]
     sig_proof: datetime | None = None
     tsa_chain: asn1_x509.Certificate | None = None
+    tsa_pool: list[asn1_x509.Certificate] = []
     ts_status = getattr(status, "timestamp_validity", None)
     if ts_status is not None and ts_status.intact and ts_status.valid:
         token = _signature_token(emb)
@@ -225,6 +227,7 @@ def long_term(emb: Any, status: Any, intact: bool, stamps: list[DocTimestamp],
             if check.trust is Trust.TRUSTED:
                 sig_proof = ts_status.timestamp
                 tsa_chain = _signer_cert(token)
+                tsa_pool = _other_certs(token)
             else:
                 facts["timestamp_tsa_problem"] = check.reason or check.trust.value
                 findings.append(make_finding(
@@ -238,16 +241,17 @@ def long_term(emb: Any, status: Any, intact: bool, stamps: list[DocTimestamp],
         return LongTerm(at, None, findings, facts)
     level = "B-T" if proven is not None else "B-B"
     if level == "B-T" and dss.present:
-        level = _lt_level(emb, dss, covering, tsa_chain, facts)
+        level = _lt_level(emb, dss, covering, tsa_chain, tsa_pool, anchor_keys(ctx), facts)
     return LongTerm(at, level, findings, facts)
 
 
 def _lt_level(emb: Any, dss: Dss, covering: list[DocTimestamp],
-              tsa_cert: asn1_x509.Certificate | None, facts: dict[str, Any]) -> str:
+              tsa_cert: asn1_x509.Certificate | None, tsa_pool: list[asn1_x509.Certificate],
+              anchors: set[str], facts: dict[str, Any]) -> str:
     pool = list(emb.other_embedded_certs) + dss.cert_objects()
-    ok, newest, missing = chain_covered(emb.signer_cert, pool, dss)
+    ok, newest, missing = chain_covered(emb.signer_cert, pool, dss, anchors)
     if ok and tsa_cert is not None:
-        ok, tsa_newest, missing = chain_covered(tsa_cert, pool, dss)
+        ok, tsa_newest, missing = chain_covered(tsa_cert, pool + tsa_pool, dss, anchors)
         newest = max(newest, tsa_newest)
     if not ok:
         facts["dss_missing"] = missing
@@ -278,3 +282,20 @@ def _token_time(signed_data: Any) -> datetime | None:
         return None
     value = parsed["gen_time"].native
     return value if isinstance(value, datetime) else None
+
+
+def _other_certs(signed_data: Any) -> list[asn1_x509.Certificate]:
+    from pyhanko.sign.validation.generic_cms import extract_certs_for_validation
+
+    return list(extract_certs_for_validation(signed_data).other_certs)
+
+
+def anchor_keys(ctx: InspectContext) -> set[str]:
+    """The configured anchors' subjects (``Name.hashable``): a chain may stop at one of them
+    without carrying its certificate."""
+    out: set[str] = set()
+    for anchor in getattr(ctx.trust, "anchors", ()) or ():
+        der = getattr(anchor, "der", None)
+        if isinstance(der, bytes):
+            out.add(asn1_x509.Certificate.load(der).subject.hashable)
+    return out
