@@ -31,3 +31,11 @@ def shift_startxref(data: bytes, by: int = 3) -> bytes:
     assert m is not None
     value = int(m.group(1)) + by
     return data[:m.start(1)] + str(value).encode() + data[m.end(1):]
+
+
+def hidden_redefinition(data: bytes, idnum: int, body: bytes) -> bytes:
+    """Append a new definition of object ``idnum`` that no cross-reference table lists (a
+    viewer rebuilding the table from the last definitions would show it), then an update
+    whose table is broken, so that a reader has to rebuild."""
+    hidden = b"\n" + str(idnum).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    return data + hidden

@@ -111,3 +111,25 @@ def test_a_file_no_mode_can_read_is_unreadable_not_unsigned(pki, engine, caplog)
     assert "PDF_UNREADABLE" in {f.code for f in res.findings}
     _, doc = check(b"%PDF-1.7\n" + b"\x00" * 200, pki=pki, trust=engine)
     assert doc.verdict is DocVerdict.INVALID
+
+
+def test_a_repair_refuses_a_hidden_later_definition_a_viewer_would_show(pki, engine, signed):  # type: ignore[no-untyped-def]
+    # the page's content redefined in a later update without a table entry, then that update's
+    # table broken: a viewer that rebuilds the table takes the last definition (new text),
+    # while the tables say the content is unchanged; such a reading is refused, not trusted
+    reader = repair.open_reader(signed, "strict")
+    content = reader.root["/Pages"]["/Kids"][0].get_object().raw_get("/Contents")
+    body = b"<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 720 Td (Noi dung moi) Tj ET\nendstream"
+    hidden = damage.hidden_redefinition(signed, content.idnum, body)
+    data = damage.swap_last_xref_offsets(ltv.add_dss(hidden, pki))
+    with pytest.raises(repair.RepairRefused):
+        repair.open_reader(data, "reconstructed")
+    res = inspect(data, pki=pki, trust=engine)
+    assert res.facts["pdf_read_mode"] == "refused"
+    assert "PDF_UNREADABLE" in {f.code for f in res.findings}
+    _, doc = check(data, pki=pki, trust=engine)
+    assert doc.verdict is DocVerdict.INVALID
+    # the same update without the hidden definition is repaired and valid
+    clean = damage.swap_last_xref_offsets(ltv.add_dss(signed, pki))
+    _, doc = check(clean, pki=pki, trust=engine)
+    assert doc.verdict is DocVerdict.VALID

@@ -13,7 +13,8 @@ Facts reported (``DocumentReport.facts``):
   ``B-LTA``; ``None`` when the signature is not intact), ``proven_time``;
   ``document_timestamps``;
 * ``pdf_read_mode``: ``tolerant`` or ``reconstructed`` when the strict reader could not read
-  the file (with ``pdf_repairs`` and the finding ``PDF_STRUCTURE_REPAIRED``).
+  the file (with ``pdf_repairs`` and the finding ``PDF_STRUCTURE_REPAIRED``); ``refused``
+  when no reading worked and a repair was refused (``PDF_UNREADABLE``).
 """
 
 from __future__ import annotations
@@ -83,7 +84,11 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
     reader, sig, lay, lay_error, mode, problem = attempt
     if reader.encrypted:
         facts["encrypted"] = "permissions-only"
-    if mode != "strict" and problem is not None:
+    if mode == "refused":
+        facts["pdf_read_mode"] = mode
+        findings.append(make_finding("PDF_UNREADABLE", place=name, name=name,
+                                     reason=f"structure repair refused: {problem}"))
+    elif mode != "strict" and problem is not None:
         # The structure was repaired: said, never silent; the signatures above were checked
         # on the original bytes, with the same coverage and change analysis.
         facts["pdf_read_mode"] = mode
@@ -126,6 +131,7 @@ def _read(data: bytes, ctx: InspectContext, name: str,
     findings). Returns (reader, signatures, layout, layout error, mode, first problem) or the
     result for an unreadable or encrypted file."""
     problem: str | None = None
+    refused: str | None = None
     tried: dict[str, _Attempt] = {}
     unreadable: InspectionResult | None = None
     for mode in repair.MODES:
@@ -137,6 +143,8 @@ def _read(data: bytes, ctx: InspectContext, name: str,
         except Exception as exc:  # noqa: BLE001 - every mode's failure is kept and said
             log.info("PDF %s not readable in %s mode: %r", name, mode, exc)
             problem = problem or f"{type(exc).__name__}: {short(exc)}"
+            if isinstance(exc, repair.RepairRefused):
+                refused = refused or short(exc)
             unreadable = unreadable or InspectionResult(
                 findings=(make_finding("PDF_UNREADABLE", place=name, name=name,
                                        reason=short(exc)),), facts={"layout": "unknown"})
@@ -153,8 +161,10 @@ def _read(data: bytes, ctx: InspectContext, name: str,
     for mode in ("tolerant", "strict", "reconstructed"):
         if mode in tried:
             reader, sig, lay, lay_error, _, _ = tried[mode]
+            if refused is not None:  # a repair was refused: the reading is not trusted either
+                return reader, sig, lay, lay_error, "refused", refused
             return reader, sig, lay, lay_error, "strict", None  # not repaired: failures decide
-    assert unreadable is not None
+    assert unreadable is not None  # no mode read the file (or each reading was refused)
     return unreadable
 
 

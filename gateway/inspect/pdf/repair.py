@@ -10,6 +10,10 @@ The modes, tried in order until one reads the whole file without a read error:
 3. ``reconstructed``: the tolerant reader whose cross-reference entries are re-pointed at the
    objects really present in each revision's bytes (found by scanning for ``N G obj``).
 
+A tolerant or rebuilt reading is refused when an object has a later, different definition in
+the file than the one its table gives: a viewer that rebuilds the table itself takes the last
+one, so the two readings would show different content.
+
 A repair never changes a byte: the reader keeps the original bytes, so every signature's
 ByteRange digest, its coverage (which revision's cross-reference data it covers) and the
 analysis of what changed after signing run on the file as sent. Reconstruction only moves an
@@ -58,7 +62,29 @@ def open_reader(data: bytes, mode: str = "tolerant") -> Any:
     if mode == "reconstructed":
         fixes = reconstruct_xrefs(reader, data)
         reader.repairs = fixes  # type: ignore[attr-defined]
+    if mode != "strict":
+        check_no_hidden_bodies(reader, data)
     return reader
+
+
+def check_no_hidden_bodies(reader: Any, data: bytes) -> None:
+    """Refuse a reading that differs from what a viewer that rebuilds the table itself
+    (taking each object's LAST definition in the file) would show: an object defined again
+    later in the file than the table says, with a different body, is a hidden version."""
+    from pyhanko.pdf_utils import generic
+
+    last = reader.xrefs.total_revisions - 1
+    for (idnum, gen), offsets in _scan(data).items():
+        latest = max(offsets)
+        try:
+            loc = reader.xrefs.get_historical_ref(generic.Reference(idnum, gen), last)
+        except KeyError:
+            continue
+        if not isinstance(loc, int) or loc == latest or _header_at(data, loc) != (idnum, gen):
+            continue  # in an object stream, already the last one, or a broken entry (unread)
+        if _body(data, loc) != _body(data, latest):
+            raise RepairRefused(f"object {idnum} {gen} has a later, different definition at "
+                                f"{latest} than the one the table gives ({loc})")
 
 
 def _header_at(data: bytes, offset: int) -> tuple[int, int] | None:
