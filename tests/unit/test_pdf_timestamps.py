@@ -70,6 +70,7 @@ def test_b_t_and_b_lt_reach_their_level(pki, engine, base, level):  # type: igno
     res = inspect(data, pki=pki, trust=engine)
     assert _level(res) == level
     assert res.facts["pdf_signatures"][0]["timestamp_tsa"].startswith("CN=Hople Test TSA")
+    assert res.facts["pdf_signatures"][0]["timestamp"]["trusted"] is True
     _, doc = check(data, pki=pki, trust=engine)
     assert doc.verdict is DocVerdict.VALID
 
@@ -135,6 +136,7 @@ def test_a_tsa_without_the_time_stamping_usage_is_not_trusted(pki, engine, base)
     res = inspect(data, pki=pki, trust=engine)
     assert _level(res) == "B-B"
     assert "CERT_KEY_USAGE" in res.facts["pdf_signatures"][0]["timestamp_tsa_problem"]
+    assert res.facts["pdf_signatures"][0]["timestamp"]["trusted"] is False
 
 
 def test_the_signer_is_checked_at_the_time_the_timestamp_proves(pki, engine, base):  # type: ignore[no-untyped-def]

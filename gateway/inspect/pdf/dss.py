@@ -80,6 +80,7 @@ def read_dss(reader: Any) -> Dss:
             vri = vri.get_object()
             if isinstance(vri, generic.DictionaryObject):
                 containers.extend(v.get_object() for v in list(vri.values())[:MAX_ITEMS])
+            # (an unreadable /VRI entry raises here and is named below)
             else:
                 out.problems.append("/VRI is not a dictionary")
     except (KeyError, TypeError, ValueError, AttributeError, PdfError) as exc:
@@ -93,10 +94,14 @@ def read_dss(reader: Any) -> Dss:
             continue
         for top, vri_key, attr, spec in _KEYS:
             key = top if container is containers[0] else vri_key
-            entries = container.get(key)
+            try:
+                entries = container.get(key)
+                entries = entries.get_object() if entries is not None else None
+            except (KeyError, TypeError, ValueError, AttributeError, PdfError) as exc:
+                out.problems.append(f"{key}: {type(exc).__name__}: {short(exc)}")
+                continue
             if entries is None:
                 continue
-            entries = entries.get_object()
             if not isinstance(entries, generic.ArrayObject):
                 out.problems.append(f"{key} is not an array")
                 continue

@@ -383,6 +383,8 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
     findings.extend(proof.findings)
     facts.update(proof.facts)
     facts["level"] = proof.level
+    if ts_facts:  # trusted = its authority chains to an anchor through the trust engine
+        ts_facts["trusted"] = "timestamp_tsa" in facts and "timestamp_tsa_problem" not in facts
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     dss = lt.store.revinfo()
     rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
