@@ -94,14 +94,29 @@ def _header_at(data: bytes, offset: int) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
+_BEFORE_OBJ = re.compile(rb"[\r\n][ \t]*(\d{1,10})[ \t\r\n]+(\d{1,5})[ \t\r\n]+$")
+_BEFORE_OBJ_AT_START = re.compile(rb"(?:^|[\r\n])[ \t]*(\d{1,10})[ \t\r\n]+(\d{1,5})[ \t\r\n]+$")
+
+
 def _scan(data: bytes) -> dict[tuple[int, int], list[int]]:
-    """Offsets of every ``N G obj`` header at the start of a line."""
+    """Offsets of every ``N G obj`` header at the start of a line (found from each ``obj``
+    keyword backwards: the search itself runs at memory speed on image data)."""
     out: dict[tuple[int, int], list[int]] = {}
-    for n, m in enumerate(_OBJ.finditer(data)):
-        if n >= MAX_OBJECTS:
-            raise RepairRefused(f"more than {MAX_OBJECTS} object headers")
-        start = m.start(1)
-        out.setdefault((int(m.group(1)), int(m.group(2))), []).append(start)
+    n = 0
+    pos = data.find(b"obj")
+    while pos >= 0:
+        nxt = data[pos + 3:pos + 4]
+        if not (nxt.isalnum() or nxt == b"_"):
+            start = max(0, pos - 40)
+            pattern = _BEFORE_OBJ_AT_START if start == 0 else _BEFORE_OBJ
+            m = pattern.search(data, start, pos)
+            if m is not None:
+                n += 1
+                if n > MAX_OBJECTS:
+                    raise RepairRefused(f"more than {MAX_OBJECTS} object headers")
+                key = (int(m.group(1)), int(m.group(2)))
+                out.setdefault(key, []).append(m.start(1))
+        pos = data.find(b"obj", pos + 3)
     return out
 
 
