@@ -110,6 +110,37 @@ CODES: list[CodeSpec] = [
         "The document timestamp {field} in {name} is broken ({reason}): the file was altered.",
     ),
     CodeSpec(
+        "PDF_TIMESTAMP_UNTRUSTED",
+        "9.2b",
+        Severity.WARNING,
+        "Dấu thời gian {field} trong tệp {name} nguyên vẹn nhưng đơn vị cấp dấu thời gian (TSA) "
+        "không được tin cậy ({reason}); thời điểm đó chưa được chứng minh nên chữ ký được kiểm "
+        "tra tại thời điểm hiện tại.",
+        "The timestamp {field} in {name} is intact but its time-stamping authority is not "
+        "trusted ({reason}); the time it claims is not proven, so the signature is checked as of "
+        "now.",
+    ),
+    CodeSpec(
+        "PDF_CHANGES_UNCHECKED",
+        "9.2b",
+        Severity.ERROR,
+        "Không phân tích được các thay đổi sau chữ ký {field} trong tệp {name} ({reason}); không "
+        "xác nhận được nội dung đã ký còn nguyên.",
+        "The changes made to {name} after signature {field} could not be analysed ({reason}); "
+        "the signed content is not confirmed unchanged.",
+    ),
+    CodeSpec(
+        "PDF_STRUCTURE_REPAIRED",
+        "9.2b",
+        Severity.WARNING,
+        "Cấu trúc tệp PDF {name} bị lỗi ({reason}); hệ thống đã đọc lại theo chế độ sửa lỗi "
+        "({mode}) và kiểm tra chữ ký trên đúng các byte gốc. Nên xuất lại tệp bằng phần mềm tạo "
+        "PDF chuẩn.",
+        "The structure of the PDF {name} is damaged ({reason}); it was read again in repair "
+        "mode ({mode}) and its signatures were checked on the original bytes. Re-export the "
+        "file with standard PDF software.",
+    ),
+    CodeSpec(
         "PDF_SIGNATURE_ORPHANED",
         "9.2b",
         Severity.ERROR,

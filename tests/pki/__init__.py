@@ -11,6 +11,8 @@ Layout (all validity windows fixed, so results do not depend on the day the test
 * ``no_usage``      like ``leaf`` but keyEncipherment only (not fit for signing)
 * ``ecdsa``         ECDSA P-256 leaf, digitalSignature + nonRepudiation
 * ``other_root`` / ``other_leaf``  a second, untrusted hierarchy (root issues the leaf)
+* ``tsa``           RSA-2048 time-stamping authority (extended key usage timeStamping,
+                    critical), issued by the intermediate, 2024-01-01 .. 2027-01-01
 
 CRLs (in ``crl_dir``): the intermediate's CRL (lists ``revoked``) and the root's CRL
 (empty), both valid ``CRL_THIS_UPDATE`` .. ``CRL_NEXT_UPDATE``.
@@ -160,8 +162,10 @@ def _cdp(url: str) -> x509.CRLDistributionPoints:
 def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datetime,
           not_after: dt.datetime, *, usage: dict | None = None, key=None,  # type: ignore[no-untyped-def]
           crl_url: str | None = None, email: str | None = None, ocsp_url: str | None = None,
-          org: str = "Hople Test PKI", hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
-    """An end-entity certificate issued by ``issuer``."""
+          org: str = "Hople Test PKI", hash_alg: hashes.HashAlgorithm | None = None,
+          eku: list[x509.ObjectIdentifier] | None = None) -> Issued:
+    """An end-entity certificate issued by ``issuer`` (``eku``: a critical extended key
+    usage, e.g. time stamping)."""
     key = key or rsa_key()
     b = _builder(name(cn, o=org), issuer.cert.subject, key, serial, not_before, not_after)
     b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
@@ -172,6 +176,8 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
         b = b.add_extension(_cdp(crl_url), False)
     if email:
         b = b.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), False)
+    if eku:
+        b = b.add_extension(x509.ExtendedKeyUsage(eku), True)
     if ocsp_url:
         b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
             x509.oid.AuthorityInformationAccessOID.OCSP,
@@ -227,6 +233,8 @@ class TestPKI:
     root_crl: x509.CertificateRevocationList
     now: dt.datetime = NOW
     revoked_at: dt.datetime = REVOKED_AT
+    tsa: Issued | None = None
+    """The time-stamping authority (set by :func:`generate`)."""
     anchors_dir: Path = field(init=False)
     """Holds ``root.pem`` only: the configured trust anchors."""
     intermediates_dir: Path = field(init=False)
@@ -277,11 +285,14 @@ def generate(base: Path) -> TestPKI:
                   crl_url=url)
     other_root = make_ca("other_root", "Untrusted Root CA", 0x3001, t(2020), t(2040))
     other_leaf = issue("other_leaf", "Untrusted Signer", 0x3002, other_root, t(2024), t(2027))
+    tsa = issue("tsa", "Hople Test TSA", 0x2006, inter, t(2024), t(2027), crl_url=url,
+                usage=dict(SIGNING_USAGE, content_commitment=False),
+                eku=[x509.oid.ExtendedKeyUsageOID.TIME_STAMPING])
 
     inter_crl = make_crl(inter, [(revoked, REVOKED_AT)])
     root_crl = make_crl(root)
     pki = TestPKI(base, root, inter, leaf, expired, revoked, no_usage, ecdsa, other_root,
-                  other_leaf, inter_crl, root_crl)
+                  other_leaf, inter_crl, root_crl, tsa=tsa)
 
     pki.anchors_dir = base / "anchors"
     pki.intermediates_dir = base / "intermediates"
@@ -290,7 +301,7 @@ def generate(base: Path) -> TestPKI:
     pki.leaves_dir = base / "leaves"
     root.write(pki.anchors_dir)
     inter.write(pki.intermediates_dir)
-    for item in (leaf, expired, revoked, no_usage, ecdsa, other_root, other_leaf):
+    for item in (leaf, expired, revoked, no_usage, ecdsa, other_root, other_leaf, tsa):
         item.write(pki.leaves_dir, with_key=True)
     root.key_path = pki.leaves_dir / "root.key.pem"
     root.key_path.write_bytes(root.key.private_bytes(  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.inspect.pdf import layout as layout_mod
 from gateway.inspect.pdf import signatures as pdf_signatures
+from gateway.inspect.pdf.dss import Dss
 from gateway.inspect.pdf.signer import RevInfo
 from gateway.inspect.xmldsig import verify as dsig_verify
 from gateway.model.report import DocVerdict, Verdict
@@ -115,8 +116,8 @@ def test_unreadable_embedded_revocation_data_is_never_dropped_silently(pki, engi
 
 def test_unreadable_dss_entry_is_a_document_finding(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
     data = _pdf(pki)
-    monkeypatch.setattr(pdf_signatures, "_dss_revinfo",
-                        lambda _r: RevInfo([], [], ["DSS CRLs entry: PdfReadError"]))
+    monkeypatch.setattr(pdf_signatures, "read_dss",
+                        lambda _r: Dss(problems=["DSS CRLs entry: PdfReadError"]))
     report, doc, codes = _check(pki, engine, "van-ban.pdf", data)
     assert doc.verdict is DocVerdict.INVALID and "SIG_REVOCATION_DATA_UNREADABLE" in codes
 

@@ -9,7 +9,12 @@ Facts reported (``DocumentReport.facts``):
 * ``seal``: seal evidence found on scanned pages (page, position, diameter, confidence),
   ``seal_searched_pages`` and ``seal_colour_pages`` (a greyscale scan cannot show a red seal);
 * ``pdf_signatures``: per signature field: SubFilter, coverage, modification level after
-  signing, DocMDP, timestamp, signer, path; ``document_timestamps``.
+  signing, DocMDP, timestamp, signer, path, ``level`` (PAdES ``B-B``, ``B-T``, ``B-LT``,
+  ``B-LTA``; ``None`` when the signature is not intact), ``proven_time``;
+  ``document_timestamps``;
+* ``pdf_read_mode``: ``tolerant`` or ``reconstructed`` when the strict reader could not read
+  the file (with ``pdf_repairs`` and the finding ``PDF_STRUCTURE_REPAIRED``); ``refused``
+  when no reading worked and a repair was refused (``PDF_UNREADABLE``).
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from typing import Any
 
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.pdf import layout as layout_mod
+from gateway.inspect.pdf import repair
 from gateway.inspect.pdf.seal import SealEvidence, decode_pdf_image, find_seals, is_colour
-from gateway.inspect.pdf.signatures import validate_all
+from gateway.inspect.pdf.signatures import PdfSignatureResult, validate_all
 from gateway.inspect.pdf.signer import short
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
@@ -56,6 +62,8 @@ def pdf_options(ctx: InspectContext) -> dict[str, Any]:
 
 
 def open_reader(data: bytes) -> Any:
+    """A plain tolerant reader (layout tests and benchmarks); inspection reads through the
+    ladder of ``repair`` instead."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     return PdfFileReader(io.BytesIO(data), strict=False)
@@ -73,57 +81,36 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
 
         if looks_like_cms(doc):
             return inspect_cms(doc, ctx)
-    try:
-        reader = open_reader(doc.data)
-    except Exception as exc:  # noqa: BLE001 - a damaged file: a finding naming the error
-        log.info("%s unreadable: %r", name, exc)
-        return InspectionResult(
-            findings=(make_finding("PDF_UNREADABLE", place=name, name=name,
-                                   reason=f"{type(exc).__name__}: {short(exc)}"),),
-            facts={"layout": "unknown"},
-        )
-    try:
-        encrypted = reader.encrypted
-    except Exception as exc:  # noqa: BLE001 - a damaged /Encrypt entry: a finding
-        return InspectionResult(
-            findings=(make_finding("PDF_UNREADABLE", place=name, name=name,
-                                   reason=f"{type(exc).__name__}: {short(exc)}"),),
-            facts={"layout": "unknown"},
-        )
-    if encrypted:
-        try:
-            result = reader.decrypt("")
-            ok = "FAILED" not in str(getattr(result, "status", result))
-        except Exception as exc:  # noqa: BLE001 - not decryptable: PDF_ENCRYPTED below
-            log.info("%s: decryption failed: %r", name, exc)
-            ok = False
-        if not ok:
-            return InspectionResult(
-                findings=(make_finding("PDF_ENCRYPTED", place=name, name=name),),
-                facts={"layout": "unknown", "encrypted": "password"},
-            )
+    attempt = _read(doc.data, ctx, name, opts)
+    if isinstance(attempt, InspectionResult):
+        return attempt
+    reader, sig, lay, lay_error, mode, problem = attempt
+    if reader.encrypted:
         facts["encrypted"] = "permissions-only"
-
-    sig = validate_all(reader, doc.data, ctx, name, opts)
+    if mode == "refused":
+        facts["pdf_read_mode"] = mode
+        findings.append(make_finding("PDF_UNREADABLE", place=name, name=name,
+                                     reason=f"structure repair refused: {problem}"))
+    elif mode != "strict" and problem is not None:
+        # The structure was repaired: said, never silent; the signatures above were checked
+        # on the original bytes, with the same coverage and change analysis.
+        facts["pdf_read_mode"] = mode
+        repairs = list(getattr(reader, "repairs", []) or [])
+        if repairs:
+            facts["pdf_repairs"] = repairs[:20]
+        findings.append(make_finding("PDF_STRUCTURE_REPAIRED", place=name, name=name,
+                                     mode=mode, reason=problem))
     findings.extend(sig.findings)
     if sig.facts:
         facts["pdf_signatures"] = sig.facts
     if sig.timestamps:
         facts["document_timestamps"] = sig.timestamps
 
-    try:
-        lay = layout_mod.classify(
-            reader,
-            min_coverage=float(opts["scanned_min_image_coverage"]),
-            max_visible=int(opts["scanned_max_visible_chars"]),
-            max_pages=int(opts["max_pages"]),
-        )
-    except Exception as exc:  # noqa: BLE001 - logged; a finding unless signatures decide
-        log.info("layout of %s unreadable: %r", name, exc)
+    if lay is None:
         facts["layout"] = "unknown"
         if not sig.reports:
             findings.append(make_finding("PDF_UNREADABLE", place=name, name=name,
-                                         reason=f"page structure: {short(exc)}"))
+                                         reason=f"page structure: {lay_error}"))
         return InspectionResult(tuple(findings), tuple(sig.reports), facts)
 
     facts.update(lay.to_facts())
@@ -135,6 +122,85 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
     if lay.kind in ("scanned", "mixed"):
         facts.update(_seal_search(lay, opts))
     return InspectionResult(tuple(findings), tuple(sig.reports), facts)
+
+
+_Attempt = tuple[Any, PdfSignatureResult, "layout_mod.Layout | None", str, str, "str | None"]
+
+
+def _read(data: bytes, ctx: InspectContext, name: str,
+          opts: dict[str, Any]) -> _Attempt | InspectionResult:
+    """Signatures and layout under the first reader mode that reads the file without a read
+    error (``repair.MODES``); when none does, the tolerant reading decides (its failures are
+    findings). Returns (reader, signatures, layout, layout error, mode, first problem) or the
+    result for an unreadable or encrypted file."""
+    problem: str | None = None
+    refused: str | None = None
+    tried: dict[str, _Attempt] = {}
+    unreadable: InspectionResult | None = None
+    for mode in repair.MODES:
+        try:
+            reader = repair.open_reader(data, mode)
+            if mode == "strict" and reader.xrefs.hybrid_xrefs_present:
+                continue  # legitimate, but refused by the strict validator: no repair
+            opened = _decrypt(reader, name)
+        except Exception as exc:  # noqa: BLE001 - every mode's failure is kept and said
+            log.info("PDF %s not readable in %s mode: %r", name, mode, exc)
+            problem = problem or f"{type(exc).__name__}: {short(exc)}"
+            if isinstance(exc, repair.RepairRefused):
+                refused = refused or short(exc)
+            unreadable = unreadable or InspectionResult(
+                findings=(make_finding("PDF_UNREADABLE", place=name, name=name,
+                                       reason=short(exc)),), facts={"layout": "unknown"})
+            continue
+        if isinstance(opened, InspectionResult):
+            return opened
+        sig = validate_all(reader, data, ctx, name, opts)
+        lay, lay_error, lay_read_error = _layout(reader, opts, name)
+        errors = sig.read_errors + ([lay_read_error] if lay_read_error else [])
+        tried[mode] = (reader, sig, lay, lay_error, mode, problem)
+        if not errors:
+            return tried[mode]
+        problem = problem or errors[0]
+    for mode in ("tolerant", "strict", "reconstructed"):
+        if mode in tried:
+            reader, sig, lay, lay_error, _, _ = tried[mode]
+            if refused is not None:  # a repair was refused: the reading is not trusted either
+                return reader, sig, lay, lay_error, "refused", refused
+            return reader, sig, lay, lay_error, "strict", None  # not repaired: failures decide
+    assert unreadable is not None  # no mode read the file (or each reading was refused)
+    return unreadable
+
+
+def _decrypt(reader: Any, name: str) -> Any:
+    """``reader`` when it can be read (an empty user password is tried), else the result."""
+    if not reader.encrypted:
+        return reader
+    try:
+        result = reader.decrypt("")
+        ok = "FAILED" not in str(getattr(result, "status", result))
+    except Exception as exc:  # noqa: BLE001 - a damaged /Encrypt: reported as encrypted
+        log.info("PDF %s: decryption failed: %r", name, exc)
+        ok = False
+    if not ok:
+        return InspectionResult(findings=(make_finding("PDF_ENCRYPTED", place=name, name=name),),
+                                facts={"layout": "unknown", "encrypted": "password"})
+    return reader
+
+
+def _layout(reader: Any, opts: dict[str, Any],
+            name: str) -> tuple[layout_mod.Layout | None, str, str | None]:
+    try:
+        return layout_mod.classify(
+            reader,
+            min_coverage=float(opts["scanned_min_image_coverage"]),
+            max_visible=int(opts["scanned_max_visible_chars"]),
+            max_pages=int(opts["max_pages"]),
+        ), "", None
+    except Exception as exc:  # noqa: BLE001 - the caller makes it a finding
+        log.info("layout of %s unreadable: %r", name, exc)
+        text = short(exc)
+        return None, text, (f"pages: {type(exc).__name__}: {text}"
+                            if repair.is_read_error(exc) else None)
 
 
 def _seal_search(lay: layout_mod.Layout, opts: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from typing import Any
 
 from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext
+from gateway.inspect.pdf.dss import Dss, read_dss
+from gateway.inspect.pdf.repair import is_read_error
 from gateway.inspect.pdf.signer import (
     RevInfo,
     revinfo_findings,
@@ -33,6 +35,12 @@ from gateway.inspect.pdf.signer import (
     signer_layers,
     subject_of,
     validation_context,
+)
+from gateway.inspect.pdf.timestamps import (
+    DocTimestamp,
+    check_doc_timestamps,
+    is_doc_timestamp,
+    long_term,
 )
 from gateway.model.catalog import make_finding
 from gateway.model.findings import Finding
@@ -68,29 +76,16 @@ class PdfSignatureResult:
     """Document-level findings (orphaned signature data, broken document timestamps)."""
     facts: list[dict[str, Any]] = field(default_factory=list)
     timestamps: list[dict[str, Any]] = field(default_factory=list)
+    read_errors: list[str] = field(default_factory=list)
+    """Failures to read the file's structure (the reader ladder tries a repair on them)."""
 
 
-def _dss_revinfo(reader: Any) -> RevInfo:
-    """CRLs and OCSP responses of the document security store; an entry that cannot be read
-    is a problem to report (never dropped silently: it could hide a revocation)."""
-    from pyhanko.pdf_utils.misc import PdfError
+@dataclass
+class LongTermData:
+    """The document security store and the document timestamps, for every signature."""
 
-    out = RevInfo([], [])
-    try:
-        dss = reader.root.get("/DSS")
-        if dss is not None:
-            dss = dss.get_object()
-            for key, into in (("/CRLs", out.crls), ("/OCSPs", out.ocsps)):
-                for ref in dss.get(key, []) or []:
-                    try:
-                        into.append(ref.get_object().data)
-                    except (PdfError, AttributeError, KeyError, TypeError, ValueError) as exc:
-                        out.problems.append(f"DSS {key[1:]} entry: {type(exc).__name__}")
-    except (PdfError, AttributeError, KeyError, TypeError, ValueError) as exc:
-        out.problems.append(f"DSS: {type(exc).__name__}: {short(exc, 120)}")
-    if out.problems:
-        log.warning("unreadable DSS revocation data: %s", "; ".join(out.problems))
-    return out
+    store: Dss
+    stamps: list[DocTimestamp]
 
 
 def _enumerate(reader: Any) -> list[tuple[str, Any, Any]]:
@@ -108,41 +103,58 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
         # The form is damaged; if signature data is present it must not pass as unsigned.
         fields = []
         log.info("signature fields of %s unreadable: %r", name, exc)
+        if is_read_error(exc):
+            out.read_errors.append(f"signature fields: {type(exc).__name__}: {short(exc)}")
         if _BYTERANGE.search(data):
             out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE, "PDF_SIGNATURE_UNVERIFIABLE",
                                        name, f"signature fields unreadable: {short(exc)}"))
             out.facts.append({"field": "?", "error": short(exc)})
             return out
-    dss = _dss_revinfo(reader) if fields else RevInfo([], [])
-    out.findings.extend(revinfo_findings(dss, name))
+    store = read_dss(reader) if fields else Dss()
+    # an unreadable entry could hide a revocation: a finding that prevents valid
+    out.findings.extend(revinfo_findings(RevInfo([], [], store.problems), name))
+    signatures: list[tuple[str, Any, str]] = []
+    stamp_fields: list[tuple[str, Any]] = []
     n_sig = 0
     for fq_name, sig_ref, sig_field in fields:
         try:
             sig_obj = sig_ref.get_object()
-            kind = str(sig_obj.get("/Type", "/Sig"))
+            stamp = is_doc_timestamp(sig_obj)
             subfilter = str(sig_obj.get("/SubFilter", ""))
         except Exception as exc:  # noqa: BLE001 - a broken signature, named with the type
+            if is_read_error(exc):
+                out.read_errors.append(f"{fq_name}: {type(exc).__name__}: {short(exc)}")
             out.reports.append(_failed("pdf", fq_name, Integrity.BROKEN, "PDF_SIGNATURE_BROKEN",
                                        name, f"signature dictionary unreadable: "
                                              f"{type(exc).__name__}: {short(exc)}"))
             out.facts.append({"field": fq_name, "error": short(exc)})
             continue
         n_sig += 1
-        if kind == "/DocTimeStamp":
-            _doc_timestamp(reader, sig_field, fq_name, ctx, name, out)
-            continue
+        if stamp:  # a document timestamp is validated as a timestamp, never as a signature
+            stamp_fields.append((fq_name, sig_field))
+        else:
+            signatures.append((fq_name, sig_field, subfilter))
+    stamps, ts_findings = check_doc_timestamps(reader, stamp_fields, ctx, name, store)
+    out.findings.extend(ts_findings)
+    out.timestamps.extend(t.to_fact() for t in stamps)
+    out.read_errors.extend(f"{t.field}: {t.error}" for t in stamps
+                           if t.exc is not None and is_read_error(t.exc))
+    lt = LongTermData(store, stamps)
+    for fq_name, sig_field, subfilter in signatures:
         try:
             if subfilter in SUPPORTED:
                 report, facts = _validate_standard(reader, sig_field, fq_name, subfilter, ctx,
-                                                   name, opts, dss)
+                                                   name, opts, lt)
             elif subfilter == SHA1_SUBFILTER:
-                report, facts = _validate_sha1(reader, sig_field, fq_name, ctx, name, opts, dss)
+                report, facts = _validate_sha1(reader, sig_field, fq_name, ctx, name, opts, lt)
             else:
                 report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE, "PDF_SUBFILTER_UNSUPPORTED",
                                  name, "", subfilter=subfilter.lstrip("/") or "(none)")
                 facts = {"field": fq_name, "subfilter": subfilter.lstrip("/") or None}
         except Exception as exc:  # noqa: BLE001 - malformed signature: a finding, never a crash
             log.info("signature %s of %s failed validation: %r", fq_name, name, exc)
+            if is_read_error(exc):
+                out.read_errors.append(f"{fq_name}: {type(exc).__name__}: {short(exc)}")
             integrity = Integrity.BROKEN if _is_damage(exc) else Integrity.UNVERIFIABLE
             code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
             report = _failed(SUPPORTED.get(subfilter, "pdf"), fq_name, integrity, code, name,
@@ -183,36 +195,71 @@ def _failed(fmt: str, fq_name: str, integrity: Integrity, code: str, name: str, 
     )
 
 
+class FieldAnalysisError(Exception):
+    """The form fields of a signed revision could not be read: changes to fields that were
+    filled when the document was signed cannot be told from form filling."""
+
+
+MAX_FORM_FIELDS = 10_000
+
+
 def filled_fields_at(reader: Any, revision: int) -> set[str]:
     """Fully qualified names of the non-signature form fields that had a value at
-    ``revision``."""
+    ``revision``. A revision without a form has none; a form that cannot be read completely
+    raises :class:`FieldAnalysisError` (never an empty set: that would let a field filled
+    when signing be changed unnoticed)."""
     from pyhanko.pdf_utils import generic
 
     out: set[str] = set()
     try:
         root = reader.get_historical_resolver(revision).root
-        fields = root["/AcroForm"]["/Fields"]
-    except BaseException:  # noqa: BLE001 - no form (or no readable form) in that revision
-        return out
-    todo = [(f, "", None) for f in fields]
-    seen = 0
-    while todo and seen < 10_000:
-        seen += 1
-        ref, prefix, inherited_ft = todo.pop()
-        try:
-            fld = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
-            part = fld.get("/T")
-            fq = f"{prefix}.{part}" if prefix and part is not None else (str(part) if part is not None else prefix)
-            ft = fld.get("/FT", inherited_ft)
-            kids = fld.get("/Kids")
+        form = root.get("/AcroForm")
+        if form is None:
+            return out
+        form = form.get_object()
+        fields = form.get("/Fields") if isinstance(form, generic.DictionaryObject) else None
+        if fields is None and isinstance(form, generic.DictionaryObject):
+            return out
+        todo = [(f, "", None) for f in _as_array(fields)]
+        seen = 0
+        while todo:
+            seen += 1
+            if seen > MAX_FORM_FIELDS:
+                raise FieldAnalysisError(f"more than {MAX_FORM_FIELDS} form fields")
+            ref, prefix, inherited_ft = todo.pop()
+            fq, ft, kids, value = _field_entry(ref, prefix, inherited_ft)
             if kids is not None:
-                todo.extend((k, fq, ft) for k in kids)
-            value = fld.get("/V")
+                todo.extend((k, fq, ft) for k in _as_array(kids))
             if ft != "/Sig" and value is not None and str(value).strip() not in ("", "/Off"):
                 out.add(fq)
-        except Exception:
-            continue
+    except FieldAnalysisError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any read failure: the analysis is incomplete
+        raise FieldAnalysisError(f"{type(exc).__name__}: {short(exc)}") from exc
     return out
+
+
+def _as_array(value: Any) -> list[Any]:
+    from pyhanko.pdf_utils import generic
+
+    if isinstance(value, generic.IndirectObject):
+        value = value.get_object()
+    if not isinstance(value, (generic.ArrayObject, list)):
+        raise FieldAnalysisError(f"form field list is a {type(value).__name__}, not an array")
+    return list(value)
+
+
+def _field_entry(ref: Any, prefix: str, inherited_ft: Any) -> tuple[str, Any, Any, Any]:
+    """(fully qualified name, field type, kids, value) of one field dictionary."""
+    from pyhanko.pdf_utils import generic
+
+    fld = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
+    if not isinstance(fld, generic.DictionaryObject):
+        raise FieldAnalysisError(f"form field is a {type(fld).__name__}, not a dictionary")
+    part = fld.get("/T")
+    fq = f"{prefix}.{part}" if prefix and part is not None else (
+        str(part) if part is not None else prefix)
+    return fq, fld.get("/FT", inherited_ft), fld.get("/Kids"), fld.get("/V")
 
 
 def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: bool | None,
@@ -295,7 +342,7 @@ def _integrity(status: Any) -> tuple[Integrity, str]:
 
 
 def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integrity: Integrity,
-            reason: str, ctx: InspectContext, name: str, opts: dict[str, Any], dss: RevInfo,
+            reason: str, ctx: InspectContext, name: str, opts: dict[str, Any], lt: LongTermData,
             extra_findings: list[Finding]) -> tuple[SignatureReport, dict[str, Any]]:
     place = f"{name}#{fq_name}"
     findings: list[Finding] = list(extra_findings)
@@ -304,11 +351,23 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
         code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
         findings.append(make_finding(code, place=place, name=name, field=fq_name, reason=reason))
     prefilled: set[str] = set()
+    unchecked: str | None = None
     if getattr(emb.diff_result, "changed_form_fields", None):
-        prefilled = filled_fields_at(emb.reader, emb.signed_revision)
+        try:
+            prefilled = filled_fields_at(emb.reader, emb.signed_revision)
+        except FieldAnalysisError as exc:
+            log.warning("form fields of %s at signature %s unreadable: %s", name, fq_name, exc)
+            unchecked = str(exc)
     coverage, cov_findings, cov_facts = _coverage_layer(
         emb.coverage, emb.diff_result, emb.docmdp_level, getattr(status, "docmdp_ok", None),
         fq_name, name, opts, prefilled)
+    if unchecked is not None:
+        # Fail closed: without the fields filled at signing, a changed signed value cannot be
+        # told from form filling, so the changes after signing are not confirmed.
+        coverage = Coverage.UNKNOWN
+        cov_findings.append(make_finding("PDF_CHANGES_UNCHECKED", place=place, name=name,
+                                         field=fq_name, reason=unchecked))
+        cov_facts["changes_unchecked"] = unchecked
     findings.extend(cov_findings)
     facts.update(cov_facts)
     ts_time, ts_findings, ts_facts = _timestamp_layer(status, fq_name, name)
@@ -322,15 +381,24 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
     except Exception as exc:  # noqa: BLE001 - no signer certificate: untrusted, and logged
         log.info("certificates of %s unreadable: %r", place, exc)
         signer_cert, others = None, []
-    proven = ts_time if ts_facts and ts_facts.get("trusted") else None
+    proof = long_term(emb, status, integrity is Integrity.INTACT, lt.stamps, ctx, lt.store,
+                      name, fq_name)
+    findings.extend(proof.findings)
+    facts.update(proof.facts)
+    facts["level"] = proof.level
+    if ts_facts:  # trusted = its authority chains to an anchor through the trust engine
+        ts_facts["trusted"] = "timestamp_tsa" in facts and "timestamp_tsa_problem" not in facts
     findings.extend(check_cms_signer(
         AlgorithmPolicy.from_options(ctx.options), emb.signer_info,
-        signer_cert.dump() if signer_cert is not None else None, proven_at=proven, place=place,
+        signer_cert.dump() if signer_cert is not None else None,
+        proven_at=proof.proven, place=place,
         extra_digests=("sha1",) if subfilter == SHA1_SUBFILTER else ()))
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     findings.extend(revinfo_findings(rev, place))
+    dss = lt.store.revinfo()
     rev = RevInfo(rev.crls + dss.crls, rev.ocsps + dss.ocsps)
-    layers = signer_layers(ctx, signer_cert, others, rev)
+    # checked at the time a trusted timestamp proves, with the revocation data of that time
+    layers = signer_layers(ctx, signer_cert, others + lt.store.cert_objects(), rev, at=proof.at)
     findings.extend(layers.findings)
     facts["signer"] = layers.signer or subject_of(signer_cert)
     if layers.path:
@@ -347,7 +415,7 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
 
 
 def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str,
-                       ctx: InspectContext, name: str, opts: dict[str, Any], dss: RevInfo
+                       ctx: InspectContext, name: str, opts: dict[str, Any], lt: LongTermData
                        ) -> tuple[SignatureReport, dict[str, Any]]:
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_signature
 
@@ -358,16 +426,17 @@ def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str
     except Exception as exc:  # noqa: BLE001 - no intermediates: the chain cannot be trusted
         log.info("certificates of %s unreadable: %r", fq_name, exc)
         others = []
+    dss = lt.store.revinfo()
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     status = run(async_validate_pdf_signature(emb, signer_validation_context=vc,
                                               algorithm_policy=pyhanko_accept_all()))
     integrity, reason = _integrity(status)
     return _finish(emb, SUPPORTED[subfilter], fq_name, subfilter, status, integrity, reason, ctx,
-                   name, opts, dss, [])
+                   name, opts, lt, [])
 
 
 def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
-                   opts: dict[str, Any], dss: RevInfo) -> tuple[SignatureReport, dict[str, Any]]:
+                   opts: dict[str, Any], lt: LongTermData) -> tuple[SignatureReport, dict[str, Any]]:
     """``adbe.pkcs7.sha1``: the CMS signs, as encapsulated content, the SHA-1 digest of the
     ByteRange. pyHanko does not validate it; the layers are checked here with its parts."""
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
@@ -395,6 +464,7 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
     except Exception as exc:  # noqa: BLE001 - no intermediates: the chain cannot be trusted
         log.info("certificates of %s unreadable: %r", fq_name, exc)
         others = []
+    dss = lt.store.revinfo()
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     accept_all: dict[str, Any] = {"algorithm_policy": pyhanko_accept_all()}  # not in overloads
     status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
@@ -406,29 +476,6 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
     else:  # whether SHA-1 is acceptable is the algorithm policy's call (in _finish)
         integrity, reason = Integrity.INTACT, ""
     report, facts = _finish(emb, "pdf-pkcs7", fq_name, SHA1_SUBFILTER, status, integrity,
-                            reason, ctx, name, opts, dss, [])
+                            reason, ctx, name, opts, lt, [])
     facts["sha1_digest_matches"] = signed_digest == actual
     return report, facts
-
-
-def _doc_timestamp(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
-                   out: PdfSignatureResult) -> None:
-    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
-
-    info: dict[str, Any] = {"field": fq_name}
-    try:
-        emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
-        vc = validation_context(ctx, list(emb.other_embedded_certs))
-        st = run(async_validate_pdf_timestamp(emb, validation_context=vc))
-        info.update(time=st.timestamp.isoformat() if st.timestamp else None, intact=bool(st.intact),
-                    valid=bool(st.valid), trusted=bool(getattr(st, "trusted", False)),
-                    coverage=_COVERAGE_TEXT.get(getattr(st.coverage, "name", ""), "unknown"))
-        if not (st.intact and st.valid):
-            out.findings.append(make_finding(
-                "PDF_DOC_TIMESTAMP_BROKEN", place=f"{name}#{fq_name}", name=name, field=fq_name,
-                reason="digest does not match" if not st.intact else "token signature does not verify"))
-    except Exception as exc:
-        info["error"] = short(exc)
-        out.findings.append(make_finding("PDF_DOC_TIMESTAMP_BROKEN", place=f"{name}#{fq_name}",
-                                         name=name, field=fq_name, reason=short(exc)))
-    out.timestamps.append(info)
