@@ -78,9 +78,11 @@ __all__ = ["WebConfig", "create_app"]
 log = logging.getLogger("hople.web")
 
 HERE = Path(__file__).resolve().parent
-VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "unchecked")
+VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "uninspected",
+            "unchecked")
 VERDICT_VI = {"valid": "Hợp lệ", "invalid": "Không hợp lệ", "rejected": "Từ chối",
               "held": "Tạm giữ", "no-documents": "Không có văn bản",
+              "uninspected": "Chưa kiểm tra được",
               "unchecked": "Chưa kiểm tra"}
 SESSION_COOKIE = "hople_session"
 PRE_COOKIE = "hople_pre"
