@@ -40,6 +40,7 @@ def read_tnef(data: bytes) -> Tnef:
     """
     from tnefparse.tnef import TNEF
 
+    _tnef_framing(data)
     try:
         tnef = TNEF(data, do_checksum=True)
     except ValueError as exc:
@@ -76,6 +77,28 @@ def read_tnef(data: bytes) -> Tnef:
         except Exception as exc:  # noqa: BLE001 - a damaged RTF body is a damaged TNEF
             raise UnwrapError(f"RTF body: {type(exc).__name__}: {str(exc)[:120]}") from None
     return out
+
+
+def _tnef_framing(data: bytes) -> None:
+    """Every attribute (level, ID, length, data, checksum) lies wholly inside the stream and
+    the stream ends with the last one: the parser would silently skip a truncated tail."""
+    import struct
+
+    if len(data) < 6:
+        raise UnwrapError("shorter than the TNEF header")
+    offset = 6
+    count = 0
+    while offset < len(data):
+        if offset + 9 > len(data):
+            raise UnwrapError(f"truncated attribute header at byte {offset}")
+        (length,) = struct.unpack_from("<I", data, offset + 5)
+        end = offset + 9 + length + 2
+        if end > len(data):
+            raise UnwrapError(f"attribute at byte {offset} runs past the end ({length} bytes)")
+        offset = end
+        count += 1
+    if count == 0:
+        raise UnwrapError("no attributes")
 
 
 # -- uuencode ------------------------------------------------------------------------------------
