@@ -172,3 +172,11 @@ def test_the_milter_engine_rejects_instead_of_tempfailing(checker: Checker) -> N
     decision = engine.decide(MessageData(ENV, kind="bytes", source=raw, size=len(raw)))
     assert decision.action is Action.REJECT and decision.error is None
     assert decision.reply is not None and decision.reply.code == "554"
+
+
+def test_a_charset_name_with_a_nul_is_not_an_inspection_failure(checker: Checker) -> None:
+    # found by the fuzz suite on the new corpus seeds: str.decode raised ValueError
+    raw = HEAD + b"Content-Type: text/plain\r\nX-Note: =?ut\x00f-8?q?x?=\r\n\r\nhi\r\n"
+    raw = raw.replace(b"Subject: deep", b"Subject: =?ut\x00f-8?q?K=C3=ADnh?=")
+    r = check(checker, raw)
+    assert "INSPECTION_FAILED" not in {f.code for f in r.all_findings}

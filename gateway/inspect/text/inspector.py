@@ -366,7 +366,8 @@ def _decode_header(raw: str) -> tuple[str, list[str]]:
             continue
         try:
             out.append(chunk.decode(cs or "ascii"))
-        except (LookupError, UnicodeError):  # unknown charset, bad bytes, stray surrogates
+        except (LookupError, UnicodeError, ValueError):  # unknown charset (or a NUL in its
+            # name), bad bytes, stray surrogates
             out.append(legacy._cp1252_view(chunk))
     return "".join(out), used
 
