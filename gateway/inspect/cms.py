@@ -268,7 +268,8 @@ def _detached(doc: Document) -> ParsedCms | None:
     return parsed if parsed.content is None else None
 
 
-def _enveloping_parent(doc: Document, siblings: list[Document]) -> tuple[Document, ParsedCms] | None:
+def _enveloping_parent(doc: Document, siblings: list[Document]
+                       ) -> tuple[Document, ParsedCms] | None:
     """The ``.p7m`` that carries ``doc`` as its signed content (intake opened it), if any."""
     folder = _folder(doc)
     if not folder.endswith("/"):

@@ -368,7 +368,7 @@ def _by_magic(data: bytes, name: str) -> tuple[str, str]:
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         # OLE2 compound file: libmagic names the application when it can; the name decides
         # between doc/xls/ppt when it cannot.
-        fmt = _MAGIC_FMT.get(mt)
+        fmt = _MAGIC_FMT.get(mt, "")
         if fmt not in ("doc", "xls", "ppt"):
             by_name = fmt_from_name(name)
             fmt = by_name if by_name in ("doc", "xls", "ppt") else "ole"

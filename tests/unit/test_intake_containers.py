@@ -25,6 +25,8 @@ from tests.containers import jpeg, odt, rar5_stored, rezip, tnef, uuencode
 from tests.unit.test_intake import PDF, docx_bytes
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OCTET = "application/octet-stream"
+ODT_TYPE = "application/vnd.oasis.opendocument.text"
 NOT_SEEN = {Verdict.NO_DOCUMENTS, Verdict.VALID}
 
 
@@ -85,7 +87,7 @@ def test_unsigned_docx_inside_winmail_dat_is_an_invalid_document(checker: Checke
 
 
 def test_tnef_is_recognised_by_content_under_any_name(checker: Checker) -> None:
-    raw = message(("attachment.bin", tnef([("a.docx", docx_bytes())]), "application/octet-stream"))
+    raw = message(("attachment.bin", tnef([("a.docx", docx_bytes())]), OCTET))
     assert doc(check(checker, raw), "attachment.bin/a.docx").verdict.value == "invalid"
 
 
@@ -106,7 +108,8 @@ def test_tnef_bodies_are_text_for_the_unicode_checks(checker: Checker) -> None:
     tcvn = legacy.encode_bytes("Kính gửi các đơn vị trực thuộc Sở Tài chính", "tcvn3")
     rtf = (b"{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fnil .VnTime;}}\\f0 "
            + b"".join(bytes([c]) if c < 128 else b"\\'%02x" % c for c in tcvn) + b"\\par}")
-    r = check(checker, message(("winmail.dat", tnef([], body=None, rtf=rtf), "application/ms-tnef")))
+    winmail = tnef([], body=None, rtf=rtf)
+    r = check(checker, message(("winmail.dat", winmail, "application/ms-tnef")))
     (f,) = [f for f in r.findings if f.code == "TEXT_LEGACY_FONT"]
     assert "winmail.dat/body:text/rtf" in f.en and ".VnTime" in f.en
     assert f.severity.label == "warning"  # [text] body-legacy-severity, not a document's error
@@ -119,7 +122,7 @@ def test_tnef_plain_body_is_a_text_part() -> None:
         ("winmail.dat/body:text/plain", b"Kinh gui")]
 
 
-# -- uuencode ---------------------------------------------------------------------------------------
+# -- uuencode -------------------------------------------------------------------------------
 
 
 def test_uuencoded_docx_in_the_body_is_an_attachment(checker: Checker) -> None:
@@ -163,7 +166,8 @@ def test_docx_without_content_types_is_a_damaged_docx_not_an_archive(checker: Ch
 def test_ooxml_main_part_found_through_rels_or_by_name() -> None:
     wrong_ct = rezip(docx_bytes(), replace={"[Content_Types].xml": b"<Types/>"})
     found = sniff_detail(wrong_ct, "x.zip")
-    assert (found.fmt, found.damage) == ("docx", "[Content_Types].xml does not declare the main part")
+    assert found.fmt == "docx"
+    assert found.damage == "[Content_Types].xml does not declare the main part"
     moved = rezip(docx_bytes(), drop=("[Content_Types].xml", "word/document.xml"),
                   add={"word/main.xml": b"<w:document/>"},
                   replace={"_rels/.rels": b'<Relationships><Relationship Id="rId1" Type="http://'
@@ -185,7 +189,8 @@ def test_odt_without_or_with_a_wrong_mimetype_is_a_damaged_odt(checker: Checker)
         assert (found.fmt, found.damage) == ("odt", why)
         r = check(checker, message(("Kế hoạch.odt", data, "application/zip")))
         (d,) = r.documents
-        assert d.doc_class is DocClass.EDITABLE and "PACKAGE_DAMAGED" in {f.code for f in d.findings}
+        assert d.doc_class is DocClass.EDITABLE
+        assert "PACKAGE_DAMAGED" in {f.code for f in d.findings}
         assert r.verdict is Verdict.INVALID
 
 
@@ -254,7 +259,7 @@ def test_zip_that_is_also_a_pdf_is_a_polyglot() -> None:
 
 def test_unidentified_part_makes_the_message_uninspected(checker: Checker) -> None:
     r = check(checker, message(("du-lieu.dat", b"\x00\x01\x02\x9f garbage \xfe" * 30,
-                                "application/octet-stream")))
+                                OCTET)))
     (d,) = r.documents
     assert d.verdict.value == "uninspected" and "PART_UNIDENTIFIED" in {f.code for f in d.findings}
     assert r.verdict is Verdict.UNINSPECTED and r.action is Action.ACCEPT
@@ -273,7 +278,7 @@ def test_container_the_gateway_cannot_open_is_uninspected_not_no_documents(check
     for name, data in (("ho-so.tar.gz", gzip.compress(tbuf.getvalue())),
                        ("Kế hoạch.docx.gz", gzip.compress(docx_bytes())),
                        ("ho-so.7z", b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\0" * 200)):
-        r = check(checker, message((name, data, "application/octet-stream")))
+        r = check(checker, message((name, data, OCTET)))
         assert r.verdict not in NOT_SEEN, name
 
 
@@ -281,7 +286,7 @@ def test_uninspected_action_is_a_rules_value(tmp_path) -> None:  # type: ignore[
     rules = tmp_path / "local.toml"
     rules.write_text('[documents]\nuninspected-action = "reject"\n')
     strict = Checker(load_policy(rules))
-    r = check(strict, message(("x.dat", b"\x00\x01\x02\x9f garbage" * 30, "application/octet-stream")))
+    r = check(strict, message(("x.dat", b"\x00\x01\x02\x9f garbage" * 30, OCTET)))
     assert r.verdict is Verdict.REJECTED and r.smtp_reply is not None
     rules.write_text('[documents]\nuninspected-action = "tempfail"\n')
     from gateway.policy.strict import RulesError
@@ -291,7 +296,7 @@ def test_uninspected_action_is_a_rules_value(tmp_path) -> None:  # type: ignore[
 
 
 def test_uninspected_beside_an_invalid_document_stays_invalid(checker: Checker) -> None:
-    r = check(checker, message(("x.dat", b"\x00\x01\x02\x9f garbage" * 30, "application/octet-stream"),
+    r = check(checker, message(("x.dat", b"\x00\x01\x02\x9f garbage" * 30, OCTET),
                                ("a.docx", docx_bytes(), DOCX_TYPE)))
     assert r.verdict is Verdict.INVALID
     assert doc(r, "x.dat").verdict.value == "uninspected"
@@ -307,12 +312,14 @@ def issue_cases() -> dict[str, bytes]:
         "7z": message(("ho-so.7z", b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\0" * 200,
                        "application/x-7z-compressed")),
         "docx.gz": message(("Kế hoạch.docx.gz", gzip.compress(d), "application/gzip")),
-        "winmail.dat": message(("winmail.dat", tnef([("Kế hoạch.docx", d)]), "application/ms-tnef")),
+        "winmail.dat": message(("winmail.dat", tnef([("Kế hoạch.docx", d)]),
+                                "application/ms-tnef")),
         "uuencode": message(body="Xem tệp:\n" + uuencode("Ke hoach.docx", d).decode()),
-        "odt-no-mimetype": message(("Kế hoạch.odt", odt(None), "application/vnd.oasis.opendocument.text")),
+        "odt-no-mimetype": message(("Kế hoạch.odt", odt(None), ODT_TYPE)),
         "docx-no-content-types": message(("Kế hoạch.docx", rezip(
             d, drop=("[Content_Types].xml",), add={"docProps/thumbnail.jpeg": jpeg()}), DOCX_TYPE)),
-        "rar-with-pdf": message(("ho-so.rar", rar5_stored("cong-van.pdf", PDF), "application/x-rar")),
+        "rar-with-pdf": message(("ho-so.rar", rar5_stored("cong-van.pdf", PDF),
+                                 "application/x-rar")),
     }
 
 
