@@ -327,3 +327,24 @@ def issue_cases() -> dict[str, bytes]:
 def test_issue_cases_are_never_no_documents_or_valid(case: str, checker: Checker) -> None:
     r = check(checker, issue_cases()[case])
     assert r.verdict not in NOT_SEEN, (case, codes(r))
+
+
+def test_uninspected_is_tagged_and_the_sender_is_told(checker: Checker) -> None:
+    from datetime import datetime, timezone
+
+    from gateway.headers import verdict_headers
+    from gateway.notices.render import NoticeFacts, render_notice
+    from gateway.notices.service import notice_kinds
+    from gateway.notices.templates import load_templates, shipped_directory
+
+    r = check(checker, message(("du-lieu.dat", b"\x00\x01\x02\x9f garbage" * 30, OCTET)))
+    headers = dict(verdict_headers(r))
+    assert headers["X-Legal-Validity"] == "uninspected"
+    report = " ".join(headers["X-Legal-Validity-Report"].split())
+    assert "verdict=uninspected findings=PART_UNIDENTIFIED" in report
+    assert notice_kinds(r, Action.ACCEPT) == ["invalid"]
+    facts = NoticeFacts.from_message(Envelope(sender="stttt@daknong.gov.vn"), [],
+                                     decision_id=1, decided_at=datetime.now(timezone.utc))
+    notice = render_notice(load_templates(shipped_directory()), "invalid", r, facts)
+    assert "1. du-lieu.dat: CHƯA KIỂM TRA ĐƯỢC" in notice.body
+    assert "PART_UNIDENTIFIED" in notice.body and "NOT INSPECTED" in notice.body
