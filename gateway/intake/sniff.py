@@ -184,6 +184,9 @@ _OOXML_MAIN_PARTS = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx",
                      "ppt/presentation.xml": "pptx"}
 _ODF_BODY = {b"<office:text": "odt", b"<office:spreadsheet": "ods",
              b"<office:presentation": "odp", b"<office:drawing": "odg"}
+_ODF_MARKS = frozenset({"META-INF/manifest.xml", "styles.xml", "meta.xml", "settings.xml",
+                        "Thumbnails/thumbnail.png"})
+"""Members only an ODF package has beside ``content.xml``."""
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
 _ATTR = re.compile(rb'(\w+)\s*=\s*["\']([^"\']*)["\']')
 _MANIFEST_ROOT = re.compile(
@@ -248,7 +251,7 @@ def _zip_format(data: bytes, name: str = "") -> tuple[str, str | None]:
             mimetype = raw.decode("ascii", "replace").strip() if raw is not None else "(large)"
             if mimetype in _ODF:
                 return _ODF[mimetype], None
-        if "content.xml" in names and "META-INF/manifest.xml" in names:
+        if "content.xml" in names and names & _ODF_MARKS:
             why = ("the mimetype member is missing" if mimetype is None
                    else f"the mimetype member says {mimetype[:60]!r}")
             return _odf_kind(zf), why
@@ -263,7 +266,8 @@ def _zip_format(data: bytes, name: str = "") -> tuple[str, str | None]:
             why = ("[Content_Types].xml is missing" if ct is None
                    else "[Content_Types].xml does not declare the main part")
             return main[0], why
-        if ct is not None or "_rels/.rels" in names:
+        if ct is not None or "_rels/.rels" in names or any(n.startswith("docProps/")
+                                                            for n in names):
             by_name = fmt_from_name(name)
             kind = by_name if by_name in _OOXML_FAMILY else "docx"
             return kind, "the package has no main part"

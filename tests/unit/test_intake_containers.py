@@ -194,6 +194,25 @@ def test_odt_without_or_with_a_wrong_mimetype_is_a_damaged_odt(checker: Checker)
         assert r.verdict is Verdict.INVALID
 
 
+def test_package_remnants_are_never_an_archive_of_a_thumbnail(checker: Checker) -> None:
+    """Without manifest or main part, ODF's and OOXML's other members still say what it is:
+    the thumbnail must not count as a scanned page."""
+    from tests.corpus.make_corpus import png
+
+    for members, fmt in (({"content.xml": b"<x/>", "styles.xml": b"<x/>",
+                           "Thumbnails/thumbnail.png": png()}, "odt"),
+                         ({"docProps/app.xml": b"<x/>", "docProps/thumbnail.jpeg": jpeg()},
+                          "docx")):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name, body in members.items():
+                zf.writestr(name, body)
+        found = sniff_detail(buf.getvalue(), "ho-so.zip")
+        assert found.fmt == fmt and found.damage is not None
+        r = check(checker, message(("ho-so.zip", buf.getvalue(), "application/zip")))
+        assert len(r.documents) == 1 and r.verdict is Verdict.INVALID
+
+
 def test_a_plain_zip_of_files_is_still_an_archive() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
