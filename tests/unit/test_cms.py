@@ -205,3 +205,23 @@ def test_detached_signature_makes_an_editable_file_valid(pki, engine):
     target = next(d for d in report.documents if d.path == "ke-hoach.docx")
     assert target.verdict.value == "invalid"
     assert "EDITABLE_SIGNATURE_UNVERIFIED" in {f.code for f in target.findings}
+
+
+def test_smime_p7m_carrying_a_mime_entity_is_walked_like_a_message(pki, engine):
+    # S/MIME signed-data: the envelope carries a whole MIME entity; its attachments are
+    # documents like any other (an unsigned DOCX inside is invalid, never "not a document")
+    from email.message import EmailMessage
+
+    from tests.unit.test_intake import docx_bytes
+
+    inner = EmailMessage()
+    inner.set_content("Kính gửi.")
+    ctype = "vnd.openxmlformats-officedocument.wordprocessingml.document"
+    inner.add_attachment(docx_bytes(), maintype="application", subtype=ctype,
+                         filename="ke-hoach.docx")
+    p7m = _cms(pki, pki.leaf, inner.as_bytes(), detached=False)
+    report = _check(pki, engine, _message([("smime.p7m", p7m,
+                                            "application/pkcs7-mime")]))
+    target = next(d for d in report.documents if d.path == "smime.p7m/ke-hoach.docx")
+    assert target.verdict.value == "invalid"
+    assert report.verdict.value == "invalid"
