@@ -140,6 +140,8 @@ class Walker:
         if st.header_bytes > lim.mime_max_header_bytes:
             self._limit("header", f"a header block of {st.header_bytes} bytes, "
                                   f"limit {lim.mime_max_header_bytes}")
+        elif st.parts > 10 * lim.mime_max_parts:
+            pass  # far beyond the limit: not worth parsing, the finding decides
         else:
             msg, problem = structure.parse(data)
             if msg is None:

@@ -117,6 +117,8 @@ def test_too_many_parts_and_too_large_headers(checker: Checker) -> None:
     parsed = Walker(Limits(mime_max_parts=5), Documents()).walk_message(io.BytesIO(m.as_bytes()))
     (f,) = [f for f in parsed.findings if f.code == "MIME_LIMIT"]
     assert "14 parts, limit 5" in f.en and f.action is Action.REJECT
+    parsed = Walker(Limits(mime_max_parts=1), Documents()).walk_message(io.BytesIO(m.as_bytes()))
+    assert not parsed.items and parsed.header("From") == "stttt@daknong.gov.vn"  # not parsed
     big = HEAD + b"X-Big: " + b"a" * 5000 + b"\r\n\r\nbody\r\n"
     parsed = Walker(Limits(mime_max_header_bytes=4096), Documents()).walk_message(io.BytesIO(big))
     assert [f.code for f in parsed.findings] == ["MIME_LIMIT"]
