@@ -347,7 +347,31 @@ def sniff_detail(data: bytes, name: str = "") -> Sniffed:
     if cms is not None:
         return Sniffed(FMT_MEDIA[cms], cms)
     media_type, fmt = _by_magic(data, name)
-    return Sniffed(media_type, fmt, identified=media_type != UNIDENTIFIED)
+    return Sniffed(media_type, fmt,
+                   identified=fmt != "other" or _trusted_other(media_type, data, name))
+
+
+_STRONG_OTHER = ("text/", "message/", "inode/", "application/x-empty", "application/json",
+                 "application/xml", "image/svg", "video/", "application/x-x509",
+                 "application/pgp", "application/pkcs", "application/x-pkcs",
+                 "application/x-executable", "application/x-sharedlib",
+                 "application/x-pie-executable")
+"""libmagic types found by strong signatures: a file of such a type is identified as a
+non-document. Others (``image/x-tga``, ``font/x-amiga-font``, ``application/x-arc``…) are
+weak guesses libmagic also makes about random bytes: trusted only when the name agrees."""
+
+
+def _trusted_other(media_type: str, data: bytes, name: str) -> bool:
+    """Whether libmagic's type for a file we have no reader for identifies it for sure."""
+    import mimetypes
+
+    if media_type == UNIDENTIFIED:
+        return False
+    if media_type.startswith(_STRONG_OTHER):
+        return True
+    if media_type == "application/x-dosexec":
+        return data[:2] == b"MZ"
+    return bool(name) and mimetypes.guess_type(name, strict=False)[0] == media_type
 
 
 def sniff(data: bytes, name: str = "") -> tuple[str, str]:

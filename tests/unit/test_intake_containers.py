@@ -286,6 +286,15 @@ def test_unidentified_part_makes_the_message_uninspected(checker: Checker) -> No
     assert r.to_json()["documents"][0]["verdict"] == "uninspected"
 
 
+def test_weak_libmagic_guesses_do_not_identify_random_bytes() -> None:
+    junk = bytes([7, 0, 3, 250, 1, 9]) * 200  # libmagic: image/x-tga
+    found = sniff_detail(junk, "du-lieu.bin")
+    assert found.fmt == "other" and not found.identified
+    assert sniff_detail(b"MZ\x90\x00" + b"\0" * 200, "setup.exe").identified
+    assert sniff_detail(b"<?xml version='1.0'?><a/>", "a.xml").identified
+    assert sniff_detail(b"", "empty.dat").identified
+
+
 def test_container_the_gateway_cannot_open_is_uninspected_not_no_documents(checker: Checker
                                                                            ) -> None:
     tbuf = io.BytesIO()
