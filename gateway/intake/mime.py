@@ -10,19 +10,15 @@ with the rules' final action, never a parser crash.
 
 from __future__ import annotations
 
-import email
-import email.header
-import email.policy
-import email.utils
 import hashlib
 import io
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO, Iterator
 
 from gateway.intake import structure
+from gateway.intake.names import _nfc, header_value, part_filename
 from gateway.intake.sniff import (
     ARCHIVES,
     CONTAINERS,
@@ -75,45 +71,6 @@ class ParsedMessage:
             if k.lower() == name.lower():
                 return v
         return None
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def header_value(msg: Message, name: str, raw: object) -> str:
-    """A header's value decoded (RFC 2047) in NFC; a header the email package cannot parse
-    is decoded leniently, never raising."""
-    try:
-        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))  # type: ignore[attr-defined]
-    except Exception:
-        pass
-    text = str(raw)
-    try:
-        return _nfc(str(email.header.make_header(email.header.decode_header(text))))
-    except Exception:
-        return _nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-
-
-def part_filename(part: Message) -> str | None:
-    """The file name from Content-Disposition or Content-Type, decoded (RFC 2231 and the
-    common RFC 2047-in-quotes form), in NFC."""
-    try:
-        name = part.get_filename() or part.get_param("name", header="content-type")
-    except Exception:
-        return None
-    if isinstance(name, tuple):  # an undecoded RFC 2231 triple
-        name = email.utils.collapse_rfc2231_value(name)
-    if not name:
-        return None
-    name = str(name)
-    if "=?" in name:
-        try:
-            name = str(email.header.make_header(email.header.decode_header(name)))
-        except Exception:
-            pass
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return _nfc(name) or None
 
 
 class Walker:
