@@ -182,3 +182,18 @@ def test_a_charset_name_with_a_nul_is_not_an_inspection_failure(checker: Checker
     raw = raw.replace(b"Subject: deep", b"Subject: =?ut\x00f-8?q?K=C3=ADnh?=")
     r = check(checker, raw)
     assert "INSPECTION_FAILED" not in {f.code for f in r.all_findings}
+
+
+def test_hople_check_reports_its_own_failure_without_a_traceback(
+        tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
+    def boom(self, *a, **kw):  # type: ignore[no-untyped-def]
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(Checker, "check_message", boom)
+    path = tmp_path / "m.eml"
+    path.write_bytes(nested_multipart(2))
+    assert main(["check", "--json", str(path)]) == 1
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["verdict"] == "unchecked" and report["findings"][0]["code"] == "INSPECTION_FAILED"
+    assert "Traceback" not in err and "MemoryError: simulated" in err
