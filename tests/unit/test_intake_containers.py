@@ -376,3 +376,26 @@ def test_uninspected_is_tagged_and_the_sender_is_told(checker: Checker) -> None:
     notice = render_notice(load_templates(shipped_directory()), "invalid", r, facts)
     assert "1. du-lieu.dat: CHƯA KIỂM TRA ĐƯỢC" in notice.body
     assert "PART_UNIDENTIFIED" in notice.body and "NOT INSPECTED" in notice.body
+
+
+def test_a_signed_docx_with_a_damaged_package_is_not_accepted(pki) -> None:  # type: ignore[no-untyped-def]
+    """The signature verifies over the parts it covers, but the package lost its marker:
+    the document is invalid (its signature is not accepted), never valid."""
+    from datetime import timedelta
+
+    from gateway.trust import build_engine
+    from tests import signer as S
+
+    engine = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
+    signed_checker = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
+    parts = S.sign_ooxml(S.make_ooxml("docx"), pki.leaf.key, pki.leaf.cert,
+                         chain=pki.chain(pki.leaf), signing_time=pki.now - timedelta(days=1))
+    intact = S.zip_package(parts)
+    assert check(signed_checker, message(("ky-so.docx", intact, DOCX_TYPE))).verdict \
+        is Verdict.VALID
+    damaged = rezip(intact, drop=("[Content_Types].xml",))
+    r = check(signed_checker, message(("ky-so.docx", damaged, DOCX_TYPE)))
+    (d,) = r.documents
+    assert d.doc_class is DocClass.EDITABLE and d.verdict.value == "invalid"
+    assert "PACKAGE_DAMAGED" in {f.code for f in d.findings}
+    assert r.verdict is Verdict.INVALID
