@@ -63,3 +63,19 @@ def test_a_thousand_levels_get_one_final_answer(mta: Lab, build: Any) -> None:
         assert 500 <= code < 600, (code, text)
         assert "5.6.0" in text and "limit 10" in text, text
     assert answers[0] == answers[1]
+
+
+def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    m = new_message(sender=AGENCY, to=RCPT, subject="Dữ liệu",
+                    attachments=[("du-lieu.dat", random.Random(7).randbytes(3000),
+                                  "application/octet-stream")])
+    code, text = mta.send(m, AGENCY, [RCPT])
+    assert code == 250, text
+    got = message_from_bytes(mta.wait_delivered(m["Message-ID"]), policy=policy.default)
+    assert got.get_all("X-Legal-Validity") == ["uninspected"]
+    qid = re.search(r"queued as ([0-9A-Za-z]+)", text).group(1)  # type: ignore[union-attr]
+    row = _decision(mta, qid)
+    assert row.verdict == "uninspected"
+    assert [d.verdict for d in row.documents] == ["uninspected"]
