@@ -177,7 +177,7 @@ class Walker:
                 raw = part.get_payload(decode=True) or b""
             except Exception:
                 raw = b""
-            if b"begin" in raw:
+            if isinstance(raw, bytes) and b"begin" in raw:
                 raw = self._uuencoded(raw, prefix, depth)
             self.out.text_parts.append(
                 TextPart(prefix + f"body:{ctype}", ctype, part.get_content_charset(), raw)
