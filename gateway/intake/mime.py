@@ -166,11 +166,8 @@ class Walker:
         ctype = part.get_content_type()
         name = part_filename(part)
         disposition = (part.get_content_disposition() or "").lower()
-        if ctype == "message/rfc822" and not name:
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner:
-                label = prefix + "(message)/"
-                self._walk(inner[0], label, depth + 1)
+        if part.get_content_maintype() == "message":
+            self._message_part(part, ctype, name, prefix, depth)
             return
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             try:
@@ -195,6 +192,33 @@ class Walker:
         if not name:
             name = "unnamed" + (("." + ctype.split("/")[-1]) if "/" in ctype else "")
         self._add_file(name, data, prefix, depth, declared=ctype)
+
+    def _message_part(self, part: Message, ctype: str, name: str | None, prefix: str,
+                      depth: int) -> None:
+        """An attached message (named or not) is walked; a fragment (``message/partial``) or
+        a pointer to content elsewhere (``message/external-body``) cannot be inspected."""
+        inner = part.get_payload()
+        if ctype in ("message/rfc822", "message/global"):
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                self._walk(inner[0], prefix + (f"{name}/" if name else "(message)/"), depth + 1)
+            elif isinstance(inner, (str, bytes)):  # not parsed as a message: read it as one
+                data = inner.encode("utf-8", "surrogateescape") if isinstance(inner, str) \
+                    else inner
+                self._add_file(name or "message.eml", data, prefix, depth, declared=ctype)
+            return
+        try:
+            data = b"".join(m.as_bytes() for m in inner if isinstance(m, Message)) \
+                if isinstance(inner, list) else part.as_bytes()
+        except (ValueError, TypeError, LookupError, UnicodeError):
+            data = b""
+        label = name or "unnamed." + ctype.split("/", 1)[1]
+        if ctype in ("message/partial", "message/external-body"):
+            doc = Document(prefix + label, label, data, ctype, "other", DocClass.OTHER, ctype)
+            finding = make_finding("CONTAINER_UNSUPPORTED", place=doc.path, name=doc.path,
+                                   format=ctype)
+            self.out.items.append(IntakeItem(doc, (finding,), inspect=False))
+            return
+        self._add_file(label, data, prefix, depth, declared=ctype)  # delivery reports etc.
 
     def _add_file(
         self, name: str, data: bytes, prefix: str, depth: int, declared: str | None,

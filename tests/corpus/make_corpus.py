@@ -165,6 +165,19 @@ def containers() -> dict[str, EmailMessage | bytes]:
                      maintype="application", subtype="pdf", filename="scan.pdf")
     out["pdf-zip-polyglot"] = m
 
+    inner = base("vp@daknong.gov.vn", "Văn bản gốc", 20)
+    inner.add_attachment(docx(), maintype="application", subtype="octet-stream",
+                         filename="goc.docx")
+    m = base("stttt@daknong.gov.vn", "Chuyển tiếp (đính kèm thư)", 21)
+    m.add_attachment(inner, filename="Văn bản gốc.eml")
+    out["forwarded-named-docx"] = m
+
+    out["message-partial"] = (
+        HEAD.replace(b"<deep@hople.test>", b"<corpus-22@hople.test>")
+        + b'Content-Type: message/partial; id="corpus-22@hople.test"; number=1; total=2\r\n\r\n'
+        b"Content-Type: application/octet-stream; name=a.docx\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAA==\r\n")
+
     out["deep-nesting"] = nested_multipart(1000, HEAD.replace(b"<deep@hople.test>",
                                                               b"<corpus-19@hople.test>"))
     return out

@@ -399,3 +399,31 @@ def test_a_signed_docx_with_a_damaged_package_is_not_accepted(pki) -> None:  # t
     assert d.doc_class is DocClass.EDITABLE and d.verdict.value == "invalid"
     assert "PACKAGE_DAMAGED" in {f.code for f in d.findings}
     assert r.verdict is Verdict.INVALID
+
+
+def test_a_named_attached_message_is_walked(checker: Checker) -> None:
+    """Outlook attaches a forwarded mail as message/rfc822 with a file name: its documents
+    are documents (they were read as an empty file before)."""
+    inner = EmailMessage()
+    inner["Subject"] = "Văn bản gốc"
+    inner.set_content("x")
+    inner.add_attachment(docx_bytes(), maintype="application", subtype="octet-stream",
+                         filename="goc.docx")
+    m = EmailMessage()
+    m["From"] = "stttt@daknong.gov.vn"
+    m.set_content("Chuyển tiếp")
+    m.add_attachment(inner, filename="Chuyển tiếp.eml")
+    r = check(checker, m.as_bytes())
+    assert doc(r, "Chuyển tiếp.eml/goc.docx").verdict.value == "invalid"
+    assert r.verdict is Verdict.INVALID
+
+
+def test_message_fragments_and_external_bodies_are_uninspected(checker: Checker) -> None:
+    for ctype in ('message/partial; id="abc@x"; number=1; total=2',
+                  'message/external-body; access-type=URL; URL="http://x.invalid/a.docx"'):
+        raw = (b"From: stttt@daknong.gov.vn\r\nMIME-Version: 1.0\r\nContent-Type: "
+               + ctype.encode() + b"\r\n\r\nContent-Type: application/octet-stream\r\n\r\n"
+               b"UEsDBBQAAAAIAA==\r\n")
+        r = check(checker, raw)
+        assert "CONTAINER_UNSUPPORTED" in codes(r), ctype
+        assert r.verdict is Verdict.UNINSPECTED, ctype
