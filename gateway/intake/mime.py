@@ -23,6 +23,8 @@ from gateway.intake.sniff import (
     ARCHIVES,
     CONTAINERS,
     FMT_MEDIA,
+    IMAGES,
+    Sniffed,
     classify,
     fmt_from_name,
     same_family,
@@ -174,14 +176,17 @@ class Walker:
                 raw = part.get_payload(decode=True) or b""
             except Exception:
                 raw = b""
+            if isinstance(raw, bytes) and raw and not _is_text(sniff_detail(raw[:1 << 16])):
+                # labelled text but something else (a document, an archive): a file
+                self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
+                               prefix, depth, declared=ctype)
+                return
             if isinstance(raw, bytes) and b"begin" in raw:
                 raw = self._uuencoded(raw, prefix, depth)
             self.out.text_parts.append(
                 TextPart(prefix + f"body:{ctype}", ctype, part.get_content_charset(), raw)
             )
             return
-        if disposition == "inline" and not name and part.get("Content-ID"):
-            return  # a picture in the HTML body (logo, signature image), not a document
         try:
             data = part.get_payload(decode=True)
         except Exception:
@@ -189,6 +194,9 @@ class Walker:
         if data is None:
             payload = part.get_payload()
             data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+        if disposition == "inline" and not name and part.get("Content-ID") and \
+                sniff_detail(data[:1 << 16]).fmt in IMAGES:
+            return  # a picture in the HTML body (logo, signature image), not a document
         if not name:
             name = "unnamed" + (("." + ctype.split("/")[-1]) if "/" in ctype else "")
         self._add_file(name, data, prefix, depth, declared=ctype)
@@ -462,6 +470,13 @@ class Walker:
             self._add_file(member.rsplit("/", 1)[-1] if member else "unnamed",
                            data, doc.path + "/" + _dirpart(member), depth + 1, declared=None,
                            is_member=True)
+
+
+def _is_text(found: Sniffed) -> bool:
+    """Whether a body part's content may be read as the body: anything but a file format we
+    recognise (a body in a legacy charset may look like binary to libmagic; the text checks
+    report what they cannot decode)."""
+    return found.fmt in ("txt", "csv", "html", "rtf", "other")
 
 
 def _dirpart(member: str) -> str:

@@ -427,3 +427,31 @@ def test_message_fragments_and_external_bodies_are_uninspected(checker: Checker)
         r = check(checker, raw)
         assert "CONTAINER_UNSUPPORTED" in codes(r), ctype
         assert r.verdict is Verdict.UNINSPECTED, ctype
+
+
+def test_a_document_labelled_as_body_text_or_an_inline_picture_is_a_document(
+        checker: Checker) -> None:
+    import base64
+
+    data = base64.encodebytes(docx_bytes())
+    for head in (b"Content-Type: text/plain; charset=utf-8\r\n",
+                 b"Content-Type: image/png\r\nContent-Disposition: inline\r\n"
+                 b"Content-ID: <logo@x>\r\n"):
+        raw = (b"From: stttt@daknong.gov.vn\r\nMIME-Version: 1.0\r\n"
+               b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+               b"Content-Type: text/plain\r\n\r\nKinh gui\r\n--b\r\n" + head
+               + b"Content-Transfer-Encoding: base64\r\n\r\n" + data + b"--b--\r\n")
+        r = check(checker, raw)
+        assert r.verdict is Verdict.INVALID, head
+        assert any(d.doc_class is DocClass.EDITABLE for d in r.documents), head
+    # a real inline logo is still not a document
+    from tests.corpus.make_corpus import png
+
+    raw = (b"From: stttt@daknong.gov.vn\r\nMIME-Version: 1.0\r\n"
+           b'Content-Type: multipart/related; boundary="b"\r\n\r\n--b\r\n'
+           b"Content-Type: text/html\r\n\r\n<p>Kinh gui</p><img src=cid:logo@x>\r\n--b\r\n"
+           b"Content-Type: image/png\r\nContent-Disposition: inline\r\nContent-ID: <logo@x>\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(png())
+           + b"--b--\r\n")
+    r = check(checker, raw)
+    assert r.verdict is Verdict.NO_DOCUMENTS and not r.documents
