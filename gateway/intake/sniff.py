@@ -346,10 +346,20 @@ def sniff_detail(data: bytes, name: str = "") -> Sniffed:
     cms = _cms(data, name)
     if cms is not None:
         return Sniffed(FMT_MEDIA[cms], cms)
+    for magic, media_type in _METADATA_MAGIC:
+        if data.startswith(magic):
+            return Sniffed(media_type, "other")
     media_type, fmt = _by_magic(data, name)
     return Sniffed(media_type, fmt,
                    identified=fmt != "other" or _trusted_other(media_type, data, name))
 
+
+_METADATA_MAGIC = (
+    (b"\x00\x05\x16\x07", "multipart/appledouble"),  # __MACOSX/._name in a Mac's ZIP
+    (b"\x00\x05\x16\x00", "application/applefile"),
+    (b"\x00\x00\x00\x01Bud1", "application/x-apple-ds-store"),  # .DS_Store
+)
+"""File-system metadata that travels in archives made on a Mac: identified, not documents."""
 
 _STRONG_OTHER = ("text/", "message/", "inode/", "application/x-empty", "application/json",
                  "application/xml", "image/svg", "video/", "application/x-x509",

@@ -293,6 +293,10 @@ def test_weak_libmagic_guesses_do_not_identify_random_bytes() -> None:
     assert sniff_detail(b"MZ\x90\x00" + b"\0" * 200, "setup.exe").identified
     assert sniff_detail(b"<?xml version='1.0'?><a/>", "a.xml").identified
     assert sniff_detail(b"", "empty.dat").identified
+    # a Mac's metadata in a ZIP is identified (not a document), so it never makes it uninspected
+    for data in (b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 80,
+                 b"\x00\x00\x00\x01Bud1" + b"\0" * 200):
+        assert sniff_detail(data, "._x").identified
 
 
 def test_container_the_gateway_cannot_open_is_uninspected_not_no_documents(checker: Checker
