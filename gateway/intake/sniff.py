@@ -225,14 +225,14 @@ def _ooxml_main(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def _odf_kind(zf: zipfile.ZipFile) -> str:
-    manifest = _member(zf, "META-INF/manifest.xml") or b""
+def _odf_kind(zf: zipfile.ZipFile, folder: str = "") -> str:
+    manifest = _member(zf, folder + "META-INF/manifest.xml") or b""
     m = _MANIFEST_ROOT.search(manifest)
     if m:
         media = _MEDIA_ATTR.search(m.group(0))
         if media and media.group(1).decode("ascii", "replace") in _ODF:
             return _ODF[media.group(1).decode("ascii")]
-    content = _member(zf, "content.xml", 4 * _SMALL) or b""
+    content = _member(zf, folder + "content.xml", 4 * _SMALL) or b""
     for marker, kind in _ODF_BODY.items():
         if marker in content:
             return kind
@@ -271,10 +271,30 @@ def _zip_format(data: bytes, name: str = "") -> tuple[str, str | None]:
             by_name = fmt_from_name(name)
             kind = by_name if by_name in _OOXML_FAMILY else "docx"
             return kind, "the package has no main part"
+        unpacked = _unpacked_package(zf, names)
+        if unpacked is not None:
+            return unpacked
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, ValueError,
             RuntimeError, NotImplementedError, EOFError, zlib.error):
         pass
     return "zip", None
+
+
+def _unpacked_package(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, str] | None:
+    """A ZIP of a folder holding an office package's parts (the package unzipped and the
+    folder zipped again) is that document, damaged, not an archive of its parts."""
+    for n in sorted(names):
+        for marker in ("META-INF/manifest.xml", "[Content_Types].xml", "_rels/.rels"):
+            if n.endswith("/" + marker):
+                folder = n[: -len(marker)]
+                why = f"the package is unpacked in the folder {folder[:80]!r}"
+                if marker == "META-INF/manifest.xml" and folder + "content.xml" in names:
+                    return _odf_kind(zf, folder), why
+                if marker != "META-INF/manifest.xml":
+                    for part, kind in _OOXML_MAIN_PARTS.items():
+                        if folder + part in names:
+                            return kind, why
+    return None
 
 
 _OOXML_FAMILY = frozenset({"docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx",

@@ -213,6 +213,16 @@ def test_package_remnants_are_never_an_archive_of_a_thumbnail(checker: Checker) 
         assert len(r.documents) == 1 and r.verdict is Verdict.INVALID
 
 
+def test_a_zip_of_an_unpacked_package_folder_is_that_document_damaged() -> None:
+    """As a LibreOffice test document does: the ODT's parts in a folder, zipped again."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(odt())) as src, zipfile.ZipFile(buf, "w") as dst:
+        for info in src.infolist():
+            dst.writestr("Kế hoạch/" + info.filename, src.read(info))
+    found = sniff_detail(buf.getvalue(), "ke-hoach.odt")
+    assert found.fmt == "odt" and "unpacked in the folder 'Kế hoạch/'" in str(found.damage)
+
+
 def test_a_plain_zip_of_files_is_still_an_archive() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
