@@ -275,6 +275,8 @@ class Walker:
                 self._attached_message(doc, depth)
         else:
             self.out.items.append(IntakeItem(doc, tuple(findings)))
+            if fmt == "txt" and b"begin" in data:  # a .uue attachment: the files inside
+                self._uuencoded(data, path + "/", depth + 1)
         if found.also is not None:
             self._second_reading(doc, found.also, depth)
 

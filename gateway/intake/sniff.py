@@ -84,6 +84,7 @@ FMT_MEDIA = {
     "cab": "application/vnd.ms-cab-compressed",
     "tar": "application/x-tar",
     "iso": "application/x-iso9660-image",
+    "binhex": "application/mac-binhex40",
 }
 _ODF = {v: k for k, v in FMT_MEDIA.items() if k in {"odt", "ott", "ods", "ots", "odp", "otp", "odg"}}
 
@@ -106,6 +107,7 @@ _MAGIC_FMT = {
     "message/rfc822": "eml",
     "application/pkcs7-signature": "p7s",
     "application/pkcs7-mime": "p7m",
+    "application/mac-binhex40": "binhex",
 }
 _EXT_FMT = {
     "pdf": "pdf", "doc": "doc", "dot": "doc", "xls": "xls", "xlt": "xls", "ppt": "ppt",
@@ -124,7 +126,8 @@ EDITABLE = frozenset(
 PLAIN_TEXT = frozenset({"txt", "csv", "html"})
 NON_EDITABLE = frozenset({"pdf"})
 IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
-CONTAINERS = frozenset({"rar", "7z", "gzip", "bzip2", "xz", "zstd", "cab", "tar", "iso"})
+CONTAINERS = frozenset({"rar", "7z", "gzip", "bzip2", "xz", "zstd", "cab", "tar", "iso",
+                        "binhex"})
 """Containers recognised by their magic; intake opens those it has a reader for and reports
 the others as not inspected (never as "not a document")."""
 ARCHIVES = frozenset({"zip", "eml", "tnef", "p7m"}) | CONTAINERS

@@ -142,6 +142,18 @@ def test_uu_blocks_decode_and_leave_the_text() -> None:
     assert cut.error == "no end line"
 
 
+def test_uuencoded_attachment_is_opened_and_binhex_is_not_no_documents(checker: Checker
+                                                                        ) -> None:
+    uue = uuencode("Ke hoach.docx", docx_bytes())
+    r = check(checker, message(("Ke hoach.uue", uue, "application/octet-stream")))
+    assert doc(r, "Ke hoach.uue/Ke hoach.docx").verdict.value == "invalid"
+    binhex = (b"(This file must be converted with BinHex 4.0)\n\n:$f*TEQKPH#jdCA0d,R0TG!\"6594%8"
+              b"dP8)3#3\"!&m!*!%EMa6593K!!%!!!&mFNaKG3,r!*!$&!#3!i!!N!-!N!3\n")
+    assert sniff(binhex, "a.hqx")[1] == "binhex"
+    r = check(checker, message(("a.hqx", binhex, "application/mac-binhex40")))
+    assert r.verdict not in NOT_SEEN
+
+
 def test_damaged_uuencode_is_a_finding(checker: Checker) -> None:
     r = check(checker, message(body="begin 644 x.docx\nM!!!\n"))
     assert "UUENCODE_DAMAGED" in codes(r) and r.verdict is Verdict.INVALID
