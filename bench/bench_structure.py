@@ -67,7 +67,8 @@ def main() -> None:
         worst = max(worst, ratio)
         print(f"   {label:18s} parse {base * 1000:8.1f} ms   scan {cost * 1000:8.1f} ms   "
               f"ratio {ratio:.2f}")
-    print(f"   worst ratio {worst:.2f} (target ≤ {TARGET}): {'OK' if worst <= TARGET else 'MISSED'}")
+    verdict = "OK" if worst <= TARGET else "MISSED"
+    print(f"   worst ratio {worst:.2f} (target ≤ {TARGET}): {verdict}")
 
 
 if __name__ == "__main__":

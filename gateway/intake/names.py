@@ -18,12 +18,12 @@ def header_value(msg: Message, name: str, raw: object) -> str:
     is decoded leniently, never raising."""
     try:
         return _nfc(str(msg.policy.header_fetch_parse(name, raw)))  # type: ignore[attr-defined]
-    except Exception:
+    except Exception:  # noqa: BLE001 - the email package raises many types; decoded below
         pass
     text = str(raw)
     try:
         return _nfc(str(email.header.make_header(email.header.decode_header(text))))
-    except Exception:
+    except Exception:  # noqa: BLE001 - the raw text is the value then
         return _nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
@@ -32,7 +32,7 @@ def part_filename(part: Message) -> str | None:
     common RFC 2047-in-quotes form), in NFC."""
     try:
         name = part.get_filename() or part.get_param("name", header="content-type")
-    except Exception:
+    except Exception:  # noqa: BLE001 - unnamed then; the part is still judged by its content
         return None
     if isinstance(name, tuple):  # an undecoded RFC 2231 triple
         name = email.utils.collapse_rfc2231_value(name)
@@ -42,7 +42,7 @@ def part_filename(part: Message) -> str | None:
     if "=?" in name:
         try:
             name = str(email.header.make_header(email.header.decode_header(name)))
-        except Exception:
+        except Exception:  # noqa: BLE001 - the name as written then
             pass
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     return _nfc(name) or None

@@ -384,7 +384,7 @@ def test_issue_cases_are_never_no_documents_or_valid(case: str, checker: Checker
 
 
 def test_uninspected_is_tagged_and_the_sender_is_told(checker: Checker) -> None:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from gateway.headers import verdict_headers
     from gateway.notices.render import NoticeFacts, render_notice
@@ -398,7 +398,7 @@ def test_uninspected_is_tagged_and_the_sender_is_told(checker: Checker) -> None:
     assert "verdict=uninspected findings=PART_UNIDENTIFIED" in report
     assert notice_kinds(r, Action.ACCEPT) == ["invalid"]
     facts = NoticeFacts.from_message(Envelope(sender="stttt@daknong.gov.vn"), [],
-                                     decision_id=1, decided_at=datetime.now(timezone.utc))
+                                     decision_id=1, decided_at=datetime.now(UTC))
     notice = render_notice(load_templates(shipped_directory()), "invalid", r, facts)
     assert "1. du-lieu.dat: CHƯA KIỂM TRA ĐƯỢC" in notice.body
     assert "PART_UNIDENTIFIED" in notice.body and "NOT INSPECTED" in notice.body
