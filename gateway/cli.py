@@ -93,10 +93,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     checker = build_checker(args)
     worst = EXIT_OK
     for path, data in inputs:
-        if _looks_like_message(data, path):
-            report = checker.check_message(io.BytesIO(data), Envelope(), label=path)
-        else:
-            report = checker.check_document(Path(path).name, data, label=path)
+        try:
+            if _looks_like_message(data, path):
+                report = checker.check_message(io.BytesIO(data), Envelope(), label=path)
+            else:
+                report = checker.check_document(Path(path).name, data, label=path)
+        except Exception as exc:  # noqa: BLE001 - a report that says so, never a traceback
+            logging.getLogger("hople.check").error("%s: check failed: %s: %s", path,
+                                                   type(exc).__name__, exc)
+            report = _unchecked(path, f"{type(exc).__name__}: {str(exc)[:200]}")
         if args.json:
             print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -104,6 +109,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         if report.verdict not in (Verdict.VALID, Verdict.NO_DOCUMENTS):
             worst = EXIT_FINDINGS
     return worst
+
+
+def _unchecked(path: str, reason: str) -> MessageReport:
+    """The report of an input the checker itself failed on: not valid, and says why."""
+    from gateway.model.catalog import make_finding
+    from gateway.model.findings import Action
+
+    finding = make_finding("INSPECTION_FAILED", name=path, reason=reason)
+    return MessageReport(input=path, kind="message", verdict=Verdict.UNCHECKED,
+                         action=Action.ACCEPT, findings=(finding,))
 
 
 def cmd_rules_check(args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
 """The verdict headers the gateway adds to a delivered message.
 
 ``X-Legal-Validity: <verdict>``
-    ``valid``, ``invalid``, ``held``, ``no-documents`` or ``unchecked``.
+    ``valid``, ``invalid``, ``held``, ``no-documents``, ``uninspected`` (a part could not be
+    identified or opened, so neither ``valid`` nor ``no-documents`` can be said) or
+    ``unchecked``.
 
 ``X-Legal-Validity-Report: <entry>; <entry>; …``
     One entry per document, in message order::

@@ -21,6 +21,7 @@ from gateway.model.findings import Action, Finding
 from gateway.model.report import (
     DocClass,
     DocumentReport,
+    UNINSPECTED_CODES,
     MessageReport,
     SmtpReply,
     Verdict,
@@ -118,7 +119,7 @@ class Checker:
             for k, _ in parsed.headers
             if k.lower().startswith(VERDICT_HEADER.lower())
         )
-        findings = [self.policy.adjust(f) for f in findings]
+        findings = [self._adjust(f) for f in findings]
         verdict, action = message_verdict(tuple(findings), documents)
         reply = None
         if action in (Action.REJECT, Action.TEMPFAIL):
@@ -165,7 +166,7 @@ class Checker:
             findings.extend(result.findings)
             if not any(f.code == "INSPECTION_FAILED" for f in findings):
                 findings.extend(judge(doc, result, ctx.options))
-        findings = [self.policy.adjust(f) for f in findings]
+        findings = [self._adjust(f) for f in findings]
         sigs = tuple(
             dataclasses.replace(s, findings=tuple(self.policy.adjust(f) for f in s.findings))
             for s in result.signatures
@@ -183,6 +184,13 @@ class Checker:
             findings=tuple(findings),
             facts=dict(result.facts),
         )
+
+    def _adjust(self, finding: Finding) -> Finding:
+        """The rules' action for a part not identified or not opened, then site overrides."""
+        if finding.code in UNINSPECTED_CODES:
+            finding = dataclasses.replace(
+                finding, action=self.policy.rules.documents.uninspected_action)
+        return self.policy.adjust(finding)
 
     def _sender_findings(
         self, env: Envelope, from_addresses: list[str], has_documents: bool

@@ -31,7 +31,8 @@ from gateway.policy.agencies import AgencyMap, load_agencies
 __all__ = ["register"]
 
 DEFAULT_URL = "sqlite:////var/lib/hople/decisions.db"
-VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "unchecked")
+VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "uninspected",
+            "unchecked")
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 

@@ -284,21 +284,41 @@ def _detached(doc: Document) -> ParsedCms | None:
     return parsed if parsed.content is None else None
 
 
+def _enveloping_parent(doc: Document, siblings: list[Document]
+                       ) -> tuple[Document, ParsedCms] | None:
+    """The ``.p7m`` that carries ``doc`` as its signed content (intake opened it), if any."""
+    folder = _folder(doc)
+    if not folder.endswith("/"):
+        return None
+    for sib in siblings:
+        if sib.path == folder[:-1] and looks_like_cms(sib):
+            try:
+                parsed = parse_cms(sib.data)
+            except CmsError:
+                return None
+            return (sib, parsed) if parsed.content == doc.data else None
+    return None
+
+
 def signatures_beside(doc: Document, siblings: list[Document],
                       ctx: InspectContext) -> tuple[SignatureReport, ...]:
-    """The detached signatures sent beside ``doc`` (``x.pdf.p7s`` or ``x.p7s`` for ``x.pdf``),
-    each verified over ``doc``'s bytes: they count as signatures of ``doc``."""
+    """The signatures of ``doc`` that travel outside it: the ``.p7m`` that carries it, and
+    the detached signatures sent beside it (``x.pdf.p7s`` or ``x.p7s`` for ``x.pdf``), each
+    verified over ``doc``'s bytes: they count as signatures of ``doc``."""
     if looks_like_cms(doc):
         return ()
+    parent = _enveloping_parent(doc, siblings)
+    if parent is not None:
+        return (verify_cms(parent[1], ctx, parent[0].path),)
     prefix = _folder(doc)
     here = _same_folder(prefix, siblings)
     names = [d.name for d in here]
     out: list[SignatureReport] = []
     for sig_doc in here:
-        if sig_doc is doc or doc.name not in _targets(sig_doc.name, names):
+        if sig_doc is doc:
             continue
         parsed = _detached(sig_doc)
-        if parsed is None:
+        if parsed is None or not _signs(sig_doc, parsed, doc, names):
             continue
         report = verify_detached(parsed, doc.data, ctx, sig_doc.path)
         if report.integrity is Integrity.INTACT:
@@ -313,15 +333,41 @@ def signatures_beside(doc: Document, siblings: list[Document],
     return tuple(out)
 
 
+def _digest_matches(parsed: ParsedCms, data: bytes) -> bool:
+    """Whether the signed message-digest attribute is the digest of ``data``."""
+    import hashlib
+
+    try:
+        si = parsed.signer_info
+        algo = si["digest_algorithm"]["algorithm"].native
+        for attr in si["signed_attrs"]:
+            if attr["type"].native == "message_digest":
+                return bool(hashlib.new(algo, data).digest() == attr["values"][0].native)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return False
+    return False
+
+
+def _signs(sig_doc: Document, parsed: ParsedCms, doc: Document, names: list[str]) -> bool:
+    """Whether ``sig_doc`` is meant for ``doc``: by name (``x.pdf.p7s``, ``x.p7s``), or, when
+    its name points at no file here, by the digest it signed."""
+    targets = _targets(sig_doc.name, names)
+    if targets:
+        return doc.name in targets
+    return not looks_like_cms(doc) and _digest_matches(parsed, doc.data)
+
+
 def detached_signatures(parsed: Any, ctx: InspectContext) -> list[Finding]:
     """A detached signature whose signed file is not in the message cannot be verified."""
     items = [i.document for i in getattr(parsed, "items", [])]
     out: list[Finding] = []
     for doc in items:
-        if _detached(doc) is None:
+        cms_doc = _detached(doc)
+        if cms_doc is None:
             continue
-        names = [d.name for d in _same_folder(_folder(doc), items)]
-        if not _targets(doc.name, names):
+        here = _same_folder(_folder(doc), items)
+        names = [d.name for d in here]
+        if not any(_signs(doc, cms_doc, d, names) for d in here if d is not doc):
             expected = doc.name.rsplit(".", 1)[0] if "." in doc.name else doc.name
             out.append(make_finding("CMS_CONTENT_MISSING", place=doc.path, name=doc.path,
                                     expected=expected))

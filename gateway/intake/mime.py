@@ -1,25 +1,36 @@
-"""Walk a message: every MIME part, attached messages and ZIP archives, within limits.
+"""Walk a message: every MIME part, attached messages, ZIP archives, TNEF (winmail.dat),
+uuencoded blocks in text bodies and CMS that carries its content, within limits.
 
 The result is a flat list of documents (each with the findings intake made about it, such as
 an oversized attachment or a name that lies about the content), the body text parts (for the
-Unicode checks), and the message-level findings.
+Unicode checks), and the message-level findings. The structure is measured before the
+standard library parses it (``structure.py``): a message beyond the limits gets ``MIME_LIMIT``
+with the rules' final action, never a parser crash.
 """
 
 from __future__ import annotations
 
-import email
-import email.header
-import email.policy
-import email.utils
 import hashlib
 import io
-import unicodedata
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO, Iterator
 
-from gateway.intake.sniff import ARCHIVES, classify, fmt_from_name, same_family, sniff
+from gateway.intake import structure
+from gateway.intake.names import _nfc, header_value, part_filename
+from gateway.intake.sniff import (
+    ARCHIVES,
+    CONTAINERS,
+    FMT_MEDIA,
+    IMAGES,
+    Sniffed,
+    classify,
+    fmt_from_name,
+    same_family,
+    sniff_detail,
+)
+from gateway.intake.unwrap import UnwrapError, cms_content, looks_like_mime, read_tnef, uu_blocks
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
@@ -64,45 +75,6 @@ class ParsedMessage:
         return None
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def header_value(msg: Message, name: str, raw: object) -> str:
-    """A header's value decoded (RFC 2047) in NFC; a header the email package cannot parse
-    is decoded leniently, never raising."""
-    try:
-        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))  # type: ignore[attr-defined]
-    except Exception:
-        pass
-    text = str(raw)
-    try:
-        return _nfc(str(email.header.make_header(email.header.decode_header(text))))
-    except Exception:
-        return _nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-
-
-def part_filename(part: Message) -> str | None:
-    """The file name from Content-Disposition or Content-Type, decoded (RFC 2231 and the
-    common RFC 2047-in-quotes form), in NFC."""
-    try:
-        name = part.get_filename() or part.get_param("name", header="content-type")
-    except Exception:
-        return None
-    if isinstance(name, tuple):  # an undecoded RFC 2231 triple
-        name = email.utils.collapse_rfc2231_value(name)
-    if not name:
-        return None
-    name = str(name)
-    if "=?" in name:
-        try:
-            name = str(email.header.make_header(email.header.decode_header(name)))
-        except Exception:
-            pass
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return _nfc(name) or None
-
-
 class Walker:
     """Walks one message within the limits of the rules."""
 
@@ -116,12 +88,37 @@ class Walker:
     # -- entry points -------------------------------------------------------------------
 
     def walk_message(self, fp: BinaryIO) -> ParsedMessage:
-        msg = email.message_from_binary_file(fp, policy=email.policy.default)
+        data = fp.read()
+        lim = self.limits
+        st = structure.scan(data)
+        if st.depth > lim.mime_max_depth:
+            self._limit("depth", f"nesting {st.depth} levels deep, limit {lim.mime_max_depth}")
+        if st.parts > lim.mime_max_parts:
+            self._limit("parts", f"{st.parts} parts, limit {lim.mime_max_parts}")
+        msg: Message | None = None
+        if st.header_bytes > lim.mime_max_header_bytes:
+            self._limit("header", f"a header block of {st.header_bytes} bytes, "
+                                  f"limit {lim.mime_max_header_bytes}")
+        elif st.parts > 10 * lim.mime_max_parts:
+            pass  # far beyond the limit: not worth parsing, the finding decides
+        else:
+            msg, problem = structure.parse(data)
+            if msg is None:
+                self._limit("depth", f"{problem}, limit {lim.mime_max_depth}")
+        if msg is None:  # nothing beyond the top header is parsed; the finding decides
+            top = structure.parse_headers(data) if st.header_bytes <= lim.mime_max_header_bytes \
+                else None
+            if top is not None:
+                self._headers(top)
+            return self.out
+        self._headers(msg)
+        self._walk(msg, prefix="", depth=0)
+        return self.out
+
+    def _headers(self, msg: Message) -> None:
         self.out.raw_headers = [(k, str(v)) for k, v in msg.raw_items()]
         for k, raw in msg.raw_items():
             self.out.headers.append((k, header_value(msg, k, raw)))
-        self._walk(msg, prefix="", depth=0)
-        return self.out
 
     def walk_document(self, name: str, data: bytes) -> ParsedMessage:
         self._add_file(name, data, prefix="", depth=0, declared=None)
@@ -132,7 +129,8 @@ class Walker:
     def _limit(self, key: str, reason: str) -> None:
         if key not in self._limit_reported:
             self._limit_reported.add(key)
-            self.out.findings.append(make_finding("MIME_LIMIT", reason=reason))
+            self.out.findings.append(replace(make_finding("MIME_LIMIT", reason=reason),
+                                             action=self.limits.structure_action))
 
     def _walk(self, msg: Message, prefix: str, depth: int) -> None:
         if depth > self.limits.mime_max_depth:
@@ -170,23 +168,25 @@ class Walker:
         ctype = part.get_content_type()
         name = part_filename(part)
         disposition = (part.get_content_disposition() or "").lower()
-        if ctype == "message/rfc822" and not name:
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner:
-                label = prefix + "(message)/"
-                self._walk(inner[0], label, depth + 1)
+        if part.get_content_maintype() == "message":
+            self._message_part(part, ctype, name, prefix, depth)
             return
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             try:
                 raw = part.get_payload(decode=True) or b""
             except Exception:
                 raw = b""
+            if isinstance(raw, bytes) and raw and not _is_text(sniff_detail(raw[:1 << 16])):
+                # labelled text but something else (a document, an archive): a file
+                self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
+                               prefix, depth, declared=ctype)
+                return
+            if isinstance(raw, bytes) and b"begin" in raw:
+                raw = self._uuencoded(raw, prefix, depth)
             self.out.text_parts.append(
                 TextPart(prefix + f"body:{ctype}", ctype, part.get_content_charset(), raw)
             )
             return
-        if disposition == "inline" and not name and part.get("Content-ID"):
-            return  # a picture in the HTML body (logo, signature image), not a document
         try:
             data = part.get_payload(decode=True)
         except Exception:
@@ -194,16 +194,47 @@ class Walker:
         if data is None:
             payload = part.get_payload()
             data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+        if disposition == "inline" and not name and part.get("Content-ID") and \
+                sniff_detail(data[:1 << 16]).fmt in IMAGES:
+            return  # a picture in the HTML body (logo, signature image), not a document
         if not name:
             name = "unnamed" + (("." + ctype.split("/")[-1]) if "/" in ctype else "")
         self._add_file(name, data, prefix, depth, declared=ctype)
+
+    def _message_part(self, part: Message, ctype: str, name: str | None, prefix: str,
+                      depth: int) -> None:
+        """An attached message (named or not) is walked; a fragment (``message/partial``) or
+        a pointer to content elsewhere (``message/external-body``) cannot be inspected."""
+        inner = part.get_payload()
+        if ctype in ("message/rfc822", "message/global"):
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                self._walk(inner[0], prefix + (f"{name}/" if name else "(message)/"), depth + 1)
+            elif isinstance(inner, (str, bytes)):  # not parsed as a message: read it as one
+                data = inner.encode("utf-8", "surrogateescape") if isinstance(inner, str) \
+                    else inner
+                self._add_file(name or "message.eml", data, prefix, depth, declared=ctype)
+            return
+        try:
+            data = b"".join(m.as_bytes() for m in inner if isinstance(m, Message)) \
+                if isinstance(inner, list) else part.as_bytes()
+        except (ValueError, TypeError, LookupError, UnicodeError):
+            data = b""
+        label = name or "unnamed." + ctype.split("/", 1)[1]
+        if ctype in ("message/partial", "message/external-body"):
+            doc = Document(prefix + label, label, data, ctype, "other", DocClass.OTHER, ctype)
+            finding = make_finding("CONTAINER_UNSUPPORTED", place=doc.path, name=doc.path,
+                                   format=ctype)
+            self.out.items.append(IntakeItem(doc, (finding,), inspect=False))
+            return
+        self._add_file(label, data, prefix, depth, declared=ctype)  # delivery reports etc.
 
     def _add_file(
         self, name: str, data: bytes, prefix: str, depth: int, declared: str | None,
         is_member: bool = False,
     ) -> None:
         path = prefix + name
-        media_type, fmt = sniff(data, name)
+        found = sniff_detail(data, name)
+        media_type, fmt = found.media_type, found.fmt
         doc_class = classify(fmt, self.docs.images_are_scans, self.docs.plain_text_is_document)
         doc = Document(path, name, data, media_type, fmt, doc_class, declared)
         findings: list[Finding] = []
@@ -219,14 +250,149 @@ class Walker:
             )
             self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
             return
-        if fmt in ARCHIVES:
+        if found.damage is not None:
+            findings.append(make_finding("PACKAGE_DAMAGED", place=path, name=path,
+                                         kind=fmt.upper(), reason=found.damage))
+        if found.also is not None:
+            findings.append(make_finding("FORMAT_POLYGLOT", place=path, name=path,
+                                         first=fmt.upper(), second=found.also.upper()))
+        if not found.identified:
+            findings.append(make_finding("PART_UNIDENTIFIED", place=path, name=path,
+                                         media_type=media_type))
+            self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
+            return
+        if fmt in ("p7s", "p7m"):
+            self._cms(doc, findings, depth)
+        elif fmt in ARCHIVES:
             self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
             if fmt == "zip":
                 self._zip(doc, depth)
+            elif fmt == "tnef":
+                self._tnef(doc, depth)
+            elif fmt in CONTAINERS:
+                self._container(doc, depth)
             else:
                 self._attached_message(doc, depth)
+        else:
+            self.out.items.append(IntakeItem(doc, tuple(findings)))
+            if fmt == "txt" and b"begin" in data:  # a .uue attachment: the files inside
+                self._uuencoded(data, path + "/", depth + 1)
+        if found.also is not None:
+            self._second_reading(doc, found.also, depth)
+
+    def _second_reading(self, doc: Document, fmt: str, depth: int) -> None:
+        """A polyglot is judged as each format it validly is: worst wins."""
+        other = Document(f"{doc.path}#{fmt}", doc.name, doc.data, FMT_MEDIA[fmt], fmt,
+                         classify(fmt, self.docs.images_are_scans), doc.declared_type)
+        if fmt == "zip":
+            self.out.items.append(IntakeItem(other, (), inspect=False))
+            self._zip(other, depth)
+        else:
+            self.out.items.append(IntakeItem(other))
+
+    def _container(self, doc: Document, depth: int) -> None:
+        """A container recognised by its magic that intake has no reader for."""
+        self._replace_findings(doc, make_finding(
+            "CONTAINER_UNSUPPORTED", place=doc.path, name=doc.path, format=doc.fmt.upper()))
+
+    def _member_limits(self, doc: Document, depth: int, sizes: list[int]) -> bool:
+        """Apply the archive limits to a container's members; False (with a finding) when
+        the container must not be opened."""
+        lim = self.limits
+        problem = None
+        if depth + 1 > lim.archive_max_depth:
+            problem = f"archives nested deeper than {lim.archive_max_depth}"
+        elif len(sizes) > lim.archive_max_members:
+            problem = f"{len(sizes)} members, limit {lim.archive_max_members}"
+        elif sum(sizes) > lim.archive_max_total_bytes:
+            problem = f"{sum(sizes)} bytes inside, limit {lim.archive_max_total_bytes}"
+        elif sizes and max(sizes) > lim.archive_max_member_bytes:
+            problem = f"a member of {max(sizes)} bytes"
+        if problem:
+            self._replace_findings(doc, make_finding("ARCHIVE_LIMIT", place=doc.path,
+                                                     name=doc.path, reason=problem))
+        return problem is None
+
+    def _tnef(self, doc: Document, depth: int) -> None:
+        """winmail.dat: its attachments are documents, its body is text for the 9.5 checks."""
+        try:
+            tnef = read_tnef(doc.data)
+        except UnwrapError as exc:
+            self._replace_findings(doc, make_finding("TNEF_UNREADABLE", place=doc.path,
+                                                     name=doc.path, reason=str(exc)))
             return
-        self.out.items.append(IntakeItem(doc, tuple(findings)))
+        if not self._member_limits(doc, depth, [len(d) for _, d in tnef.attachments]):
+            return
+        for media_type, body, charset in (("text/plain", tnef.body_text, tnef.charset),
+                                          ("text/html", tnef.body_html, tnef.charset),
+                                          ("text/rtf", tnef.body_rtf, None)):
+            if body:
+                self.out.text_parts.append(
+                    TextPart(f"{doc.path}/body:{media_type}", media_type, charset, body))
+        for name, data in tnef.attachments:
+            self._add_file(_nfc(name), data, doc.path + "/", depth + 1, declared=None,
+                           is_member=True)
+
+    def _uuencoded(self, raw: bytes, prefix: str, depth: int) -> bytes:
+        """Decode the uuencoded files in a text body as attachments; return the text
+        without them (for the Unicode checks)."""
+        blocks = uu_blocks(raw, self.limits.attachment_max_bytes)
+        if not blocks:
+            return raw
+        for b in blocks:
+            name = _nfc(b.name)
+            if b.error is None:
+                self._add_file(name, b.data, prefix, depth, declared=None)
+                continue
+            doc = Document(prefix + name, name, b.data, "application/octet-stream", "other",
+                           DocClass.OTHER)
+            code = "ATTACHMENT_TOO_LARGE" if b.error.startswith("larger than") else \
+                "UUENCODE_DAMAGED"
+            finding = make_finding(code, place=doc.path, name=doc.path, reason=b.error,
+                                   size=f"> {self.limits.attachment_max_bytes}",
+                                   limit=self.limits.attachment_max_bytes)
+            self.out.items.append(IntakeItem(doc, (finding,), inspect=False))
+        kept, pos = [], 0
+        for b in blocks:
+            kept.append(raw[pos:b.start])
+            pos = b.end
+        kept.append(raw[pos:])
+        return b"".join(kept)
+
+    def _cms(self, doc: Document, findings: list[Finding], depth: int) -> None:
+        """A CMS file: a detached signature is inspected beside its document; one that
+        carries its content is opened (the content is a document signed by it, or an S/MIME
+        entity walked like an attached message)."""
+        try:
+            got = cms_content(doc.data)
+        except UnwrapError as exc:
+            findings.append(make_finding("CMS_UNREADABLE", place=doc.path, name=doc.path,
+                                         reason=str(exc)))
+            self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
+            return
+        if got.encrypted:
+            findings.append(make_finding("CMS_ENCRYPTED", place=doc.path, name=doc.path,
+                                         reason="enveloped"))
+            self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
+            return
+        if got.content is None:
+            self.out.items.append(IntakeItem(doc, tuple(findings)))
+            return
+        self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
+        if not self._member_limits(doc, depth, [len(got.content)]):
+            return
+        if looks_like_mime(got.content):
+            self._attached_message(replace(doc, data=got.content), depth, report_on=doc)
+            return
+        inner = doc.name
+        for suffix in (".p7m", ".p7s", ".p7"):
+            if inner.lower().endswith(suffix) and len(inner) > len(suffix):
+                inner = inner[: -len(suffix)]
+                break
+        else:
+            inner = "content"
+        self._add_file(inner, got.content, doc.path + "/", depth + 1, declared=None,
+                       is_member=True)
 
     def _replace_findings(self, doc: Document, extra: Finding) -> None:
         for i, item in enumerate(self.out.items):
@@ -234,14 +400,19 @@ class Walker:
                 self.out.items[i] = IntakeItem(doc, item.findings + (extra,), inspect=False)
                 return
 
-    def _attached_message(self, doc: Document, depth: int) -> None:
+    def _attached_message(self, doc: Document, depth: int,
+                          report_on: Document | None = None) -> None:
+        target = report_on or doc
         if depth + 1 > self.limits.mime_max_depth:
             self._replace_findings(
-                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
-                                  reason=f"nesting deeper than {self.limits.mime_max_depth}")
+                target, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
+                                     reason=f"nesting deeper than {self.limits.mime_max_depth}")
             )
             return
-        msg = email.message_from_bytes(doc.data, policy=email.policy.default)
+        msg, problem = structure.parse(doc.data)
+        if msg is None:
+            self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")
+            return
         self._walk(msg, doc.path + "/", depth + 1)
 
     def _zip(self, doc: Document, depth: int) -> None:
@@ -301,6 +472,13 @@ class Walker:
             self._add_file(member.rsplit("/", 1)[-1] if member else "unnamed",
                            data, doc.path + "/" + _dirpart(member), depth + 1, declared=None,
                            is_member=True)
+
+
+def _is_text(found: Sniffed) -> bool:
+    """Whether a body part's content may be read as the body: anything but a file format we
+    recognise (a body in a legacy charset may look like binary to libmagic; the text checks
+    report what they cannot decode)."""
+    return found.fmt in ("txt", "csv", "html", "rtf", "other")
 
 
 def _dirpart(member: str) -> str:

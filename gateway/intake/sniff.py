@@ -1,14 +1,25 @@
-"""Identify a file by its content (libmagic), refining ZIP-based office formats.
+"""Identify a file by its content: the magic at offset 0 first, then libmagic.
 
-libmagic tells a ZIP from a PDF reliably; for OOXML and ODF the package's own markers
-(``[Content_Types].xml`` and the main part, or ODF's ``mimetype`` member) decide the format.
+* The format at offset 0 decides: a container's magic (ZIP, RAR, 7z, gzip, TNEF…) is never
+  overridden by a signature found deeper in its bytes (a RAR whose first member is a PDF is a
+  RAR, not a PDF). A file that is validly a second format too (a PDF with a ZIP appended, a
+  ZIP whose bytes are also a PDF) is a polyglot: ``Sniffed.also`` names the second reading.
+* OOXML and ODF are recognised by their structure (the main part, found through
+  ``_rels/.rels`` or by name; ``content.xml`` with ``META-INF/manifest.xml``) even when the
+  marker member (``[Content_Types].xml``, ``mimetype``) is missing or wrong: they are then
+  that kind of document with a damaged package (``Sniffed.damage``), never a ZIP of parts.
+* CMS (PKCS#7) is recognised by its DER or PEM content, whatever the file is called.
+* ``Sniffed.identified`` is False when nothing recognises the content (libmagic's
+  ``application/octet-stream``): such a part cannot be inspected.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 
 from gateway.model.report import DocClass
@@ -63,6 +74,17 @@ FMT_MEDIA = {
     "p7s": "application/pkcs7-signature",
     "p7m": "application/pkcs7-mime",
     "eml": "message/rfc822",
+    "tnef": "application/vnd.ms-tnef",
+    "rar": "application/vnd.rar",
+    "7z": "application/x-7z-compressed",
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "zstd": "application/zstd",
+    "cab": "application/vnd.ms-cab-compressed",
+    "tar": "application/x-tar",
+    "iso": "application/x-iso9660-image",
+    "binhex": "application/mac-binhex40",
 }
 _ODF = {v: k for k, v in FMT_MEDIA.items() if k in {"odt", "ott", "ods", "ots", "odp", "otp", "odg"}}
 
@@ -85,12 +107,15 @@ _MAGIC_FMT = {
     "message/rfc822": "eml",
     "application/pkcs7-signature": "p7s",
     "application/pkcs7-mime": "p7m",
+    "application/mac-binhex40": "binhex",
 }
 _EXT_FMT = {
     "pdf": "pdf", "doc": "doc", "dot": "doc", "xls": "xls", "xlt": "xls", "ppt": "ppt",
     "pps": "ppt", "rtf": "rtf", "txt": "txt", "csv": "csv", "htm": "html", "html": "html",
     "p7s": "p7s", "p7m": "p7m", "eml": "eml", "zip": "zip", "png": "png", "jpg": "jpeg",
     "jpeg": "jpeg", "tif": "tiff", "tiff": "tiff", "gif": "gif", "bmp": "bmp", "webp": "webp",
+    "rar": "rar", "7z": "7z", "gz": "gzip", "tgz": "gzip", "bz2": "bzip2", "xz": "xz",
+    "zst": "zstd", "cab": "cab", "tar": "tar", "iso": "iso", "tnef": "tnef",
 }
 _EXT_FMT.update({k: k for k in FMT_MEDIA})
 
@@ -101,7 +126,44 @@ EDITABLE = frozenset(
 PLAIN_TEXT = frozenset({"txt", "csv", "html"})
 NON_EDITABLE = frozenset({"pdf"})
 IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
-ARCHIVES = frozenset({"zip", "eml"})
+CONTAINERS = frozenset({"rar", "7z", "gzip", "bzip2", "xz", "zstd", "cab", "tar", "iso",
+                        "binhex"})
+"""Containers recognised by their magic; intake opens those it has a reader for and reports
+the others as not inspected (never as "not a document")."""
+ARCHIVES = frozenset({"zip", "eml", "tnef", "p7m"}) | CONTAINERS
+"""Formats whose content intake opens and walks (their members are the documents)."""
+
+_CONTAINER_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"Rar!\x1a\x07\x01\x00", "rar"),
+    (0, b"Rar!\x1a\x07\x00", "rar"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (0, b"\x1f\x8b\x08", "gzip"),
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd"),
+    (0, b"MSCF\x00\x00\x00\x00", "cab"),
+    (257, b"ustar", "tar"),
+    (0x8001, b"CD001", "iso"),
+)
+TNEF_MAGIC = b"\x78\x9f\x3e\x22"
+"""0x223E9F78, little-endian (MS-OXTNEF 2.1.3.1)."""
+_SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
+_ENVELOPED_DATA_OID = bytes.fromhex("06092a864886f70d010703")
+_PEM_CMS = re.compile(rb"-----BEGIN (?:PKCS7|CMS)-----")
+UNIDENTIFIED = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What the content says a file is."""
+
+    media_type: str
+    fmt: str
+    damage: str | None = None
+    """For an office package recognised by its structure: what is missing or wrong."""
+    also: str | None = None
+    """A second format the same bytes validly are (a polyglot), judged as well."""
+    identified: bool = True
+    """False when nothing recognised the content."""
 
 
 @lru_cache(maxsize=1)
@@ -120,47 +182,254 @@ def fmt_from_name(name: str) -> str | None:
     return _EXT_FMT.get(extension(name))
 
 
-def _zip_format(data: bytes) -> str:
+_OOXML_DIRS = {"word/": "docx", "xl/": "xlsx", "ppt/": "pptx"}
+_OOXML_MAIN_PARTS = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx",
+                     "ppt/presentation.xml": "pptx"}
+_ODF_BODY = {b"<office:text": "odt", b"<office:spreadsheet": "ods",
+             b"<office:presentation": "odp", b"<office:drawing": "odg"}
+_ODF_MARKS = frozenset({"META-INF/manifest.xml", "styles.xml", "meta.xml", "settings.xml",
+                        "Thumbnails/thumbnail.png"})
+"""Members only an ODF package has beside ``content.xml``."""
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ATTR = re.compile(rb'(\w+)\s*=\s*["\']([^"\']*)["\']')
+_MANIFEST_ROOT = re.compile(
+    rb"<manifest:file-entry\b[^>]*?manifest:full-path=\"/\"[^>]*>"
+    rb"|<manifest:file-entry\b[^>]*?manifest:media-type=\"[^\"]*\"[^>]*?manifest:full-path=\"/\"")
+_MEDIA_ATTR = re.compile(rb'manifest:media-type="([^"]*)"')
+_SMALL = 1024 * 1024
+
+
+def _member(zf: zipfile.ZipFile, name: str, cap: int = _SMALL) -> bytes | None:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > cap:
+        return None
+    with zf.open(info) as fh:
+        return fh.read(cap + 1)[:cap]
+
+
+def _ooxml_main(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, str] | None:
+    """``(kind, part)`` of the package's main part: the target of the officeDocument
+    relationship in ``_rels/.rels``, or the part where Office puts it."""
+    rels = _member(zf, "_rels/.rels")
+    if rels:
+        for m in _REL.finditer(rels):
+            attrs = {k.lower(): v for k, v in _ATTR.findall(m.group(1))}
+            if attrs.get(b"type", b"").endswith(b"/officeDocument"):
+                target = attrs.get(b"target", b"").decode("utf-8", "replace").lstrip("/")
+                for prefix, kind in _OOXML_DIRS.items():
+                    if target.startswith(prefix) and target in names:
+                        return kind, target
+    for part, kind in _OOXML_MAIN_PARTS.items():
+        if part in names:
+            return kind, part
+    return None
+
+
+def _odf_kind(zf: zipfile.ZipFile, folder: str = "") -> str:
+    manifest = _member(zf, folder + "META-INF/manifest.xml") or b""
+    m = _MANIFEST_ROOT.search(manifest)
+    if m:
+        media = _MEDIA_ATTR.search(m.group(0))
+        if media and media.group(1).decode("ascii", "replace") in _ODF:
+            return _ODF[media.group(1).decode("ascii")]
+    content = _member(zf, folder + "content.xml", 4 * _SMALL) or b""
+    for marker, kind in _ODF_BODY.items():
+        if marker in content:
+            return kind
+    return "odt"
+
+
+def _zip_format(data: bytes, name: str = "") -> tuple[str, str | None]:
+    """``(fmt, damage)``: ``zip`` for an archive; an office format when the package's
+    structure says so, with what is damaged when its marker member is missing or wrong."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
+        mimetype = None
         if "mimetype" in names:
-            info = zf.getinfo("mimetype")
-            if info.file_size < 200:
-                mt = zf.read(info).decode("ascii", "replace").strip()
-                if mt in _ODF:
-                    return _ODF[mt]
-        if "[Content_Types].xml" in names:
-            info = zf.getinfo("[Content_Types].xml")
-            if info.file_size < 1024 * 1024:
-                ct = zf.read(info).decode("utf-8", "replace")
-                for marker, fmt in _OOXML_MAIN.items():
-                    if marker in ct:
-                        return fmt
+            raw = _member(zf, "mimetype", 200)
+            mimetype = raw.decode("ascii", "replace").strip() if raw is not None else "(large)"
+            if mimetype in _ODF:
+                return _ODF[mimetype], None
+        if "content.xml" in names and names & _ODF_MARKS:
+            why = ("the mimetype member is missing" if mimetype is None
+                   else f"the mimetype member says {mimetype[:60]!r}")
+            return _odf_kind(zf), why
+        ct_raw = _member(zf, "[Content_Types].xml") if "[Content_Types].xml" in names else None
+        ct = ct_raw.decode("utf-8", "replace") if ct_raw is not None else None
+        if ct is not None:
+            for marker, fmt in _OOXML_MAIN.items():
+                if marker in ct:
+                    return fmt, None
+        main = _ooxml_main(zf, names)
+        if main is not None:
+            why = ("[Content_Types].xml is missing" if ct is None
+                   else "[Content_Types].xml does not declare the main part")
+            return main[0], why
+        if ct is not None or "_rels/.rels" in names or any(n.startswith("docProps/")
+                                                            for n in names):
+            by_name = fmt_from_name(name)
+            kind = by_name if by_name in _OOXML_FAMILY else "docx"
+            return kind, "the package has no main part"
+        unpacked = _unpacked_package(zf, names)
+        if unpacked is not None:
+            return unpacked
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, ValueError,
             RuntimeError, NotImplementedError, EOFError, zlib.error):
         pass
-    return "zip"
+    return "zip", None
+
+
+def _unpacked_package(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, str] | None:
+    """A ZIP of a folder holding an office package's parts (the package unzipped and the
+    folder zipped again) is that document, damaged, not an archive of its parts."""
+    for n in sorted(names):
+        for marker in ("META-INF/manifest.xml", "[Content_Types].xml", "_rels/.rels"):
+            if n.endswith("/" + marker):
+                folder = n[: -len(marker)]
+                why = f"the package is unpacked in the folder {folder[:80]!r}"
+                if marker == "META-INF/manifest.xml" and folder + "content.xml" in names:
+                    return _odf_kind(zf, folder), why
+                if marker != "META-INF/manifest.xml":
+                    for part, kind in _OOXML_MAIN_PARTS.items():
+                        if folder + part in names:
+                            return kind, why
+    return None
+
+
+_OOXML_FAMILY = frozenset({"docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx",
+                           "pptm", "potx"})
+_STARTXREF = re.compile(rb"startxref\s+(\d{1,12})\s+%%EOF")
+_OBJ = re.compile(rb"\s*(?:xref|\d+\s+\d+\s+obj)")
+
+
+def _pdf_inside(data: bytes) -> bool:
+    """Whether a file that is something else at offset 0 is also a readable PDF: a PDF
+    header in the first 1024 bytes (where readers look) and a ``startxref`` at the end that
+    points at a cross-reference section or object in these very bytes."""
+    if b"%PDF-" not in data[:1024]:
+        return False
+    m = None
+    for m in _STARTXREF.finditer(data[-2048:]):
+        pass
+    if m is None:
+        return False
+    offset = int(m.group(1))
+    return 0 < offset < len(data) and _OBJ.match(data, offset) is not None
+
+
+def _zip_inside(data: bytes) -> bool:
+    """Whether a file that is something else at offset 0 also ends in a ZIP with members."""
+    if b"PK\x05\x06" not in data[-(65536 + 22):]:
+        return False
+    try:
+        return bool(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, RuntimeError,
+            NotImplementedError, EOFError, KeyError):
+        return False
+
+
+def _container(data: bytes) -> str | None:
+    for offset, magic, fmt in _CONTAINER_MAGIC:
+        if data[offset:offset + len(magic)] == magic:
+            return fmt
+    if data[:3] == b"BZh" and data[3:4].isdigit() and data[4:10] == b"1AY&SY":
+        return "bzip2"
+    return None
+
+
+def _cms(data: bytes, name: str) -> str | None:
+    """``p7s`` or ``p7m`` when the bytes are CMS (DER SignedData/EnvelopedData or PEM)."""
+    head = data[:64]
+    der = head[:1] == b"\x30" and (_SIGNED_DATA_OID in head or _ENVELOPED_DATA_OID in head)
+    if not der and not _PEM_CMS.search(data[:256].lstrip()[:64]):
+        return None
+    return "p7s" if extension(name) in ("p7s", "sig", "pkcs7") else "p7m"
+
+
+def sniff_detail(data: bytes, name: str = "") -> Sniffed:
+    """Identify ``data`` by its content (the name breaks ties only)."""
+    if not data:
+        return Sniffed("application/x-empty", "other")
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        fmt, damage = _zip_format(data, name)
+        return Sniffed(FMT_MEDIA.get(fmt, "application/zip"), fmt, damage,
+                       "pdf" if _pdf_inside(data) else None)
+    if data[:5] == b"%PDF-":
+        return Sniffed("application/pdf", "pdf", also="zip" if _zip_inside(data) else None)
+    if data[:4] == TNEF_MAGIC:
+        return Sniffed(FMT_MEDIA["tnef"], "tnef")
+    container = _container(data)
+    if container is not None:
+        return Sniffed(FMT_MEDIA[container], container,
+                       also="pdf" if _pdf_inside(data) else None)
+    cms = _cms(data, name)
+    if cms is not None:
+        return Sniffed(FMT_MEDIA[cms], cms)
+    for magic, media_type in _METADATA_MAGIC:
+        if data.startswith(magic):
+            return Sniffed(media_type, "other")
+    media_type, fmt = _by_magic(data, name)
+    return Sniffed(media_type, fmt,
+                   identified=fmt != "other" or _trusted_other(media_type, data, name))
+
+
+_METADATA_MAGIC = (
+    (b"\x00\x05\x16\x07", "multipart/appledouble"),  # __MACOSX/._name in a Mac's ZIP
+    (b"\x00\x05\x16\x00", "application/applefile"),
+    (b"\x00\x00\x00\x01Bud1", "application/x-apple-ds-store"),  # .DS_Store
+)
+"""File-system metadata that travels in archives made on a Mac: identified, not documents."""
+
+_STRONG_OTHER = ("text/", "message/", "inode/", "application/x-empty", "application/json",
+                 "application/xml", "image/svg", "video/", "application/x-x509",
+                 "application/pgp", "application/pkcs", "application/x-pkcs",
+                 "application/x-executable", "application/x-sharedlib",
+                 "application/x-pie-executable")
+"""libmagic types found by strong signatures: a file of such a type is identified as a
+non-document. Others (``image/x-tga``, ``font/x-amiga-font``, ``application/x-arc``…) are
+weak guesses libmagic also makes about random bytes: trusted only when the name agrees."""
+
+
+def _trusted_other(media_type: str, data: bytes, name: str) -> bool:
+    """Whether libmagic's type for a file we have no reader for identifies it for sure."""
+    import mimetypes
+
+    if media_type == UNIDENTIFIED:
+        return False
+    if media_type.startswith(_STRONG_OTHER):
+        return True
+    if media_type == "application/x-dosexec":
+        return data[:2] == b"MZ"
+    return bool(name) and mimetypes.guess_type(name, strict=False)[0] == media_type
 
 
 def sniff(data: bytes, name: str = "") -> tuple[str, str]:
     """Return ``(media_type, fmt)`` identified from the bytes (the name breaks ties only)."""
+    found = sniff_detail(data, name)
+    return found.media_type, found.fmt
+
+
+def _by_magic(data: bytes, name: str) -> tuple[str, str]:
     head = data[: 1 << 16]
     try:
         mt = _magic().from_buffer(head) if head else "application/x-empty"
     except Exception:  # libmagic can fail on odd input; fall back on the bytes below
         mt = "application/octet-stream"
-    if data[:4] == b"PK\x03\x04" or mt in ("application/zip", "application/x-zip-compressed") or (
+    if mt in ("application/zip", "application/x-zip-compressed") or (
         mt.startswith("application/vnd.openxmlformats") or mt.startswith("application/vnd.oasis")
     ):
-        fmt = _zip_format(data)
+        fmt = _zip_format(data, name)[0]
         return FMT_MEDIA.get(fmt, "application/zip"), fmt
-    if data[:5] == b"%PDF-" or b"%PDF-" in data[:1024]:
+    if b"%PDF-" in data[:1024]:  # readers accept a PDF header anywhere in the first 1 KiB
         return "application/pdf", "pdf"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         # OLE2 compound file: libmagic names the application when it can; the name decides
         # between doc/xls/ppt when it cannot.
-        fmt = _MAGIC_FMT.get(mt)
+        fmt = _MAGIC_FMT.get(mt, "")
         if fmt not in ("doc", "xls", "ppt"):
             by_name = fmt_from_name(name)
             fmt = by_name if by_name in ("doc", "xls", "ppt") else "ole"
@@ -204,6 +473,6 @@ def same_family(declared: str | None, actual: str) -> bool:
     families = [
         {"docx", "docm", "dotx", "dotm"}, {"xlsx", "xlsm", "xltx"}, {"pptx", "pptm", "potx"},
         {"doc", "xls", "ppt", "ole"}, {"txt", "csv", "html", "other"}, {"jpeg"}, {"tiff"},
-        {"odt", "ott"}, {"ods", "ots"}, {"odp", "otp"}, {"p7s", "p7m"},
+        {"odt", "ott"}, {"ods", "ots"}, {"odp", "otp"}, {"p7s", "p7m"}, {"gzip", "tar"},
     ]
     return any(declared in f and actual in f for f in families)

@@ -90,6 +90,8 @@ CODES: list[CodeSpec] = [
         Severity.ERROR,
         "Thư có cấu trúc vượt giới hạn an toàn ({reason}); phần vượt quá không được kiểm tra.",
         "The message structure exceeds a safety limit ({reason}); the excess was not inspected.",
+        Action.ACCEPT,
+        "554 5.6.0",
     ),
     CodeSpec(
         "MIME_MALFORMED",
@@ -143,5 +145,62 @@ CODES: list[CodeSpec] = [
         Severity.WARNING,
         "Cổng kiểm tra không kết luận được ({reason}); thư được chuyển nhưng CHƯA ĐƯỢC KIỂM TRA.",
         "The gateway could not decide ({reason}); the message was delivered UNCHECKED.",
+    ),
+    CodeSpec(
+        "PART_UNIDENTIFIED",
+        "9.2",
+        Severity.WARNING,
+        "Không nhận diện được nội dung tệp {name} ({media_type}); hệ thống không kiểm tra được "
+        "tệp này nên không xác nhận được giá trị pháp lý của thư. Hãy gửi văn bản ở định dạng "
+        "thông dụng (PDF, DOCX, ODT…).",
+        "The content of {name} ({media_type}) could not be identified; the gateway could not "
+        "inspect it, so it cannot confirm the message. Send documents in a common format "
+        "(PDF, DOCX, ODT…).",
+    ),
+    CodeSpec(
+        "CONTAINER_UNSUPPORTED",
+        "9.2",
+        Severity.WARNING,
+        "Tệp {name} là tệp nén/đóng gói dạng {format} mà hệ thống chưa mở được; các văn bản bên "
+        "trong chưa được kiểm tra. Hãy đính kèm trực tiếp văn bản hoặc nén bằng ZIP.",
+        "{name} is a {format} container the gateway cannot open; the documents inside were not "
+        "inspected. Attach the documents directly or in a ZIP archive.",
+    ),
+    CodeSpec(
+        "PACKAGE_DAMAGED",
+        "9.2a",
+        Severity.ERROR,
+        "Tệp {name} là văn bản {kind} có thể chỉnh sửa nhưng cấu trúc gói tệp bị hỏng ({reason}); "
+        "tệp không có giá trị pháp lý và chữ ký số (nếu có) không được chấp nhận. " + _REMEDY_93_VI,
+        "{name} is an editable {kind} document whose package is damaged ({reason}); it is not "
+        "legally valid and its signature, if any, is not accepted. " + _REMEDY_93_EN,
+    ),
+    CodeSpec(
+        "FORMAT_POLYGLOT",
+        "9.2",
+        Severity.WARNING,
+        "Tệp {name} đồng thời là {first} và {second}; hệ thống kiểm tra cả hai cách đọc và áp "
+        "dụng kết quả chặt chẽ hơn.",
+        "{name} is at once {first} and {second}; both readings were checked and the stricter "
+        "one applies.",
+    ),
+    CodeSpec(
+        "TNEF_UNREADABLE",
+        "9.2",
+        Severity.ERROR,
+        "Không đọc được tệp {name} (định dạng TNEF/winmail.dat của Outlook: {reason}); các văn "
+        "bản bên trong chưa được kiểm tra. Hãy soạn thư ở dạng HTML hoặc văn bản thường rồi gửi "
+        "lại.",
+        "{name} (Outlook's TNEF/winmail.dat) could not be read ({reason}); the documents inside "
+        "were not checked. Write the message as HTML or plain text and send it again.",
+    ),
+    CodeSpec(
+        "UUENCODE_DAMAGED",
+        "9.2",
+        Severity.ERROR,
+        "Tệp {name} mã hoá uuencode trong nội dung thư bị hỏng ({reason}); chưa kiểm tra được. "
+        "Hãy đính kèm tệp theo cách thông thường.",
+        "The uuencoded file {name} in the message body is damaged ({reason}) and was not "
+        "checked. Attach the file the usual way.",
     ),
 ]

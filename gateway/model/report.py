@@ -27,6 +27,8 @@ class DocVerdict(str, enum.Enum):
     VALID = "valid"
     INVALID = "invalid"
     NOT_APPLICABLE = "not-applicable"
+    UNINSPECTED = "uninspected"
+    """Not identified or not opened: it may be a document, nobody can tell."""
 
 
 class Verdict(str, enum.Enum):
@@ -35,6 +37,8 @@ class Verdict(str, enum.Enum):
     REJECTED = "rejected"
     HELD = "held"
     NO_DOCUMENTS = "no-documents"
+    UNINSPECTED = "uninspected"
+    """A part could not be identified or opened: neither valid nor no-documents can be said."""
     UNCHECKED = "unchecked"
     """Only when the operator chose accept-and-tag on gateway failure."""
 
@@ -191,14 +195,19 @@ class MessageReport:
         }
 
 
+UNINSPECTED_CODES = frozenset({"PART_UNIDENTIFIED", "CONTAINER_UNSUPPORTED"})
+"""Findings that say a part was not identified or not opened (whatever their severity)."""
+
+
 def document_verdict(doc_class: DocClass, findings: tuple[Finding, ...]) -> DocVerdict:
-    """Archives and other files are not judged; any ERROR finding makes a document invalid."""
-    if doc_class in (DocClass.ARCHIVE, DocClass.OTHER):
-        if any(f.severity >= Severity.ERROR for f in findings):
-            return DocVerdict.INVALID
-        return DocVerdict.NOT_APPLICABLE
+    """Archives and other files are not judged; any ERROR finding makes a document invalid;
+    a part that could not be identified or opened is ``uninspected``."""
     if any(f.severity >= Severity.ERROR for f in findings):
         return DocVerdict.INVALID
+    if any(f.code in UNINSPECTED_CODES for f in findings):
+        return DocVerdict.UNINSPECTED
+    if doc_class in (DocClass.ARCHIVE, DocClass.OTHER):
+        return DocVerdict.NOT_APPLICABLE
     return DocVerdict.VALID
 
 
@@ -217,7 +226,8 @@ def every_finding(
 def message_verdict(
     findings: tuple[Finding, ...], documents: tuple[DocumentReport, ...]
 ) -> tuple[Verdict, Action]:
-    """Worst wins: the strongest action of every finding, then the document verdicts."""
+    """Worst wins: the strongest action of every finding, then the document verdicts
+    (invalid, then uninspected: ``valid`` and ``no-documents`` promise every part was seen)."""
     action = strongest_action(every_finding(findings, documents))
     if action is Action.REJECT:
         return Verdict.REJECTED, action
@@ -228,6 +238,10 @@ def message_verdict(
         f.severity >= Severity.ERROR for f in findings
     ):
         return Verdict.INVALID, action
+    if any(d.verdict is DocVerdict.UNINSPECTED for d in documents) or any(
+        f.code in UNINSPECTED_CODES for f in findings
+    ):
+        return Verdict.UNINSPECTED, action
     if not judged:
         return Verdict.NO_DOCUMENTS, action
     return Verdict.VALID, action

@@ -119,7 +119,8 @@ def entries(report: MessageReport, *, only_articles: frozenset[str] | None = Non
         out.append(Entry("", worst.label, own, is_message=True))
     for d in report.documents:
         found = _ordered(f for f in _doc_findings(d) if keep(f))
-        if not found and not (d.verdict is DocVerdict.INVALID and only_articles is None):
+        if not found and not (d.verdict in (DocVerdict.INVALID, DocVerdict.UNINSPECTED)
+                              and only_articles is None):
             continue
         out.append(Entry(d.path, d.verdict.value, found))
     return out
@@ -247,7 +248,8 @@ def render_notice(t: TemplateSet, kind: str, report: MessageReport, facts: Notic
         "documents_vi": render_entries(t, items, "vi"),
         "documents_en": render_entries(t, items, "en"),
         "document_count": len(report.documents),
-        "invalid_count": sum(1 for d in report.documents if d.verdict is DocVerdict.INVALID),
+        "invalid_count": sum(1 for d in report.documents
+                             if d.verdict in (DocVerdict.INVALID, DocVerdict.UNINSPECTED)),
         "codes": codes or "-",
         "security_contact": security_contact or "-",
         "gateway_address": gateway_address or "-",

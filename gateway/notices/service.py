@@ -6,7 +6,8 @@ MTA, and calls :meth:`NoticeService.after_decision` once the answer was handed o
 decision recorded (a tempfailed message gets no notice); neither raises into the milter (a notice that cannot be queued is logged, and the message
 goes on as decided). Which decision gets what:
 
-- delivered (accept) with verdict ``invalid`` → notice ``invalid`` to the envelope sender;
+- delivered (accept) with verdict ``invalid`` or ``uninspected`` (a part could not be
+  identified or opened) → notice ``invalid`` to the envelope sender;
 - held → notice ``held`` to the envelope sender; when a finding cites Article 8.2 or 12.4
   (classified) and ``[text] security-contact`` is set, also ``security`` to that contact;
 - refused, tempfailed, valid, without documents, unchecked → nothing.
@@ -90,7 +91,7 @@ def notice_kinds(report: MessageReport, action: Action) -> list[str]:
         if is_classified(report):
             kinds.append(KIND_SECURITY)
         return kinds
-    if action is Action.ACCEPT and report.verdict is Verdict.INVALID:
+    if action is Action.ACCEPT and report.verdict in (Verdict.INVALID, Verdict.UNINSPECTED):
         return [KIND_INVALID]
     return []
 
@@ -185,7 +186,7 @@ class NoticeService:
         """The new Subject for the delivered message when ``annotate-delivered`` asks for
         one, else None."""
         if (self.rules.annotate_delivered and action is Action.ACCEPT
-                and report.verdict is Verdict.INVALID):
+                and report.verdict in (Verdict.INVALID, Verdict.UNINSPECTED)):
             return subject_with_tag(headers, self.rules.subject_tag)
         return None
 

@@ -62,6 +62,9 @@ REQUIRED: dict[str, frozenset[str]] = {
 
 TEXTS = "texts.toml"
 VERDICT_WORDS = ("valid", "invalid", "not-applicable")
+OPTIONAL_VERDICT_WORDS = ("uninspected",)
+"""Words a template set may lack (sets written before they existed): the verdict's own name
+is shown instead."""
 SEVERITY_WORDS = ("error", "warning", "info")
 MAX_TEMPLATE_BYTES = 64 * 1024
 
@@ -243,11 +246,11 @@ def _lang_pair(path: Path, key: str, value: Any) -> dict[str, str]:
 
 
 def _words(path: Path, data: dict[str, Any], lang: str) -> Words:
-    def table(name: str, keys: tuple[str, ...]) -> dict[str, str]:
+    def table(name: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, str]:
         t = data.get(name, {}).get(lang)
         if not isinstance(t, dict):
             raise _fail(path, "missing table", f"{name}.{lang}")
-        extra = set(t) - set(keys)
+        extra = set(t) - set(keys) - set(optional)
         if extra:
             raise _fail(path, f"unknown key (known keys: {', '.join(keys)})",
                         f"{name}.{lang}.{sorted(extra)[0]}")
@@ -257,12 +260,19 @@ def _words(path: Path, data: dict[str, Any], lang: str) -> Words:
             if not isinstance(v, str) or not v.strip():
                 raise _fail(path, "must be a non-empty string", f"{name}.{lang}.{k}")
             out[k] = v.strip()
+        for k in optional:
+            v = t.get(k)
+            if v is not None:
+                if not isinstance(v, str) or not v.strip():
+                    raise _fail(path, "must be a non-empty string", f"{name}.{lang}.{k}")
+                out[k] = v.strip()
         return out
 
     label = data.get("message-label", {})
     if not isinstance(label, dict) or not isinstance(label.get(lang), str):
         raise _fail(path, "missing string", f"message-label.{lang}")
-    return Words(table("verdicts", VERDICT_WORDS), table("severities", SEVERITY_WORDS),
+    return Words(table("verdicts", VERDICT_WORDS, OPTIONAL_VERDICT_WORDS),
+                 table("severities", SEVERITY_WORDS),
                  label[lang].strip())
 
 

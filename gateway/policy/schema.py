@@ -26,11 +26,20 @@ class Limits:
     """Inflated/compressed size of one member; above it the archive is a bomb."""
     xml_max_bytes: int = 64 * 1024 * 1024
     """Largest XML part any inspector parses."""
+    mime_max_header_bytes: int = 1024 * 1024
+    """Largest header block of one entity (the message, a part, an attached message)."""
+    structure_action: Action = Action.REJECT
+    """What a message beyond ``mime-max-depth``, ``mime-max-parts`` or
+    ``mime-max-header-bytes`` gets (finding ``MIME_LIMIT``): ``reject`` (``554 5.6.0`` citing
+    the limit) or ``accept`` (delivered, tagged invalid). Never a temporary failure: the
+    answer would be the same on every retry."""
 
     def check(self) -> None:
         for name, value in vars(self).items():
-            if value <= 0:
+            if name != "structure_action" and value <= 0:
                 raise ValueError(f"{name.replace('_', '-')} must be positive, got {value}")
+        if self.structure_action not in (Action.REJECT, Action.ACCEPT):
+            raise ValueError("structure-action must be reject or accept")
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,14 @@ class Documents:
     """JPEG/PNG/TIFF attachments count as non-editable scans (Article 9.2b)."""
     plain_text_is_document: bool = False
     """Whether .txt/.csv/.html attachments are judged as editable documents (9.2a)."""
+    uninspected_action: Action = Action.ACCEPT
+    """A part that could not be identified or opened (findings ``PART_UNIDENTIFIED``,
+    ``CONTAINER_UNSUPPORTED``) makes the message ``uninspected``: ``accept`` delivers it tagged
+    so (and tells the sender), ``hold`` keeps it for an operator, ``reject`` refuses it."""
+
+    def check(self) -> None:
+        if self.uninspected_action is Action.TEMPFAIL:
+            raise ValueError("uninspected-action must be accept, hold or reject")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Each message is written to ``messages/NAME.eml`` and its expected outcome lives 
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -118,10 +119,68 @@ def build() -> dict[str, bytes]:
     m["X-Legal-Validity"] = "valid"
     out["forged-verdict-header"] = m
 
+    out.update(containers())
     result: dict[str, bytes] = {}
     for name, msg in out.items():
         result[name] = msg.as_bytes() if isinstance(msg, EmailMessage) else msg
     return result
+
+
+def containers() -> dict[str, EmailMessage | bytes]:
+    """The containers senders wrap documents in, and hostile structure (tests/containers.py)."""
+    from tests.containers import HEAD, nested_multipart, odt, rezip, tnef, uuencode
+
+    out: dict[str, EmailMessage | bytes] = {}
+    m = base("stttt@daknong.gov.vn", "Kế hoạch (Outlook định dạng RTF)", 13)
+    m.add_attachment(tnef([("Kế hoạch hội nghị.docx", docx())], body=b"Kinh gui"),
+                     maintype="application", subtype="ms-tnef", filename="winmail.dat")
+    out["tnef-docx"] = m
+
+    m = base("stttt@daknong.gov.vn", "Kế hoạch (uuencode)", 14)
+    m.set_content("Kính gửi,\n\n" + uuencode("Ke hoach.docx", docx()).decode() + "\nTrân trọng.\n")
+    out["uuencoded-docx"] = m
+
+    m = base("stttt@daknong.gov.vn", "Kế hoạch (gói hỏng)", 15)
+    m.add_attachment(rezip(docx(), drop=("[Content_Types].xml",)), maintype="application",
+                     subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     filename="Kế hoạch.docx")
+    out["docx-no-content-types"] = m
+
+    m = base("stttt@daknong.gov.vn", "Kế hoạch (ODT không có mimetype)", 16)
+    m.add_attachment(odt(None), maintype="application",
+                     subtype="vnd.oasis.opendocument.text", filename="Kế hoạch.odt")
+    out["odt-no-mimetype"] = m
+
+    m = base("stttt@daknong.gov.vn", "Dữ liệu", 17)
+    m.add_attachment(random.Random(7).randbytes(3000), maintype="application",
+                     subtype="octet-stream",
+                     filename="du-lieu.dat")
+    out["unidentified-attachment"] = m
+
+    zbuf = io.BytesIO()
+    with zipfile.ZipFile(zbuf, "w") as zf:
+        zf.writestr("dự thảo.docx", docx())
+    m = base("stttt@daknong.gov.vn", "Bản scan", 18)
+    m.add_attachment(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + zbuf.getvalue(),
+                     maintype="application", subtype="pdf", filename="scan.pdf")
+    out["pdf-zip-polyglot"] = m
+
+    inner = base("vp@daknong.gov.vn", "Văn bản gốc", 20)
+    inner.add_attachment(docx(), maintype="application", subtype="octet-stream",
+                         filename="goc.docx")
+    m = base("stttt@daknong.gov.vn", "Chuyển tiếp (đính kèm thư)", 21)
+    m.add_attachment(inner, filename="Văn bản gốc.eml")
+    out["forwarded-named-docx"] = m
+
+    out["message-partial"] = (
+        HEAD.replace(b"<deep@hople.test>", b"<corpus-22@hople.test>")
+        + b'Content-Type: message/partial; id="corpus-22@hople.test"; number=1; total=2\r\n\r\n'
+        b"Content-Type: application/octet-stream; name=a.docx\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAA==\r\n")
+
+    out["deep-nesting"] = nested_multipart(1000, HEAD.replace(b"<deep@hople.test>",
+                                                              b"<corpus-19@hople.test>"))
+    return out
 
 
 def main() -> None:

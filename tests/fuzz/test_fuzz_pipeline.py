@@ -27,7 +27,7 @@ from tests import signer as S
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "messages"
 BOUNDED = int(os.environ.get("HOPLE_FUZZ_CASES", "150"))
 LONG = 3000
-VERDICTS = {"valid", "invalid", "rejected", "held", "no-documents"}
+VERDICTS = {"valid", "invalid", "rejected", "held", "no-documents", "uninspected"}
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -59,7 +59,7 @@ def _check_report(report) -> None:  # type: ignore[no-untyped-def]
     assert js["verdict"] in VERDICTS
     assert js["action"] in {"accept", "reject", "tempfail", "hold"}
     for d in js["documents"]:
-        assert d["verdict"] in {"valid", "invalid", "not-applicable"}
+        assert d["verdict"] in {"valid", "invalid", "not-applicable", "uninspected"}
 
 
 @pytest.fixture(scope="module")

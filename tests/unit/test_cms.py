@@ -138,16 +138,47 @@ def test_detached_signature_alone_is_reported_unverified(pki, engine):
 
 
 def test_signed_pdf_wrapped_in_cms_is_a_signed_document(pki, engine):
-    # intake sees "%PDF-" inside the envelope and calls it a PDF: the envelope is verified
+    # intake opens the envelope (CMS by content, not the "%PDF-" inside it): the PDF it
+    # carries is the document, and the envelope's signature is its signature
     p7m = _cms(pki, pki.leaf, CONTENT, detached=False)
     report = _check(pki, engine, _message([("cong-van.pdf.p7m", p7m, "application/pkcs7-mime")]))
-    (doc,) = report.documents
+    envelope, doc = report.documents
+    assert envelope.path == "cong-van.pdf.p7m" and envelope.verdict.value == "not-applicable"
+    assert doc.path == "cong-van.pdf.p7m/cong-van.pdf" and doc.media_type == "application/pdf"
     assert doc.signatures and doc.signatures[0].integrity is Integrity.INTACT
-    assert doc.facts["cms"] == "enveloping"
-    assert doc.verdict.value == "valid"
+    assert doc.signatures[0].format == "cms"
+    assert doc.verdict.value == "valid" and report.verdict.value == "valid"
     other = _cms(pki, pki.other_leaf, CONTENT, detached=False)
     report = _check(pki, engine, _message([("cong-van.pdf.p7m", other, "application/pkcs7-mime")]))
-    assert report.documents[0].verdict.value == "invalid"
+    assert report.documents[1].verdict.value == "invalid"
+    assert report.verdict.value == "invalid"
+
+
+def test_cms_is_recognised_by_content_whatever_its_name(pki, engine):
+    """DER or PEM, named or not: a detached signature is a signature (its document absent is
+    said so), an enveloping one is opened."""
+    import base64
+
+    p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
+    for name, data in (("chu-ky.bin", p7s),
+                       ("chu-ky.txt", b"-----BEGIN PKCS7-----\n"
+                        + base64.encodebytes(p7s) + b"-----END PKCS7-----\n")):
+        report = _check(pki, engine, _message([(name, data, "application/octet-stream")]))
+        (doc,) = report.documents
+        assert doc.media_type.startswith("application/pkcs7"), name
+        assert "CMS_CONTENT_MISSING" in {f.code for f in report.findings}, name
+        # beside its document under another name, it is paired by the digest it signed
+        report = _check(pki, engine, _message([("cong-van.pdf", CONTENT, "application/pdf"),
+                                               (name, data, "application/octet-stream")]))
+        target = next(d for d in report.documents if d.path == "cong-van.pdf")
+        assert [s.format for s in target.signatures] == ["cms-detached"], name
+        assert target.verdict.value == "valid", name
+        assert "CMS_CONTENT_MISSING" not in {f.code for f in report.findings}, name
+    p7m = _cms(pki, pki.leaf, CONTENT, detached=False)
+    pem = b"-----BEGIN PKCS7-----\n" + base64.encodebytes(p7m) + b"-----END PKCS7-----\n"
+    report = _check(pki, engine, _message([("smime.p7m", pem, "application/pkcs7-mime")]))
+    assert [d.path for d in report.documents] == ["smime.p7m", "smime.p7m/smime"]
+    assert report.documents[1].signatures[0].integrity is Integrity.INTACT
 
 
 def test_other_files_are_left_alone(ctx):
@@ -174,3 +205,23 @@ def test_detached_signature_makes_an_editable_file_valid(pki, engine):
     target = next(d for d in report.documents if d.path == "ke-hoach.docx")
     assert target.verdict.value == "invalid"
     assert "EDITABLE_SIGNATURE_UNVERIFIED" in {f.code for f in target.findings}
+
+
+def test_smime_p7m_carrying_a_mime_entity_is_walked_like_a_message(pki, engine):
+    # S/MIME signed-data: the envelope carries a whole MIME entity; its attachments are
+    # documents like any other (an unsigned DOCX inside is invalid, never "not a document")
+    from email.message import EmailMessage
+
+    from tests.unit.test_intake import docx_bytes
+
+    inner = EmailMessage()
+    inner.set_content("Kính gửi.")
+    ctype = "vnd.openxmlformats-officedocument.wordprocessingml.document"
+    inner.add_attachment(docx_bytes(), maintype="application", subtype=ctype,
+                         filename="ke-hoach.docx")
+    p7m = _cms(pki, pki.leaf, inner.as_bytes(), detached=False)
+    report = _check(pki, engine, _message([("smime.p7m", p7m,
+                                            "application/pkcs7-mime")]))
+    target = next(d for d in report.documents if d.path == "smime.p7m/ke-hoach.docx")
+    assert target.verdict.value == "invalid"
+    assert report.verdict.value == "invalid"

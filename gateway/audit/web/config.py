@@ -14,9 +14,11 @@ from gateway.policy.agencies import AgencyMap
 __all__ = ["MAX_PAGE", "MAX_REPORT_MONTHS", "PRE_COOKIE", "SESSION_COOKIE", "VERDICTS",
            "VERDICT_VI", "WebConfig"]
 
-VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "unchecked")
+VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "uninspected",
+            "unchecked")
 VERDICT_VI = {"valid": "Hợp lệ", "invalid": "Không hợp lệ", "rejected": "Từ chối",
               "held": "Tạm giữ", "no-documents": "Không có văn bản",
+              "uninspected": "Chưa kiểm tra được",
               "unchecked": "Chưa kiểm tra"}
 SESSION_COOKIE = "hople_session"
 PRE_COOKIE = "hople_pre"

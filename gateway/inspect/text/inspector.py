@@ -35,6 +35,7 @@ from gateway.inspect.text.vietnamese import has_vietnamese_letters
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Action, Finding, Severity
+from gateway.model.report import DocClass
 
 DOCUMENT_FORMATS = frozenset({
     "docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx", "pptm", "potx",
@@ -366,7 +367,8 @@ def _decode_header(raw: str) -> tuple[str, list[str]]:
             continue
         try:
             out.append(chunk.decode(cs or "ascii"))
-        except (LookupError, UnicodeError):  # unknown charset, bad bytes, stray surrogates
+        except (LookupError, UnicodeError, ValueError):  # unknown charset (or a NUL in its
+            # name), bad bytes, stray surrogates
             out.append(legacy._cp1252_view(chunk))
     return "".join(out), used
 
@@ -391,6 +393,9 @@ def check_message(parsed: Any, ctx: InspectContext) -> list[Finding]:
     out: list[Finding] = []
     body_secret: Finding | None = None
     for tp in getattr(parsed, "text_parts", []) or []:
+        if (tp.media_type or "").lower() == "text/rtf":  # an RTF body (Outlook's TNEF)
+            out.extend(_check_rtf_body(tp, ctx, opts))
+            continue
         fs, secret = _check_part(tp, opts)
         out.extend(fs)
         if secret is not None and body_secret is None:
@@ -402,6 +407,16 @@ def check_message(parsed: Any, ctx: InspectContext) -> list[Finding]:
     if opts.check_filenames:
         out.extend(_check_names(parsed, opts))
     return out
+
+
+def _check_rtf_body(tp: Any, ctx: InspectContext, opts: Options) -> list[Finding]:
+    """An RTF body is read like an RTF document; legacy text in it is a body finding (its
+    severity is ``body-legacy-severity``), a secrecy stamp holds the message as anywhere."""
+    doc = Document(tp.path, tp.path.rsplit("/", 1)[-1], tp.raw or b"", "text/rtf", "rtf",
+                   DocClass.OTHER)
+    found = inspect_text(doc, ctx).findings
+    return [f if f.code.startswith("SECRET_") else _with(f, severity=opts.body_legacy_severity)
+            for f in found]
 
 
 def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:

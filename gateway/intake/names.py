@@ -1,0 +1,51 @@
+"""File names and header values as people wrote them: RFC 2047 and RFC 2231 decoded, in NFC,
+never raising on what the email package cannot parse."""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import unicodedata
+from email.message import Message
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def header_value(msg: Message, name: str, raw: object) -> str:
+    """A header's value decoded (RFC 2047) in NFC; a header the email package cannot parse
+    is decoded leniently, never raising."""
+    try:
+        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - the email package raises many types; decoded below
+        pass
+    text = str(raw)
+    try:
+        return _nfc(str(email.header.make_header(email.header.decode_header(text))))
+    except Exception:  # noqa: BLE001 - the raw text is the value then
+        return _nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+def part_filename(part: Message) -> str | None:
+    """The file name from Content-Disposition or Content-Type, decoded (RFC 2231 and the
+    common RFC 2047-in-quotes form), in NFC."""
+    try:
+        name = part.get_filename() or part.get_param("name", header="content-type")
+    except Exception:  # noqa: BLE001 - unnamed then; the part is still judged by its content
+        return None
+    if isinstance(name, tuple):  # an undecoded RFC 2231 triple
+        name = email.utils.collapse_rfc2231_value(name)
+    if not name:
+        return None
+    name = str(name)
+    if "=?" in name:
+        try:
+            name = str(email.header.make_header(email.header.decode_header(name)))
+        except Exception:  # noqa: BLE001 - the name as written then
+            pass
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return _nfc(name) or None
+
+
+__all__ = ["header_value", "part_filename"]
