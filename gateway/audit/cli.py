@@ -26,13 +26,13 @@ from gateway.audit.reports import (
 )
 from gateway.audit.retention import cutoff
 from gateway.audit.store import DecisionStore, open_store
+from gateway.model.report import Verdict
 from gateway.policy.agencies import AgencyMap, load_agencies
 
 __all__ = ["register"]
 
 DEFAULT_URL = "sqlite:////var/lib/hople/decisions.db"
-VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "uninspected",
-            "unchecked")
+VERDICTS = tuple(v.value for v in Verdict)
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 

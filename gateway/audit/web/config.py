@@ -9,13 +9,13 @@ from datetime import datetime, tzinfo
 
 from gateway.audit.users import LockoutPolicy, SessionPolicy
 from gateway.audit.web.security import Network, parse_networks
+from gateway.model.report import Verdict
 from gateway.policy.agencies import AgencyMap
 
 __all__ = ["MAX_PAGE", "MAX_REPORT_MONTHS", "PRE_COOKIE", "SESSION_COOKIE", "VERDICTS",
            "VERDICT_VI", "WebConfig"]
 
-VERDICTS = ("valid", "invalid", "rejected", "held", "no-documents", "uninspected",
-            "unchecked")
+VERDICTS = tuple(v.value for v in Verdict)
 VERDICT_VI = {"valid": "Hợp lệ", "invalid": "Không hợp lệ", "rejected": "Từ chối",
               "held": "Tạm giữ", "no-documents": "Không có văn bản",
               "uninspected": "Chưa kiểm tra được",
