@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from typing import BinaryIO, Iterator
 
+from gateway.intake import archives
 from gateway.intake.sniff import ARCHIVES, classify, fmt_from_name, same_family, sniff
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
@@ -223,6 +224,8 @@ class Walker:
             self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
             if fmt == "zip":
                 self._zip(doc, depth)
+            elif fmt in archives.FORMATS:
+                self._libarchive(doc, depth)
             else:
                 self._attached_message(doc, depth)
             return
@@ -301,6 +304,24 @@ class Walker:
             self._add_file(member.rsplit("/", 1)[-1] if member else "unnamed",
                            data, doc.path + "/" + _dirpart(member), depth + 1, declared=None,
                            is_member=True)
+
+
+    def _libarchive(self, doc: Document, depth: int) -> None:
+        """RAR, 7z, tar, cab, ISO and compressed files (intake/archives.py): every member is
+        a file like a ZIP member; problems become findings on the archive."""
+        if depth + 1 > self.limits.archive_max_depth:
+            self._replace_findings(
+                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
+                                  reason=f"archives nested deeper than {self.limits.archive_max_depth}")
+            )
+            return
+        got = archives.expand(doc.data, doc.fmt, doc.name, self.limits)
+        for p in got.problems:
+            self._replace_findings(doc, make_finding(p.code, place=doc.path, name=doc.path,
+                                                     reason=p.reason, format=got.label))
+        for m in got.members:
+            self._add_file(m.path.rsplit("/", 1)[-1], m.data, doc.path + "/" + _dirpart(m.path),
+                           depth + 1, declared=None, is_member=True)
 
 
 def _dirpart(member: str) -> str:

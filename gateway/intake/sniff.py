@@ -11,6 +11,7 @@ import zipfile
 import zlib
 from functools import lru_cache
 
+from gateway.intake import archives
 from gateway.model.report import DocClass
 
 _OOXML_MAIN = {
@@ -93,6 +94,7 @@ _EXT_FMT = {
     "jpeg": "jpeg", "tif": "tiff", "tiff": "tiff", "gif": "gif", "bmp": "bmp", "webp": "webp",
 }
 _EXT_FMT.update({k: k for k in FMT_MEDIA})
+_EXT_FMT.update(archives.EXTENSIONS)
 
 EDITABLE = frozenset(
     {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx", "pptm", "potx", "odt",
@@ -101,7 +103,7 @@ EDITABLE = frozenset(
 PLAIN_TEXT = frozenset({"txt", "csv", "html"})
 NON_EDITABLE = frozenset({"pdf"})
 IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
-ARCHIVES = frozenset({"zip", "eml"})
+ARCHIVES = frozenset({"zip", "eml"}) | frozenset(archives.FORMATS)
 
 
 @lru_cache(maxsize=1)
@@ -145,6 +147,9 @@ def _zip_format(data: bytes) -> str:
 
 def sniff(data: bytes, name: str = "") -> tuple[str, str]:
     """Return ``(media_type, fmt)`` identified from the bytes (the name breaks ties only)."""
+    container = archives.magic_format(data)  # RAR, 7z, tar, gzip…: offset 0 decides
+    if container is not None:
+        return archives.FORMATS[container][0], container
     head = data[: 1 << 16]
     try:
         mt = _magic().from_buffer(head) if head else "application/x-empty"

@@ -1,0 +1,417 @@
+"""Archives other than ZIP, read through libarchive: RAR 4 and 5, 7z, tar (plain or gzip,
+bzip2, xz, zstd compressed), cab, ISO 9660, and a single file compressed with gzip, bzip2, xz or
+zstd (``report.docx.gz``).
+
+The walker (``intake/mime.py``) calls :func:`expand` for an attachment whose first bytes are one
+of these containers (:func:`magic_format`). Members are read one block at a time with the
+``[limits]`` of the rules enforced while reading (never trusting the sizes the headers claim):
+member count, bytes per member, bytes in total, inflated/compressed ratio and time. Over a limit
+the archive's content is not inspected (``ARCHIVE_LIMIT``); an encrypted member or encrypted
+headers give ``ARCHIVE_ENCRYPTED`` (send it again without a password); a damaged archive gives
+``ARCHIVE_UNREADABLE`` naming the format. Nothing is skipped silently.
+
+Member names are shown as the sender's archiver wrote them: UTF-8 (RAR 5, RAR 4 with Unicode
+names, 7z, Joliet, pax) or, for the byte names of old WinRAR and tar, the legacy Vietnamese and
+DOS code pages (:func:`decode_name`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import locale
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+import libarchive.ffi as laffi
+from libarchive.exception import ArchiveError
+
+from gateway.policy.schema import Limits
+
+#: Formats read here: sniffed name → (media type, label used in findings).
+FORMATS: dict[str, tuple[str, str]] = {
+    "rar": ("application/vnd.rar", "RAR"),
+    "7z": ("application/x-7z-compressed", "7z"),
+    "tar": ("application/x-tar", "tar"),
+    "gz": ("application/gzip", "gzip"),
+    "bz2": ("application/x-bzip2", "bzip2"),
+    "xz": ("application/x-xz", "xz"),
+    "zst": ("application/zstd", "zstd"),
+    "cab": ("application/vnd.ms-cab-compressed", "cab"),
+    "iso": ("application/x-iso9660-image", "ISO 9660"),
+}
+#: Name extensions of these formats (for the name/content mismatch check).
+EXTENSIONS: dict[str, str] = {
+    "rar": "rar", "7z": "7z", "tar": "tar", "gz": "gz", "tgz": "gz", "bz2": "bz2",
+    "tbz2": "bz2", "xz": "xz", "txz": "xz", "zst": "zst", "cab": "cab", "iso": "iso",
+}
+_COMPRESSORS = {"gz": ".gz", "bz2": ".bz2", "xz": ".xz", "zst": ".zst"}
+_READERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # fmt: (libarchive format readers, filters). Only built-in filters: never "all", which
+    # would run external programs (lrzip, lzop, grzip) on hostile input.
+    "rar": (("rar", "rar5"), ()),
+    "7z": (("7zip",), ()),
+    "tar": (("tar",), ()),
+    "cab": (("cab",), ()),
+    "iso": (("iso9660",), ()),
+    "gz": (("tar", "raw"), ("gzip",)),
+    "bz2": (("tar", "raw"), ("bzip2",)),
+    "xz": (("tar", "raw"), ("xz",)),
+    "zst": (("tar", "raw"), ("zstd",)),
+}
+_BLOCK = 1 << 20
+
+
+def magic_format(data: bytes) -> str | None:
+    """The container format at offset 0 (or the ISO 9660 descriptor at 32 KiB), else None."""
+    if data[:7] == b"Rar!\x1a\x07\x00" or data[:8] == b"Rar!\x1a\x07\x01\x00":
+        return "rar"
+    if data[:6] == b"7z\xbc\xaf\x27\x1c":
+        return "7z"
+    if data[:3] == b"\x1f\x8b\x08":
+        return "gz"
+    if data[:3] == b"BZh" and data[3:4].isdigit() and data[4:10] in (
+        b"1AY&SY", b"\x17rE8P\x90"
+    ):
+        return "bz2"
+    if data[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if data[:4] == b"\x28\xb5\x2f\xfd":
+        return "zst"
+    if data[:8] == b"MSCF\0\0\0\0":
+        return "cab"
+    if _is_tar(data):
+        return "tar"
+    if any(data[off:off + 6] in (b"\x01CD001", b"\xffCD001") for off in (0x8000, 0x8800, 0x9000)):
+        return "iso"
+    return None
+
+
+def _is_tar(data: bytes) -> bool:
+    """A ustar/GNU header (magic at 257), or a pre-POSIX header whose checksum adds up."""
+    if len(data) < 512:
+        return False
+    head = data[:512]
+    if head[257:262] == b"ustar":
+        return True
+    field_ = head[148:156].strip(b" \0")
+    if not field_ or not re.fullmatch(rb"[0-7]+", field_) or not head[:100].strip(b"\0"):
+        return False
+    total = sum(head[:148]) + 8 * 0x20 + sum(head[156:])
+    return int(field_, 8) == total
+
+
+# -- member names -------------------------------------------------------------------------
+
+_LEGACY = ("cp1258", "cp437", "cp850")
+"""Byte names that are not UTF-8: WinRAR and tar on Vietnamese Windows write the ANSI/OEM
+code page 1258 (tone marks as combining characters); DOS-era archivers write 437/850."""
+
+
+def decode_name(raw: bytes) -> str:
+    """A member name in NFC: UTF-8 when the bytes are UTF-8, else the legacy code page that
+    reads most like words (letters and the combining marks on them)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        best, best_score = raw.decode("latin-1"), -1
+        for codec in _LEGACY:
+            try:
+                cand = raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            score = sum(1 for i, ch in enumerate(cand) if ch.isalnum() or ch in " ._-()/"
+                        or (unicodedata.category(ch) == "Mn" and i and cand[i - 1].isalpha()))
+            if score > best_score:
+                best, best_score = cand, score
+        text = best
+    text = unicodedata.normalize("NFC", text).replace("\\", "/")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    return "/".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _utf8_ctype() -> None:
+    """libarchive converts UTF-16 names (7z, RAR 4 Unicode, Joliet) to the C locale's charset:
+    under the plain C locale a Vietnamese name would be lost, so reading needs a UTF-8 one."""
+    current = (locale.setlocale(locale.LC_CTYPE) or "").lower().replace("-", "")
+    if "utf8" in current:
+        return
+    for candidate in ("C.UTF-8", "C.utf8", "en_US.UTF-8"):
+        try:
+            locale.setlocale(locale.LC_CTYPE, candidate)
+            return
+        except locale.Error:
+            continue
+
+
+# -- the libarchive calls that libarchive-c does not declare ---------------------------------
+
+@lru_cache(maxsize=1)
+def _lib() -> ctypes.CDLL:
+    lib = ctypes.CDLL(laffi.libarchive_path)  # own handle: leaves libarchive-c's prototypes alone
+    for fn in ("archive_entry_is_data_encrypted", "archive_entry_is_metadata_encrypted"):
+        getattr(lib, fn).argtypes = [ctypes.c_void_p]
+        getattr(lib, fn).restype = ctypes.c_int
+    lib.archive_read_data.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    lib.archive_read_data.restype = ctypes.c_ssize_t
+    lib.archive_read_next_header2.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    lib.archive_read_next_header2.restype = ctypes.c_int
+    lib.archive_error_string.argtypes = [ctypes.c_void_p]
+    lib.archive_error_string.restype = ctypes.c_char_p
+    return lib
+
+
+# -- RAR 5 encryption (libarchive 3.6 does not report it) ---------------------------------
+
+def _vint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    for i in range(10):
+        if pos + i >= len(data):
+            raise IndexError("vint past the end")
+        byte = data[pos + i]
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos + i + 1
+        shift += 7
+    raise IndexError("vint too long")
+
+
+def rar5_encryption(data: bytes) -> tuple[bool, set[bytes]]:
+    """Walk RAR 5 headers: (whether the headers are encrypted, raw names of the files whose
+    data is encrypted). Stops quietly at damage, which libarchive then reports."""
+    names: set[bytes] = set()
+    pos = 8
+    try:
+        while pos + 5 < len(data):
+            size, body = _vint(data, pos + 4)
+            end = body + size
+            htype, p = _vint(data, body)
+            if htype == 4:  # archive encryption header: everything after it is ciphertext
+                return True, names
+            flags, p = _vint(data, p)
+            extra_size = data_size = 0
+            if flags & 0x1:
+                extra_size, p = _vint(data, p)
+            if flags & 0x2:
+                data_size, p = _vint(data, p)
+            if htype == 2:
+                file_flags, p = _vint(data, p)
+                p = _vint(data, _vint(data, p)[1])[1]  # unpacked size, attributes
+                p += 4 * bool(file_flags & 0x2) + 4 * bool(file_flags & 0x4)
+                p = _vint(data, _vint(data, p)[1])[1]  # compression info, host OS
+                name_len, p = _vint(data, p)
+                name = data[p:p + name_len]
+                extra, q = data[end - extra_size:end], 0
+                while q < len(extra):
+                    rsize, r = _vint(extra, q)
+                    if _vint(extra, r)[0] == 0x01:  # file encryption record
+                        names.add(name)
+                    q = r + rsize
+            if htype == 5 or size == 0:
+                break
+            pos = end + data_size
+    except IndexError:
+        pass
+    return False, names
+
+
+# -- reading -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Member:
+    path: str
+    """Path inside the archive, ``/``-separated, NFC."""
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    """``ARCHIVE_LIMIT``, ``ARCHIVE_ENCRYPTED`` or ``ARCHIVE_UNREADABLE``."""
+    reason: str
+
+
+@dataclass
+class Expansion:
+    label: str
+    """The format as findings name it: ``RAR 5``, ``7z``, ``tar (gzip)``, ``gzip``…"""
+    members: list[Member] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Limit(Exception):
+    pass
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _label(fmt: str, data: bytes, format_name: str) -> str:
+    if fmt == "rar":
+        return "RAR 5" if data[6:7] == b"\x01" else "RAR 4"
+    base = FORMATS[fmt][1]
+    if fmt in _COMPRESSORS and format_name and format_name != "raw":
+        return f"tar ({base})"
+    return base
+
+
+def _single_name(fmt: str, data: bytes, outer: str) -> str:
+    """The name of the one file in a gzip/bzip2/xz/zstd stream: gzip's stored name, else the
+    outer name without its suffix (``report.docx.gz`` → ``report.docx``)."""
+    if fmt == "gz" and len(data) > 10 and data[3] & 0x08:
+        pos = 10
+        if data[3] & 0x04:
+            pos += 2 + int.from_bytes(data[10:12], "little")
+        end = data.find(b"\0", pos, pos + 1024)
+        if end > pos:
+            name = decode_name(data[pos:end]).rsplit("/", 1)[-1]
+            if name:
+                return name
+    base = outer.rsplit("/", 1)[-1]
+    suffix = _COMPRESSORS[fmt]
+    if base.lower().endswith(suffix) and len(base) > len(suffix):
+        return base[: -len(suffix)]
+    for short, inner in ((".tgz", ".tar"), (".tbz2", ".tar"), (".txz", ".tar")):
+        if base.lower().endswith(short):
+            return base[: -len(short)] + inner
+    return base + ".unpacked"
+
+
+class _Reader:
+    """One libarchive read handle over bytes in memory, with the limits applied while reading."""
+
+    def __init__(self, data: bytes, fmt: str, limits: Limits,
+                 clock: Callable[[], float]) -> None:
+        self.data, self.fmt, self.limits, self.clock = data, fmt, limits, clock
+        self.started = clock()
+        self.total = 0
+        self.count = 0
+        self.lib = _lib()
+        self.buf = ctypes.create_string_buffer(_BLOCK)
+
+    def error(self, a: int) -> str:
+        msg = self.lib.archive_error_string(a)
+        return msg.decode("utf-8", "replace") if msg else "unknown error"
+
+    def check_time(self) -> None:
+        if self.clock() - self.started > self.limits.archive_max_seconds:
+            raise _Limit(f"reading took longer than {self.limits.archive_max_seconds} s")
+
+    def read_member(self, a: int, name: str, declared: int | None) -> bytes:
+        lim = self.limits
+        if declared is not None and declared > lim.archive_max_member_bytes:
+            raise _Limit(f"member {name} is {declared} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            n = self.lib.archive_read_data(a, self.buf, _BLOCK)
+            if n < 0:
+                raise _Damaged(f"{name}: {self.error(a)}")
+            if n == 0:
+                return b"".join(chunks)
+            chunks.append(ctypes.string_at(self.buf, n))
+            size += n
+            self.total += n
+            if size > lim.archive_max_member_bytes:
+                raise _Limit(f"member {name} inflates past {lim.archive_max_member_bytes} bytes")
+            if self.total > lim.archive_max_total_bytes:
+                raise _Limit(f"more than {lim.archive_max_total_bytes} bytes inflated")
+            if self.total > lim.archive_max_ratio * len(self.data):
+                raise _Limit(f"inflates more than {lim.archive_max_ratio}:1")
+            self.check_time()
+
+
+def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
+           clock: Callable[[], float] = time.monotonic) -> Expansion:
+    """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``."""
+    _utf8_ctype()
+    out = Expansion(_label(fmt, data, ""))
+    hidden: set[bytes] = set()
+    if fmt == "rar" and out.label == "RAR 5":
+        headers_encrypted, hidden = rar5_encryption(data)
+        if headers_encrypted:
+            out.problems.append(Problem("ARCHIVE_ENCRYPTED", "the file list is encrypted"))
+            return out
+    reader = _Reader(data, fmt, limits, clock)
+    encrypted: list[str] = []
+    try:
+        _read_all(reader, out, hidden, encrypted, outer_name)
+    except _Limit as exc:
+        out.members.clear()  # like ZIP: over a limit, nothing of the archive is inspected
+        out.problems.append(Problem("ARCHIVE_LIMIT", str(exc)))
+        return out
+    except _Damaged as exc:
+        reason = str(exc)
+        if "encrypt" in reason.lower():
+            encrypted.append(reason)
+        else:
+            out.problems.append(Problem("ARCHIVE_UNREADABLE", f"{out.label}: {reason}"))
+    except ArchiveError as exc:  # libarchive-c's own checks (open, format set-up)
+        out.problems.append(Problem("ARCHIVE_UNREADABLE", f"{out.label}: {exc.msg}"))
+    if encrypted:
+        shown = ", ".join(encrypted[:5]) + (f" (+{len(encrypted) - 5})" if len(encrypted) > 5 else "")
+        word = "member" if len(encrypted) == 1 else "members"
+        out.problems.append(Problem("ARCHIVE_ENCRYPTED", f"{word} {shown}"))
+    return out
+
+
+def _open(reader: _Reader) -> int:
+    formats, filters = _READERS[reader.fmt]
+    a: int = laffi.read_new()
+    try:
+        for f in filters:
+            laffi.get_read_filter_function(f)(a)
+        for f in formats:
+            laffi.get_read_format_function(f)(a)
+        laffi.read_open_memory(a, ctypes.cast(reader.data, ctypes.c_void_p), len(reader.data))
+    except ArchiveError as exc:
+        msg = exc.msg
+        laffi.read_free(a)
+        raise _Damaged(msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)) from None
+    return a
+
+
+def _read_all(reader: _Reader, out: Expansion, hidden: set[bytes], encrypted: list[str],
+              outer_name: str) -> None:
+    lib, lim = reader.lib, reader.limits
+    a = _open(reader)
+    entry = laffi.entry_new()
+    try:
+        while True:
+            reader.check_time()
+            r = lib.archive_read_next_header2(a, entry)
+            if r == laffi.ARCHIVE_EOF:
+                return
+            if r < laffi.ARCHIVE_WARN:
+                raise _Damaged(reader.error(a))
+            fmt_name = (laffi.format_name(a) or b"").decode("ascii", "replace")
+            if reader.count == 0:
+                out.label = _label(reader.fmt, reader.data, "raw" if fmt_name == "raw" else fmt_name)
+            if laffi.entry_filetype(entry) & 0o170000 != 0o100000:
+                continue  # directories, links, devices: no content of their own
+            if fmt_name == "raw":
+                raw, path = b"", _single_name(reader.fmt, reader.data, outer_name)
+            else:
+                raw = laffi.entry_pathname(entry) or b""
+                path = decode_name(raw) or "unnamed"
+            reader.count += 1
+            if reader.count > lim.archive_max_members:
+                raise _Limit(f"more than {lim.archive_max_members} members")
+            if (raw in hidden or lib.archive_entry_is_data_encrypted(entry)
+                    or lib.archive_entry_is_metadata_encrypted(entry)):
+                encrypted.append(path)
+                continue
+            declared = laffi.entry_size(entry) if laffi.entry_size_is_set(entry) else None
+            out.members.append(Member(path, reader.read_member(a, path, declared)))
+    finally:
+        laffi.entry_free(entry)
+        laffi.read_free(a)
+
+
+__all__ = ["EXTENSIONS", "FORMATS", "Expansion", "Member", "Problem", "decode_name", "expand",
+           "magic_format", "rar5_encryption"]
