@@ -22,9 +22,9 @@ import locale
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
 
 import libarchive.ffi as laffi
 from libarchive.exception import ArchiveError
@@ -57,10 +57,10 @@ _READERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tar": (("tar",), ()),
     "cab": (("cab",), ()),
     "iso": (("iso9660",), ()),
-    "gz": (("tar", "raw"), ("gzip",)),
-    "bz2": (("tar", "raw"), ("bzip2",)),
-    "xz": (("tar", "raw"), ("xz",)),
-    "zst": (("tar", "raw"), ("zstd",)),
+    "gz": (("raw",), ("gzip",)),
+    "bz2": (("raw",), ("bzip2",)),
+    "xz": (("raw",), ("xz",)),
+    "zst": (("raw",), ("zstd",)),
 }
 _BLOCK = 1 << 20
 
@@ -251,13 +251,10 @@ class _Damaged(Exception):
     pass
 
 
-def _label(fmt: str, data: bytes, format_name: str) -> str:
+def _label(fmt: str, data: bytes) -> str:
     if fmt == "rar":
         return "RAR 5" if data[6:7] == b"\x01" else "RAR 4"
-    base = FORMATS[fmt][1]
-    if fmt in _COMPRESSORS and format_name and format_name != "raw":
-        return f"tar ({base})"
-    return base
+    return FORMATS[fmt][1]
 
 
 def _single_name(fmt: str, data: bytes, outer: str) -> str:
@@ -302,10 +299,10 @@ class _Reader:
         if self.clock() - self.started > self.limits.archive_max_seconds:
             raise _Limit(f"reading took longer than {self.limits.archive_max_seconds} s")
 
-    def read_member(self, a: int, name: str, declared: int | None) -> bytes:
+    def read_member(self, a: int, name: str, declared: int | None, cap: int) -> bytes:
         lim = self.limits
-        if declared is not None and declared > lim.archive_max_member_bytes:
-            raise _Limit(f"member {name} is {declared} bytes")
+        if declared is not None and declared > cap:
+            raise _Limit(f"member {name} is {declared} bytes, limit {cap}")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -317,8 +314,8 @@ class _Reader:
             chunks.append(ctypes.string_at(self.buf, n))
             size += n
             self.total += n
-            if size > lim.archive_max_member_bytes:
-                raise _Limit(f"member {name} inflates past {lim.archive_max_member_bytes} bytes")
+            if size > cap:
+                raise _Limit(f"member {name} inflates past {cap} bytes")
             if self.total > lim.archive_max_total_bytes:
                 raise _Limit(f"more than {lim.archive_max_total_bytes} bytes inflated")
             if self.total > lim.archive_max_ratio * len(self.data):
@@ -330,7 +327,7 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
            clock: Callable[[], float] = time.monotonic) -> Expansion:
     """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``."""
     _utf8_ctype()
-    out = Expansion(_label(fmt, data, ""))
+    out = Expansion(_label(fmt, data))
     hidden: set[bytes] = set()
     if fmt == "rar" and out.label == "RAR 5":
         headers_encrypted, hidden = rar5_encryption(data)
@@ -340,7 +337,10 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
     reader = _Reader(data, fmt, limits, clock)
     encrypted: list[str] = []
     try:
-        _read_all(reader, out, hidden, encrypted, outer_name)
+        if fmt in _COMPRESSORS:
+            _read_compressed(reader, out, outer_name)
+        else:
+            _read_all(reader, data, fmt, out, hidden, encrypted)
     except _Limit as exc:
         out.members.clear()  # like ZIP: over a limit, nothing of the archive is inspected
         out.problems.append(Problem("ARCHIVE_LIMIT", str(exc)))
@@ -351,54 +351,66 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
             encrypted.append(reason)
         else:
             out.problems.append(Problem("ARCHIVE_UNREADABLE", f"{out.label}: {reason}"))
-    except ArchiveError as exc:  # libarchive-c's own checks (open, format set-up)
-        out.problems.append(Problem("ARCHIVE_UNREADABLE", f"{out.label}: {exc.msg}"))
     if encrypted:
-        shown = ", ".join(encrypted[:5]) + (f" (+{len(encrypted) - 5})" if len(encrypted) > 5 else "")
+        more = f" (+{len(encrypted) - 5})" if len(encrypted) > 5 else ""
+        shown = ", ".join(encrypted[:5]) + more
         word = "member" if len(encrypted) == 1 else "members"
         out.problems.append(Problem("ARCHIVE_ENCRYPTED", f"{word} {shown}"))
     return out
 
 
-def _open(reader: _Reader) -> int:
-    formats, filters = _READERS[reader.fmt]
+def _read_compressed(reader: _Reader, out: Expansion, outer_name: str) -> None:
+    """gzip/bzip2/xz/zstd: the decompressed stream is one file, or a tar whose members are
+    read in turn (the stream is held within the total limit, never larger)."""
+    single = Expansion(out.label)
+    _read_all(reader, reader.data, reader.fmt, single, set(), [])
+    stream = single.members[0].data if single.members else b""
+    if not _is_tar(stream):
+        name = _single_name(reader.fmt, reader.data, outer_name)
+        cap = reader.limits.archive_max_member_bytes
+        if len(stream) > cap:
+            raise _Limit(f"member {name} inflates past {cap} bytes")
+        out.members.append(Member(name, stream))
+        return
+    out.label = f"tar ({FORMATS[reader.fmt][1]})"
+    reader.total -= len(stream)  # counted again member by member
+    _read_all(reader, stream, "tar", out, set(), [])
+
+
+def _open(data: bytes, fmt: str) -> int:
+    formats, filters = _READERS[fmt]
     a: int = laffi.read_new()
     try:
         for f in filters:
             laffi.get_read_filter_function(f)(a)
         for f in formats:
             laffi.get_read_format_function(f)(a)
-        laffi.read_open_memory(a, ctypes.cast(reader.data, ctypes.c_void_p), len(reader.data))
-    except ArchiveError as exc:
-        msg = exc.msg
+        laffi.read_open_memory(a, ctypes.c_char_p(data), len(data))
+    except ArchiveError as exc:  # libarchive-c raises on a fatal open
         laffi.read_free(a)
-        raise _Damaged(msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)) from None
+        msg = exc.msg
+        text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+        raise _Damaged(text) from None
     return a
 
 
-def _read_all(reader: _Reader, out: Expansion, hidden: set[bytes], encrypted: list[str],
-              outer_name: str) -> None:
+def _read_all(reader: _Reader, data: bytes, fmt: str, out: Expansion, hidden: set[bytes],
+              encrypted: list[str]) -> None:
     lib, lim = reader.lib, reader.limits
-    a = _open(reader)
+    a = _open(data, fmt)
     entry = laffi.entry_new()
     try:
         while True:
             reader.check_time()
             r = lib.archive_read_next_header2(a, entry)
             if r == laffi.ARCHIVE_EOF:
-                return
+                break
             if r < laffi.ARCHIVE_WARN:
                 raise _Damaged(reader.error(a))
-            fmt_name = (laffi.format_name(a) or b"").decode("ascii", "replace")
-            if reader.count == 0:
-                out.label = _label(reader.fmt, reader.data, "raw" if fmt_name == "raw" else fmt_name)
             if laffi.entry_filetype(entry) & 0o170000 != 0o100000:
                 continue  # directories, links, devices: no content of their own
-            if fmt_name == "raw":
-                raw, path = b"", _single_name(reader.fmt, reader.data, outer_name)
-            else:
-                raw = laffi.entry_pathname(entry) or b""
-                path = decode_name(raw) or "unnamed"
+            raw = laffi.entry_pathname(entry) or b""
+            path = decode_name(raw) or "unnamed"
             reader.count += 1
             if reader.count > lim.archive_max_members:
                 raise _Limit(f"more than {lim.archive_max_members} members")
@@ -407,10 +419,23 @@ def _read_all(reader: _Reader, out: Expansion, hidden: set[bytes], encrypted: li
                 encrypted.append(path)
                 continue
             declared = laffi.entry_size(entry) if laffi.entry_size_is_set(entry) else None
-            out.members.append(Member(path, reader.read_member(a, path, declared)))
+            cap = lim.archive_max_member_bytes
+            if fmt in _COMPRESSORS:  # the whole stream, checked as a member (or a tar) after
+                cap = lim.archive_max_total_bytes
+            out.members.append(Member(path, reader.read_member(a, path, declared, cap)))
+        if fmt == "tar":
+            _check_tar_end(data, laffi.filter_bytes(a, 0))
     finally:
         laffi.entry_free(entry)
         laffi.read_free(a)
+
+
+def _check_tar_end(data: bytes, consumed: int) -> None:
+    """A tar ends with zero blocks; anything after them (a document appended, or a stream
+    that starts with an end marker) would be bytes nobody inspected."""
+    rest = len(data) - consumed
+    if rest > 0 and data.count(b"\0", consumed) != rest:
+        raise _Damaged(f"{rest} bytes after the end of the archive")
 
 
 __all__ = ["EXTENSIONS", "FORMATS", "Expansion", "Member", "Problem", "decode_name", "expand",

@@ -309,13 +309,14 @@ class Walker:
     def _libarchive(self, doc: Document, depth: int) -> None:
         """RAR, 7z, tar, cab, ISO and compressed files (intake/archives.py): every member is
         a file like a ZIP member; problems become findings on the archive."""
-        if depth + 1 > self.limits.archive_max_depth:
+        lim = self.limits
+        if depth + 1 > lim.archive_max_depth:
             self._replace_findings(
                 doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
-                                  reason=f"archives nested deeper than {self.limits.archive_max_depth}")
+                                  reason=f"archives nested deeper than {lim.archive_max_depth}")
             )
             return
-        got = archives.expand(doc.data, doc.fmt, doc.name, self.limits)
+        got = archives.expand(doc.data, doc.fmt, doc.name, lim)
         for p in got.problems:
             self._replace_findings(doc, make_finding(p.code, place=doc.path, name=doc.path,
                                                      reason=p.reason, format=got.label))

@@ -1,0 +1,301 @@
+"""Archives through libarchive (intake/archives.py): RAR 4 and 5, 7z, tar (plain and
+compressed), cab, ISO and single compressed files, each built as bytes here. Every member is a
+document; encryption, damage and the limits are findings that keep the message from passing."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from functools import lru_cache
+
+import pytest
+
+from gateway.intake import archives
+from gateway.intake.mime import Walker
+from gateway.intake.sniff import sniff
+from gateway.model.report import DocClass, DocVerdict, Verdict
+from gateway.policy.schema import Documents, Limits
+from tests.archgen.build import cab, compress, seven_zip, tar, with_libarchive
+from tests.archgen.rar import Member, cp1258_bytes, rar4, rar5
+from tests.unit.test_intake import PDF, docx_bytes
+from tests.unit.test_pipeline_core import checker
+
+NAME = "Kế hoạch tháng 3.docx"
+
+
+@lru_cache(maxsize=1)
+def docx() -> bytes:
+    return docx_bytes()
+
+
+@lru_cache(maxsize=1)
+def scan() -> bytes:
+    from tests.pdfgen.build import scanned_pdf
+    from tests.pdfgen.scans import ScanSpec, page_image
+
+    return scanned_pdf([page_image(ScanSpec(seed=2))], ocr=True)
+
+
+def walk(name: str, data: bytes, **limits: int):  # type: ignore[no-untyped-def]
+    return Walker(Limits(**limits), Documents()).walk_document(name, data)
+
+
+def archive_codes(parsed) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.code for f in parsed.items[0].findings]
+
+
+CONTAINERS = {
+    "hs.rar": lambda m: rar5([Member(k, v) for k, v in m.items()]),
+    "hs4.rar": lambda m: rar4([Member(k, v) for k, v in m.items()]),
+    "hs.7z": seven_zip,
+    "hs.tar": tar,
+    "hs.tar.gz": lambda m: tar(m, compression="gz"),
+    "hs.tar.bz2": lambda m: tar(m, compression="bz2"),
+    "hs.tar.xz": lambda m: tar(m, compression="xz"),
+    "hs.tar.zst": lambda m: with_libarchive(m, "gnutar", "zstd"),
+    "hs.cab": cab,
+    "hs.iso": lambda m: with_libarchive(m, "iso9660"),
+}
+
+
+@pytest.mark.parametrize("outer", sorted(CONTAINERS))
+def test_unsigned_docx_in_each_container_is_found_and_invalid(outer: str) -> None:
+    data = CONTAINERS[outer]({f"Hồ sơ/{NAME}": docx(), "b.pdf": PDF})
+    report = checker().check_document(outer, data)
+    docs = {d.path: d for d in report.documents}
+    inner = docs[f"{outer}/Hồ sơ/{NAME}"]
+    assert inner.doc_class is DocClass.EDITABLE
+    assert inner.verdict is DocVerdict.INVALID
+    assert "EDITABLE_NOT_SIGNED" in [f.code for f in inner.findings]
+    assert docs[f"{outer}/b.pdf"].doc_class is DocClass.NON_EDITABLE
+    assert docs[outer].doc_class is DocClass.ARCHIVE and not docs[outer].findings
+    assert report.verdict is Verdict.INVALID
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zst"])
+def test_a_docx_compressed_alone_is_the_document(kind: str) -> None:
+    outer = f"{NAME}.{kind}"
+    report = checker().check_document(outer, compress(docx(), kind))
+    paths = {d.path: d for d in report.documents}
+    assert paths[f"{outer}/{NAME}"].verdict is DocVerdict.INVALID
+    assert report.verdict is Verdict.INVALID
+
+
+def test_gzip_names_its_member_from_the_stored_name() -> None:
+    parsed = walk("x.gz", compress(docx(), "gz", name="Tờ trình.docx"))
+    assert [i.document.path for i in parsed.items] == ["x.gz", "x.gz/Tờ trình.docx"]
+    assert parsed.items[1].document.fmt == "docx"
+
+
+def test_scanned_pdf_inside_a_7z_is_valid() -> None:
+    report = checker().check_document("ho-so.7z", seven_zip({"Công văn quét.pdf": scan()}))
+    (inner,) = [d for d in report.documents if d.path == "ho-so.7z/Công văn quét.pdf"]
+    assert inner.verdict is DocVerdict.VALID
+    assert report.verdict is Verdict.VALID
+
+
+ENCRYPTED = {
+    "rar5-member": lambda: rar5([Member(NAME, docx(), encrypted=True), Member("b.pdf", PDF)]),
+    "rar5-headers": lambda: rar5([Member(NAME, docx())], encrypted_headers=True),
+    "rar4-member": lambda: rar4([Member(NAME, docx(), encrypted=True)]),
+    "rar4-headers": lambda: rar4([Member(NAME, docx())], encrypted_headers=True),
+    "7z-member": lambda: seven_zip({NAME: docx()}, password="mật khẩu"),
+    "7z-headers": lambda: seven_zip({NAME: docx()}, password="x", header_encryption=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENCRYPTED))
+def test_encrypted_archive_is_a_finding_never_a_pass(case: str) -> None:
+    outer = "mat.7z" if case.startswith("7z") else "mat.rar"
+    report = checker().check_document(outer, ENCRYPTED[case]())
+    (arch,) = [d for d in report.documents if d.path == outer]
+    (finding,) = [f for f in arch.findings if f.code == "ARCHIVE_ENCRYPTED"]
+    assert "without a password" in finding.en and "không đặt mật khẩu" in finding.vi
+    if case.endswith("member"):
+        assert NAME in finding.en  # which member could not be read
+    assert not any(d.path.endswith(".docx") for d in report.documents)
+    assert report.verdict is Verdict.INVALID
+
+
+def test_encrypted_member_does_not_hide_the_others() -> None:
+    parsed = walk("m.rar", rar5([Member(NAME, docx(), encrypted=True), Member("b.pdf", PDF)]))
+    assert [i.document.path for i in parsed.items] == ["m.rar", "m.rar/b.pdf"]
+
+
+@pytest.mark.parametrize(("outer", "data", "label"), [
+    ("a.7z", lambda: seven_zip({NAME: docx()})[:-40], "7z"),
+    ("a.rar", lambda: rar5([Member(NAME, docx())])[:-200], "RAR 5"),
+    ("a.rar", lambda: rar4([Member(NAME, docx())])[:-200], "RAR 4"),
+    ("a.rar", lambda: b"Rar!\x1a\x07\x01\x00" + os.urandom(300), "RAR 5"),
+    ("a.tar.gz", lambda: tar({NAME: docx()}, compression="gz")[:-300], "gzip"),
+    ("a.tar.xz", lambda: tar({NAME: docx()}, compression="xz")[:200], "xz"),
+    ("a.cab", lambda: cab({NAME: docx()})[:-100], "cab"),
+])
+def test_damaged_archive_is_a_finding_naming_the_format(outer: str, data, label: str) -> None:  # type: ignore[no-untyped-def]
+    report = checker().check_document(outer, data())
+    (arch,) = [d for d in report.documents if d.path == outer]
+    unreadable = [f for f in arch.findings if f.code == "ARCHIVE_UNREADABLE"]
+    assert unreadable, [f.code for f in arch.findings]
+    assert f"({label}" in unreadable[0].en
+    assert report.verdict is Verdict.INVALID
+
+
+def test_member_count_limit() -> None:
+    members = {f"{i}.pdf": PDF for i in range(12)}
+    for outer, data in [("n.7z", seven_zip(members)), ("n.tar", tar(members)),
+                        ("n.rar", rar5([Member(k, v) for k, v in members.items()]))]:
+        parsed = walk(outer, data, archive_max_members=10)
+        assert [i.document.path for i in parsed.items] == [outer]
+        assert archive_codes(parsed) == ["ARCHIVE_LIMIT"]
+        assert walk(outer, data, archive_max_members=12).items[-1].document.fmt == "pdf"
+
+
+def test_member_size_limit_is_enforced_while_reading() -> None:
+    big = {"big.pdf": PDF + b" " * 5000}
+    for outer, data in [("s.rar", rar5([Member(k, v) for k, v in big.items()])),
+                        ("s.tar.gz", tar(big, compression="gz")), ("s.7z", seven_zip(big)),
+                        ("s.pdf.xz", compress(big["big.pdf"], "xz"))]:  # xz: no size header
+        parsed = walk(outer, data, archive_max_member_bytes=4096)
+        assert [i.document.path for i in parsed.items] == [outer], outer
+        (finding,) = parsed.items[0].findings
+        assert finding.code == "ARCHIVE_LIMIT" and "4096" in finding.en
+
+
+def test_total_size_limit() -> None:
+    members = {f"{i}.pdf": PDF + os.urandom(3000) for i in range(4)}
+    parsed = walk("t.tar", tar(members), archive_max_total_bytes=10000)
+    assert archive_codes(parsed) == ["ARCHIVE_LIMIT"]
+    assert len(walk("t.tar", tar(members), archive_max_total_bytes=20000).items) == 5
+
+
+@pytest.mark.parametrize("outer", ["bomb.7z", "bomb.tar.xz", "bomb.txt.gz"])
+def test_compression_bomb_is_refused(outer: str) -> None:
+    zeros = b"\0" * (8 << 20)
+    data = {"bomb.7z": lambda: seven_zip({"zeros.pdf": zeros}),
+            "bomb.tar.xz": lambda: tar({"zeros.pdf": zeros}, compression="xz"),
+            "bomb.txt.gz": lambda: compress(zeros, "gz")}[outer]()
+    parsed = walk(outer, data)
+    assert [i.document.path for i in parsed.items] == [outer]
+    (finding,) = parsed.items[0].findings
+    assert finding.code == "ARCHIVE_LIMIT" and "200:1" in finding.en
+
+
+def test_nesting_depth_limit_across_formats() -> None:
+    inner = seven_zip({"x.pdf": PDF})
+    nested = rar5([Member("2.tar.gz", tar({"3.7z": inner}, compression="gz"))])
+    parsed = walk("1.rar", nested, archive_max_depth=2)
+    paths = [i.document.path for i in parsed.items]
+    assert paths == ["1.rar", "1.rar/2.tar.gz", "1.rar/2.tar.gz/3.7z"]
+    assert [f.code for f in parsed.items[-1].findings] == ["ARCHIVE_LIMIT"]
+    deep = walk("1.rar", nested, archive_max_depth=3)
+    assert deep.items[-1].document.path == "1.rar/2.tar.gz/3.7z/x.pdf"
+
+
+def test_time_limit() -> None:
+    ticks = iter(range(0, 1000, 5))
+    got = archives.expand(tar({f"{i}.pdf": PDF for i in range(5)}), "tar", "t.tar",
+                          Limits(archive_max_seconds=12), clock=lambda: next(ticks))
+    assert got.members == []
+    assert [p.code for p in got.problems] == ["ARCHIVE_LIMIT"]
+    assert "12 s" in got.problems[0].reason
+
+
+VIETNAMESE = "Công văn số 12/Tờ trình về việc đầu tư.docx"
+
+
+@pytest.mark.parametrize("case", ["rar5", "rar4-unicode", "rar4-cp1258", "7z", "tar-pax",
+                                  "tar-gnu-cp1258", "iso-joliet", "cab-utf8"])
+def test_vietnamese_member_names(case: str) -> None:
+    m = {VIETNAMESE: PDF}
+    data = {
+        "rar5": lambda: rar5([Member(VIETNAMESE, PDF)]),
+        "rar4-unicode": lambda: rar4([Member(VIETNAMESE, PDF)]),
+        "rar4-cp1258": lambda: rar4([Member(VIETNAMESE, PDF)], name_encoding="cp1258"),
+        "7z": lambda: seven_zip(m),
+        "tar-pax": lambda: tar(m),
+        "tar-gnu-cp1258": lambda: tar({cp1258_bytes(VIETNAMESE).decode("cp1258"): PDF},
+                                      fmt=tarfile.GNU_FORMAT, encoding="cp1258"),
+        "iso-joliet": lambda: with_libarchive(m, "iso9660"),
+        "cab-utf8": lambda: cab(m),
+    }[case]()
+    paths = [i.document.path for i in walk("hs.bin", data).items]
+    assert f"hs.bin/{VIETNAMESE}" in paths, paths
+
+
+def test_dos_code_page_names_are_read_as_such() -> None:
+    data = tar({"Résumé.pdf": PDF}, fmt=tarfile.GNU_FORMAT, encoding="cp437")
+    assert walk("a.tar", data).items[1].document.path == "a.tar/Résumé.pdf"
+
+
+def test_decode_name() -> None:
+    assert archives.decode_name("Tờ trình.docx".encode()) == "Tờ trình.docx"
+    assert archives.decode_name(cp1258_bytes("Tờ trình.docx")) == "Tờ trình.docx"
+    assert archives.decode_name("Café.pdf".encode("cp437")) == "Café.pdf"
+    assert archives.decode_name(b"a\\b\\./c.pdf") == "a/b/c.pdf"
+    assert archives.decode_name(b"/abs/x.pdf") == "abs/x.pdf"
+
+
+def test_names_survive_the_c_locale() -> None:
+    """7z names are UTF-16: libarchive converts them to the locale's charset, which under
+    LC_ALL=C (a service without a locale) cannot hold Vietnamese."""
+    code = ("import sys; from tests.unit.test_archives import walk, seven_zip, PDF; "
+            "print(walk('a.7z', seven_zip({'Tờ trình.pdf': PDF})).items[1].document.path)")
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONIOENCODING="utf-8")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True)
+    assert out.stdout.decode("utf-8").strip() == "a.7z/Tờ trình.pdf"
+
+
+def test_rar_whose_first_member_is_a_pdf_is_a_rar() -> None:
+    data = rar5([Member("a.pdf", PDF), Member("b.docx", docx())])
+    assert sniff(data, "hs.rar") == ("application/vnd.rar", "rar")
+    assert sniff(rar4([Member("a.pdf", PDF)]), "x") == ("application/vnd.rar", "rar")
+    parsed = walk("hs.rar", data)
+    assert [(i.document.path, i.document.fmt) for i in parsed.items] == [
+        ("hs.rar", "rar"), ("hs.rar/a.pdf", "pdf"), ("hs.rar/b.docx", "docx")]
+    assert not parsed.items[0].findings
+
+
+def test_magic_formats() -> None:
+    assert archives.magic_format(seven_zip({"a": b"x"})) == "7z"
+    assert archives.magic_format(tar({"a": b"x"}, fmt=tarfile.USTAR_FORMAT)) == "tar"
+    v7 = tar({"a": b"x"}, fmt=tarfile.USTAR_FORMAT)
+    v7 = v7[:257] + b"\0" * 8 + v7[265:]  # no magic: the checksum still adds up…
+    chk = sum(v7[:148]) + 256 + sum(v7[156:512])
+    v7 = v7[:148] + b"%06o\0 " % chk + v7[156:]
+    assert archives.magic_format(v7) == "tar"
+    assert archives.magic_format(v7[:148] + b"0000000\0" + v7[156:]) is None  # …or not
+    assert archives.magic_format(PDF) is None
+    assert archives.magic_format(b"BZh9 not bzip2") is None
+
+
+def test_symlinks_and_directories_are_not_members() -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        d = tarfile.TarInfo("dir")
+        d.type = tarfile.DIRTYPE
+        t.addfile(d)
+        link = tarfile.TarInfo("dir/link.pdf")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        t.addfile(link)
+        f = tarfile.TarInfo("dir/real.pdf")
+        f.size = len(PDF)
+        t.addfile(f, io.BytesIO(PDF))
+    assert [i.document.path for i in walk("l.tar", buf.getvalue()).items] == [
+        "l.tar", "l.tar/dir/real.pdf"]
+
+
+def test_tar_hides_nothing_after_its_end() -> None:
+    """A stream that begins with the end-of-archive marker, or a document appended after the
+    end of a tar, are not an empty or harmless archive."""
+    sneaky = b"\0" * 1024 + PDF
+    for outer, data in [("a.gz", compress(sneaky, "gz")),
+                        ("b.tar", tar({"a.txt": b"hi"}) + PDF),
+                        ("c.tar.gz", compress(tar({"a.txt": b"hi"}) + PDF, "gz"))]:
+        parsed = walk(outer, data)
+        found = [i.document.path for i in parsed.items]
+        assert len(found) > 1 or archive_codes(parsed) == ["ARCHIVE_UNREADABLE"], (outer, found)
+    (finding,) = walk("b.tar", tar({"a.txt": b"hi"}) + PDF).items[0].findings
+    assert "after the end" in finding.en and "(tar" in finding.en
