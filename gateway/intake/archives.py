@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import ctypes
 import locale
+import os
 import re
+import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import BinaryIO
 
 import libarchive.ffi as laffi
 from libarchive.exception import ArchiveError
@@ -300,18 +303,24 @@ class _Reader:
             raise _Limit(f"reading took longer than {self.limits.archive_max_seconds} s")
 
     def read_member(self, a: int, name: str, declared: int | None, cap: int) -> bytes:
+        chunks: list[bytes] = []
+        self.pump(a, name, declared, cap, chunks.append)
+        return b"".join(chunks)
+
+    def pump(self, a: int, name: str, declared: int | None, cap: int,
+             write: Callable[[bytes], object]) -> int:
+        """Pass the current entry's bytes to ``write`` block by block, within the limits."""
         lim = self.limits
         if declared is not None and declared > cap:
             raise _Limit(f"member {name} is {declared} bytes, limit {cap}")
-        chunks: list[bytes] = []
         size = 0
         while True:
             n = self.lib.archive_read_data(a, self.buf, _BLOCK)
             if n < 0:
                 raise _Damaged(f"{name}: {self.error(a)}")
             if n == 0:
-                return b"".join(chunks)
-            chunks.append(ctypes.string_at(self.buf, n))
+                return size
+            write(ctypes.string_at(self.buf, n))
             size += n
             self.total += n
             if size > cap:
@@ -360,32 +369,57 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
 
 
 def _read_compressed(reader: _Reader, out: Expansion, outer_name: str) -> None:
-    """gzip/bzip2/xz/zstd: the decompressed stream is one file, or a tar whose members are
-    read in turn (the stream is held within the total limit, never larger)."""
-    single = Expansion(out.label)
-    _read_all(reader, reader.data, reader.fmt, single, set(), [])
-    stream = single.members[0].data if single.members else b""
-    if not _is_tar(stream):
-        name = _single_name(reader.fmt, reader.data, outer_name)
-        cap = reader.limits.archive_max_member_bytes
-        if len(stream) > cap:
-            raise _Limit(f"member {name} inflates past {cap} bytes")
-        out.members.append(Member(name, stream))
-        return
-    out.label = f"tar ({FORMATS[reader.fmt][1]})"
-    reader.total -= len(stream)  # counted again member by member
-    _read_all(reader, stream, "tar", out, set(), [])
+    """gzip/bzip2/xz/zstd: the decompressed stream goes to a temporary file (within the total
+    limit); it is one file, or a tar whose members are then read from that file."""
+    with tempfile.TemporaryFile(prefix="hople-archive-", buffering=0) as spool:
+        size, head = _spool_stream(reader, spool)
+        spool.seek(0)
+        if not _is_tar(head):
+            name = _single_name(reader.fmt, reader.data, outer_name)
+            cap = reader.limits.archive_max_member_bytes
+            if size > cap:
+                raise _Limit(f"member {name} inflates past {cap} bytes")
+            out.members.append(Member(name, spool.read(size + 1)))
+            return
+        out.label = f"tar ({FORMATS[reader.fmt][1]})"
+        reader.total -= size  # counted again member by member
+        _read_all(reader, spool, "tar", out, set(), [])
 
 
-def _open(data: bytes, fmt: str) -> int:
+def _spool_stream(reader: _Reader, spool: BinaryIO) -> tuple[int, bytes]:
+    a = _open(reader.data, reader.fmt)
+    entry = laffi.entry_new()
+    try:
+        r = reader.lib.archive_read_next_header2(a, entry)
+        if r < laffi.ARCHIVE_WARN:
+            raise _Damaged(reader.error(a))
+        if r == laffi.ARCHIVE_EOF:
+            return 0, b""
+        size = reader.pump(a, "stream", None, reader.limits.archive_max_total_bytes, spool.write)
+    finally:
+        laffi.entry_free(entry)
+        laffi.read_free(a)
+    spool.seek(0)
+    return size, spool.read(512)
+
+
+def _open(source: bytes | BinaryIO, fmt: str) -> int:
     formats, filters = _READERS[fmt]
     a: int = laffi.read_new()
     try:
-        for f in filters:
-            laffi.get_read_filter_function(f)(a)
+        for f in filters:  # ARCHIVE_WARN here means "through an external program": refused
+            if laffi.get_read_filter_function(f)(a) != laffi.ARCHIVE_OK:
+                raise _Damaged(f"no built-in {f} decoder in this libarchive")
         for f in formats:
             laffi.get_read_format_function(f)(a)
-        laffi.read_open_memory(a, ctypes.c_char_p(data), len(data))
+        if isinstance(source, bytes):
+            laffi.read_open_memory(a, ctypes.c_char_p(source), len(source))
+        else:
+            os.lseek(source.fileno(), 0, os.SEEK_SET)
+            laffi.read_open_fd(a, source.fileno(), _BLOCK)
+    except _Damaged:
+        laffi.read_free(a)
+        raise
     except ArchiveError as exc:  # libarchive-c raises on a fatal open
         laffi.read_free(a)
         msg = exc.msg
@@ -394,10 +428,10 @@ def _open(data: bytes, fmt: str) -> int:
     return a
 
 
-def _read_all(reader: _Reader, data: bytes, fmt: str, out: Expansion, hidden: set[bytes],
-              encrypted: list[str]) -> None:
+def _read_all(reader: _Reader, source: bytes | BinaryIO, fmt: str, out: Expansion,
+              hidden: set[bytes], encrypted: list[str]) -> None:
     lib, lim = reader.lib, reader.limits
-    a = _open(data, fmt)
+    a = _open(source, fmt)
     entry = laffi.entry_new()
     try:
         while True:
@@ -419,23 +453,27 @@ def _read_all(reader: _Reader, data: bytes, fmt: str, out: Expansion, hidden: se
                 encrypted.append(path)
                 continue
             declared = laffi.entry_size(entry) if laffi.entry_size_is_set(entry) else None
-            cap = lim.archive_max_member_bytes
-            if fmt in _COMPRESSORS:  # the whole stream, checked as a member (or a tar) after
-                cap = lim.archive_max_total_bytes
-            out.members.append(Member(path, reader.read_member(a, path, declared, cap)))
+            data = reader.read_member(a, path, declared, lim.archive_max_member_bytes)
+            out.members.append(Member(path, data))
         if fmt == "tar":
-            _check_tar_end(data, laffi.filter_bytes(a, 0))
+            _check_tar_end(source, laffi.filter_bytes(a, 0))
     finally:
         laffi.entry_free(entry)
         laffi.read_free(a)
 
 
-def _check_tar_end(data: bytes, consumed: int) -> None:
+def _check_tar_end(source: bytes | BinaryIO, consumed: int) -> None:
     """A tar ends with zero blocks; anything after them (a document appended, or a stream
     that starts with an end marker) would be bytes nobody inspected."""
-    rest = len(data) - consumed
-    if rest > 0 and data.count(b"\0", consumed) != rest:
-        raise _Damaged(f"{rest} bytes after the end of the archive")
+    if isinstance(source, bytes):
+        rest = len(source) - consumed
+        if rest > 0 and source.count(b"\0", consumed) != rest:
+            raise _Damaged(f"{rest} bytes after the end of the archive")
+        return
+    source.seek(consumed)
+    while block := source.read(_BLOCK):
+        if block.count(b"\0") != len(block):
+            raise _Damaged("bytes after the end of the archive")
 
 
 __all__ = ["EXTENSIONS", "FORMATS", "Expansion", "Member", "Problem", "decode_name", "expand",
