@@ -183,10 +183,21 @@ def _vint(data: bytes, pos: int) -> tuple[int, int]:
     raise IndexError("vint too long")
 
 
-def rar5_encryption(data: bytes) -> tuple[bool, set[bytes]]:
-    """Walk RAR 5 headers: (whether the headers are encrypted, raw names of the files whose
-    data is encrypted). Stops quietly at damage, which libarchive then reports."""
+@dataclass(frozen=True)
+class Rar5Headers:
+    headers_encrypted: bool = False
+    encrypted: frozenset[bytes] = frozenset()
+    """Raw names of the files whose data is encrypted."""
+    volume: bool = False
+    """One part of a multi-volume archive."""
+
+
+def rar5_headers(data: bytes) -> Rar5Headers:
+    """Walk RAR 5 headers for what libarchive 3.6 does not report: encryption (of the
+    headers or of a file's data) and volumes. Stops quietly at damage, which libarchive then
+    reports."""
     names: set[bytes] = set()
+    volume = False
     pos = 8
     try:
         while pos + 5 < len(data):
@@ -194,14 +205,16 @@ def rar5_encryption(data: bytes) -> tuple[bool, set[bytes]]:
             end = body + size
             htype, p = _vint(data, body)
             if htype == 4:  # archive encryption header: everything after it is ciphertext
-                return True, names
+                return Rar5Headers(True, frozenset(names), volume)
             flags, p = _vint(data, p)
             extra_size = data_size = 0
             if flags & 0x1:
                 extra_size, p = _vint(data, p)
             if flags & 0x2:
                 data_size, p = _vint(data, p)
-            if htype == 2:
+            if htype == 1:
+                volume = bool(_vint(data, p)[0] & 0x1)
+            elif htype == 2:
                 file_flags, p = _vint(data, p)
                 p = _vint(data, _vint(data, p)[1])[1]  # unpacked size, attributes
                 p += 4 * bool(file_flags & 0x2) + 4 * bool(file_flags & 0x4)
@@ -219,7 +232,7 @@ def rar5_encryption(data: bytes) -> tuple[bool, set[bytes]]:
             pos = end + data_size
     except IndexError:
         pass
-    return False, names
+    return Rar5Headers(False, frozenset(names), volume)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -337,12 +350,19 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
     """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``."""
     _utf8_ctype()
     out = Expansion(_label(fmt, data))
-    hidden: set[bytes] = set()
+    hidden: frozenset[bytes] = frozenset()
+    volume = fmt == "rar" and out.label == "RAR 4" and bool(data[10:11]) and bool(data[10] & 0x01)
     if fmt == "rar" and out.label == "RAR 5":
-        headers_encrypted, hidden = rar5_encryption(data)
-        if headers_encrypted:
+        info = rar5_headers(data)
+        if info.headers_encrypted:
             out.problems.append(Problem("ARCHIVE_ENCRYPTED", "the file list is encrypted"))
             return out
+        hidden, volume = info.encrypted, info.volume
+    if volume:
+        out.problems.append(Problem(
+            "ARCHIVE_UNREADABLE", f"{out.label}: one part of a multi-volume archive, which "
+            "cannot be inspected alone; send the documents in one archive or unpacked"))
+        return out
     reader = _Reader(data, fmt, limits, clock)
     encrypted: list[str] = []
     try:
@@ -383,7 +403,7 @@ def _read_compressed(reader: _Reader, out: Expansion, outer_name: str) -> None:
             return
         out.label = f"tar ({FORMATS[reader.fmt][1]})"
         reader.total -= size  # counted again member by member
-        _read_all(reader, spool, "tar", out, set(), [])
+        _read_all(reader, spool, "tar", out, frozenset(), [])
 
 
 def _spool_stream(reader: _Reader, spool: BinaryIO) -> tuple[int, bytes]:
@@ -429,7 +449,7 @@ def _open(source: bytes | BinaryIO, fmt: str) -> int:
 
 
 def _read_all(reader: _Reader, source: bytes | BinaryIO, fmt: str, out: Expansion,
-              hidden: set[bytes], encrypted: list[str]) -> None:
+              hidden: frozenset[bytes], encrypted: list[str]) -> None:
     lib, lim = reader.lib, reader.limits
     a = _open(source, fmt)
     entry = laffi.entry_new()
@@ -477,4 +497,4 @@ def _check_tar_end(source: bytes | BinaryIO, consumed: int) -> None:
 
 
 __all__ = ["EXTENSIONS", "FORMATS", "Expansion", "Member", "Problem", "decode_name", "expand",
-           "magic_format", "rar5_encryption"]
+           "magic_format", "rar5_headers"]

@@ -59,7 +59,7 @@ class Member:
 
 
 def rar5(members: list[Member], *, encrypted_headers: bool = False,
-         corrupt_crc: bool = False) -> bytes:
+         corrupt_crc: bool = False, volume: bool = False) -> bytes:
     """A RAR 5 archive of stored members; ``encrypted_headers`` writes the archive
     encryption header (type 4) followed by random bytes, as ``rar -hp`` does."""
     out = bytearray(RAR5_SIGNATURE)
@@ -68,7 +68,7 @@ def rar5(members: list[Member], *, encrypted_headers: bool = False,
         out += _rar5_block(4, 0, fields)
         out += os.urandom(16) + os.urandom(96)  # IV and AES-encrypted headers
         return bytes(out)
-    out += _rar5_block(1, 0, vint(0))  # main header, archive flags 0
+    out += _rar5_block(1, 0, vint(0x0001 if volume else 0))  # main header: archive flags
     for m in members:
         name = m.name.encode("utf-8")
         file_flags = 0x0004  # CRC32 present
@@ -89,7 +89,7 @@ def rar5(members: list[Member], *, encrypted_headers: bool = False,
             fields += struct.pack("<I", crc)
         fields += vint(0) + vint(0) + vint(len(name)) + name  # stored, Windows, name
         out += _rar5_block(2, 0, fields, extra, None if m.directory else payload)
-    out += _rar5_block(5, 0, vint(0))
+    out += _rar5_block(5, 0, vint(0x0001 if volume else 0))  # 1: not the last volume
     return bytes(out)
 
 
@@ -132,14 +132,14 @@ def _rar4_unicode(name: str) -> bytes:
 
 
 def rar4(members: list[Member], *, name_encoding: str = "unicode",
-         encrypted_headers: bool = False) -> bytes:
+         encrypted_headers: bool = False, volume: bool = False) -> bytes:
     """A RAR 4 (RAR 2.9 format) archive of stored members.
 
     ``name_encoding`` is ``unicode`` (an ASCII fallback name, a zero byte and the encoded
     Unicode name, as WinRAR 3+ writes), or a code page such as ``cp1258`` / ``cp437`` for the
     names of old WinRAR versions and DOS RAR (no Unicode flag)."""
     out = bytearray(RAR4_SIGNATURE)
-    main_flags = 0x0080 if encrypted_headers else 0
+    main_flags = (0x0080 if encrypted_headers else 0) | (0x0001 if volume else 0)
     out += _rar4_block(0x73, main_flags, b"\0" * 6)
     if encrypted_headers:
         out += os.urandom(8) + os.urandom(64)  # salt, then encrypted blocks

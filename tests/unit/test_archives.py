@@ -299,3 +299,13 @@ def test_tar_hides_nothing_after_its_end() -> None:
         assert len(found) > 1 or archive_codes(parsed) == ["ARCHIVE_UNREADABLE"], (outer, found)
     (finding,) = walk("b.tar", tar({"a.txt": b"hi"}) + PDF).items[0].findings
     assert "after the end" in finding.en and "(tar" in finding.en
+
+
+@pytest.mark.parametrize("build", [rar5, rar4])
+def test_one_volume_of_a_split_rar_is_a_finding(build) -> None:  # type: ignore[no-untyped-def]
+    """Senders split archives to get under the 25 MB limit: one part alone is not the
+    documents, and libarchive would hand out a truncated member without complaint."""
+    parsed = walk("hs.part1.rar", build([Member(NAME, docx())], volume=True))
+    assert [i.document.path for i in parsed.items] == ["hs.part1.rar"]
+    (finding,) = parsed.items[0].findings
+    assert finding.code == "ARCHIVE_UNREADABLE" and "multi-volume" in finding.en
