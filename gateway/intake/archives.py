@@ -411,7 +411,7 @@ def _spool_stream(reader: _Reader, spool: BinaryIO) -> tuple[int, bytes]:
     entry = laffi.entry_new()
     try:
         r = reader.lib.archive_read_next_header2(a, entry)
-        if r < laffi.ARCHIVE_WARN:
+        if r not in (laffi.ARCHIVE_OK, laffi.ARCHIVE_WARN, laffi.ARCHIVE_EOF):
             raise _Damaged(reader.error(a))
         if r == laffi.ARCHIVE_EOF:
             return 0, b""
@@ -459,10 +459,13 @@ def _read_all(reader: _Reader, source: bytes | BinaryIO, fmt: str, out: Expansio
             r = lib.archive_read_next_header2(a, entry)
             if r == laffi.ARCHIVE_EOF:
                 break
-            if r < laffi.ARCHIVE_WARN:
+            if r not in (laffi.ARCHIVE_OK, laffi.ARCHIVE_WARN):
+                # ARCHIVE_RETRY too: the reader would skip the bytes it could not parse
                 raise _Damaged(reader.error(a))
             if laffi.entry_filetype(entry) & 0o170000 != 0o100000:
-                continue  # directories, links, devices: no content of their own
+                continue  # directories, symlinks, devices: no content of their own
+            if laffi.entry_hardlink(entry) and not laffi.entry_size(entry):
+                continue  # a second name for a member already read
             raw = laffi.entry_pathname(entry) or b""
             path = decode_name(raw) or "unnamed"
             reader.count += 1

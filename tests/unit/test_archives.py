@@ -309,3 +309,26 @@ def test_one_volume_of_a_split_rar_is_a_finding(build) -> None:  # type: ignore[
     assert [i.document.path for i in parsed.items] == ["hs.part1.rar"]
     (finding,) = parsed.items[0].findings
     assert finding.code == "ARCHIVE_UNREADABLE" and "multi-volume" in finding.en
+
+
+def _ustar(name: str, kind: bytes, data: bytes, link: str = "") -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.linkname = kind, len(data), link
+    return info.tobuf(tarfile.USTAR_FORMAT) + data + b"\0" * (-len(data) % 512)
+
+
+def test_data_hidden_behind_a_directory_entry_is_damage() -> None:
+    """A directory header that claims content: libarchive would resynchronise past the bytes
+    it cannot parse (ARCHIVE_RETRY); that is damage, never a silent skip."""
+    hidden = docx()
+    raw = _ustar("dir", tarfile.DIRTYPE, hidden) + _ustar("b.pdf", tarfile.REGTYPE, PDF)
+    parsed = walk("d.tar", raw + b"\0" * 1024)
+    assert archive_codes(parsed) == ["ARCHIVE_UNREADABLE"]
+
+
+def test_hard_links_are_read_once() -> None:
+    raw = (_ustar("a.pdf", tarfile.REGTYPE, PDF) + _ustar("b.pdf", tarfile.LNKTYPE, b"", "a.pdf")
+           + b"\0" * 1024)
+    parsed = walk("h.tar", raw)
+    assert [i.document.path for i in parsed.items] == ["h.tar", "h.tar/a.pdf"]
+    assert not parsed.items[0].findings
