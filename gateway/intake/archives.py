@@ -24,15 +24,21 @@ import re
 import tempfile
 import time
 import unicodedata
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import BinaryIO
 
-import libarchive.ffi as laffi
-from libarchive.exception import ArchiveError
-
 from gateway.policy.schema import Limits
+
+try:
+    import libarchive.ffi as laffi
+    from libarchive.exception import ArchiveError
+except (ImportError, OSError, AttributeError) as _exc:  # no libarchive13 / libarchive-c
+    _MISSING: str | None = f"{type(_exc).__name__}: {_exc}"  # findings, never a dead milter
+else:
+    _MISSING = None
 
 #: Formats read here: sniffed name → (media type, label used in findings).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -66,6 +72,7 @@ _READERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "zst": (("raw",), ("zstd",)),
 }
 _BLOCK = 1 << 20
+_RAR_END_SLACK = 32
 
 
 def magic_format(data: bytes) -> str | None:
@@ -203,6 +210,9 @@ def rar5_headers(data: bytes) -> Rar5Headers:
         while pos + 5 < len(data):
             size, body = _vint(data, pos + 4)
             end = body + size
+            if end > len(data) or zlib.crc32(data[pos + 4:end]) != int.from_bytes(
+                    data[pos:pos + 4], "little"):
+                break  # damaged: libarchive says so
             htype, p = _vint(data, body)
             if htype == 4:  # archive encryption header: everything after it is ciphertext
                 return Rar5Headers(True, frozenset(names), volume)
@@ -348,8 +358,12 @@ class _Reader:
 def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
            clock: Callable[[], float] = time.monotonic) -> Expansion:
     """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``."""
-    _utf8_ctype()
     out = Expansion(_label(fmt, data))
+    if _MISSING is not None:
+        out.problems.append(Problem("ARCHIVE_UNREADABLE",
+                                    f"{out.label}: no archive reader on this server ({_MISSING})"))
+        return out
+    _utf8_ctype()
     hidden: frozenset[bytes] = frozenset()
     volume = fmt == "rar" and out.label == "RAR 4" and bool(data[10:11]) and bool(data[10] & 0x01)
     if fmt == "rar" and out.label == "RAR 5":
@@ -415,6 +429,9 @@ def _spool_stream(reader: _Reader, spool: BinaryIO) -> tuple[int, bytes]:
             raise _Damaged(reader.error(a))
         if r == laffi.ARCHIVE_EOF:
             return 0, b""
+        expected = _READERS[reader.fmt][1][0]
+        if (laffi.filter_name(a, 0) or b"").decode("ascii", "replace") != expected:
+            raise _Damaged(f"not a valid {expected} stream")  # raw would pass it through as is
         size = reader.pump(a, "stream", None, reader.limits.archive_max_total_bytes, spool.write)
     finally:
         laffi.entry_free(entry)
@@ -480,9 +497,21 @@ def _read_all(reader: _Reader, source: bytes | BinaryIO, fmt: str, out: Expansio
             out.members.append(Member(path, data))
         if fmt == "tar":
             _check_tar_end(source, laffi.filter_bytes(a, 0))
+        elif fmt == "rar" and isinstance(source, bytes):
+            _check_rar_end(source, laffi.filter_bytes(a, 0))
     finally:
         laffi.entry_free(entry)
         laffi.read_free(a)
+
+
+def _check_rar_end(data: bytes, consumed: int) -> None:
+    """libarchive's RAR readers end quietly at a header they do not understand: the bytes
+    they never reached are damage (or something appended), not an empty archive. A few bytes
+    of the end-of-archive header are left unread by design."""
+    rest = len(data) - consumed
+    if rest > _RAR_END_SLACK:
+        raise _Damaged(f"{rest} of {len(data)} bytes were never reached (bad header or data "
+                       "appended after the end)")
 
 
 def _check_tar_end(source: bytes | BinaryIO, consumed: int) -> None:

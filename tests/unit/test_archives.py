@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import subprocess
 import sys
 import tarfile
@@ -129,7 +130,7 @@ def test_encrypted_member_does_not_hide_the_others() -> None:
     ("a.7z", lambda: seven_zip({NAME: docx()})[:-40], "7z"),
     ("a.rar", lambda: rar5([Member(NAME, docx())])[:-200], "RAR 5"),
     ("a.rar", lambda: rar4([Member(NAME, docx())])[:-200], "RAR 4"),
-    ("a.rar", lambda: b"Rar!\x1a\x07\x01\x00" + os.urandom(300), "RAR 5"),
+    ("a.rar", lambda: b"Rar!\x1a\x07\x01\x00" + random.Random(3).randbytes(300), "RAR 5"),
     ("a.tar.gz", lambda: tar({NAME: docx()}, compression="gz")[:-300], "gzip"),
     ("a.tar.xz", lambda: tar({NAME: docx()}, compression="xz")[:200], "xz"),
     ("a.cab", lambda: cab({NAME: docx()})[:-100], "cab"),
@@ -332,3 +333,43 @@ def test_hard_links_are_read_once() -> None:
     parsed = walk("h.tar", raw)
     assert [i.document.path for i in parsed.items] == ["h.tar", "h.tar/a.pdf"]
     assert not parsed.items[0].findings
+
+
+def test_without_libarchive_the_archive_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server missing libarchive13 still answers: the archive is not inspected, and says so."""
+    monkeypatch.setattr(archives, "_MISSING", "OSError: libarchive.so.13: cannot open")
+    parsed = walk("a.7z", seven_zip({NAME: docx()}))
+    assert [i.document.path for i in parsed.items] == ["a.7z"]
+    (finding,) = parsed.items[0].findings
+    assert finding.code == "ARCHIVE_UNREADABLE" and "libarchive.so.13" in finding.en
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rar_garbage_is_never_an_empty_archive(seed: int) -> None:
+    """Random bytes after a RAR signature: libarchive sometimes ends without an error and
+    without members; the bytes it never reached make it damage."""
+    for sig in (b"Rar!\x1a\x07\x01\x00", b"Rar!\x1a\x07\x00"):
+        parsed = walk("g.rar", sig + random.Random(seed).randbytes(300))
+        assert archive_codes(parsed) == ["ARCHIVE_UNREADABLE"], (sig, seed)
+
+
+def test_data_appended_after_a_rar_is_damage() -> None:
+    for build in (rar5, rar4):
+        parsed = walk("a.rar", build([Member("a.pdf", PDF)]) + docx())
+        (finding,) = parsed.items[0].findings
+        assert finding.code == "ARCHIVE_UNREADABLE" and "never reached" in finding.en
+
+
+@pytest.mark.parametrize(("magic", "outer"), [
+    (b"7z\xbc\xaf\x27\x1c", "g.7z"), (b"MSCF\0\0\0\0", "g.cab"), (b"\x1f\x8b\x08", "g.gz"),
+    (b"\xfd7zXZ\x00", "g.xz"), (b"\x28\xb5\x2f\xfd", "g.zst"), (b"BZh91AY&SY", "g.bz2"),
+])
+def test_garbage_after_a_magic_is_damage_naming_the_format(magic: bytes, outer: str) -> None:
+    """libarchive passes a stream its decompressor rejects through "raw" unchanged: that is
+    not the file inside."""
+    label = archives.FORMATS[archives.magic_format(magic + b"\0" * 600) or ""][1]
+    for seed in range(6):
+        parsed = walk(outer, magic + random.Random(seed).randbytes(400))
+        assert [i.document.path for i in parsed.items] == [outer]
+        (finding,) = parsed.items[0].findings
+        assert finding.code == "ARCHIVE_UNREADABLE" and f"({label}:" in finding.en, finding.en
