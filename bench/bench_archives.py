@@ -10,8 +10,12 @@ has), each with 200 members, then measures in the same run:
 
 The members are binary data files, identified and reported but with no inspector of their
 own, so the ratio measures what the gateway adds to libarchive for an archive rather than
-the inspection of the documents inside (measured by the other benchmarks).
-Target: decide ≤ 1.5 × baseline.
+the inspection of the documents inside (measured by the other benchmarks). A third figure
+is the archive reading alone (``intake/archives.py``), without the per-document work that
+every attachment gets (libmagic, SHA-256, the report).
+Target: decide ≤ 1.5 × baseline. A stored RAR extracts at memory speed, so there the
+per-document work dominates: SHA-256 alone, which the report gives for every member, is
+more than the whole baseline.
 """
 
 from __future__ import annotations
@@ -72,11 +76,12 @@ def libarchive_list_extract(data: bytes) -> int:
     return total
 
 
-def measure(label: str, name: str, data: bytes, rounds: int = 5) -> float:
+def measure(label: str, name: str, data: bytes, rounds: int = 7) -> float:
     """Best of ``rounds``, the baseline and the decision alternating so that both see the
     same load on the machine."""
     import hashlib
 
+    from gateway.intake import archives
     from gateway.pipeline import Checker
     from gateway.policy.load import load_policy
 
@@ -86,7 +91,8 @@ def measure(label: str, name: str, data: bytes, rounds: int = 5) -> float:
     assert len(members) == MEMBERS, (len(members), [f.code for f in report.all_findings])
     assert not [f for f in report.all_findings if f.code.startswith("ARCHIVE_")]
     unpacked = libarchive_list_extract(data)
-    base = decide = float("inf")
+    fmt = name.rsplit(".", 1)[-1]
+    base = decide = reading = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()
         libarchive_list_extract(data)
@@ -94,6 +100,9 @@ def measure(label: str, name: str, data: bytes, rounds: int = 5) -> float:
         started = time.perf_counter()
         checker.check_document(name, data)
         decide = min(decide, time.perf_counter() - started)
+        started = time.perf_counter()
+        archives.expand(data, fmt, name, checker.policy.rules.limits)
+        reading = min(reading, time.perf_counter() - started)
     started = time.perf_counter()
     hashlib.sha256(data).digest()
     hashlib.sha256(b"\0" * unpacked).digest()
@@ -104,6 +113,8 @@ def measure(label: str, name: str, data: bytes, rounds: int = 5) -> float:
           f"ms (of which SHA-256 of archive and members, as the report gives them: "
           f"{floor * 1000:.0f} ms), ratio {ratio:.2f}x (target <= {TARGET}x) "
           f"{'OK' if ratio <= TARGET else 'OVER TARGET'}", flush=True)
+    print(f"   {label}: reading alone (intake/archives.py: limits, names, every member's bytes) "
+          f"{reading * 1000:.0f} ms, {reading / base:.2f}x libarchive", flush=True)
     return ratio
 
 
