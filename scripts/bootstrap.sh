@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(postfix libmilter-dev libmagic1 libmagic-mgc gcc python3-dev python3-venv
               postgresql chromium chromium-driver ca-certificates
               recode  # recode: reference VPS/VNI/VIQR converter for the text tests
-              libarchive13)  # RAR, 7z, tar, cab, ISO archives (intake/archives.py via libarchive-c)
+              libarchive13  # RAR, 7z, tar, cab, ISO archives (intake/archives.py via libarchive-c)
+              7zip)  # 7zz: archives from another producer in tests/unit/test_archives.py
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

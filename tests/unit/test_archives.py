@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tarfile
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
@@ -373,3 +375,52 @@ def test_garbage_after_a_magic_is_damage_naming_the_format(magic: bytes, outer: 
         assert [i.document.path for i in parsed.items] == [outer]
         (finding,) = parsed.items[0].findings
         assert finding.code == "ARCHIVE_UNREADABLE" and f"({label}:" in finding.en, finding.en
+
+
+# -- archives written by other producers: 7-Zip (7zz) and gzip(1), when installed ------------
+
+SEVEN_ZIP = shutil.which("7zz") or shutil.which("7z")
+
+
+def _producer_archives(tmp: Path) -> dict[str, bytes]:
+    assert SEVEN_ZIP
+    folder = tmp / "Hồ sơ"
+    folder.mkdir()
+    (folder / NAME).write_bytes(docx())
+
+    def run(*args: str) -> None:
+        subprocess.run([SEVEN_ZIP, "a", "-bd", "-y", *args], cwd=tmp, check=True,
+                       capture_output=True)
+
+    run("plain.7z", "Hồ sơ")
+    run("-pmật-khẩu", "data.7z", "Hồ sơ")
+    run("-pmật-khẩu", "-mhe=on", "headers.7z", "Hồ sơ")
+    run("-ttar", "t.tar", "Hồ sơ")
+    for kind, ext in (("gzip", "gz"), ("bzip2", "bz2"), ("xz", "xz")):
+        run(f"-t{kind}", f"t.tar.{ext}", "t.tar")
+    return {p.name: p.read_bytes() for p in tmp.iterdir() if p.is_file()}
+
+
+@pytest.mark.skipif(SEVEN_ZIP is None, reason="7-Zip (Debian package 7zip) is not installed")
+def test_archives_written_by_7zip(tmp_path: Path) -> None:
+    made = _producer_archives(tmp_path)
+    for name in ("plain.7z", "t.tar", "t.tar.gz", "t.tar.bz2", "t.tar.xz"):
+        report = checker().check_document(name, made[name])
+        docs = {d.path: d for d in report.documents}
+        assert docs[f"{name}/Hồ sơ/{NAME}"].verdict is DocVerdict.INVALID, (name, list(docs))
+        assert report.verdict is Verdict.INVALID
+    for name in ("data.7z", "headers.7z"):
+        report = checker().check_document(name, made[name])
+        codes = [f.code for f in report.all_findings]
+        assert "ARCHIVE_ENCRYPTED" in codes and report.verdict is Verdict.INVALID, (name, codes)
+
+
+@pytest.mark.skipif(shutil.which("gzip") is None, reason="gzip is not installed")
+def test_file_compressed_by_gzip_keeps_its_name(tmp_path: Path) -> None:
+    src = tmp_path / "Tờ trình.docx"
+    src.write_bytes(docx())
+    subprocess.run(["gzip", "-9", str(src)], check=True)
+    data = (tmp_path / "Tờ trình.docx.gz").read_bytes()
+    parsed = walk("tt.gz", data)  # the outer name says nothing: gzip stored the original
+    assert [i.document.path for i in parsed.items] == ["tt.gz", "tt.gz/Tờ trình.docx"]
+    assert parsed.items[1].document.fmt == "docx"
