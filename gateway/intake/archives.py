@@ -204,7 +204,9 @@ class _Limit(Exception):
 
 
 class _Damaged(Exception):
-    pass
+    def __init__(self, reason: str, member: str | None = None) -> None:
+        super().__init__(reason)
+        self.member = member
 
 
 def _label(fmt: str, data: bytes) -> str:
@@ -270,7 +272,7 @@ class _Reader:
         while True:
             n = self.lib.archive_read_data(a, self.buf, _BLOCK)
             if n < 0:
-                raise _Damaged(f"{name}: {self.error(a)}")
+                raise _Damaged(f"{name}: {self.error(a)}", member=name)
             if n == 0:
                 return size
             write(ctypes.string_at(self.buf, n))
@@ -295,7 +297,7 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
         return out
     _utf8_ctype()
     hidden: frozenset[bytes] = frozenset()
-    volume = fmt == "rar" and out.label == "RAR 4" and bool(data[10:11]) and bool(data[10] & 0x01)
+    volume = out.label == "RAR 4" and data[9:10] == b"\x73" and bool(data[10] & 0x01)
     if fmt == "rar" and out.label == "RAR 5":
         info = rar5_headers(data)
         if info.headers_encrypted:
@@ -320,10 +322,12 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
         return out
     except _Damaged as exc:
         reason = str(exc)
-        if "encrypt" in reason.lower():
-            encrypted.append(reason)
-        else:
+        if "encrypt" not in reason.lower():
             out.problems.append(Problem("ARCHIVE_UNREADABLE", f"{out.label}: {reason}"))
+        elif exc.member is not None:
+            encrypted.append(exc.member)
+        elif not encrypted:  # not after an encrypted member: libarchive cannot skip past it
+            out.problems.append(Problem("ARCHIVE_ENCRYPTED", "the file list is encrypted"))
     if encrypted:
         more = f" (+{len(encrypted) - 5})" if len(encrypted) > 5 else ""
         shown = ", ".join(encrypted[:5]) + more

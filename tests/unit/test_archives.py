@@ -424,3 +424,12 @@ def test_file_compressed_by_gzip_keeps_its_name(tmp_path: Path) -> None:
     parsed = walk("tt.gz", data)  # the outer name says nothing: gzip stored the original
     assert [i.document.path for i in parsed.items] == ["tt.gz", "tt.gz/Tờ trình.docx"]
     assert parsed.items[1].document.fmt == "docx"
+
+
+def test_encrypted_7z_names_the_members_it_hides() -> None:
+    two = seven_zip({NAME: docx(), "Tờ trình.pdf": PDF}, password="x")
+    (finding,) = walk("m.7z", two).items[0].findings
+    assert finding.code == "ARCHIVE_ENCRYPTED" and NAME in finding.en
+    hidden = seven_zip({NAME: docx()}, password="x", header_encryption=True)
+    (finding,) = walk("h.7z", hidden).items[0].findings
+    assert finding.code == "ARCHIVE_ENCRYPTED" and "file list is encrypted" in finding.en
