@@ -241,10 +241,13 @@ class _Reader:
     """One libarchive read handle over bytes in memory, with the limits applied while reading."""
 
     def __init__(self, data: bytes, fmt: str, limits: Limits,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], already: int = 0) -> None:
         self.data, self.fmt, self.limits, self.clock = data, fmt, limits, clock
         self.started = clock()
-        self.total = 0
+        self.total = already
+        """Bytes unpacked, counting those of the message's earlier archives (total limit)."""
+        self.own = 0
+        """Bytes unpacked from this archive (ratio limit)."""
         self.count = 0
         self.lib = _lib()
         self.buf = ctypes.create_string_buffer(_BLOCK)
@@ -278,18 +281,22 @@ class _Reader:
             write(ctypes.string_at(self.buf, n))
             size += n
             self.total += n
+            self.own += n
             if size > cap:
                 raise _Limit(f"member {name} inflates past {cap} bytes")
             if self.total > lim.archive_max_total_bytes:
                 raise _Limit(f"more than {lim.archive_max_total_bytes} bytes inflated")
-            if self.total > lim.archive_max_ratio * len(self.data):
+            if self.own > lim.archive_max_ratio * len(self.data):
                 raise _Limit(f"inflates more than {lim.archive_max_ratio}:1")
             self.check_time()
 
 
 def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
-           clock: Callable[[], float] = time.monotonic) -> Expansion:
-    """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``."""
+           clock: Callable[[], float] = time.monotonic, already: int = 0) -> Expansion:
+    """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``.
+
+    ``already`` is what the message's other archives unpacked: the total limit is one budget
+    for all of them, so that archives nested in archives cannot multiply it."""
     out = Expansion(_label(fmt, data))
     if _MISSING is not None:
         out.problems.append(Problem("ARCHIVE_UNREADABLE",
@@ -309,7 +316,7 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
             "ARCHIVE_UNREADABLE", f"{out.label}: one part of a multi-volume archive, which "
             "cannot be inspected alone; send the documents in one archive or unpacked"))
         return out
-    reader = _Reader(data, fmt, limits, clock)
+    reader = _Reader(data, fmt, limits, clock, already)
     encrypted: list[str] = []
     try:
         if fmt in _COMPRESSORS:
@@ -351,6 +358,7 @@ def _read_compressed(reader: _Reader, out: Expansion, outer_name: str) -> None:
             return
         out.label = f"tar ({FORMATS[reader.fmt][1]})"
         reader.total -= size  # counted again member by member
+        reader.own -= size
         _read_all(reader, spool, "tar", out, frozenset(), [])
 
 

@@ -113,6 +113,8 @@ class Walker:
         self.parts_seen = 0
         self.out = ParsedMessage()
         self._limit_reported: set[str] = set()
+        self._unpacked = 0
+        """Bytes unpacked from the message's RAR/7z/tar/… archives: one total budget."""
 
     # -- entry points -------------------------------------------------------------------
 
@@ -316,7 +318,8 @@ class Walker:
                                   reason=f"archives nested deeper than {lim.archive_max_depth}")
             )
             return
-        got = archives.expand(doc.data, doc.fmt, doc.name, lim)
+        got = archives.expand(doc.data, doc.fmt, doc.name, lim, already=self._unpacked)
+        self._unpacked += sum(len(m.data) for m in got.members)
         for p in got.problems:
             self._replace_findings(doc, make_finding(p.code, place=doc.path, name=doc.path,
                                                      reason=p.reason, format=got.label))

@@ -433,3 +433,15 @@ def test_encrypted_7z_names_the_members_it_hides() -> None:
     hidden = seven_zip({NAME: docx()}, password="x", header_encryption=True)
     (finding,) = walk("h.7z", hidden).items[0].findings
     assert finding.code == "ARCHIVE_ENCRYPTED" and "file list is encrypted" in finding.en
+
+
+def test_nested_archives_share_one_total_budget() -> None:
+    """Archives inside archives cannot multiply the total limit: what the message's archives
+    unpack is counted together."""
+    inner = {f"{i}.tar.gz": tar({f"{i}.pdf": PDF + os.urandom(3000)}, compression="gz")
+             for i in range(4)}
+    outer = rar5([Member(k, v) for k, v in inner.items()])
+    parsed = walk("o.rar", outer, archive_max_total_bytes=16000)
+    limited = [i for i in parsed.items if any(f.code == "ARCHIVE_LIMIT" for f in i.findings)]
+    assert limited and limited[0].document.path.startswith("o.rar/")
+    assert len(walk("o.rar", outer, archive_max_total_bytes=40000).items) == 9
