@@ -307,7 +307,6 @@ class Walker:
                            data, doc.path + "/" + _dirpart(member), depth + 1, declared=None,
                            is_member=True)
 
-
     def _libarchive(self, doc: Document, depth: int) -> None:
         """RAR, 7z, tar, cab, ISO and compressed files (intake/archives.py): every member is
         a file like a ZIP member; problems become findings on the archive."""
