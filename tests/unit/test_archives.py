@@ -237,6 +237,8 @@ def test_decode_name() -> None:
     assert archives.decode_name("Tờ trình.docx".encode()) == "Tờ trình.docx"
     assert archives.decode_name(cp1258_bytes("Tờ trình.docx")) == "Tờ trình.docx"
     assert archives.decode_name("Café.pdf".encode("cp437")) == "Café.pdf"
+    assert archives.decode_name("Øre.pdf".encode("cp850")) == "Øre.pdf"
+    assert archives.decode_name(cp1258_bytes("Báo cáo.docx")) == "Báo cáo.docx"
     assert archives.decode_name(b"a\\b\\./c.pdf") == "a/b/c.pdf"
     assert archives.decode_name(b"/abs/x.pdf") == "abs/x.pdf"
 
