@@ -311,6 +311,12 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
             out.problems.append(Problem("ARCHIVE_ENCRYPTED", "the file list is encrypted"))
             return out
         hidden, volume = info.encrypted, info.volume
+    if fmt in ("tar", "iso") and b"%PDF-" in data[: 512 if fmt == "tar" else 1024]:
+        # a PDF reader takes these bytes for a PDF (header within the first 1 KiB) that is none
+        # of the members: a crafted two-format file, judged by neither reading alone
+        out.problems.append(Problem("ARCHIVE_UNREADABLE", f"{out.label}: the same bytes also "
+                                    "read as a PDF; send the documents as separate files"))
+        return out
     if volume:
         out.problems.append(Problem(
             "ARCHIVE_UNREADABLE", f"{out.label}: one part of a multi-volume archive, which "

@@ -447,3 +447,15 @@ def test_nested_archives_share_one_total_budget() -> None:
     limited = [i for i in parsed.items if any(f.code == "ARCHIVE_LIMIT" for f in i.findings)]
     assert limited and limited[0].document.path.startswith("o.rar/")
     assert len(walk("o.rar", outer, archive_max_total_bytes=40000).items) == 9
+
+
+def test_tar_that_also_reads_as_a_pdf_is_a_finding() -> None:
+    """A tar whose header holds "%PDF-" opens as a PDF in a PDF reader: that PDF is none of
+    the members, so the scan inside cannot vouch for it."""
+    data = tar({"%PDF-1.4 scan.png": PDF}, fmt=tarfile.USTAR_FORMAT)
+    assert sniff(data, "x.pdf")[1] == "tar"
+    report = checker().check_document("x.pdf", data)
+    codes = [f.code for f in report.all_findings]
+    assert "ARCHIVE_UNREADABLE" in codes and report.verdict is Verdict.INVALID
+    first_member_pdf = tar({"a.pdf": PDF})  # "%PDF-" at 512: the member, inspected as a PDF
+    assert not walk("a.tar", first_member_pdf).items[0].findings
