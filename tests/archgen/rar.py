@@ -59,9 +59,10 @@ class Member:
 
 
 def rar5(members: list[Member], *, encrypted_headers: bool = False,
-         corrupt_crc: bool = False, volume: bool = False) -> bytes:
+         corrupt_crc: bool = False, volume: bool = False, compression: int = 0) -> bytes:
     """A RAR 5 archive of stored members; ``encrypted_headers`` writes the archive
-    encryption header (type 4) followed by random bytes, as ``rar -hp`` does."""
+    encryption header (type 4) followed by random bytes, as ``rar -hp`` does. ``compression``
+    is the raw compression-information field (0: version 0, stored), to declare others."""
     out = bytearray(RAR5_SIGNATURE)
     if encrypted_headers:
         fields = vint(0) + vint(0x0001) + bytes([15]) + os.urandom(16) + os.urandom(12)
@@ -87,7 +88,7 @@ def rar5(members: list[Member], *, encrypted_headers: bool = False,
             if corrupt_crc:
                 crc ^= 0xFFFFFFFF
             fields += struct.pack("<I", crc)
-        fields += vint(0) + vint(0) + vint(len(name)) + name  # stored, Windows, name
+        fields += vint(compression) + vint(0) + vint(len(name)) + name  # Windows, name
         out += _rar5_block(2, 0, fields, extra, None if m.directory else payload)
     out += _rar5_block(5, 0, vint(0x0001 if volume else 0))  # 1: not the last volume
     return bytes(out)

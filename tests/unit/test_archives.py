@@ -459,3 +459,9 @@ def test_tar_that_also_reads_as_a_pdf_is_a_finding() -> None:
     assert "ARCHIVE_UNREADABLE" in codes and report.verdict is Verdict.INVALID
     first_member_pdf = tar({"a.pdf": PDF})  # "%PDF-" at 512: the member, inspected as a PDF
     assert not walk("a.tar", first_member_pdf).items[0].findings
+
+
+def test_unsupported_rar_feature_is_a_finding_naming_the_format() -> None:
+    data = rar5([Member(NAME, docx())], compression=15 << 10)  # a dictionary no reader has
+    (finding,) = walk("u.rar", data).items[0].findings
+    assert finding.code == "ARCHIVE_UNREADABLE" and "(RAR 5:" in finding.en
