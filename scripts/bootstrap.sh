@@ -9,7 +9,9 @@ APT_PACKAGES=(postfix libmilter-dev libmagic1 libmagic-mgc gcc python3-dev pytho
               postgresql chromium chromium-driver ca-certificates
               recode  # recode: reference VPS/VNI/VIQR converter for the text tests
               systemd  # systemd-analyze checks the units (verify, security exposure)
-              miltertest)  # miltertest: libmilter-based client for the milter protocol tests
+              miltertest  # miltertest: libmilter-based client for the milter protocol tests
+              libarchive13  # RAR, 7z, tar, cab, ISO archives (intake/archives.py via libarchive-c)
+              7zip)  # 7zz: archives from another producer in tests/unit/test_archives.py
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

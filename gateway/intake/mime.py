@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO, Iterator
 
-from gateway.intake import structure
+from gateway.intake import archives, structure
 from gateway.intake.names import _nfc, header_value, part_filename
 from gateway.intake.sniff import (
     ARCHIVES,
@@ -84,6 +84,8 @@ class Walker:
         self.parts_seen = 0
         self.out = ParsedMessage()
         self._limit_reported: set[str] = set()
+        self._unpacked = 0
+        """Bytes unpacked from the message's RAR/7z/tar/… archives: one total budget."""
 
     # -- entry points -------------------------------------------------------------------
 
@@ -269,6 +271,8 @@ class Walker:
                 self._zip(doc, depth)
             elif fmt == "tnef":
                 self._tnef(doc, depth)
+            elif fmt in archives.FORMATS:
+                self._libarchive(doc, depth)
             elif fmt in CONTAINERS:
                 self._container(doc, depth)
             else:
@@ -287,6 +291,9 @@ class Walker:
         if fmt == "zip":
             self.out.items.append(IntakeItem(other, (), inspect=False))
             self._zip(other, depth)
+        elif fmt in archives.FORMATS:
+            self.out.items.append(IntakeItem(other, (), inspect=False))
+            self._libarchive(other, depth)
         else:
             self.out.items.append(IntakeItem(other))
 
@@ -472,6 +479,25 @@ class Walker:
             self._add_file(member.rsplit("/", 1)[-1] if member else "unnamed",
                            data, doc.path + "/" + _dirpart(member), depth + 1, declared=None,
                            is_member=True)
+
+    def _libarchive(self, doc: Document, depth: int) -> None:
+        """RAR, 7z, tar, cab, ISO and compressed files (intake/archives.py): every member is
+        a file like a ZIP member; problems become findings on the archive."""
+        lim = self.limits
+        if depth + 1 > lim.archive_max_depth:
+            self._replace_findings(
+                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
+                                  reason=f"archives nested deeper than {lim.archive_max_depth}")
+            )
+            return
+        got = archives.expand(doc.data, doc.fmt, doc.name, lim, already=self._unpacked)
+        self._unpacked += sum(len(m.data) for m in got.members)
+        for p in got.problems:
+            self._replace_findings(doc, make_finding(p.code, place=doc.path, name=doc.path,
+                                                     reason=p.reason, format=got.label))
+        for m in got.members:
+            self._add_file(m.path.rsplit("/", 1)[-1], m.data, doc.path + "/" + _dirpart(m.path),
+                           depth + 1, declared=None, is_member=True)
 
 
 def _is_text(found: Sniffed) -> bool:

@@ -22,6 +22,7 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gateway.intake import archives
 from gateway.model.report import DocClass
 
 _OOXML_MAIN = {
@@ -75,17 +76,9 @@ FMT_MEDIA = {
     "p7m": "application/pkcs7-mime",
     "eml": "message/rfc822",
     "tnef": "application/vnd.ms-tnef",
-    "rar": "application/vnd.rar",
-    "7z": "application/x-7z-compressed",
-    "gzip": "application/gzip",
-    "bzip2": "application/x-bzip2",
-    "xz": "application/x-xz",
-    "zstd": "application/zstd",
-    "cab": "application/vnd.ms-cab-compressed",
-    "tar": "application/x-tar",
-    "iso": "application/x-iso9660-image",
     "binhex": "application/mac-binhex40",
 }
+FMT_MEDIA.update({fmt: media for fmt, (media, _label) in archives.FORMATS.items()})
 _ODF = {v: k for k, v in FMT_MEDIA.items() if k in {"odt", "ott", "ods", "ots", "odp", "otp", "odg"}}
 
 _MAGIC_FMT = {
@@ -114,10 +107,10 @@ _EXT_FMT = {
     "pps": "ppt", "rtf": "rtf", "txt": "txt", "csv": "csv", "htm": "html", "html": "html",
     "p7s": "p7s", "p7m": "p7m", "eml": "eml", "zip": "zip", "png": "png", "jpg": "jpeg",
     "jpeg": "jpeg", "tif": "tiff", "tiff": "tiff", "gif": "gif", "bmp": "bmp", "webp": "webp",
-    "rar": "rar", "7z": "7z", "gz": "gzip", "tgz": "gzip", "bz2": "bzip2", "xz": "xz",
-    "zst": "zstd", "cab": "cab", "tar": "tar", "iso": "iso", "tnef": "tnef",
+    "tnef": "tnef",
 }
 _EXT_FMT.update({k: k for k in FMT_MEDIA})
+_EXT_FMT.update(archives.EXTENSIONS)
 
 EDITABLE = frozenset(
     {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx", "pptm", "potx", "odt",
@@ -126,24 +119,12 @@ EDITABLE = frozenset(
 PLAIN_TEXT = frozenset({"txt", "csv", "html"})
 NON_EDITABLE = frozenset({"pdf"})
 IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
-CONTAINERS = frozenset({"rar", "7z", "gzip", "bzip2", "xz", "zstd", "cab", "tar", "iso",
-                        "binhex"})
+CONTAINERS = frozenset(archives.FORMATS) | {"binhex"}
 """Containers recognised by their magic; intake opens those it has a reader for and reports
 the others as not inspected (never as "not a document")."""
 ARCHIVES = frozenset({"zip", "eml", "tnef", "p7m"}) | CONTAINERS
 """Formats whose content intake opens and walks (their members are the documents)."""
 
-_CONTAINER_MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"Rar!\x1a\x07\x01\x00", "rar"),
-    (0, b"Rar!\x1a\x07\x00", "rar"),
-    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
-    (0, b"\x1f\x8b\x08", "gzip"),
-    (0, b"\xfd7zXZ\x00", "xz"),
-    (0, b"\x28\xb5\x2f\xfd", "zstd"),
-    (0, b"MSCF\x00\x00\x00\x00", "cab"),
-    (257, b"ustar", "tar"),
-    (0x8001, b"CD001", "iso"),
-)
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 """0x223E9F78, little-endian (MS-OXTNEF 2.1.3.1)."""
 _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
@@ -332,15 +313,6 @@ def _zip_inside(data: bytes) -> bool:
         return False
 
 
-def _container(data: bytes) -> str | None:
-    for offset, magic, fmt in _CONTAINER_MAGIC:
-        if data[offset:offset + len(magic)] == magic:
-            return fmt
-    if data[:3] == b"BZh" and data[3:4].isdigit() and data[4:10] == b"1AY&SY":
-        return "bzip2"
-    return None
-
-
 def _cms(data: bytes, name: str) -> str | None:
     """``p7s`` or ``p7m`` when the bytes are CMS (DER SignedData/EnvelopedData or PEM)."""
     head = data[:64]
@@ -359,10 +331,12 @@ def sniff_detail(data: bytes, name: str = "") -> Sniffed:
         return Sniffed(FMT_MEDIA.get(fmt, "application/zip"), fmt, damage,
                        "pdf" if _pdf_inside(data) else None)
     if data[:5] == b"%PDF-":
-        return Sniffed("application/pdf", "pdf", also="zip" if _zip_inside(data) else None)
+        # a ZIP at the end, or a tar/ISO whose headers sit after a "%PDF-" at offset 0
+        return Sniffed("application/pdf", "pdf",
+                       also="zip" if _zip_inside(data) else archives.magic_format(data))
     if data[:4] == TNEF_MAGIC:
         return Sniffed(FMT_MEDIA["tnef"], "tnef")
-    container = _container(data)
+    container = archives.magic_format(data)  # RAR, 7z, tar, gzip…: offset 0 decides
     if container is not None:
         return Sniffed(FMT_MEDIA[container], container,
                        also="pdf" if _pdf_inside(data) else None)
@@ -473,6 +447,6 @@ def same_family(declared: str | None, actual: str) -> bool:
     families = [
         {"docx", "docm", "dotx", "dotm"}, {"xlsx", "xlsm", "xltx"}, {"pptx", "pptm", "potx"},
         {"doc", "xls", "ppt", "ole"}, {"txt", "csv", "html", "other"}, {"jpeg"}, {"tiff"},
-        {"odt", "ott"}, {"ods", "ots"}, {"odp", "otp"}, {"p7s", "p7m"}, {"gzip", "tar"},
+        {"odt", "ott"}, {"ods", "ots"}, {"odp", "otp"}, {"p7s", "p7m"}, {"gz", "tar"},
     ]
     return any(declared in f and actual in f for f in families)

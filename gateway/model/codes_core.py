@@ -85,6 +85,15 @@ CODES: list[CodeSpec] = [
         "Archive {name} is damaged or encrypted ({reason}); the documents inside cannot be checked.",
     ),
     CodeSpec(
+        "ARCHIVE_ENCRYPTED",
+        "9.2",
+        Severity.ERROR,
+        "Tệp nén {name} ({format}) được đặt mật khẩu hoặc mã hoá ({reason}) nên hệ thống không "
+        "kiểm tra được các văn bản bên trong. Hãy gửi lại tệp nén không đặt mật khẩu.",
+        "Archive {name} ({format}) is password-protected or encrypted ({reason}), so the "
+        "documents inside cannot be inspected. Send the archive again without a password.",
+    ),
+    CodeSpec(
         "MIME_LIMIT",
         "8.3",
         Severity.ERROR,

@@ -24,6 +24,8 @@ class Limits:
     archive_max_total_bytes: int = 200 * 1024 * 1024
     archive_max_ratio: int = 200
     """Inflated/compressed size of one member; above it the archive is a bomb."""
+    archive_max_seconds: int = 60
+    """Time to read the members of one archive (RAR, 7z, tar, …) before it is given up."""
     xml_max_bytes: int = 64 * 1024 * 1024
     """Largest XML part any inspector parses."""
     mime_max_header_bytes: int = 1024 * 1024

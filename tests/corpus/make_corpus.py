@@ -120,6 +120,7 @@ def build() -> dict[str, bytes]:
     out["forged-verdict-header"] = m
 
     out.update(containers())
+    out.update(archives(docx(), png()))
     result: dict[str, bytes] = {}
     for name, msg in out.items():
         result[name] = msg.as_bytes() if isinstance(msg, EmailMessage) else msg
@@ -180,6 +181,31 @@ def containers() -> dict[str, EmailMessage | bytes]:
 
     out["deep-nesting"] = nested_multipart(1000, HEAD.replace(b"<deep@hople.test>",
                                                               b"<corpus-19@hople.test>"))
+    return out
+
+
+def archives(word: bytes, scan: bytes) -> dict[str, EmailMessage]:
+    """Documents in the containers read through libarchive."""
+    from tests.archgen.build import compress, seven_zip, tar
+    from tests.archgen.rar import Member, rar5
+
+    out: dict[str, EmailMessage] = {}
+    m = base("stttt@daknong.gov.vn", "Hồ sơ nén RAR", 23)
+    m.add_attachment(rar5([Member("hồ sơ/scan1.png", scan), Member("hồ sơ/dự thảo.docx", word)]),
+                     maintype="application", subtype="vnd.rar", filename="hồ sơ.rar")
+    out["rar-with-docx"] = m
+    m = base("stttt@daknong.gov.vn", "Bản quét nén tar.gz", 24)
+    m.add_attachment(tar({"Công văn 15.png": scan}, compression="gz"), maintype="application",
+                     subtype="gzip", filename="cong-van.tar.gz")
+    out["targz-scan"] = m
+    m = base("stttt@daknong.gov.vn", "Hồ sơ có mật khẩu", 25)
+    m.add_attachment(seven_zip({"Kế hoạch.docx": word}, password="123", header_encryption=True),
+                     maintype="application", subtype="x-7z-compressed", filename="ho-so.7z")
+    out["7z-encrypted"] = m
+    m = base("stttt@daknong.gov.vn", "Tờ trình (nén gzip)", 26)
+    m.add_attachment(compress(word, "gz"), maintype="application", subtype="gzip",
+                     filename="Tờ trình.docx.gz")
+    out["docx-gz"] = m
     return out
 
 

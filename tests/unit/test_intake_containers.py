@@ -251,15 +251,19 @@ def test_a_rar_whose_first_member_is_a_pdf_is_a_rar(checker: Checker) -> None:
     assert b"%PDF-" in data[:1024]
     assert sniff(data, "ho-so.rar") == ("application/vnd.rar", "rar")
     r = check(checker, message(("ho-so.rar", data, "application/x-rar")))
-    assert not any(f.code.startswith("PDF_") for f in r.all_findings)
-    assert r.verdict not in NOT_SEEN
+    (rar,) = [d for d in r.documents if d.path == "ho-so.rar"]
+    assert rar.media_type == "application/vnd.rar"
+    assert not any(f.code.startswith("PDF_") for f in rar.findings)
+    # the PDF is a member, opened and judged like any attachment
+    assert [d.media_type for d in r.documents if d.path == "ho-so.rar/cong-van.pdf"] == [
+        "application/pdf"]
 
 
 @pytest.mark.parametrize("name, data, fmt", [
     ("a.7z", b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\0" * 40, "7z"),
-    ("a.docx.gz", gzip.compress(b"PK\x03\x04 docx"), "gzip"),
+    ("a.docx.gz", gzip.compress(b"PK\x03\x04 docx"), "gz"),
     ("a.tar.xz", b"\xfd7zXZ\x00" + b"\0" * 40, "xz"),
-    ("a.bz2", b"BZh91AY&SY" + b"\0" * 40, "bzip2"),
+    ("a.bz2", b"BZh91AY&SY" + b"\0" * 40, "bz2"),
     ("a.cab", b"MSCF\0\0\0\0" + b"\0" * 40, "cab"),
 ])
 def test_containers_are_known_by_their_magic(name: str, data: bytes, fmt: str) -> None:
