@@ -463,8 +463,8 @@ class Walker:
             member = _nfc(info.filename.replace("\\", "/"))
             if info.flag_bits & 0x1:
                 self._replace_findings(
-                    doc, make_finding("ARCHIVE_UNREADABLE", place=doc.path, name=doc.path,
-                                      reason=f"{member} is encrypted")
+                    doc, make_finding("ARCHIVE_ENCRYPTED", place=doc.path, name=doc.path,
+                                      format="ZIP", reason=f"member {member}")
                 )
                 continue
             try:
