@@ -79,12 +79,34 @@ class Score:
     """ASCII words that are well-formed syllables (Vietnamese without tone, or chance)."""
 
 
-_TOKEN_SCORES: dict[str, tuple[int, int, int, int]] = {}
-"""Whitespace token → (words, good, bad, plain_good): texts repeat their tokens, and so do
-the trial decodings of one text, so each distinct token is judged once."""
+def _status_changers(enc: str) -> re.Pattern[str]:
+    """The characters that decoding ``enc`` turns from a letter into a non-letter or back,
+    the only ones that can join, split or create words (VNI: none, its sequences are letters
+    becoming a letter)."""
+    letter = re.compile(r"[^\W\d_]")
+    if enc == "vni":
+        table = {k: v for k, v in legacy._VNI_REV.items()}
+    else:
+        table = {chr(k): v for k, v in legacy._surface_translation(enc).items()}
+    chars = sorted({c for k, v in table.items() for c in k
+                    if any((letter.match(x) is None) != (letter.match(c) is None) for x in v + k)})
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]" if chars else "(?!)")
 
 
-def _token_score(token: str) -> tuple[int, int, int, int]:
+_CHANGERS = {enc: _status_changers(enc) for enc in ("tcvn3", "vni", "cp1258")}
+_COMBINING = re.compile("[\u0300-\u036f]")
+_FLIPS_TCVN3 = _CHANGERS["tcvn3"]
+_FLIPS_CP1258 = _CHANGERS["cp1258"]
+assert not any(c.isspace() for c in _FLIPS_TCVN3.pattern + _FLIPS_CP1258.pattern if ord(c) > 127)
+
+_TOKEN_SCORES: dict[str, tuple[int, int, int, int, int, int, int]] = {}
+"""Whitespace token → (words, good, bad, plain_good, TCVN3 flips, Windows-1258 flips, free
+combining marks): texts repeat their tokens, and so do the trial decodings of one text, so
+each distinct token is judged once (no flip character and no combining mark is white
+space, so the token counts add up to the text's)."""
+
+
+def _token_score(token: str) -> tuple[int, int, int, int, int, int, int]:
     words = good = bad = plain = 0
     for w in WORD_RE.findall(token):
         words += 1
@@ -95,17 +117,22 @@ def _token_score(token: str) -> tuple[int, int, int, int]:
             good += 1
         else:
             bad += 1
-    r = (words, good, bad, plain)
+    if token.isascii():
+        r = (words, good, bad, plain, 0, 0, 0)
+    else:
+        r = (words, good, bad, plain, len(_FLIPS_TCVN3.findall(token)),
+             len(_FLIPS_CP1258.findall(token)), int(_COMBINING.search(token) is not None))
     if len(_TOKEN_SCORES) > 200_000:
         _TOKEN_SCORES.clear()
     _TOKEN_SCORES[token] = r
     return r
 
 
-def score(text: str) -> Score:
-    """Count the words of ``text`` (``WORD_RE``; no word spans white space, so the text is
-    split on white space once and each distinct token is judged once)."""
-    words = good = bad = plain = 0
+def _measure(text: str) -> tuple[Score, dict[str, int], bool]:
+    """The score of ``text``, how many of its characters each 8-bit trial decoding would
+    flip between letter and non-letter (VNI: none), and whether it holds free combining
+    marks — one pass over its distinct white-space tokens."""
+    words = good = bad = plain = f_tcvn3 = f_cp1258 = marks = 0
     cache = _TOKEN_SCORES
     for token, n in Counter(text.split()).items():
         r = cache.get(token)
@@ -115,7 +142,18 @@ def score(text: str) -> Score:
         good += n * r[1]
         bad += n * r[2]
         plain += n * r[3]
-    return Score(words, good, bad, plain)
+        if r[4] or r[5] or r[6]:
+            f_tcvn3 += n * r[4]
+            f_cp1258 += n * r[5]
+            marks |= r[6]
+    return (Score(words, good, bad, plain), {"tcvn3": f_tcvn3, "cp1258": f_cp1258, "vni": 0},
+            bool(marks))
+
+
+def score(text: str) -> Score:
+    """Count the words of ``text`` (``WORD_RE``; no word spans white space, so the text is
+    split on white space once and each distinct token is judged once)."""
+    return _measure(text)[0]
 
 
 @dataclass(frozen=True)
@@ -202,26 +240,10 @@ def _sample(text: str) -> str:
     return "\n".join((text[:w], text[mid - w // 2: mid + w // 2], text[-w:]))
 
 
-def _status_changers(enc: str) -> re.Pattern[str]:
-    """The characters that decoding ``enc`` turns from a letter into a non-letter or back,
-    the only ones that can join, split or create words (VNI: none, its sequences are letters
-    becoming a letter)."""
-    letter = re.compile(r"[^\W\d_]")
-    if enc == "vni":
-        table = {k: v for k, v in legacy._VNI_REV.items()}
-    else:
-        table = {chr(k): v for k, v in legacy._surface_translation(enc).items()}
-    chars = sorted({c for k, v in table.items() for c in k
-                    if any((letter.match(x) is None) != (letter.match(c) is None) for x in v + k)})
-    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]" if chars else "(?!)")
 
 
-_CHANGERS = {enc: _status_changers(enc) for enc in ("tcvn3", "vni", "cp1258")}
-_COMBINING = re.compile("[\u0300-\u036f]")
-
-
-def _cannot_gain(text: str, before: Score, enc: str, free_marks: bool) -> bool:
-    """Whether decoding ``text`` as ``enc`` (TCVN3, VNI, Windows-1258) provably cannot double
+def _cannot_gain(before: Score, flips: int, free_marks: bool) -> bool:
+    """Whether a TCVN3, VNI or Windows-1258 trial decoding of a text provably cannot double
     its good words — the test every content detection must pass — without decoding it.
 
     Those decodings change characters one for one (VNI: letter sequences into one letter).
@@ -232,12 +254,7 @@ def _cannot_gain(text: str, before: Score, enc: str, free_marks: bool) -> bool:
     few malformed ones) is settled by its own score. Free combining marks could join words
     under NFC, so a text holding any is decoded as before."""
     margin = before.good - before.bad
-    if margin <= 0 or free_marks:
-        return False
-    flips = _CHANGERS[enc]
-    if flips.search(text) is None:
-        return True
-    return margin > 3 * len(flips.findall(text))
+    return margin > 0 and not free_marks and margin > 3 * flips
 
 
 def detect_content(text: str, *, min_gain: int = 3,
@@ -250,7 +267,8 @@ def detect_content(text: str, *, min_gain: int = 3,
     text = _sample(full)
     high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
-    free_marks: bool | None = None
+    flips: dict[str, int] = {}
+    free_marks = False
     best: Detection | None = None
     for enc in candidates:
         if enc == "viqr":
@@ -263,10 +281,8 @@ def detect_content(text: str, *, min_gain: int = 3,
             continue
         elif enc in _CHANGERS:
             if before is None:
-                before = score(text)
-            if free_marks is None:
-                free_marks = before.good > before.bad and _COMBINING.search(text) is not None
-            if _cannot_gain(text, before, enc, free_marks):
+                before, flips, free_marks = _measure(text)
+            if _cannot_gain(before, flips[enc], free_marks):
                 continue
         try:
             converted = _trial(text, enc, fix_case=False)  # case does not change the score
