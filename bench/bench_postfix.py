@@ -227,7 +227,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
     y += 20
     top = max((v for _, v in stages), default=1) or 1
     for k, v in stages:
-        bar = int(560 * v / top)
+        bar = int(480 * v / top)
         d.rectangle((330, y, 330 + bar, y + 18), fill=(200, 90, 60))
         d.text((10, y + 3), k[:52], fill="black")
         d.text((335 + bar, y + 3), f"{v:.2f}", fill="black")
