@@ -26,14 +26,14 @@ import io
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -158,11 +158,11 @@ def decisions(lab: Any, since: datetime, mails: list[mailcorpus.Mail]) -> dict[s
 def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> dict[str, Any]:
     """Seconds per stage over the corpus, in this process: MIME intake, each inspector, each
     message-level check (wrapped around the registry's functions)."""
+    import logging
+
     import gateway.pipeline as pipeline
     from gateway.milter.worker import build_checker
     from gateway.model.envelope import Envelope
-
-    import logging
 
     logging.getLogger().setLevel(logging.CRITICAL)  # the gateway's log is not measured here
     checker = build_checker(str(rules_path) if rules_path else None, ())
@@ -258,7 +258,7 @@ def run(corpus: str, count: int, clients: int, workers: int, scale: float, out_d
     result: dict[str, Any] = {
         "corpus": corpus, "messages": len(mails), "bytes": size, "clients": clients,
         "workers": workers, "scale": scale, "seed": seed, "machine": machine(),
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.bench_postfix " + " ".join(sys.argv[1:]),
     }
     with Lab(workers=workers, rules=signer.rules, log_level="warning", other_milter=noop,
@@ -270,7 +270,7 @@ def run(corpus: str, count: int, clients: int, workers: int, scale: float, out_d
             smtpload.run_load(port, [(m.sender, smtpload.prepare(m.data)) for m in warm],
                               mailcorpus.RECIPIENT, clients)
             _drain(lab, 120)
-            since = datetime.now(timezone.utc) - timedelta(seconds=1)
+            since = datetime.now(UTC) - timedelta(seconds=1)
             ph = run_phase(lab, name, port, mails, clients, pid)
             drained = _drain(lab, 600)
             ph["queue_drained"] = drained

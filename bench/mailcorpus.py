@@ -28,7 +28,7 @@ import math
 import random
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ def make_signer(base: Path) -> Signer:
     from tests.pki import REVOKED_AT, crl_der, generate, issue, make_crl
 
     pki = generate(base)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # CRLs current at the real clock (the test PKI's own are dated for its fixed test clock)
     crls = base / "crls-now"
     crls.mkdir()
@@ -163,7 +163,7 @@ class Gen:
         media = "word/media/image1.png" if kind == "docx" else "xl/media/image1.png"
         parts = S.make_ooxml(kind, body=body)
         parts[media] = self.noise_png(max(1, n_bytes - len(body.encode("utf-8")) // 3))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         signed = S.sign_ooxml(parts, self.signer.key, self.signer.cert, chain=self.signer.chain,
                               signing_time=now - timedelta(minutes=5))
         return S.zip_package(signed)
@@ -206,7 +206,7 @@ def message(sender: str, subject: str, body: str, attachments: list[tuple[str, b
 def _one(g: Gen, kind: str, n: int) -> Mail:
     from gateway.inspect.text import legacy
 
-    subject = "Công văn số %d/STC-NS về việc báo cáo" % (100 + n)
+    subject = f"Công văn số {100 + n}/STC-NS về việc báo cáo"
     note = g.text(600)
     if kind == "office":
         fmt = "docx" if g.rng.random() < 0.7 else "xlsx"
@@ -274,7 +274,7 @@ def _build(kind: str, count: int, seed: int, scale: float, signer: Signer | None
         # exact shares (largest remainder), then a seeded shuffle
         quotas = [(k, share * count) for k, share in MIX]
         counts = {k: int(q) for k, q in quotas}
-        for k, q in sorted(quotas, key=lambda kq: kq[1] - int(kq[1]), reverse=True):
+        for k, _q in sorted(quotas, key=lambda kq: kq[1] - int(kq[1]), reverse=True):
             if sum(counts.values()) >= count:
                 break
             counts[k] += 1

@@ -45,12 +45,12 @@ def main(argv: list[str]) -> int:
     rules.write_text(signer.rules, encoding="utf-8")
     checker = build_checker(str(rules), ())
     env = [Envelope(sender=m.sender, recipients=(mailcorpus.RECIPIENT,)) for m in mails]
-    for m, e in zip(mails[:10], env):
+    for m, e in zip(mails[:10], env[:10], strict=True):
         checker.check_message(io.BytesIO(m.data), e)
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
-    for m, e in zip(mails, env):
+    for m, e in zip(mails, env, strict=True):
         checker.check_message(io.BytesIO(m.data), e)
     prof.disable()
     print(f"{len(mails)} messages checked in {time.perf_counter() - t:.2f} s (under cProfile)")

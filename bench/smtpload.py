@@ -42,7 +42,7 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _reply(f: "socket.SocketIO | object") -> tuple[int, bytes]:
+def _reply(f: socket.SocketIO | object) -> tuple[int, bytes]:
     lines = []
     while True:
         line = f.readline()  # type: ignore[attr-defined]
@@ -203,7 +203,7 @@ class RssSampler:
                 self.child_hwm = max(self.child_hwm, hwm)
         self.tree_peak = max(self.tree_peak, total)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self._thread.start()
         return self
 
