@@ -8,8 +8,15 @@ same text, measured in one run:
 * a 2 MB body, once correct Unicode and once TCVN3 bytes behind a Latin-1 label: baseline =
   parse the message and decode the body; scan = the message-level text check.
 
+* 110 KB and 6 MB Vietnamese UTF-8 bodies: baseline = decoding the body's bytes to ``str``;
+  text checks = the message-level text check on the parsed message (decoding, legacy and
+  mojibake detection, VIQR and NFC checks, stamps, subject and file names); and the whole
+  110 KB message through ``Checker.check_message`` (MIME intake included) against the same
+  decoding.
+
 Targets: DOCX scan ≤ 8 × baseline; Unicode body ≤ 6 × baseline (the TCVN3 body, the
-worst case with trial decodings and conversion, is reported alongside).
+worst case with trial decodings and conversion, is reported alongside); text checks ≤ 3 ×
+decoding (110 KB and 6 MB); whole 110 KB message ≤ 30 × decoding.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from pathlib import Path
 
 TARGET_DOCX = 8.0
 TARGET_BODY = 6.0
+TARGET_TEXT_CHECKS = 3.0
+TARGET_WHOLE_MESSAGE = 30.0
 
 
 def _root() -> None:
@@ -127,6 +136,7 @@ def main() -> None:
 
     pol = load_policy()
     ctx = InspectContext(at=datetime.now(timezone.utc), options=pol.options())
+    reading_speed(pol, ctx)
 
     data = build_docx()
     media, fmt = sniff(data, "bench.docx")
@@ -163,6 +173,34 @@ def main() -> None:
         target = f" (target ≤ {TARGET_BODY}) {'OK' if ratio <= TARGET_BODY else 'OVER'}" if label == "Unicode" else ""
         print(f"   body {len(body) / 1e6:.1f} MB {label}: baseline {base * 1000:.0f} ms, scan "
               f"{scan * 1000:.0f} ms, ratio {ratio:.2f}{target}; findings {', '.join(codes)}")
+
+
+def reading_speed(pol: object, ctx: object) -> None:
+    """Text checks and a whole message against decoding the same bytes (see module doc)."""
+    from gateway.inspect.text.inspector import check_message
+    from gateway.intake.mime import Walker
+    from gateway.model.envelope import Envelope
+    from gateway.pipeline import Checker
+
+    checker = Checker(pol)  # type: ignore[arg-type]
+    for size in (110 * 1024, 6 * 1024 * 1024):
+        body = build_body(size).encode("utf-8")
+        raw = _message(body, "utf-8")
+        parsed = Walker(pol.rules.limits, pol.rules.documents).walk_message(io.BytesIO(raw))  # type: ignore[attr-defined]
+        codes = sorted({f.code for f in check_message(parsed, ctx)})
+        repeat = 20 if size < 1e6 else 5
+        base = _best(lambda: body.decode("utf-8"), repeat)
+        scan = _best(lambda: check_message(parsed, ctx), repeat)
+        ratio = scan / base
+        print(f"   text checks {len(body) / 1024:.0f} KB UTF-8: decode {base * 1000:.2f} ms, checks "
+              f"{scan * 1000:.2f} ms, ratio {ratio:.1f} (target ≤ {TARGET_TEXT_CHECKS}) "
+              f"{'OK' if ratio <= TARGET_TEXT_CHECKS else 'OVER'}; findings {', '.join(codes)}")
+        if size < 1e6:
+            whole = _best(lambda: checker.check_message(io.BytesIO(raw), Envelope()), repeat)
+            ratio = whole / base
+            print(f"   whole message {len(raw) / 1024:.0f} KB (Checker.check_message): "
+                  f"{whole * 1000:.2f} ms, ratio {ratio:.1f} (target ≤ {TARGET_WHOLE_MESSAGE}) "
+                  f"{'OK' if ratio <= TARGET_WHOLE_MESSAGE else 'OVER'}")
 
 
 if __name__ == "__main__":

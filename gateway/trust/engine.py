@@ -28,6 +28,7 @@ import concurrent.futures
 import dataclasses
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -86,13 +87,24 @@ _REASON_MAX = 300
 
 
 def _run(coro: Any) -> Any:
-    """Run a coroutine to completion, also when called from inside an event loop."""
+    """Run a coroutine to completion, also when called from inside an event loop.
+
+    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
+    a loop and its default executor's thread for every call and join that thread at the
+    end, a few milliseconds per chain validation."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        loop = getattr(_LOOPS, "loop", None)
+        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
+            loop = _LOOPS.loop = asyncio.new_event_loop()
+            _LOOPS.pid = os.getpid()
+        return loop.run_until_complete(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+_LOOPS = threading.local()
 
 
 def _short(exc: BaseException) -> str:

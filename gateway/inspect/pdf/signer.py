@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Coroutine, Iterable
@@ -26,13 +28,24 @@ log = logging.getLogger(__name__)
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine to completion, also when the caller already runs an event loop."""
+    """Run a coroutine to completion, also when called from inside an event loop.
+
+    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
+    a loop and its default executor's thread for every call and join that thread at the
+    end, a few milliseconds per chain validation."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        loop = getattr(_LOOPS, "loop", None)
+        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
+            loop = _LOOPS.loop = asyncio.new_event_loop()
+            _LOOPS.pid = os.getpid()
+        return loop.run_until_complete(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+_LOOPS = threading.local()
 
 
 def short(exc: BaseException, limit: int = 200) -> str:
