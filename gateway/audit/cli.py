@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +172,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_purge(args: argparse.Namespace) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = cutoff(args.older_than, now)
     with _open(args) as store:
         if args.dry_run:
@@ -221,7 +221,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         source = store.backend
         head = store.head()
     if args.html:
-        text = render.html_report(report, datetime.now(timezone.utc), source=source,
+        text = render.html_report(report, datetime.now(UTC), source=source,
                                   top=args.top, head=head)
         try:
             Path(args.html).write_text(text, encoding="utf-8")

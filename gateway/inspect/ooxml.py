@@ -205,7 +205,7 @@ def _load_content_types(pkg: Package) -> None:
             pkg.untyped.append(name)
 
 
-def _untyped_problems(pkg: Package, disc: "_Discovery") -> tuple[list[str], list[str]]:
+def _untyped_problems(pkg: Package, disc: _Discovery) -> tuple[list[str], list[str]]:
     """(refusing problems, plumbing irregularities). A part without a content type changes
     what a reader sees when it is content (a reader may skip or misread it), but not when it
     is unsigned signature plumbing (origin, its relationships, signature parts, orphans):

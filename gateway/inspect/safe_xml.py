@@ -34,7 +34,7 @@ class XmlError(ValueError):
 
 def _parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers are not thread-safe and keep error logs.
-    return etree.XMLParser(**_PARSER_KW)  # type: ignore[arg-type]
+    return etree.XMLParser(**_PARSER_KW)
 
 
 _DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))

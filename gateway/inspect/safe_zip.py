@@ -22,8 +22,9 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 _LFH = struct.Struct("<4sHHHHHIIIHH")
 _LFH_SIG = b"PK\x03\x04"
@@ -43,7 +44,7 @@ class ZipLimits:
     """Inflated/compressed ratio above which a member larger than 1 MiB is a bomb."""
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> "ZipLimits":
+    def from_options(cls, options: Mapping[str, Any]) -> ZipLimits:
         lim = options.get("limits") or {}
         return cls(
             max_members=int(lim.get("archive_max_members", cls.max_members)),

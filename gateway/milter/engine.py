@@ -12,9 +12,10 @@ import logging
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from gateway.headers import is_verdict_header, verdict_headers
 from gateway.model.catalog import make_finding

@@ -11,7 +11,7 @@ import tempfile
 from typing import Any
 
 
-class MessageSpool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+class MessageSpool(tempfile.SpooledTemporaryFile):
     """Bytes of one message (headers as received, blank line, body)."""
 
     def __init__(self, max_size: int, spool_dir: str) -> None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action
@@ -67,7 +68,7 @@ class NoticeRules:
     security_contact: str = ""
 
     @classmethod
-    def from_policy(cls, policy: Any) -> "NoticeRules":
+    def from_policy(cls, policy: Any) -> NoticeRules:
         rules = policy.rules
         n = getattr(rules, "notices", None)
         text = getattr(rules, "text", None)
@@ -123,13 +124,13 @@ class NoticeService:
         self.outbox = outbox
         self.sender = sender
         self.from_address = from_address or default_from_address()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     # -- building ------------------------------------------------------------------------------
 
     @classmethod
     def from_config(cls, settings: Any, policy: Any, secret: bytes | None
-                    ) -> "NoticeService | None":
+                    ) -> NoticeService | None:
         """The service for ``hople serve``: None when notices and annotation are both off.
         Templates are loaded and checked here (RulesError names the file and the reason);
         the outbox gets a store connection of its own."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from gateway.inspect import safe_xml
 from gateway.inspect.algorithms import AlgorithmPolicy, key_of
@@ -35,7 +36,7 @@ class SignatureOptions:
     algorithms: AlgorithmPolicy = AlgorithmPolicy()
 
     @classmethod
-    def from_context(cls, ctx: InspectContext) -> "SignatureOptions":
+    def from_context(cls, ctx: InspectContext) -> SignatureOptions:
         raw: Mapping[str, Any] = (ctx.options or {}).get("signatures") or {}
         out = cls()
         if "ooxml_unsigned_parts" in raw:

@@ -27,10 +27,10 @@ import hashlib
 import hmac
 import re
 import urllib.parse
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterable
+from datetime import UTC, datetime
 
 from cryptography import x509
 from lxml import etree
@@ -296,7 +296,7 @@ def _relationship_transform(data: bytes | _Nodes, transform: etree._Element, lim
             selected.append(rel)
     selected.sort(key=lambda r: r.get("Id") or "")
     out = etree.Element(f"{{{OPC_RELATIONSHIPS_NS}}}Relationships",
-                        nsmap={None: OPC_RELATIONSHIPS_NS})  # type: ignore[dict-item]
+                        nsmap={None: OPC_RELATIONSHIPS_NS})
     for rel in selected:
         new = etree.SubElement(out, f"{{{OPC_RELATIONSHIPS_NS}}}Relationship")
         for key, value in rel.attrib.items():
@@ -761,7 +761,7 @@ def parse_time(text: str | None) -> datetime | None:
     try:
         micro = int((frac or "0")[:6].ljust(6, "0"))
         when = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro,
-                        tzinfo=timezone.utc)
+                        tzinfo=UTC)
     except ValueError:
         return None
     if tz and tz != "Z":
