@@ -24,16 +24,16 @@ URL known only at test time).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def t(year: int, month: int = 1, day: int = 1, hour: int = 0) -> dt.datetime:
@@ -109,15 +109,15 @@ class Issued:
         return self.path
 
 
-def rsa_key(bits: int = 2048):  # type: ignore[no-untyped-def]
+def rsa_key(bits: int = 2048):
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
-def ec_key():  # type: ignore[no-untyped-def]
+def ec_key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,  # type: ignore[no-untyped-def]
+def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,
              not_before: dt.datetime, not_after: dt.datetime) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
@@ -133,7 +133,7 @@ def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,  # type: i
 
 def make_ca(label: str, cn: str, serial: int, not_before: dt.datetime, not_after: dt.datetime,
             *, issuer: Issued | None = None, path_length: int | None = None,
-            crl_url: str | None = None, key=None,  # type: ignore[no-untyped-def]
+            crl_url: str | None = None, key=None,
             hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """A CA certificate: self-signed when ``issuer`` is None."""
     key = key or rsa_key()
@@ -144,7 +144,7 @@ def make_ca(label: str, cn: str, serial: int, not_before: dt.datetime, not_after
     b = b.add_extension(x509.KeyUsage(**CA_USAGE), True)
     signer_key = issuer.key if issuer else key
     b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-        signer_key.public_key()), False)  # type: ignore[attr-defined]
+        signer_key.public_key()), False)
     if crl_url and issuer:
         b = b.add_extension(_cdp(crl_url), False)
     cert = b.sign(signer_key, hash_alg or hashes.SHA256())  # type: ignore[arg-type]
@@ -158,7 +158,7 @@ def _cdp(url: str) -> x509.CRLDistributionPoints:
 
 
 def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datetime,
-          not_after: dt.datetime, *, usage: dict | None = None, key=None,  # type: ignore[no-untyped-def]
+          not_after: dt.datetime, *, usage: dict | None = None, key=None,
           crl_url: str | None = None, email: str | None = None, ocsp_url: str | None = None,
           org: str = "Hople Test PKI", hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """An end-entity certificate issued by ``issuer``."""

@@ -32,7 +32,7 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _soak(mta: Lab, new_message, n: int) -> None:  # type: ignore[no-untyped-def]
+def _soak(mta: Lab, new_message, n: int) -> None:
     pdf, docx = sample_pdf(), sample_docx("Kế hoạch")
     kinds = ["text", "pdf", "docx", "freemail"]
     msgs = []
@@ -71,10 +71,10 @@ def _soak(mta: Lab, new_message, n: int) -> None:  # type: ignore[no-untyped-def
     assert after - before < 40_000, (before, after)
 
 
-def test_soak_bounded(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_soak_bounded(mta: Lab, new_message) -> None:
     _soak(mta, new_message, int(os.environ.get("HOPLE_SOAK_MESSAGES", "40")))
 
 
 @pytest.mark.slow
-def test_soak_long(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_soak_long(mta: Lab, new_message) -> None:
     _soak(mta, new_message, 1500)

@@ -78,13 +78,13 @@ def _faulty_round(lab: Lab, new_message: Callable[..., EmailMessage], label: str
     reconcile(lab, batch, last, attempts, label)
 
 
-def test_sqlite_disk_full(lab: Lab, logfs: Path, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_disk_full(lab: Lab, logfs: Path, new_message) -> None:
     fill: list[Path] = []
     _faulty_round(lab, new_message, "log-disk-full",
                   lambda: fill.append(_fill(logfs, 0)), lambda: fill[0].unlink())
 
 
-def test_postgresql_stopped(lab: Lab, pg_server, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_postgresql_stopped(lab: Lab, pg_server, new_message) -> None:
     url = pg_server.create_db("faults")
     lab.stop_gateway()
     lab._store_url = url

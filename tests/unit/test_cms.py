@@ -23,18 +23,18 @@ from tests.pdfgen.sign import signer_for
 CONTENT = born_digital_pdf(1)
 
 
-def _cms(pki, issued, content: bytes, detached: bool) -> bytes:  # type: ignore[no-untyped-def]
+def _cms(pki, issued, content: bytes, detached: bool) -> bytes:
     signer = signer_for(issued, pki.chain(issued))
     return asyncio.run(signer.async_sign_general_data(content, "sha256", detached=detached)).dump()
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
 @pytest.fixture(scope="module")
-def ctx(pki, engine):  # type: ignore[no-untyped-def]
+def ctx(pki, engine):
     return InspectContext(at=pki.now, trust=engine)
 
 
@@ -100,7 +100,7 @@ def _message(parts: list[tuple[str, bytes, str]]) -> bytes:
     return msg.as_bytes()
 
 
-def _check(pki, engine, raw: bytes):  # type: ignore[no-untyped-def]
+def _check(pki, engine, raw: bytes):
     checker = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
     return checker.check_message(io.BytesIO(raw), Envelope(sender="vanthu@snv.daknong.gov.vn"))
 

@@ -4,7 +4,7 @@ notice skip, reply text and header deletion indices."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from gateway.model.report import MessageReport, SmtpReply, Verdict
 from gateway.notices.marker import make_marker
 
 SECRET = b"s" * 32
-AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 class FakeRunner:
@@ -31,7 +31,7 @@ class FakeRunner:
         self.result = result
         self.calls: list[tuple[Any, ...]] = []
 
-    def run(self, kind, source, envelope, label, deadline, progress=None):  # type: ignore[no-untyped-def]
+    def run(self, kind, source, envelope, label, deadline, progress=None):
         self.calls.append((kind, source, envelope, label, deadline))
         if isinstance(self.result, BaseException):
             raise self.result
@@ -44,7 +44,7 @@ class FakeStore:
         self.session_ms: list[float | None] = []
         self.fail = fail
 
-    def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None):  # type: ignore[no-untyped-def]
+    def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None):
         if self.fail:
             raise OSError("disk full")
         self.rows.append((report, envelope, decided_at, action_taken))
@@ -171,7 +171,7 @@ def test_answer_that_cannot_be_applied_is_recorded_as_tempfail(planned: Action) 
     accept; the report keeps what the rules decided."""
     eng, _, store = _engine(_report(Verdict.VALID, planned))
 
-    def apply(dec):  # type: ignore[no-untyped-def]
+    def apply(dec):
         raise Unreachable("cannot add header")
 
     d = eng.decide(_data(), apply=apply)

@@ -21,7 +21,7 @@ ENV = Envelope(sender="a@agency.gov.vn", recipients=("b@agency.gov.vn",), queue_
 
 
 @pytest.fixture(scope="module")
-def pool():  # type: ignore[no-untyped-def]
+def pool():
     p = WorkerPool(1, max_jobs=1000)
     p.start()
     yield p

@@ -22,7 +22,7 @@ def test_catalogue_is_complete() -> None:
         assert reason in REASONS, reason
 
 
-def _sig(**kw) -> SignatureReport:  # type: ignore[no-untyped-def]
+def _sig(**kw) -> SignatureReport:
     base = dict(format="pades", integrity=Integrity.INTACT, coverage=Coverage.WHOLE,
                 trust=Trust.TRUSTED, revocation=Revocation.GOOD)
     base.update(kw)
@@ -42,7 +42,7 @@ def _sig(**kw) -> SignatureReport:  # type: ignore[no-untyped-def]
      ("modified-after-signing",)),
     ({"findings": (make_finding("SEAL_REQUIRED_MISSING"),)}, ("not-confirmed",)),
 ])
-def test_reasons_follow_layers_and_error_findings(kw, reasons) -> None:  # type: ignore[no-untyped-def]
+def test_reasons_follow_layers_and_error_findings(kw, reasons) -> None:
     sig = _sig(**kw)
     assert sig.reasons == reasons
     assert sig.counts is (reasons == ())

@@ -11,8 +11,9 @@ import io
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -301,7 +302,7 @@ def test_hostile_names_and_redirects_in_a_real_browser(tmp_path: Path) -> None:
     """A file name with U+202E and a sender with terminal escapes are shown with their
     controls visible (not reordered), and ``next=/%09/evil.example/x`` — which a browser
     would read as ``//evil.example/x`` — stays on the page."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from gateway.model.envelope import Envelope
     from tests.audit.factory import doc, report
@@ -313,7 +314,7 @@ def test_hostile_names_and_redirects_in_a_real_browser(tmp_path: Path) -> None:
     env = Envelope(sender="kt\x1b[2J@daknong.gov.vn", recipients=("vanthu@lamdong.gov.vn",),
                    client_addr="10.1.2.3", queue_id="QBIDI")
     decision_id = site.store.record(report(doc("invoice\u202efdp.exe.docx")), env,
-                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=timezone.utc))
+                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=UTC))
     served = Served(site.app)
     driver = _driver(tmp_path / "profile", tmp_path)
     try:
