@@ -157,7 +157,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     if result.ok:
-        start = "" if result.start_seq <= 1 else f" from the purge checkpoint (seq {result.start_seq})"
+        start = ("" if result.start_seq <= 1
+                 else f" from the purge checkpoint (seq {result.start_seq})")
         anchored = f", {len(args.anchor)} anchor(s) matched" if args.anchor else ""
         print(f"chain OK: {result.checked} records verified{start}{anchored}; "
               f"head seq {result.head_seq} hash {result.head_hash}")

@@ -321,7 +321,7 @@ def trend_svg(report: Report) -> str:
     points = []
     for i, m in enumerate(months):
         x = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for count, color, label in ((m.valid_documents, PALETTE[4], "valid"),
                                     (m.documents - m.valid_documents, PALETTE[1], "invalid")):
             h = plot_h * count / peak

@@ -10,7 +10,8 @@ from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import SignatureReport
 
-SiblingSignatures = Callable[[Document, list[Document], InspectContext], tuple[SignatureReport, ...]]
+SiblingSignatures = Callable[
+    [Document, list[Document], InspectContext], tuple[SignatureReport, ...]]
 """Signatures of a document that travel beside it (a detached ``.p7s``): given the document
 and the other files of the same message folder, return their verified reports."""
 

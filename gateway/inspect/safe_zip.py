@@ -224,8 +224,8 @@ def _descriptor_len(data: bytes, pos: int, info: zipfile.ZipInfo) -> int:
 def _has_signed_descriptor(data: bytes, pos: int, info: zipfile.ZipInfo) -> bool:
     if data[pos: pos + 4] != _DD_SIG or pos + 16 > len(data):
         return False
-    crc, csize, usize = struct.unpack_from("<III", data, pos + 4)
-    return crc == info.CRC and csize == info.compress_size and usize == info.file_size
+    crc_and_sizes: tuple[int, int, int] = struct.unpack_from("<III", data, pos + 4)
+    return crc_and_sizes == (info.CRC, info.compress_size, info.file_size)
 
 
 def _short(exc: BaseException) -> str:

@@ -3,8 +3,9 @@ classified mail, the security contact) must be told; run the sender thread.
 
 The milter's engine asks :meth:`NoticeService.subject_for` before it hands its answer to the
 MTA, and calls :meth:`NoticeService.after_decision` once the answer was handed over and the
-decision recorded (a tempfailed message gets no notice); neither raises into the milter (a notice that cannot be queued is logged, and the message
-goes on as decided). Which decision gets what:
+decision recorded (a tempfailed message gets no notice); neither raises into the milter (a
+notice that cannot be queued is logged, and the message goes on as decided). Which decision
+gets what:
 
 - delivered (accept) with verdict ``invalid`` → notice ``invalid`` to the envelope sender;
 - held → notice ``held`` to the envelope sender; when a finding cites Article 8.2 or 12.4

@@ -43,7 +43,8 @@ class SignatureOptions:
             out = dataclasses.replace(out, ooxml_unsigned_parts=tuple(raw["ooxml_unsigned_parts"]))
         out = dataclasses.replace(out, algorithms=AlgorithmPolicy.from_options(ctx.options))
         if "signing_time_max_age_days" in raw:
-            out = dataclasses.replace(out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
+            out = dataclasses.replace(
+                out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
         return out
 
 

@@ -384,7 +384,8 @@ def _check_reference(ref: etree._Element, sig: etree._Element, ids: _IdIndex,
                                     reason="a Reference without URI")
         digest_name, expected = _digest_of(ref, result)
         transforms_el = _one(ref, "Transforms")
-        transforms = [t for t in transforms_el if t.tag == _q("Transform")] if transforms_el is not None else []
+        transforms = ([t for t in transforms_el if t.tag == _q("Transform")]
+                      if transforms_el is not None else [])
         data: bytes | _Nodes
         if uri == "" or uri.startswith("#"):
             data = _deref_same_document(uri, sig, ids)
@@ -611,7 +612,8 @@ def _key_info(sig: etree._Element, result: DsigResult) -> None:
     ki = _one(sig, "KeyInfo")
     if ki is None:
         return
-    if ki.find(_q("PGPData")) is not None and ki.find(f"{_q('X509Data')}/{_q('X509Certificate')}") is None:
+    pgp = ki.find(_q("PGPData")) is not None
+    if pgp and ki.find(f"{_q('X509Data')}/{_q('X509Certificate')}") is None:
         result.openpgp = True
 
 
@@ -693,7 +695,7 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
             result.add("SIG_MALFORMED", BROKEN, reason="the XAdES SigningTime is not a date")
         else:
             result.signing_time, result.signing_time_source = when, "xades"
-    certs = []
+    certs: list[etree._Element] = []
     for tag in ("SigningCertificate", "SigningCertificateV2"):
         for sc in _xades_find(sp, tag):
             certs.extend(c for c in sc if isinstance(c.tag, str) and c.tag.endswith("}Cert"))
@@ -701,7 +703,8 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
         return
     matched = False
     for cert_el in certs:
-        digest_el = next((c for c in cert_el if isinstance(c.tag, str) and c.tag.endswith("}CertDigest")), None)
+        digest_el = next((c for c in cert_el
+                          if isinstance(c.tag, str) and c.tag.endswith("}CertDigest")), None)
         if digest_el is None:
             continue
         dm = digest_el.find(_q("DigestMethod"))
