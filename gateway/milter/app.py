@@ -24,6 +24,7 @@ import Milter
 
 from gateway.milter.engine import (
     GATEWAY_TEMPFAIL,
+    Decider,
     Decision,
     Engine,
     MessageData,
@@ -95,7 +96,7 @@ class GatewayMilter(Milter.Base):
     """One SMTP connection. Per-message state (envelope, macros, spool) is reset at MAIL
     FROM, after end of message and on abort."""
 
-    def __init__(self, engine: Engine, spool_dir: str, spool_memory: int) -> None:
+    def __init__(self, engine: Decider, spool_dir: str, spool_memory: int) -> None:
         self.engine = engine
         self.spool_dir = spool_dir
         self.spool_memory = spool_memory

@@ -65,6 +65,13 @@ class Runner(Protocol):
             progress: Callable[[], Any] | None = None) -> MessageReport: ...
 
 
+class Decider(Protocol):
+    """What the milter needs of the engine: a decision for each message."""
+
+    def decide(self, data: MessageData, progress: Callable[[], Any] | None = None,
+               apply: Callable[[Decision], None] | None = None) -> Decision: ...
+
+
 class Store(Protocol):
     def record(self, report: MessageReport, envelope: Envelope, *, decided_at: datetime,
                action_taken: str | None = None, session_ms: float | None = None) -> int: ...
@@ -382,6 +389,7 @@ class Engine:
 
 
 __all__ = [
+    "Decider",
     "Decision",
     "Engine",
     "GATEWAY_TEMPFAIL",

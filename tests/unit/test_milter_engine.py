@@ -65,10 +65,12 @@ def _data(headers: list[tuple[str, bytes]] | None = None, mid: str = "<m1@x>") -
     return MessageData(env, headers or [("Message-ID", mid.encode())], "bytes", b"msg", 3)
 
 
-def _engine(result: Any, store: FakeStore | None = None, **kw: Any) -> tuple[Engine, FakeRunner, FakeStore]:
+def _engine(result: Any, store: FakeStore | None = None,
+            **kw: Any) -> tuple[Engine, FakeRunner, FakeStore]:
     runner = FakeRunner(result)
     store = store if store is not None else FakeStore()
-    return Engine(runner, store, clock=lambda: AT, notice_secret=SECRET, rules_hash="h", **kw), runner, store
+    engine = Engine(runner, store, clock=lambda: AT, notice_secret=SECRET, rules_hash="h", **kw)
+    return engine, runner, store
 
 
 def test_accept_adds_headers_and_records() -> None:
@@ -106,7 +108,8 @@ def test_hold_quarantines_with_headers() -> None:
     assert store.rows[0][3] == "hold"
 
 
-@pytest.mark.parametrize("exc", [DeadlineExceeded("too slow"), WorkerFailed("died"), RuntimeError("x")])
+@pytest.mark.parametrize("exc", [DeadlineExceeded("too slow"), WorkerFailed("died"),
+                                 RuntimeError("x")])
 def test_failure_tempfails_by_default_and_is_recorded(exc: Exception) -> None:
     eng, _, store = _engine(exc)
     d = eng.decide(_data())
@@ -121,7 +124,8 @@ def test_failure_tempfails_by_default_and_is_recorded(exc: Exception) -> None:
 
 
 def test_failure_with_accept_unchecked_tags_the_message() -> None:
-    eng, _, store = _engine(DeadlineExceeded("the check did not finish"), on_error="accept-unchecked")
+    eng, _, store = _engine(DeadlineExceeded("the check did not finish"),
+                            on_error="accept-unchecked")
     d = eng.decide(_data())
     assert d.action is Action.ACCEPT
     assert d.add_headers[0] == ("X-Legal-Validity", "unchecked")

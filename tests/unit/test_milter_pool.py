@@ -58,7 +58,8 @@ def test_error_in_worker_is_reported(pool: WorkerPool, tmp_path: Path) -> None:
     assert set(pool.pids()) == before  # the worker survives a failed message
 
 
-def test_hung_worker_is_killed_at_the_deadline_and_replaced(pool: WorkerPool, tmp_path: Path) -> None:
+def test_hung_worker_is_killed_at_the_deadline_and_replaced(pool: WorkerPool,
+                                                            tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening it for reading blocks forever: a stuck check
     (old,) = pool.pids()
