@@ -31,6 +31,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 UTC = dt.UTC
@@ -73,7 +74,7 @@ class Issued:
     """One certificate with its key, in every form the tests need."""
 
     label: str
-    key: object
+    key: CertificateIssuerPrivateKeyTypes
     """``cryptography`` private key (RSA or EC)."""
     cert: x509.Certificate
     path: Path | None = None
@@ -103,7 +104,7 @@ class Issued:
         self.path.write_bytes(self.pem)
         if with_key:
             self.key_path = directory / f"{self.label}.key.pem"
-            self.key_path.write_bytes(self.key.private_bytes(  # type: ignore[attr-defined]
+            self.key_path.write_bytes(self.key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption()))
         return self.path
@@ -167,7 +168,7 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
     b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
     b = b.add_extension(x509.KeyUsage(**(usage or SIGNING_USAGE)), True)
     b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-        issuer.key.public_key()), False)  # type: ignore[attr-defined]
+        issuer.key.public_key()), False)
     if crl_url:
         b = b.add_extension(_cdp(crl_url), False)
     if email:
@@ -182,7 +183,8 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
 
 def make_crl(issuer: Issued, revoked: Iterable[tuple[Issued, dt.datetime]] = (), *,
              this_update: dt.datetime = CRL_THIS_UPDATE,
-             next_update: dt.datetime = CRL_NEXT_UPDATE, number: int = 1) -> x509.CertificateRevocationList:
+             next_update: dt.datetime = CRL_NEXT_UPDATE,
+             number: int = 1) -> x509.CertificateRevocationList:
     b = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.cert.subject)
@@ -190,7 +192,7 @@ def make_crl(issuer: Issued, revoked: Iterable[tuple[Issued, dt.datetime]] = (),
         .next_update(next_update)
         .add_extension(x509.CRLNumber(number), False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            issuer.key.public_key()), False)  # type: ignore[attr-defined]
+            issuer.key.public_key()), False)
     )
     for cert, when in revoked:
         b = b.add_revoked_certificate(
@@ -200,7 +202,7 @@ def make_crl(issuer: Issued, revoked: Iterable[tuple[Issued, dt.datetime]] = (),
             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), False)
             .build()
         )
-    return b.sign(issuer.key, hashes.SHA256())  # type: ignore[arg-type]
+    return b.sign(issuer.key, hashes.SHA256())
 
 
 def crl_der(crl: x509.CertificateRevocationList) -> bytes:
@@ -293,11 +295,11 @@ def generate(base: Path) -> TestPKI:
     for item in (leaf, expired, revoked, no_usage, ecdsa, other_root, other_leaf):
         item.write(pki.leaves_dir, with_key=True)
     root.key_path = pki.leaves_dir / "root.key.pem"
-    root.key_path.write_bytes(root.key.private_bytes(  # type: ignore[attr-defined]
+    root.key_path.write_bytes(root.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     inter.key_path = pki.leaves_dir / "intermediate.key.pem"
-    inter.key_path.write_bytes(inter.key.private_bytes(  # type: ignore[attr-defined]
+    inter.key_path.write_bytes(inter.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     pki.crl_dir.mkdir(parents=True, exist_ok=True)
