@@ -96,7 +96,7 @@ def db(tmp_path: Path) -> Iterator[tuple[DecisionStore, Outbox]]:
 
 
 def _service(outbox: Outbox, **rules: Any) -> NoticeService:
-    base = dict(security_contact=CONTACT)
+    base: dict[str, Any] = {"security_contact": CONTACT}
     base.update(rules)
     return NoticeService(NoticeRules(**base), TEMPLATES, outbox,
                          from_address="kiemtra@daknong.gov.vn", clock=lambda: AT)
@@ -354,8 +354,8 @@ def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:
     assert "outbox: pending 1, sent 0, failed 0, suppressed 1" in out
     assert "null sender" in out and AGENCY in out
     assert main(["notices", "list", "--db", url, "--state", "pending", "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and f'"id": {pending.id}' in out[0]
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and f'"id": {pending.id}' in lines[0]
     assert main(["notices", "show", "--db", url, str(pending.id)]) == 0
     out = capsys.readouterr().out
     assert "Kính gửi van-thu@stc.daknong.gov.vn," in out and "state: pending" in out
