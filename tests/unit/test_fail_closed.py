@@ -80,8 +80,8 @@ def test_each_signed_format_is_valid_before_any_injection(pki, engine, name):
 
 
 @pytest.mark.parametrize("name", list(MAKE))
-def test_a_trust_engine_failure_is_a_finding_never_unknown_in_silence(pki, engine, name, monkeypatch,
-                                                                     caplog):
+def test_a_trust_engine_failure_is_a_finding_never_unknown_in_silence(
+        pki, engine, name, monkeypatch, caplog):
     data = MAKE[name](pki)
     monkeypatch.setattr(engine, "validate_chain", _boom)
     with caplog.at_level(logging.WARNING):

@@ -29,12 +29,14 @@ def check(checker, streams, name):
     return report, doc, codes
 
 
-@pytest.mark.parametrize("base,name", [(DOC, "cong-van.doc"), (XLS, "bang.xls"), (PPT, "trinh-chieu.ppt")])
+@pytest.mark.parametrize("base,name", [(DOC, "cong-van.doc"), (XLS, "bang.xls"),
+                                       (PPT, "trinh-chieu.ppt")])
 @pytest.mark.parametrize("extra,kind", [
     ({"_signatures": b"\x01\x00\x00\x00signature"}, "CryptoAPI"),
     ({"_xmlsignatures/1234": b"<Signature/>"}, "XML-DSig"),
 ])
-def test_legacy_signature_is_unverifiable_never_unsigned_never_valid(checker, base, name, extra, kind):
+def test_legacy_signature_is_unverifiable_never_unsigned_never_valid(checker, base, name, extra,
+                                                                     kind):
     report, doc, codes = check(checker, {**base, **extra}, name)
     assert report.verdict is Verdict.INVALID
     (sig,) = doc.signatures

@@ -98,5 +98,6 @@ def test_too_many_references_is_refused(pki):
         f'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>{refs}</SignedInfo>'
         f"<SignatureValue>AAAA</SignatureValue></Signature>".encode())
     calls: list[str] = []
-    result = V.verify(sig, resolve=lambda uri: calls.append(uri) or b"", limits=V.Limits(max_references=50))
+    result = V.verify(sig, resolve=lambda uri: calls.append(uri) or b"",
+                      limits=V.Limits(max_references=50))
     assert result.integrity is Integrity.BROKEN and not calls

@@ -292,10 +292,12 @@ def test_unsigned_manifest_protects_nothing(pki, checker):
                      r"</SignatureProperty>", sig).group(1)
     standalone = (f'<SignatureProperty xmlns="{S.DS}" Id="idSignatureTime" '
                   f'Target="#idPackageSignature">{prop}</SignatureProperty>')
-    refs = S._reference("#idSignatureTime", "sha256", S._digest(S._c14n_standalone(standalone), "sha256"))
+    refs = S._reference("#idSignatureTime", "sha256",
+                        S._digest(S._c14n_standalone(standalone), "sha256"))
     signed_info, value = S._signed_info_and_value(refs, pki.leaf.key, "rsa", "sha256")
     sig = re.sub(r"<SignedInfo>.*?</SignedInfo>", signed_info, sig)
-    sig = re.sub(r"<SignatureValue>.*?</SignatureValue>", f"<SignatureValue>{value}</SignatureValue>", sig)
+    sig = re.sub(r"<SignatureValue>.*?</SignatureValue>",
+                 f"<SignatureValue>{value}</SignatureValue>", sig)
     parts["_xmlsignatures/sig1.xml"] = sig.encode()
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.INVALID
@@ -441,7 +443,8 @@ def test_customxml_can_be_required_by_the_rules(pki, engine, tmp_path):
     base["customXml/item1.xml"] = b"<data>1</data>"
     parts = signed(pki, parts=base, skip_parts=["customXml/item1.xml"])
     rules = tmp_path / "local.toml"
-    rules.write_text('[signatures]\nooxml-unsigned-parts = ["docProps/core.xml", "docProps/app.xml"]\n',
+    rules.write_text('[signatures]\n'
+                     'ooxml-unsigned-parts = ["docProps/core.xml", "docProps/app.xml"]\n',
                      encoding="utf-8")
     strict = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)
     default = Checker(load_policy(), trust=engine, clock=lambda: pki.now)

@@ -43,7 +43,8 @@ def message(sender: str = "stttt@daknong.gov.vn", attachments=(), subject="Công
     return m.as_bytes()
 
 
-DOCX = ("Kế hoạch.docx", None, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+DOCX = ("Kế hoạch.docx", None,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
 def docx_att():
@@ -63,7 +64,8 @@ def codes(report) -> list[str]:
 
 
 def test_free_mail_with_documents_is_rejected_citing_94() -> None:
-    r = run(checker(), message("Ai đó <someone@gmail.com>", [docx_att()]), sender="someone@gmail.com")
+    r = run(checker(), message("Ai đó <someone@gmail.com>", [docx_att()]),
+            sender="someone@gmail.com")
     assert r.verdict is Verdict.REJECTED and r.action is Action.REJECT
     assert r.smtp_reply is not None
     assert (r.smtp_reply.code, r.smtp_reply.status) == ("550", "5.7.1")
@@ -89,7 +91,8 @@ def test_free_mail_without_documents_is_delivered_and_tagged() -> None:
 
 
 def test_free_mail_behaviour_is_configurable(tmp_path: Path) -> None:
-    c = checker(tmp_path, "[freemail]\nwithout-documents = \"reject\"\nwith-documents = \"accept\"\n")
+    c = checker(tmp_path,
+                '[freemail]\nwithout-documents = "reject"\nwith-documents = "accept"\n')
     assert run(c, message("dan@gmail.com"), sender="dan@gmail.com").verdict is Verdict.REJECTED
     r = run(c, message("dan@gmail.com", [png_att()]), sender="dan@gmail.com")
     assert r.action is Action.ACCEPT and "SENDER_FREEMAIL" in codes(r)
