@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -
     assert "reasons=digest-not-allowed" in report
     mid = got["Message-ID"]
     end = time.monotonic() + 60
-    notices = []
+    notices: list[EmailMessage] = []
     while time.monotonic() < end and not notices:
         for f in sorted(mta.sink_dir.iterdir()):
             msg = message_from_bytes(strip_sink_pseudo_headers(f.read_bytes()),

@@ -110,6 +110,7 @@ def _reports() -> tuple[tuple[str, Envelope, MessageReport, datetime], ...]:
         elif name == "held":
             report = _held_report()
         else:
+            assert subject is not None and attach is not None, name
             report = checker.check_message(io.BytesIO(_message(sender, subject, n, attach)),
                                            env, label=qid)
         out.append((name, env, report, at))

@@ -253,7 +253,7 @@ def test_monthly_charts(browser: Browser, first_login: dict[str, Any],
     heights = [float(r.get_attribute("height")) for r in bars]
     # data bars (legend squares are 10 high): February's 2 invalid documents, March's
     # valid one and its 2 invalid ones; January had no document
-    data = [(r.get_attribute("fill"), h) for r, h in zip(bars, heights) if h > 10]
+    data = [(r.get_attribute("fill"), h) for r, h in zip(bars, heights, strict=True) if h > 10]
     assert len(data) == 3
     invalid_feb, valid_mar, invalid_mar = data
     assert invalid_feb[1] == pytest.approx(invalid_mar[1]) == pytest.approx(2 * valid_mar[1])
