@@ -167,10 +167,15 @@ class NoticeService:
         if self.sender is not None:
             self.sender.stop()
         if self.outbox is not None:
+            from gateway.audit.backends import database_errors
+
+            failures: tuple[type[BaseException], ...] = (*database_errors(), OSError)
             try:
                 self.outbox.store.close()
-            except Exception:  # noqa: BLE001 - closing at exit
-                pass
+            except failures as exc:
+                # at exit: said in the log, and the stop goes on
+                log.warning("notice outbox: closing the log failed: %s: %s",
+                            type(exc).__name__, exc)
 
     # -- after a decision ---------------------------------------------------------------------
 

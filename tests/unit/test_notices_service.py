@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -296,6 +297,23 @@ def test_annotate_off_or_valid_leaves_the_subject(db, tmp_path: Path,
     ctx = _feed(tmp_path, monkeypatch,
                 _engine(valid, decisions, _service(box, annotate_delivered=True)))
     assert not [c for c in ctx.changed if c[0] == "Subject"]
+
+
+def test_stop_logs_a_log_that_cannot_be_closed_and_returns(
+        db: tuple[DecisionStore, Outbox], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """At exit, a database error while closing the outbox's connection is said in the log
+    with its type; stop() itself returns."""
+    _, box = db
+    svc = _service(box)
+
+    def fail() -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(box.store, "close", fail)
+    with caplog.at_level("WARNING", logger="hople.notices"):
+        svc.stop()
+    assert "closing the log failed: OperationalError: disk I/O error" in caplog.text
 
 
 # -- built from settings; the CLI --------------------------------------------------------------
