@@ -264,18 +264,21 @@ def _canonical(data: bytes | _Nodes, method: C14nMethod, prefixes: list[str] | N
                                 algorithm=str(exc)) from None
 
 
+def _selectors(transform: etree._Element, name: str, attribute: str) -> frozenset[str]:
+    """The ``attribute`` values of the transform's ``name`` children (in the OPC signature
+    namespace); a child without the attribute selects nothing."""
+    tag = f"{{{OPC_DSIG_NS}}}{name}"
+    values = (r.get(attribute) for r in transform if isinstance(r.tag, str) and r.tag == tag)
+    return frozenset(v for v in values if v is not None)
+
+
 def _relationship_transform(data: bytes | _Nodes, transform: etree._Element, limits: Limits,
                             what: str, outcome: RefOutcome) -> _Nodes:
     """OPC Part 2 relationships transform: keep the selected Relationship elements, sorted
     by Id, attributes only (TargetMode defaulted), nothing else."""
-    ids = {r.get("SourceId") for r in transform
-           if isinstance(r.tag, str) and r.tag == f"{{{OPC_DSIG_NS}}}RelationshipReference"}
-    types = {r.get("SourceType") for r in transform
-             if isinstance(r.tag, str) and r.tag == f"{{{OPC_DSIG_NS}}}RelationshipsGroupReference"}
-    ids.discard(None)
-    types.discard(None)
-    outcome.relationship_ids = frozenset(ids)  # type: ignore[arg-type]
-    outcome.relationship_types = frozenset(types)  # type: ignore[arg-type]
+    ids = _selectors(transform, "RelationshipReference", "SourceId")
+    types = _selectors(transform, "RelationshipsGroupReference", "SourceType")
+    outcome.relationship_ids, outcome.relationship_types = ids, types
     if isinstance(data, bytes):
         try:
             root = safe_xml.parse(data, max_bytes=limits.xml_max_bytes, what=what,
