@@ -278,9 +278,10 @@ class GatewayMilter(Milter.Base):
         return Milter.CONTINUE
 
     def _close_spool(self) -> None:
-        if getattr(self, "spool", None) is not None:
+        spool: MessageSpool | None = getattr(self, "spool", None)
+        if spool is not None:
             try:
-                self.spool.close()  # type: ignore[union-attr]
+                spool.close()
             except OSError as exc:
                 log.warning("spool file not closed: %s: %s", type(exc).__name__, exc)
             self.spool = None

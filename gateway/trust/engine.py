@@ -260,8 +260,8 @@ class TrustEngine:
         return DisallowWeakAlgorithmsPolicy(weak_hash_algos=self.weak_hashes)
 
     def _context(self, at: datetime, extra: list[asn1_x509.Certificate], *,
-                 revocation: RevocationCheckingPolicy, crls: list[bytes] = (),  # type: ignore[assignment]
-                 ocsps: list[bytes] = ()) -> ValidationContext:  # type: ignore[assignment]
+                 revocation: RevocationCheckingPolicy, crls: Sequence[bytes] = (),
+                 ocsps: Sequence[bytes] = ()) -> ValidationContext:
         return ValidationContext(
             trust_roots=list(self._anchor_asn1),
             other_certs=list(self._inter_asn1) + extra,
