@@ -4,6 +4,7 @@ reasons follow the layers of a signature."""
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import pytest
 
@@ -23,10 +24,11 @@ def test_catalogue_is_complete() -> None:
 
 
 def _sig(**kw) -> SignatureReport:
-    base = dict(format="pades", integrity=Integrity.INTACT, coverage=Coverage.WHOLE,
-                trust=Trust.TRUSTED, revocation=Revocation.GOOD)
+    base: dict[str, Any] = dict(format="pades", integrity=Integrity.INTACT,
+                                coverage=Coverage.WHOLE, trust=Trust.TRUSTED,
+                                revocation=Revocation.GOOD)
     base.update(kw)
-    return SignatureReport(**base)  # type: ignore[arg-type]
+    return SignatureReport(**base)
 
 
 @pytest.mark.parametrize("kw,reasons", [
