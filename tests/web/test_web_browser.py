@@ -34,10 +34,28 @@ if not CHROMIUM.exists() or not (CHROMEDRIVER.exists() or shutil.which("chromedr
     pytest.skip("Debian's chromium and chromium-driver are not installed",
                 allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+def _gone(element: Any) -> bool:
+    """Whether ``element`` left the page. Chromedriver reports an element of a page being
+    replaced either as stale or, during the swap, as a node that "does not belong to the
+    document" (an unknown error); both mean the old page is gone."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 class Browser:
@@ -63,7 +81,7 @@ class Browser:
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.find(css).click()
         wait = WebDriverWait(self.driver, 30)
-        wait.until(expected_conditions.staleness_of(old))
+        wait.until(lambda d: _gone(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def find(self, css: str) -> Any:
