@@ -11,8 +11,9 @@ import html
 import io
 import json
 import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from gateway.audit.display import SUSPECT, visible, visible_any
 from gateway.audit.records import Decision, format_time
@@ -95,7 +96,7 @@ def query_table(decisions: Sequence[Decision], agencies: AgencyMap) -> str:
                   "CODES"], rows, right=(0, 7))
 
 
-class _Fill(dict):  # type: ignore[type-arg]
+class _Fill(dict):
     def __missing__(self, key: str) -> str:
         return "…"
 
@@ -320,7 +321,7 @@ def trend_svg(report: Report) -> str:
     points = []
     for i, m in enumerate(months):
         x = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for count, color, label in ((m.valid_documents, PALETTE[4], "valid"),
                                     (m.documents - m.valid_documents, PALETTE[1], "invalid")):
             h = plot_h * count / peak

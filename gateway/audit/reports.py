@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import getaddresses
-from typing import Callable, Iterable
 
 from gateway.audit.records import Decision
 from gateway.policy.agencies import AgencyMap
@@ -67,7 +67,7 @@ def report_zone(name: str | None = None) -> tzinfo:
         if name == "Asia/Ho_Chi_Minh":
             return timezone(timedelta(hours=7), "ICT")
         if name.upper() == "UTC":
-            return timezone.utc
+            return UTC
         raise ReportError(f"unknown time zone {name!r}") from None
 
 

@@ -170,7 +170,8 @@ def verify_cms(parsed: ParsedCms, ctx: InspectContext, name: str) -> SignatureRe
                                                   validation_context=vc, **accept_all))
     except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
         log.info("CMS %s not verifiable: %r", name, exc)
-        return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
+        return _report(parsed.signed_data, None, ctx, name, name,
+                       f"{type(exc).__name__}: {short(exc)}")
     return _report(parsed.signed_data, status, ctx, name, name)
 
 
@@ -192,7 +193,8 @@ def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectCon
                                                  algorithm_policy=pyhanko_accept_all()))
     except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
         log.info("detached CMS %s not verifiable: %r", name, exc)
-        return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
+        return _report(parsed.signed_data, None, ctx, name, name,
+                       f"{type(exc).__name__}: {short(exc)}")
     return _report(parsed.signed_data, status, ctx, name, name)
 
 
@@ -216,8 +218,8 @@ def inspect_cms(doc: Document, ctx: InspectContext) -> InspectionResult:
         parsed = parse_cms(doc.data)
     except CmsError as exc:
         code = "CMS_ENCRYPTED" if str(exc) == "enveloped" else "CMS_UNREADABLE"
-        return InspectionResult(findings=(make_finding(code, place=name, name=name, reason=str(exc)),),
-                                facts={"cms": "unreadable"})
+        finding = make_finding(code, place=name, name=name, reason=str(exc))
+        return InspectionResult(findings=(finding,), facts={"cms": "unreadable"})
     if parsed.content is None:
         try:
             from pyhanko.sign.validation.generic_cms import extract_certs_for_validation

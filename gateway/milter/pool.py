@@ -17,7 +17,8 @@ import multiprocessing
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("hople.pool")
 

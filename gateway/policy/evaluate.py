@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from gateway.inspect.base import InspectionResult
 from gateway.model.catalog import make_finding

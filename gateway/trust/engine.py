@@ -272,8 +272,8 @@ class TrustEngine:
         return DisallowWeakAlgorithmsPolicy(weak_hash_algos=self.weak_hashes)
 
     def _context(self, at: datetime, extra: list[asn1_x509.Certificate], *,
-                 revocation: RevocationCheckingPolicy, crls: list[bytes] = (),  # type: ignore[assignment]
-                 ocsps: list[bytes] = ()) -> ValidationContext:  # type: ignore[assignment]
+                 revocation: RevocationCheckingPolicy, crls: Sequence[bytes] = (),
+                 ocsps: Sequence[bytes] = ()) -> ValidationContext:
         return ValidationContext(
             trust_roots=list(self._anchor_asn1),
             other_certs=list(self._inter_asn1) + extra,
@@ -554,7 +554,9 @@ def _ocsp_revoked_later(path: ValidationPath, at: datetime,
                         signer.signature_hash_algorithm)
             _verify(signer.public_key(), resp.signature, resp.tbs_response_bytes,
                     resp.signature_hash_algorithm)
-        except Exception:  # noqa: BLE001 - unverifiable: no claim of a later revocation
+        except Exception as exc:  # noqa: BLE001 - unverifiable: no claim of a later revocation
+            log.info("OCSP response not usable as a revocation after signing: %s: %s",
+                     type(exc).__name__, exc)
             continue
         return make_finding("REVOCATION_AFTER_SIGNING", subject=readable_name(leaf.subject),
                             revoked_at=_iso(single.revocation_time_utc), at=_iso(at))
