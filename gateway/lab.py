@@ -231,14 +231,14 @@ class Lab:
 
     # -- life cycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         reason = unavailable_reason()
         if reason:
             raise LabError(reason)
@@ -603,7 +603,9 @@ class Lab:
             try:
                 code, text = s.data(data)
             except smtplib.SMTPDataError as exc:  # refused at DATA (before the content)
-                return exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
+                err = exc.smtp_error  # bytes from the server, str when smtplib made it up
+                return exc.smtp_code, (
+                    err if isinstance(err, str) else err.decode("utf-8", "replace"))
             return code, text.decode("utf-8", "replace")
 
     def maillog(self) -> str:

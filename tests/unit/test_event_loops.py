@@ -21,7 +21,7 @@ async def _loop_and_executor() -> asyncio.AbstractEventLoop:
 
 
 @pytest.mark.parametrize("run", [engine._run, signer.run])
-def test_one_loop_per_thread(run) -> None:  # type: ignore[no-untyped-def]
+def test_one_loop_per_thread(run) -> None:
     first = run(_loop_and_executor())
     assert run(_loop_and_executor()) is first and not first.is_closed()
     other: list[asyncio.AbstractEventLoop] = []
@@ -32,7 +32,7 @@ def test_one_loop_per_thread(run) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("run", [engine._run, signer.run])
-def test_inside_a_running_loop_and_after_fork(run) -> None:  # type: ignore[no-untyped-def]
+def test_inside_a_running_loop_and_after_fork(run) -> None:
     async def outer() -> int:
         return run(_answer())
 
