@@ -20,11 +20,11 @@ RCPT = "ubnd@daknong.gov.vn"
 
 def _report_header(raw: bytes) -> str:
     got = message_from_bytes(raw, policy=policy.default)
-    (report,) = got.get_all("X-Legal-Validity-Report")
+    (report,) = got.get_all("X-Legal-Validity-Report") or []
     return re.sub(r"\s+", "", str(report))  # folded code lists read "A,B, C" once unfolded
 
 
-def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-untyped-def]
+def _deliver(mta: Lab, new_message, name: str, data: bytes):
     m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, "application/pdf")])
     mid = m["Message-ID"]
     code, text = mta.send(m, AGENCY, [RCPT])
@@ -35,7 +35,8 @@ def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-
 
 
 def test_scanned_pdf_is_tagged_valid_with_the_seal_reported(mta: Lab, new_message) -> None:
-    data = scanned_pdf([page_image(ScanSpec(seal=False, seed=1)), page_image(ScanSpec(seed=2))], ocr=True)
+    data = scanned_pdf([page_image(ScanSpec(seal=False, seed=1)), page_image(ScanSpec(seed=2))],
+                       ocr=True)
     got, raw, rows = _deliver(mta, new_message, "cong-van-quet.pdf", data)
     assert got.get_all("X-Legal-Validity") == ["valid"]
     header = _report_header(raw)
@@ -46,7 +47,8 @@ def test_scanned_pdf_is_tagged_valid_with_the_seal_reported(mta: Lab, new_messag
     assert "SEAL_FOUND" in row.codes
 
 
-def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(mta: Lab, new_message) -> None:
+def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(
+        mta: Lab, new_message) -> None:
     got, raw, rows = _deliver(mta, new_message, "cong-van.pdf", born_digital_pdf(1))
     assert got.get_all("X-Legal-Validity") == ["invalid"]
     header = _report_header(raw)

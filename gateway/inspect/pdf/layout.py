@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
@@ -161,7 +162,8 @@ def _resolve(obj: Any) -> Any:
     """Follow references and unwrap the proxies pyHanko uses for objects of encrypted files."""
     for _ in range(32):
         if isinstance(obj, generic.IndirectObject):
-            obj = obj.get_object()
+            ref: generic.Dereferenceable = obj  # IndirectObject's override is not annotated
+            obj = ref.get_object()
         elif isinstance(obj, generic.DecryptedObjectProxy):
             obj = obj.decrypted
         else:
@@ -355,7 +357,8 @@ def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, lis
 
 
 def page_stats(number: int, page: Any, resources: Any, box: list[float]) -> PageStats:
-    x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+    x0, x1 = min(box[0], box[2]), max(box[0], box[2])
+    y0, y1 = min(box[1], box[3]), max(box[1], box[3])
     stats = PageStats(number, width=x1 - x0, height=y1 - y0)
     contents = _dict_get(page, "/Contents")
     streams: list[Any] = []
@@ -391,7 +394,7 @@ class Layout:
     truncated: bool = False
 
     def pages_of(self, kind: str) -> list[int]:
-        return [p.number for p, k in zip(self.pages, self.page_kinds) if k == kind]
+        return [p.number for p, k in zip(self.pages, self.page_kinds, strict=True) if k == kind]
 
     def to_facts(self) -> dict[str, Any]:
         out: dict[str, Any] = {

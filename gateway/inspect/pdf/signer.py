@@ -12,9 +12,10 @@ import concurrent.futures
 import logging
 import os
 import threading
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Coroutine, Iterable
+from typing import Any
 
 from asn1crypto import cms, x509
 
