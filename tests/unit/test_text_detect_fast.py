@@ -128,4 +128,5 @@ def test_flip_characters_are_the_ones_that_change_letter_status() -> None:
         for k, v in table.items():
             flips = (letter.match(chr(k)) is None) != (letter.match(v) is None)
             assert (detect._CHANGERS[enc].search(chr(k)) is not None) == flips, (enc, hex(k))
-    assert detect._CHANGERS["vni"].search("".join(k + v for k, v in legacy._VNI_REV.items())) is None
+    vni_pairs = "".join(k + v for k, v in legacy._VNI_REV.items())
+    assert detect._CHANGERS["vni"].search(vni_pairs) is None

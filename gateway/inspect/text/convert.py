@@ -26,10 +26,10 @@ from lxml import etree
 
 from gateway.inspect.text import detect, legacy
 from gateway.inspect.text.extract import (
-    S,
-    W,
     Package,
+    S,
     Unreadable,
+    W,
     _Styles,
 )
 
@@ -74,7 +74,8 @@ def convert_text(data: bytes, from_enc: str | None = None) -> tuple[str, Stats]:
     if from_enc:
         enc = from_enc.lower()
         if enc not in legacy.ENCODINGS:
-            raise ConvertError(f"unknown encoding {from_enc!r} (one of {', '.join(legacy.ENCODINGS)})")
+            known = ", ".join(legacy.ENCODINGS)
+            raise ConvertError(f"unknown encoding {from_enc!r} (one of {known})")
         if enc == "viqr" or enc == "vni":
             try:
                 text = data.decode("utf-8")
@@ -124,12 +125,14 @@ def _first_vn_line(text: str) -> str:
 # ------------------------------------------------------------------------------------------------
 # DOCX
 
-_WORD_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments|glossary/document)\.xml")
+_WORD_PARTS = re.compile(
+    r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments|glossary/document)\.xml")
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def _serialize(root: etree._Element) -> bytes:
-    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8", standalone=True)
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
+                          standalone=True)
 
 
 def _set_fonts(parent: etree._Element, tag: str, font: str, attrs: tuple[str, ...]) -> None:
@@ -300,7 +303,8 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
                 else:
                     legacy_use.setdefault(idx, enc)
 
-        def convert_si(si: etree._Element, cell_enc: tuple[str, detect.FontEncoding] | None) -> bool:
+        def convert_si(si: etree._Element,
+                       cell_enc: tuple[str, detect.FontEncoding] | None) -> bool:
             changed = False
             for child in si:
                 if child.tag == S + "t" and cell_enc is not None:
@@ -401,7 +405,8 @@ def _convert_t(t: etree._Element, enc: tuple[str, detect.FontEncoding], st: Stat
 # Command
 
 
-def convert_file(src: Path, dst: Path, *, from_enc: str | None = None, font: str = DEFAULT_FONT) -> Stats:
+def convert_file(src: Path, dst: Path, *, from_enc: str | None = None,
+                 font: str = DEFAULT_FONT) -> Stats:
     from gateway.intake.sniff import sniff
 
     try:

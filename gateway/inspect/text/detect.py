@@ -190,10 +190,12 @@ def accepts(before: Score, after: Score, *, min_gain: int, strict: bool = False)
 _CP1252_HIGH = re.compile("[\u00a0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
                           "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a"
                           "\u20ac\u2122\u0080-\u009f]")
-_VIQR_HINT = re.compile(r"[aAeEoOuU][\^(+]|[aeiouyAEIOUY][\^(+]?['`?~.](?=[a-zA-Z])|\b[dD][dD][aeiouAEIOU]")
-_UTF8_MOJIBAKE = re.compile("[\u00c2-\u00c6][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
-                            "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
-                            "\u2039\u203a\u20ac\u2122]|\u00e1[\u00ba\u00bb]")
+_VIQR_HINT = re.compile(r"[aAeEoOuU][\^(+]|[aeiouyAEIOUY][\^(+]?['`?~.](?=[a-zA-Z])"
+                        r"|\b[dD][dD][aeiouAEIOU]")
+_UTF8_MOJIBAKE = re.compile(
+    "[\u00c2-\u00c6][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+    "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u20ac\u2122]|\u00e1[\u00ba\u00bb]")
 _UTF8_TRAIL = _UTF8_MOJIBAKE.pattern.split("]|")[0].split("]", 1)[1] + "]"
 _UTF8_BY_LEAD = tuple((lead, re.compile(lead + trail)) for lead, trail in (
     *((chr(c), _UTF8_TRAIL) for c in range(0xC2, 0xC7)), ("\u00e1", "[\u00ba\u00bb]")))
@@ -324,7 +326,8 @@ def detect_bytes(data: bytes, *, min_gain: int = 3, vps: bool = False) -> Detect
         return None
     view = legacy._cp1252_view(data)
     best = detect_content(view, min_gain=min_gain, candidates=("tcvn3", "vni", "cp1258", "viqr"))
-    sample = data if len(data) <= 4 * SAMPLE_WINDOW else _sample(data.decode("latin-1")).encode("latin-1")
+    sample = (data if len(data) <= 4 * SAMPLE_WINDOW
+              else _sample(data.decode("latin-1")).encode("latin-1"))
     before = score(sample.decode("latin-1"))
     for enc in ("viscii",) + (("vps",) if vps else ()):
         after = score(legacy.decode_bytes(sample, enc))
