@@ -32,7 +32,7 @@ def _decision(lab: Lab, qid: str) -> Any:
     raise AssertionError(f"no decision for {qid}: {lab.gateway_log()[-2000:]}")
 
 
-def test_unsigned_docx_in_winmail_dat_arrives_invalid_with_a_notice(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_unsigned_docx_in_winmail_dat_arrives_invalid_with_a_notice(mta: Lab, new_message) -> None:
     m = new_message(sender=AGENCY, to=RCPT, subject="Kế hoạch (Outlook RTF)",
                     attachments=[("winmail.dat", tnef([("Kế hoạch.docx", sample_docx())]),
                                   "application/ms-tnef")])
@@ -65,7 +65,7 @@ def test_a_thousand_levels_get_one_final_answer(mta: Lab, build: Any) -> None:
     assert answers[0] == answers[1]
 
 
-def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_message) -> None:
     import random
 
     m = new_message(sender=AGENCY, to=RCPT, subject="Dữ liệu",
