@@ -161,6 +161,7 @@ def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> 
     import logging
 
     import gateway.pipeline as pipeline
+    from gateway.intake.mime import Walker
     from gateway.milter.worker import build_checker
     from gateway.model.envelope import Envelope
 
@@ -181,10 +182,10 @@ def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> 
         return f"{fn.__module__.removeprefix('gateway.inspect.')}.{fn.__name__}"
 
     real_for, real_checks = pipeline.inspectors_for, pipeline.message_checks
-    real_walk = pipeline.Walker.walk_message
-    pipeline.inspectors_for = lambda fmt: [timed(f, label(f)) for f in real_for(fmt)]  # type: ignore[assignment]
-    pipeline.message_checks = lambda: [timed(f, label(f)) for f in real_checks()]  # type: ignore[assignment]
-    pipeline.Walker.walk_message = timed(real_walk, "intake.mime.walk_message")  # type: ignore[method-assign]
+    real_walk = Walker.walk_message
+    pipeline.inspectors_for = lambda fmt: [timed(f, label(f)) for f in real_for(fmt)]
+    pipeline.message_checks = lambda: [timed(f, label(f)) for f in real_checks()]
+    Walker.walk_message = timed(real_walk, "intake.mime.walk_message")  # type: ignore[method-assign]
     total = 0.0
     try:
         for m in mails:
@@ -193,12 +194,12 @@ def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> 
                                                                recipients=(mailcorpus.RECIPIENT,)))
             total += time.perf_counter() - t
     finally:
-        pipeline.inspectors_for, pipeline.message_checks = real_for, real_checks  # type: ignore[assignment]
-        pipeline.Walker.walk_message = real_walk  # type: ignore[method-assign]
+        pipeline.inspectors_for, pipeline.message_checks = real_for, real_checks
+        Walker.walk_message = real_walk  # type: ignore[method-assign]
     rows = sorted(spent.items(), key=lambda kv: -kv[1])
     other = total - sum(spent.values())
-    return {"messages": len(mails), "total_s": round(total, 3),
-            "stages_s": {k: round(v, 4) for k, v in rows} | {"(rest of the pipeline)": round(other, 4)}}
+    stages = {k: round(v, 4) for k, v in rows} | {"(rest of the pipeline)": round(other, 4)}
+    return {"messages": len(mails), "total_s": round(total, 3), "stages_s": stages}
 
 
 def chart(result: dict[str, Any], path: Path) -> None:
@@ -211,7 +212,8 @@ def chart(result: dict[str, Any], path: Path) -> None:
     img = Image.new("RGB", (w, h), "white")
     d = ImageDraw.Draw(img)
     d.text((10, 8), f"hople-gateway in Postfix: corpus {result['corpus']}, "
-                    f"{result['clients']} clients, {result['machine']['nproc']} cores", fill="black")
+                    f"{result['clients']} clients, {result['machine']['nproc']} cores",
+           fill="black")
     y = 36
     d.text((10, y), "messages per second", fill="black")
     y += 20

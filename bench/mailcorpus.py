@@ -27,6 +27,7 @@ import io
 import math
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -78,10 +79,12 @@ def make_signer(base: Path) -> Signer:
     # CRLs current at the real clock (the test PKI's own are dated for its fixed test clock)
     crls = base / "crls-now"
     crls.mkdir()
-    fresh = {"this_update": now - timedelta(days=1), "next_update": now + timedelta(days=30)}
+    this_update, next_update = now - timedelta(days=1), now + timedelta(days=30)
     (crls / "intermediate.crl").write_bytes(crl_der(make_crl(
-        pki.intermediate, [(pki.revoked, REVOKED_AT)], number=2, **fresh)))
-    (crls / "root.crl").write_bytes(crl_der(make_crl(pki.root, number=2, **fresh)))
+        pki.intermediate, [(pki.revoked, REVOKED_AT)], number=2, this_update=this_update,
+        next_update=next_update)))
+    (crls / "root.crl").write_bytes(crl_der(make_crl(
+        pki.root, number=2, this_update=this_update, next_update=next_update)))
     who = issue("bench", "Văn thư Sở Tài chính", 0x2F11, pki.intermediate,
                 now - timedelta(days=2), now + timedelta(days=60), org="Sở Tài chính")
     rules = (f'[trust]\nanchors = ["{pki.anchors_dir}"]\n'
@@ -177,8 +180,9 @@ class Gen:
                     self.signer.chain)
 
 
-def message(sender: str, subject: str, body: str, attachments: list[tuple[str, bytes, str]] = (),
-            charset: str = "utf-8", raw_body: bytes | None = None, n: int = 0) -> bytes:
+def message(sender: str, subject: str, body: str,
+            attachments: Sequence[tuple[str, bytes, str]] = (), charset: str = "utf-8",
+            raw_body: bytes | None = None, n: int = 0) -> bytes:
     from gateway.lab import to_bytes
 
     m = EmailMessage()
@@ -218,11 +222,10 @@ def _one(g: Gen, kind: str, n: int) -> Mail:
         return Mail(kind, AGENCY, message(AGENCY, subject, note,
                                           [(f"Quyết định {n}.pdf", data, "application/pdf")], n=n))
     if kind == "signed_pdf":
-        return Mail(kind, AGENCY, message(AGENCY, subject, note,
-                                          [(f"Tờ trình {n}.pdf", g.signed_pdf(), "application/pdf")],
-                                          n=n))
+        attachment = (f"Tờ trình {n}.pdf", g.signed_pdf(), "application/pdf")
+        return Mail(kind, AGENCY, message(AGENCY, subject, note, [attachment], n=n))
     if kind == "text":
-        body = g.text(g.size(2_000, 40_000) / g.scale)
+        body = g.text(math.ceil(g.size(2_000, 40_000) / g.scale))
         r = g.rng.random()
         if r < 1 / 9:
             return Mail("text-tcvn3", AGENCY, message(
@@ -239,7 +242,7 @@ def _one(g: Gen, kind: str, n: int) -> Mail:
         return Mail(kind, AGENCY, message(AGENCY, subject, body, n=n))
     if kind == "freemail":
         sender = g.rng.choice(FREEMAIL)
-        att: list[tuple[str, bytes, str]] = []
+        att = []
         if g.rng.random() < 0.5:
             att = [(f"Báo cáo {n}.pdf", g.scanned_pdf(g.size(200_000, 800_000)), "application/pdf")]
         return Mail(kind, sender, message(sender, subject, note, att, n=n))
@@ -264,7 +267,8 @@ def build(kind: str, count: int, *, seed: int = 12, scale: float = 1.0,
     mails = _build(kind, count, seed, scale, signer)
     if first:
         for i, m in enumerate(mails):
-            m.data = m.data.replace(f"<bench-{i:06d}@".encode(), f"<bench-{first + i:06d}@".encode(), 1)
+            m.data = m.data.replace(f"<bench-{i:06d}@".encode(),
+                                    f"<bench-{first + i:06d}@".encode(), 1)
     return mails
 
 

@@ -14,7 +14,7 @@ import sys
 import Milter
 
 
-class Noop(Milter.Base):  # type: ignore[misc]
+class Noop(Milter.Base):
     def header(self, name: str, value: str) -> int:
         return Milter.CONTINUE
 

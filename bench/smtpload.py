@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 _STUFF = re.compile(rb"^\.", re.MULTILINE)
 
@@ -42,10 +43,10 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _reply(f: socket.SocketIO | object) -> tuple[int, bytes]:
+def _reply(f: BinaryIO) -> tuple[int, bytes]:
     lines = []
     while True:
-        line = f.readline()  # type: ignore[attr-defined]
+        line = f.readline()
         if not line:
             raise ConnectionError("connection closed")
         lines.append(line)

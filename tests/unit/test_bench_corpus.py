@@ -19,7 +19,8 @@ def _fingerprint(mails: list[mailcorpus.Mail]) -> list[tuple[str, str]]:
 
 
 def _close_sizes(a: list[mailcorpus.Mail], b: list[mailcorpus.Mail]) -> bool:
-    return all(abs(len(x.data) - len(y.data)) <= 0.05 * len(x.data) + 2000 for x, y in zip(a, b, strict=True))
+    return all(abs(len(x.data) - len(y.data)) <= 0.05 * len(x.data) + 2000
+               for x, y in zip(a, b, strict=True))
 
 
 def test_same_seed_same_corpus(tmp_path: Path) -> None:
