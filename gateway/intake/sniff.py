@@ -386,14 +386,22 @@ def sniff(data: bytes, name: str = "") -> tuple[str, str]:
     return found.media_type, found.fmt
 
 
-def _by_magic(data: bytes, name: str) -> tuple[str, str]:
-    import magic
-
-    head = data[: 1 << 16]
+def _magic_type(head: bytes) -> str:
+    """libmagic's media type for ``head``; ``application/octet-stream`` when libmagic is
+    missing or fails on odd input (the bytes decide then, in ``_by_magic``)."""
     try:
-        mt = _magic().from_buffer(head) if head else "application/x-empty"
-    except magic.MagicException:  # libmagic can fail on odd input; fall back on the bytes below
-        mt = "application/octet-stream"
+        import magic
+    except ImportError:  # python-magic raises it when it cannot load libmagic
+        return "application/octet-stream"
+    try:
+        return str(_magic().from_buffer(head))
+    except magic.MagicException:
+        return "application/octet-stream"
+
+
+def _by_magic(data: bytes, name: str) -> tuple[str, str]:
+    head = data[: 1 << 16]
+    mt = _magic_type(head) if head else "application/x-empty"
     if mt in ("application/zip", "application/x-zip-compressed") or (
         mt.startswith("application/vnd.openxmlformats") or mt.startswith("application/vnd.oasis")
     ):

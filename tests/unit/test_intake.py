@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
 from email.message import EmailMessage
 from typing import Any
@@ -250,11 +251,16 @@ def test_sniff_falls_back_on_the_bytes_when_libmagic_fails(
         def from_buffer(self, buf: bytes) -> str:
             raise magic.MagicException(b"could not find any valid magic files")
 
+    def by_bytes() -> None:
+        assert sniff(PDF, "x.bin")[1] == "pdf"
+        assert sniff(b"{\\rtf1\\ansi hello}", "x.doc")[1] == "rtf"
+        assert sniff(docx_bytes(), "x.zip")[1] == "docx"
+        assert sniff(b"\0\1\2garbage", "x.dat") == ("application/octet-stream", "other")
+
     monkeypatch.setattr(sniff_mod, "_magic", Failing)
-    assert sniff(PDF, "x.bin")[1] == "pdf"
-    assert sniff(b"{\\rtf1\\ansi hello}", "x.doc")[1] == "rtf"
-    assert sniff(docx_bytes(), "x.zip")[1] == "docx"
-    assert sniff(b"\0\1\2garbage", "x.dat") == ("application/octet-stream", "other")
+    by_bytes()
+    monkeypatch.setitem(sys.modules, "magic", None)  # libmagic not installed: ImportError
+    by_bytes()
 
 
 def test_headers_the_email_package_cannot_parse_are_kept() -> None:
