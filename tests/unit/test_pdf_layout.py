@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
+from collections.abc import Sequence
 
 import pytest
 from PIL import Image
@@ -93,7 +94,8 @@ def test_flate_image_and_a_threshold_from_the_rules(sealed):
     assert classify(open_reader(typed), min_coverage=0.7).kind == "scanned"
 
 
-def _raw_pdf(content: bytes, extra_objects: list[bytes] = (), resources: bytes = b"") -> bytes:  # type: ignore[assignment]
+def _raw_pdf(content: bytes, extra_objects: Sequence[bytes] = (),
+             resources: bytes = b"") -> bytes:
     b = PdfBuilder()
     cat = b.reserve()
     pages = b.reserve()

@@ -51,6 +51,12 @@ Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
+def _matrix(six: list[float]) -> Matrix:
+    """Six numbers (counted by the caller) as a matrix."""
+    a, b, c, d, e, f = six
+    return (a, b, c, d, e, f)
+
+
 def _mul(m: Matrix, n: Matrix) -> Matrix:
     """m × n (PDF row-vector convention: apply m, then n)."""
     a, b, c, d, e, f = m
@@ -249,7 +255,7 @@ class _Scanner:
             elif tok == b"cm":
                 nums = [_num(t) for k, t in operands[-6:] if k == "num"]
                 if len(nums) == 6:
-                    ctm = _mul(tuple(nums), ctm)  # type: ignore[arg-type]
+                    ctm = _mul(_matrix(nums), ctm)
             elif tok == b"Tr":
                 if operands and operands[-1][0] == "num":
                     tr = int(_num(operands[-1][1]))
@@ -298,7 +304,7 @@ class _Scanner:
             fm: Matrix = _IDENTITY
             if isinstance(m, generic.ArrayObject) and len(m) == 6:
                 try:
-                    fm = tuple(float(_resolve(v)) for v in m)  # type: ignore[assignment]
+                    fm = _matrix([float(_resolve(v)) for v in m])
                 except (TypeError, ValueError):
                     fm = _IDENTITY
             try:
@@ -413,19 +419,14 @@ class Layout:
 
 
 def _ranges(nums: list[int]) -> str:
-    out: list[str] = []
-    start = prev = None
+    """``1-3,5``: the numbers as runs of consecutive ones."""
+    runs: list[list[int]] = []  # [first, last]
     for n in nums:
-        if start is None:
-            start = prev = n
-        elif n == prev + 1:  # type: ignore[operator]
-            prev = n
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
         else:
-            out.append(f"{start}" if start == prev else f"{start}-{prev}")
-            start = prev = n
-    if start is not None:
-        out.append(f"{start}" if start == prev else f"{start}-{prev}")
-    return ",".join(out)
+            runs.append([n, n])
+    return ",".join(f"{first}" if first == last else f"{first}-{last}" for first, last in runs)
 
 
 def classify(reader: Any, *, min_coverage: float = 0.85, max_visible: int = 40,

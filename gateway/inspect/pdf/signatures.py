@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -178,11 +179,12 @@ def _is_damage(exc: BaseException) -> bool:
     """Exceptions that mean the signature's bytes are damaged (as opposed to not supported)."""
     from pyhanko.pdf_utils.misc import PdfReadError
 
-    damage = (PdfReadError, ValueError, TypeError, IndexError, EOFError)
+    damage: tuple[type[Exception], ...] = (PdfReadError, ValueError, TypeError, IndexError,
+                                          EOFError)
     try:
         from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
 
-        damage += (CMSExtractionError, CMSStructuralError)  # type: ignore[assignment]
+        damage += (CMSExtractionError, CMSStructuralError)
     except ImportError:  # pragma: no cover
         pass
     return isinstance(exc, damage) and not isinstance(exc, NotImplementedError)
@@ -270,7 +272,8 @@ def _field_entry(ref: Any, prefix: str, inherited_ft: Any) -> tuple[str, Any, An
 
 
 def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: bool | None,
-                    fq_name: str, name: str, opts: dict[str, Any], prefilled: set[str] = frozenset()  # type: ignore[assignment]
+                    fq_name: str, name: str, opts: dict[str, Any],
+                    prefilled: AbstractSet[str] = frozenset(),
                     ) -> tuple[Coverage, list[Finding], dict[str, Any]]:
     from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
