@@ -163,8 +163,9 @@ def replace_parts(data: bytes, parts: dict[str, bytes | None]) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
         for info in src.infolist():
             if info.filename in parts:
-                if parts[info.filename] is not None:
-                    out.writestr(info.filename, parts[info.filename])  # type: ignore[arg-type]
+                replacement = parts[info.filename]
+                if replacement is not None:
+                    out.writestr(info.filename, replacement)
                 continue
             out.writestr(info, src.read(info))
         for name, content in parts.items():

@@ -66,12 +66,12 @@ def mixtures(seed: int, n: int) -> list[str]:
     return out
 
 
-def full_detection(text: str, **kw: object) -> detect.Detection | None:
+def full_detection(text: str, min_gain: int) -> detect.Detection | None:
     """detect_content without the provable early exit."""
     mp = pytest.MonkeyPatch()
     try:
         mp.setattr(detect, "_cannot_gain", lambda *a: False)
-        return detect.detect_content(text, **kw)  # type: ignore[arg-type]
+        return detect.detect_content(text, min_gain=min_gain)
     finally:
         mp.undo()
 

@@ -332,7 +332,8 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
             if enc is not None and i in unicode_use:
                 copy = etree.fromstring(etree.tostring(si))
                 convert_si(copy, enc)
-                sst.append(copy)  # type: ignore[union-attr]
+                assert sst is not None  # the shared strings are its children
+                sst.append(copy)
                 remap[i] = len(sis) + len(remap)
                 sst_changed = True
                 sst_changed |= convert_si(si, None)  # rich runs in legacy fonts only
@@ -356,12 +357,14 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
                     continue
                 if t == "s" and remap:
                     v = c.find(S + "v")
+                    if v is None or not v.text:
+                        continue
                     try:
-                        idx = int(v.text) if v is not None and v.text else -1
+                        idx = int(v.text)
                     except ValueError:
                         continue
                     if idx in remap:
-                        v.text = str(remap[idx])  # type: ignore[union-attr]
+                        v.text = str(remap[idx])
                         changed = True
                 elif t == "inlineStr":
                     is_ = c.find(S + "is")
@@ -378,7 +381,8 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
         if font_enc and styles is not None:
             for i, (name, _) in font_enc.items():
                 n = fonts[i].find(S + "name")
-                n.set("val", target)  # type: ignore[union-attr]
+                if n is not None:  # it is: its name made the font a legacy one
+                    n.set("val", target)
                 st.fonts.add(name)
             new["xl/styles.xml"] = _serialize(styles)
     except Unreadable as exc:

@@ -197,8 +197,8 @@ class _Styles:
         if theme is not None:
             for kind, key in (("majorFont", "major"), ("minorFont", "minor")):
                 el = theme.find(f".//{A}{kind}/{A}latin")
-                if el is not None and el.get("typeface"):
-                    self.theme[key] = el.get("typeface")  # type: ignore[assignment]
+                if el is not None and (face := el.get("typeface")):
+                    self.theme[key] = face
         self.default: str | None = None
         self.styles: dict[str, tuple[str | None, str | None]] = {}  # id → (font, basedOn)
         self.default_para: str | None = None
@@ -397,7 +397,7 @@ def docx(pkg: Package, budget: _Budget) -> Extracted:
     for name in others:
         if budget.truncated:
             break
-        kind = re.match(r"word/([a-z]+)", name).group(1)  # type: ignore[union-attr]
+        kind = re.sub(r"\d*\.xml$", "", name.removeprefix("word/"))  # header, footnotes…
         kind = {"headers": "header", "footnotes": "footnote", "endnotes": "footnote",
                 "comments": "comment"}.get(kind, kind)
         part_root = pkg.xml(name)
@@ -541,8 +541,8 @@ def _theme_fonts(pkg: Package, theme_part: str | None) -> dict[str, str]:
         return out
     for kind, key in (("majorFont", "+mj-lt"), ("minorFont", "+mn-lt")):
         el = root.find(f".//{A}{kind}/{A}latin")
-        if el is not None and el.get("typeface"):
-            out[key] = el.get("typeface")  # type: ignore[assignment]
+        if el is not None and (face := el.get("typeface")):
+            out[key] = face
     return out
 
 

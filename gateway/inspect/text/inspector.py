@@ -461,7 +461,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
                     encoding=f"{legacy.LABELS[fe.encoding]} ({groups[0].font})",
                     snippet=snippet(_first_vietnamese_line(dec.converted), opts.snippet_chars),
                 ), severity=opts.body_legacy_severity))
-                for b in ex.blocks:  # type: ignore[union-attr]
+                for b in ex.blocks if ex is not None else ():  # groups came from ex
                     for r in b.runs:
                         fe2 = detect.font_encoding(r.font)
                         if fe2:
