@@ -33,6 +33,7 @@ def judge(doc: Document, result: InspectionResult,
     if doc.doc_class is DocClass.EDITABLE:
         out.extend(_editable(doc, sigs))
     elif doc.doc_class is DocClass.NON_EDITABLE:
+        out.extend(_text_unchecked(doc, result))
         out.extend(_non_editable(doc, result, options))
     elif doc.doc_class is DocClass.OTHER:
         out.append(make_finding("OTHER_ATTACHMENT", place=doc.path, name=doc.path,
@@ -71,6 +72,17 @@ def _editable(doc: Document, sigs: tuple[SignatureReport, ...]) -> list[Finding]
 
 
 # -- non-editable documents: PDFs and scans (Article 9.2b, 9.3) --------------------------------
+
+
+def _text_unchecked(doc: Document, result: InspectionResult) -> list[Finding]:
+    """A PDF whose pages carry text (born-digital or mixed) but whose text layer could not be
+    read was not checked for secrecy stamps (8.2) or legacy encodings (9.5): an error, never a
+    silent pass. A scan has no text layer to read (no OCR), so it is judged as a scan."""
+    reason = result.facts.get("text_unchecked")
+    if not reason or result.facts.get("layout") not in ("born-digital", "mixed"):
+        return []
+    return [make_finding("TEXT_UNCHECKED", place=doc.path, name=doc.path, reason=str(reason))]
+
 
 
 def _pdf_rules(options: Mapping[str, Any] | None) -> dict[str, Any]:

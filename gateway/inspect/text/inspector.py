@@ -294,7 +294,8 @@ def inspect_text(doc: Document, ctx: InspectContext) -> InspectionResult:
                      max_total=opts.max_total, pdf_max_pages=opts.pdf_max_pages)
     except Unreadable as exc:
         if doc.fmt == "pdf":
-            # Encrypted or damaged PDFs are the PDF checks' findings; here only a fact.
+            # A fact: the judge makes it TEXT_UNCHECKED when the layout has text (a scan has
+            # none to read); encrypted or unreadable PDFs are the PDF checks' findings.
             return InspectionResult(facts={"text_unchecked": str(exc)})
         return InspectionResult(findings=(_finding("TEXT_UNCHECKED", place=name, name=name,
                                                         reason=str(exc)),))
