@@ -13,8 +13,15 @@ from gateway.model.report import DocVerdict, Verdict
 from gateway.pipeline import Checker
 from gateway.policy.load import load_policy
 from tests.pdfgen.build import LOREM, Page, PlacedImage, build_pdf, scanned_pdf
+from tests.pdfgen.check import engine_for
 from tests.pdfgen.scans import ScanSpec, page_image
-from tests.unit.test_fail_closed import _check, _docx, _odt, _pdf, engine  # noqa: F401
+from tests.unit.test_fail_closed import _check, _docx, _odt, _pdf
+
+
+@pytest.fixture
+def engine(pki):  # type: ignore[no-untyped-def]
+    return engine_for(pki)
+
 
 SIGNED = {"van-ban.docx": _docx, "van-ban.odt": _odt, "van-ban.pdf": _pdf}
 

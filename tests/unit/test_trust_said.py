@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from cryptography.x509.ocsp import OCSPCertStatus
 
 from gateway.model.report import Revocation, Trust
 from gateway.pipeline import Checker
 from gateway.policy.load import load_policy
+from gateway.trust import build_engine
 from tests.pdfgen import sign as P
 from tests.pdfgen.build import born_digital_pdf
 from tests.pki import issue, make_ca, t
-from tests.unit.test_trust_engine import _ocsp, no_crl_engine  # noqa: F401
+from tests.unit.test_trust_engine import _ocsp
+
+
+@pytest.fixture(scope="module")
+def no_crl_engine(pki):  # type: ignore[no-untyped-def]
+    return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir])
 
 
 def test_an_unverifiable_revoked_ocsp_response_is_the_reason_for_unknown(no_crl_engine, pki,
