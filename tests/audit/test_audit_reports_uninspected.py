@@ -51,7 +51,7 @@ def test_uninspected_is_a_column_of_every_form() -> None:
     rep = build_report(decisions(), load_agencies(), ["2026-03"], ICT)
     rows = list(csv.reader(io.StringIO(report_csv(rep))))
     assert rows[0][-2:] == ["uninspected", "uninspected_parts"]
-    total = dict(zip(rows[0], rows[-1]))
+    total = dict(zip(rows[0], rows[-1], strict=True))
     assert (total["uninspected"], total["uninspected_parts"]) == ("2", "3")
     text = report_table(rep)
     assert "UNINSPECTED" in text
