@@ -78,10 +78,23 @@ def _text_unchecked(doc: Document, result: InspectionResult) -> list[Finding]:
     """A PDF whose pages carry text (born-digital or mixed) but whose text layer could not be
     read was not checked for secrecy stamps (8.2) or legacy encodings (9.5): an error, never a
     silent pass. A scan has no text layer to read (no OCR), so it is judged as a scan."""
-    reason = result.facts.get("text_unchecked")
-    if not reason or result.facts.get("layout") not in ("born-digital", "mixed"):
+    facts = result.facts
+    if facts.get("layout") not in ("born-digital", "mixed"):
+        return []
+    reason = facts.get("text_unchecked")
+    read = facts.get("text_pages_read")
+    if not reason and isinstance(read, int) and _last_page(
+            str(facts.get("born_digital_pages") or "")) > read:
+        reason = f"only the text of the first {read} pages was read (rules: text.pdf-max-pages)"
+    if not reason:
         return []
     return [make_finding("TEXT_UNCHECKED", place=doc.path, name=doc.path, reason=str(reason))]
+
+
+def _last_page(ranges: str) -> int:
+    """The last page of the layout facts' page list (``"1-3,5"`` → 5; 0 when empty)."""
+    last = ranges.rsplit(",", 1)[-1].rsplit("-", 1)[-1]
+    return int(last) if last.isdigit() else 0
 
 
 

@@ -74,3 +74,43 @@ def test_a_mixed_pdf_whose_text_cannot_be_read_is_not_valid(pki, engine, monkeyp
     doc = checker.check_document("mixed.pdf", data).documents[-1]
     assert doc.verdict is DocVerdict.INVALID
     assert "TEXT_UNCHECKED" in [f.code for f in doc.findings]
+
+
+def _rules(tmp_path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_policy(path)
+
+
+def test_text_on_pages_past_the_page_limit_is_not_valid(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.pdfgen import sign as P
+    from tests.pdfgen.build import born_digital_pdf
+
+    data = P.sign(born_digital_pdf(3), pki.leaf, pki.chain(pki.leaf))
+    for pages, verdict in ((3, DocVerdict.VALID), (2, DocVerdict.INVALID)):
+        checker = Checker(_rules(tmp_path, f"[text]\npdf-max-pages = {pages}\n"), trust=engine,
+                          clock=lambda: pki.now)
+        doc = checker.check_document("dai.pdf", data).documents[-1]
+        assert doc.verdict is verdict, (pages, [f.code for f in doc.findings])
+    (f,) = [f for f in doc.findings if f.code == "TEXT_UNCHECKED"]
+    assert "first 2 pages" in f.en
+
+
+def test_a_long_scan_is_not_held_to_the_page_limit(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+    data = scanned_pdf([page_image(ScanSpec(seed=s)) for s in (1, 2, 3)])
+    checker = Checker(_rules(tmp_path, "[text]\npdf-max-pages = 1\n"), trust=engine,
+                      clock=lambda: pki.now)
+    doc = checker.check_document("scan.pdf", data).documents[-1]
+    assert doc.verdict is DocVerdict.VALID, [f.code for f in doc.findings]
+
+
+def test_a_text_attachment_read_only_in_part_says_so(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+    data = ("Kính gửi các đơn vị.\n" * 40).encode()
+    checker = Checker(_rules(tmp_path, "[text]\nmax-chars = 100\n"), trust=engine,
+                      clock=lambda: pki.now)
+    doc = checker.check_document("ghi-chu.txt", data).documents[-1]
+    # the limit cuts a character in two: still UTF-8, not legacy text
+    assert [f.code for f in doc.findings if f.code.startswith("TEXT_")] == ["TEXT_UNCHECKED"]
+    whole = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
+    read_whole = whole.check_document("ghi-chu.txt", data).documents[-1]
+    assert "TEXT_UNCHECKED" not in [f.code for f in read_whole.findings]

@@ -12,6 +12,7 @@ subject holds the message (the rules choose the action) and names the security c
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import email.errors
 import email.header
@@ -300,6 +301,8 @@ def inspect_text(doc: Document, ctx: InspectContext) -> InspectionResult:
         return InspectionResult(findings=(_finding("TEXT_UNCHECKED", place=name, name=name,
                                                         reason=str(exc)),))
     findings, facts = analyse(ex, name, opts, doc.fmt)
+    if ex.notes and doc.fmt == "pdf":  # pages past the limit: an error if they carry text
+        facts["text_pages_read"] = opts.pdf_max_pages
     if ex.truncated:
         findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
                                      reason=f"only the first {opts.max_chars} characters were read"))
@@ -310,8 +313,8 @@ def _decode_file(data: bytes) -> tuple[str, detect.Detection | None]:
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(codec, "replace"), None
-    try:
-        return data.decode("utf-8"), None
+    try:  # not final: a character cut by the read limit is not legacy text
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False), None
     except UnicodeDecodeError:
         pass
     det = detect.detect_bytes(data)
@@ -336,6 +339,9 @@ def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
     ex = html_blocks(text, budget, doc.name) if doc.fmt == "html" else plain_blocks(text, budget, doc.name)
     fs, facts = analyse(ex, name, opts)
     findings.extend(fs)
+    if ex.truncated or len(doc.data) > opts.max_chars * 2:
+        findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
+                                 reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)
 
 
