@@ -230,7 +230,9 @@ class TrustEngine:
             if isinstance(c, (bytes, bytearray)):
                 try:
                     c = asn1_x509.Certificate.load(parse_cert(bytes(c)).der)
-                except (ValueError, TypeError):  # unreadable: it cannot help a path either
+                except (ValueError, TypeError) as exc:  # it cannot help a path either: said
+                    log.info("certificate beside a signature ignored: unreadable: %s: %s",
+                             type(exc).__name__, _short(exc))
                     continue
             others.append(c)
         rule = (RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if strict_revocation
@@ -582,8 +584,8 @@ def _crl_pairs(ders: Iterable[bytes]) -> list[_CrlPair]:
     for der in ders:
         try:
             out.append((asn1_crl.CertificateList.load(der), x509.load_der_x509_crl(der)))
-        except (ValueError, TypeError):
-            log.info("ignoring unreadable CRL")
+        except (ValueError, TypeError) as exc:
+            log.info("ignoring unreadable CRL: %s: %s", type(exc).__name__, _short(exc))
     return out
 
 
@@ -595,8 +597,9 @@ def _loadable(items: Iterable[bytes], spec: Any) -> list[bytes]:
         try:
             der = item.dump() if hasattr(item, "dump") else bytes(item)
             spec.load(der, strict=True)
-        except (ValueError, TypeError):
-            log.info("ignoring unreadable revocation data")
+        except (ValueError, TypeError) as exc:
+            log.info("ignoring unreadable revocation data: %s: %s", type(exc).__name__,
+                     _short(exc))
             continue
         out.append(der)
     return out

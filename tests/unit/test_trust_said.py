@@ -48,3 +48,16 @@ def test_a_pdf_signature_checked_without_a_trust_engine_says_so(pki):  # type: i
     assert sig.trust is Trust.UNKNOWN
     assert "SIG_TRUST_NOT_CHECKED" in [f.code for f in sig.findings]
     assert "trust-unknown" in sig.reasons
+
+
+def test_unreadable_certificates_and_revocation_data_are_logged_with_the_reason(
+        no_crl_engine, pki, caplog):  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.INFO, logger="gateway.trust.engine"):
+        no_crl_engine.validation_context(pki.now, extra_certs=[b"\x30\x03junk"])
+        r = no_crl_engine.validate_chain(pki.leaf.der, [], pki.now, crls=[b"\x30\x03bad"])
+    lines = [rec.getMessage() for rec in caplog.records]
+    assert any(m.startswith("certificate beside a signature ignored: unreadable: ")
+               for m in lines), lines
+    assert any(m.startswith(("ignoring unreadable revocation data: ",
+                             "ignoring unreadable CRL: ")) and "Error" in m for m in lines), lines
+    assert r.trust is Trust.TRUSTED  # the good data still counts
