@@ -296,8 +296,8 @@ def _nice_max(value: float) -> float:
 
 
 def trend_svg(report: Report) -> str:
-    """Stacked bars per month (documents valid / invalid, parts uninspected) with the number of messages and a
-    line for the valid percentage on the right axis."""
+    """Stacked bars per month (documents valid / invalid, parts uninspected) with the number
+    of messages and a line for the valid percentage on the right axis."""
     months = report.trend
     width, height = max(480, 70 * len(months) + 120), 300
     left, right, top, bottom = 60, 60, 30, 50
@@ -496,8 +496,8 @@ Documents: attachments of an editable or non-editable class (Article 9.2); valid
 documents / documents. Reasons: finding codes of severity error or with an action other than
 accept, counted once per message or document. Free-mail refusals: messages rejected with
 SENDER_FREEMAIL (Article 9.4). Uninspected: messages with a part that could not be identified
-or opened (and nothing worse), neither valid nor invalid. The agency is taken from the envelope sender by the agency
-map.</p>
+or opened (and nothing worse), neither valid nor invalid. The agency is taken from the
+envelope sender by the agency map.</p>
 {_head_note(head)}
 </body>
 </html>
