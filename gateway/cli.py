@@ -65,7 +65,7 @@ def render_text(report: MessageReport) -> str:
     v = visible
     lines = [f"{v(report.input)}: {report.verdict.value.upper()}  (action: {report.action.label})"]
     if report.smtp_reply:
-        lines.append(f"  SMTP reply: {v(report.smtp_reply)}")
+        lines.append(f"  SMTP reply: {v(str(report.smtp_reply))}")
     for f in report.findings:
         lines.append(f"  [{f.severity.label}] {f.code} (Điều {f.article}): {v(f.vi)}")
         lines.append(f"      {v(f.en)}")

@@ -43,3 +43,12 @@ def test_a_bidi_input_path_is_shown_escaped(tmp_path: Path,
 
 def test_the_audit_commands_use_the_same_implementation() -> None:
     assert audit_display.visible is display.visible
+
+
+def test_a_refused_message_shows_its_smtp_reply(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    eml = tmp_path / "free.eml"
+    eml.write_bytes(message("a@gmail.com", [("x.docx", docx_bytes(), DOCX_TYPE)]))
+    assert main(["check", str(eml)]) == 1
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "  SMTP reply: 550 5.7.1 " in out
