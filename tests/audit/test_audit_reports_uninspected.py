@@ -21,7 +21,7 @@ ICT = report_zone("Asia/Ho_Chi_Minh")
 STTTT = "annv.stttt@daknong.gov.vn"
 
 
-def _uninspected_doc(name: str):  # type: ignore[no-untyped-def]
+def _uninspected_doc(name: str):
     return doc(name, cls=DocClass.OTHER, findings=[make_finding(
         "PART_UNIDENTIFIED", place=name, name=name, media_type="application/octet-stream")])
 

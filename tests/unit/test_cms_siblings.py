@@ -15,15 +15,15 @@ N = 200
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
-def _counting(monkeypatch, name: str) -> list[int]:  # type: ignore[no-untyped-def]
+def _counting(monkeypatch, name: str) -> list[int]:
     calls = [0]
     real = getattr(cms, name)
 
-    def wrapper(*a, **k):  # type: ignore[no-untyped-def]
+    def wrapper(*a, **k):
         calls[0] += 1
         return real(*a, **k)
 
@@ -32,7 +32,7 @@ def _counting(monkeypatch, name: str) -> list[int]:  # type: ignore[no-untyped-d
 
 
 def test_pairing_200_files_is_linear_and_still_pairs_by_name_and_by_digest(pki, engine,
-                                                                         monkeypatch):  # type: ignore[no-untyped-def]
+                                                                         monkeypatch):
     notes = [(f"ghi-chu-{i}.txt", f"Ghi chu so {i}\n".encode(), "text/plain")
              for i in range(N - 3)]
     by_name = _cms(pki, pki.leaf, CONTENT, detached=True)
@@ -54,7 +54,7 @@ def test_pairing_200_files_is_linear_and_still_pairs_by_name_and_by_digest(pki, 
     assert parses[0] <= 6, parses[0]
 
 
-def test_a_detached_signature_pointing_at_nothing_is_still_missing(pki, engine):  # type: ignore[no-untyped-def]
+def test_a_detached_signature_pointing_at_nothing_is_still_missing(pki, engine):
     sig = _cms(pki, pki.leaf, b"not here", detached=True)
     raw = _message([("a.txt", b"khac\n", "text/plain"),
                     ("b.pdf.p7s", sig, "application/pkcs7-signature")])

@@ -25,7 +25,7 @@ from tests.unit.test_notices_render import _facts, _invalid_report, _split
 T = load_templates(shipped_directory())
 
 
-def _doc(path: str, cls: DocClass, *findings) -> DocumentReport:  # type: ignore[no-untyped-def]
+def _doc(path: str, cls: DocClass, *findings) -> DocumentReport:
     return DocumentReport(path=path, sha256="0" * 64, size=10, media_type="x/y", doc_class=cls,
                           verdict=document_verdict(cls, tuple(findings)),
                           findings=tuple(findings))

@@ -19,20 +19,20 @@ from tests.unit.test_fail_closed import _check, _docx, _odt, _pdf
 
 
 @pytest.fixture
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
 SIGNED = {"van-ban.docx": _docx, "van-ban.odt": _odt, "van-ban.pdf": _pdf}
 
 
-def _unreadable(*_a, **_k):  # type: ignore[no-untyped-def]
+def _unreadable(*_a, **_k):
     raise Unreadable("injected damage")
 
 
 @pytest.mark.parametrize("name", list(SIGNED))
 def test_a_signed_document_whose_text_cannot_be_read_is_not_valid(pki, engine, name,
-                                                                  monkeypatch):  # type: ignore[no-untyped-def]
+                                                                  monkeypatch):
     data = SIGNED[name](pki)
     report, doc, codes = _check(pki, engine, name, data)
     assert report.verdict is Verdict.VALID, codes  # valid when its text is read
@@ -44,7 +44,7 @@ def test_a_signed_document_whose_text_cannot_be_read_is_not_valid(pki, engine, n
     assert "injected damage" in f.en and "send it again" in f.en and f.vi
 
 
-def test_a_signed_package_over_the_text_limit_is_not_valid(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_signed_package_over_the_text_limit_is_not_valid(pki, engine, tmp_path):
     rules = tmp_path / "site.toml"
     rules.write_text("[text]\nmax-chars = 3\n", encoding="utf-8")
     report = Checker(load_policy(rules), trust=engine,
@@ -54,7 +54,7 @@ def test_a_signed_package_over_the_text_limit_is_not_valid(pki, engine, tmp_path
     assert "TEXT_UNCHECKED" in [f.code for f in doc.findings]
 
 
-def test_a_scan_without_a_text_layer_is_judged_as_a_scan(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_scan_without_a_text_layer_is_judged_as_a_scan(pki, engine, monkeypatch):
     data = scanned_pdf([page_image(ScanSpec(seed=5))])
     monkeypatch.setattr(text_extract, "pdf", _unreadable)
     report, doc, codes = _check(pki, engine, "scan.pdf", data)
@@ -63,7 +63,7 @@ def test_a_scan_without_a_text_layer_is_judged_as_a_scan(pki, engine, monkeypatc
 
 
 def test_a_mixed_pdf_whose_text_cannot_be_read_is_not_valid(pki, engine, monkeypatch,
-                                                           tmp_path):  # type: ignore[no-untyped-def]
+                                                           tmp_path):
     rules = tmp_path / "site.toml"
     rules.write_text('[pdf]\nmixed = "scanned"\n', encoding="utf-8")  # mixed counts as a scan
     data = build_pdf([Page(images=[PlacedImage(page_image(ScanSpec(seed=6)))]),
@@ -76,13 +76,13 @@ def test_a_mixed_pdf_whose_text_cannot_be_read_is_not_valid(pki, engine, monkeyp
     assert "TEXT_UNCHECKED" in [f.code for f in doc.findings]
 
 
-def _rules(tmp_path, text: str):  # type: ignore[no-untyped-def]
+def _rules(tmp_path, text: str):
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")
     return load_policy(path)
 
 
-def test_text_on_pages_past_the_page_limit_is_not_valid(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_text_on_pages_past_the_page_limit_is_not_valid(pki, engine, tmp_path):
     from tests.pdfgen import sign as P
     from tests.pdfgen.build import born_digital_pdf
 
@@ -96,7 +96,7 @@ def test_text_on_pages_past_the_page_limit_is_not_valid(pki, engine, tmp_path): 
     assert "first 2 pages" in f.en
 
 
-def test_a_long_scan_is_not_held_to_the_page_limit(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_long_scan_is_not_held_to_the_page_limit(pki, engine, tmp_path):
     data = scanned_pdf([page_image(ScanSpec(seed=s)) for s in (1, 2, 3)])
     checker = Checker(_rules(tmp_path, "[text]\npdf-max-pages = 1\n"), trust=engine,
                       clock=lambda: pki.now)
@@ -104,7 +104,7 @@ def test_a_long_scan_is_not_held_to_the_page_limit(pki, engine, tmp_path):  # ty
     assert doc.verdict is DocVerdict.VALID, [f.code for f in doc.findings]
 
 
-def test_a_text_attachment_read_only_in_part_says_so(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_text_attachment_read_only_in_part_says_so(pki, engine, tmp_path):
     data = ("Kính gửi các đơn vị.\n" * 40).encode()
     checker = Checker(_rules(tmp_path, "[text]\nmax-chars = 100\n"), trust=engine,
                       clock=lambda: pki.now)

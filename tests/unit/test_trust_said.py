@@ -20,12 +20,12 @@ from tests.unit.test_trust_engine import _ocsp
 
 
 @pytest.fixture(scope="module")
-def no_crl_engine(pki):  # type: ignore[no-untyped-def]
+def no_crl_engine(pki):
     return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir])
 
 
 def test_an_unverifiable_revoked_ocsp_response_is_the_reason_for_unknown(no_crl_engine, pki,
-                                                                        caplog):  # type: ignore[no-untyped-def]
+                                                                        caplog):
     url = "http://ocsp.hople.test.invalid/"
     gone = issue("ocspgone2", "OCSP Revoked Two", 0x2202, pki.intermediate, t(2024), t(2027),
                  ocsp_url=url)
@@ -41,7 +41,7 @@ def test_an_unverifiable_revoked_ocsp_response_is_the_reason_for_unknown(no_crl_
     assert "InvalidSignature" in caplog.text
 
 
-def test_a_pdf_signature_checked_without_a_trust_engine_says_so(pki):  # type: ignore[no-untyped-def]
+def test_a_pdf_signature_checked_without_a_trust_engine_says_so(pki):
     data = P.sign(born_digital_pdf(1), pki.leaf, pki.chain(pki.leaf))
     report = Checker(load_policy(), clock=lambda: pki.now).check_document("a.pdf", data)
     (sig,) = report.documents[-1].signatures
@@ -51,7 +51,7 @@ def test_a_pdf_signature_checked_without_a_trust_engine_says_so(pki):  # type: i
 
 
 def test_unreadable_certificates_and_revocation_data_are_logged_with_the_reason(
-        no_crl_engine, pki, caplog):  # type: ignore[no-untyped-def]
+        no_crl_engine, pki, caplog):
     with caplog.at_level(logging.INFO, logger="gateway.trust.engine"):
         no_crl_engine.validation_context(pki.now, extra_certs=[b"\x30\x03junk"])
         r = no_crl_engine.validate_chain(pki.leaf.der, [], pki.now, crls=[b"\x30\x03bad"])
