@@ -114,3 +114,20 @@ def test_a_text_attachment_read_only_in_part_says_so(pki, engine, tmp_path):
     whole = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
     read_whole = whole.check_document("ghi-chu.txt", data).documents[-1]
     assert "TEXT_UNCHECKED" not in [f.code for f in read_whole.findings]
+
+
+def test_an_rtf_body_that_cannot_be_read_is_an_error_not_a_warning() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from gateway.inspect.base import InspectContext
+    from gateway.inspect.text.inspector import check_message
+    from gateway.model.findings import Severity
+
+    deep = b"{\\rtf1 " + b"{" * 5000 + b"MAT" + b"}" * 5001  # nested past the reader's depth
+    body = SimpleNamespace(media_type="text/rtf", path="winmail.dat/body.rtf", raw=deep,
+                           charset=None)
+    parsed = SimpleNamespace(text_parts=[body], subject="", items=[])
+    found = check_message(parsed, InspectContext(at=datetime.now(UTC), options={}))
+    (f,) = [f for f in found if f.code == "TEXT_UNCHECKED"]
+    assert f.severity is Severity.ERROR and "nested" in f.en

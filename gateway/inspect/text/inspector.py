@@ -422,8 +422,9 @@ def _check_rtf_body(tp: Any, ctx: InspectContext, opts: Options) -> list[Finding
     doc = Document(tp.path, tp.path.rsplit("/", 1)[-1], tp.raw or b"", "text/rtf", "rtf",
                    DocClass.OTHER)
     found = inspect_text(doc, ctx).findings
-    return [f if f.code.startswith("SECRET_") else _with(f, severity=opts.body_legacy_severity)
-            for f in found]
+    # a body that could not be read was not checked for stamps either: not a mere warning
+    return [f if f.code.startswith("SECRET_") or f.code == "TEXT_UNCHECKED"
+            else _with(f, severity=opts.body_legacy_severity) for f in found]
 
 
 def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
