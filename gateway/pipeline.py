@@ -13,7 +13,12 @@ from email.utils import getaddresses
 from typing import BinaryIO
 
 from gateway.inspect.base import InspectContext, InspectionResult, TrustEngine, merge
-from gateway.inspect.registry import inspectors_for, message_checks, sibling_signature_checks
+from gateway.inspect.registry import (
+    inspectors_for,
+    message_checks,
+    sibling_index,
+    sibling_signature_checks,
+)
 from gateway.intake.mime import IntakeItem, ParsedMessage, Walker, sha256
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
@@ -97,7 +102,7 @@ class Checker:
         self, parsed: ParsedMessage, env: Envelope, label: str, kind: str, started: float
     ) -> MessageReport:
         ctx = self._context()
-        siblings = [item.document for item in parsed.items]
+        siblings = sibling_index([item.document for item in parsed.items])
         from_addresses = _from_addresses(parsed)
         # the envelope sender; for an offline check, the From: address
         sender = env.sender or (from_addresses[0] if from_addresses else None)

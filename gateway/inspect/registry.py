@@ -81,3 +81,11 @@ def sibling_signature_checks() -> list[SiblingSignatures]:
     from gateway.inspect.cms import signatures_beside
 
     return [signatures_beside]
+
+
+def sibling_index(docs: list[Document]) -> list[Document]:
+    """The message's documents as the sibling checks take them: indexed once per message
+    (by name and digest), so pairing signatures with files stays linear."""
+    from gateway.inspect.cms import Siblings
+
+    return Siblings(docs)

@@ -387,6 +387,7 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
         str(rules_path) if rules_path else None,
         settings.trust.anchor_dirs,
         max_jobs=settings.milter.worker_max_jobs,
+        memory_limit=settings.milter.worker_memory_limit,
     )
     try:
         pool.start()

@@ -7,8 +7,9 @@ decision recorded (a tempfailed message gets no notice); neither raises into the
 notice that cannot be queued is logged, and the message goes on as decided). Which decision
 gets what:
 
-- delivered (accept) with verdict ``invalid`` or ``uninspected`` (a part could not be
-  identified or opened) → notice ``invalid`` to the envelope sender;
+- delivered (accept) with verdict ``invalid`` → notice ``invalid`` to the envelope sender;
+- delivered (accept) with verdict ``uninspected`` (a part could not be identified or opened)
+  → notice ``uninspected``: what could not be inspected and how to send it so it can be;
 - held → notice ``held`` to the envelope sender; when a finding cites Article 8.2 or 12.4
   (classified) and ``[text] security-contact`` is set, also ``security`` to that contact;
 - refused, tempfailed, valid, without documents, unchecked → nothing.
@@ -38,6 +39,7 @@ from gateway.notices.render import (
     KIND_HELD,
     KIND_INVALID,
     KIND_SECURITY,
+    KIND_UNINSPECTED,
     Headers,
     NoticeFacts,
     decoded_subject,
@@ -93,8 +95,10 @@ def notice_kinds(report: MessageReport, action: Action) -> list[str]:
         if is_classified(report):
             kinds.append(KIND_SECURITY)
         return kinds
-    if action is Action.ACCEPT and report.verdict in (Verdict.INVALID, Verdict.UNINSPECTED):
+    if action is Action.ACCEPT and report.verdict is Verdict.INVALID:
         return [KIND_INVALID]
+    if action is Action.ACCEPT and report.verdict is Verdict.UNINSPECTED:
+        return [KIND_UNINSPECTED]  # what could not be inspected and what to do
     return []
 
 

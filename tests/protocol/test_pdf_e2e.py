@@ -56,3 +56,45 @@ def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(
     assert "PDF_BORN_DIGITAL_UNSIGNED" in header
     (row,) = rows
     assert row.verdict == "invalid" and "PDF_BORN_DIGITAL_UNSIGNED" in row.codes
+
+
+def test_b_lta_pdf_is_valid_and_with_its_timestamp_altered_invalid(mta: Lab, new_message,
+                                                                  pki) -> None:  # type: ignore[no-untyped-def]
+    """Long-term PAdES through Postfix: signature, signature timestamp and DSS from the test PKI
+    (dated before the test clock), then a document timestamp by a TSA valid around the real
+    clock (the gateway checks the newest timestamp's authority now)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+
+    from tests.pdfgen import ltv
+    from tests.pki import SIGNING_USAGE, issue
+
+    now = datetime.now(UTC)
+    tsa = issue("e2e-tsa", "Hople Test TSA (e2e)", 0x2F10, pki.intermediate,
+                pki.now - timedelta(days=30), now + timedelta(days=60),
+                usage=dict(SIGNING_USAGE, content_commitment=False),
+                eku=[x509.oid.ExtendedKeyUsageOID.TIME_STAMPING])
+    lta = ltv.add_doc_timestamp(ltv.sign_ltv(born_digital_pdf(1), pki, "B-LT"), pki, tsa=tsa,
+                                at=pki.now - timedelta(days=1))
+    mta.set_rules(
+        "[trust]\n"
+        f'anchors = ["{pki.anchors_dir}"]\n'
+        f'intermediates = ["{pki.intermediates_dir}"]\n'
+        f'crl-cache = "{pki.crl_dir}"\n'
+    )
+    got, raw, rows = _deliver(mta, new_message, "quyet-dinh-lta.pdf", lta)
+    header = _report_header(raw)
+    assert got.get_all("X-Legal-Validity") == ["valid"], header
+    assert "quyet-dinh-lta.pdfclass=non-editableverdict=valid" in header
+    (row,) = rows
+    assert row.verdict == "valid" and "PDF_DOC_TIMESTAMP_BROKEN" not in row.codes
+
+    altered = ltv.alter_last_token(lta, "signature")
+    assert len(altered) == len(lta) and altered != lta
+    got, raw, rows = _deliver(mta, new_message, "quyet-dinh-lta.pdf", altered)
+    header = _report_header(raw)
+    assert got.get_all("X-Legal-Validity") == ["invalid"], header
+    assert "PDF_DOC_TIMESTAMP_BROKEN" in header
+    (row,) = rows
+    assert row.verdict == "invalid" and "PDF_DOC_TIMESTAMP_BROKEN" in row.codes

@@ -84,3 +84,10 @@ def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_mes
     row = _decision(mta, _queue_id(text))
     assert row.verdict == "uninspected"
     assert [d.verdict for d in row.documents] == ["uninspected"]
+    end = time.monotonic() + 30
+    notices: list[Any] = []
+    while time.monotonic() < end and not notices:
+        notices = Outbox(mta.store()).list(decision_id=row.id)
+        time.sleep(0.1)
+    assert [n.kind for n in notices] == ["uninspected"]  # its own notice, not "invalid"
+    assert "Files that could not be inspected" in notices[0].subject

@@ -400,10 +400,10 @@ def test_uninspected_is_tagged_and_the_sender_is_told(checker: Checker) -> None:
     assert headers["X-Legal-Validity"] == "uninspected"
     report = " ".join(headers["X-Legal-Validity-Report"].split())
     assert "verdict=uninspected findings=PART_UNIDENTIFIED" in report
-    assert notice_kinds(r, Action.ACCEPT) == ["invalid"]
+    assert notice_kinds(r, Action.ACCEPT) == ["uninspected"]  # its own notice
     facts = NoticeFacts.from_message(Envelope(sender="stttt@daknong.gov.vn"), [],
                                      decision_id=1, decided_at=datetime.now(UTC))
-    notice = render_notice(load_templates(shipped_directory()), "invalid", r, facts)
+    notice = render_notice(load_templates(shipped_directory()), "uninspected", r, facts)
     assert "1. du-lieu.dat: CHƯA KIỂM TRA ĐƯỢC" in notice.body
     assert "PART_UNIDENTIFIED" in notice.body and "NOT INSPECTED" in notice.body
 

@@ -130,8 +130,9 @@ def signer_layers(ctx: InspectContext, signer_cert: x509.Certificate | None,
     name = subject_of(signer_cert)
     if signer_cert is None:
         return SignerLayers(Trust.UNTRUSTED, Revocation.UNKNOWN, None, ())
-    if ctx.trust is None:
-        return SignerLayers(Trust.UNKNOWN, Revocation.UNKNOWN, name, ())
+    if ctx.trust is None:  # said, as for XML signatures: never "unknown" in silence
+        return SignerLayers(Trust.UNKNOWN, Revocation.UNKNOWN, name, (make_finding(
+            "SIG_TRUST_NOT_CHECKED", signer=name or "?"),))
     try:
         result = ctx.trust.validate_chain(
             signer_cert.dump(), [c.dump() for c in others], at or ctx.at,

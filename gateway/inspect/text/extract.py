@@ -965,8 +965,11 @@ def pdf(data: bytes, budget: _Budget, max_pages: int) -> Extracted:
     except ImportError as exc:  # pragma: no cover - pdfminer is a dependency
         raise Unreadable(f"PDF reader missing: {exc}") from None
     try:
-        pages = extract_pages(io.BytesIO(data), laparams=LAParams(), maxpages=max_pages)
+        pages = extract_pages(io.BytesIO(data), laparams=LAParams(), maxpages=max_pages + 1)
         for pno, page in enumerate(pages, 1):
+            if pno > max_pages:  # said: the judge decides whether unread pages had text
+                out.notes.append(f"only the text of the first {max_pages} pages was read")
+                break
             height = float(page.height or 1)
             lines: list[tuple[float, LTTextLine]] = []
             for el in page:

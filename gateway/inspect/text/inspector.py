@@ -12,6 +12,7 @@ subject holds the message (the rules choose the action) and names the security c
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import email.errors
 import email.header
@@ -59,7 +60,7 @@ class Options:
     stamp_top_blocks: int = 20
     snippet_chars: int = 80
     max_chars: int = 20_000_000
-    pdf_max_pages: int = 50
+    pdf_max_pages: int = 300
     check_subject: bool = True
     check_filenames: bool = True
     max_member: int = 100 * 1024 * 1024
@@ -296,11 +297,14 @@ def inspect_text(doc: Document, ctx: InspectContext) -> InspectionResult:
                      max_total=opts.max_total, pdf_max_pages=opts.pdf_max_pages)
     except Unreadable as exc:
         if doc.fmt == "pdf":
-            # Encrypted or damaged PDFs are the PDF checks' findings; here only a fact.
+            # A fact: the judge makes it TEXT_UNCHECKED when the layout has text (a scan has
+            # none to read); encrypted or unreadable PDFs are the PDF checks' findings.
             return InspectionResult(facts={"text_unchecked": str(exc)})
         return InspectionResult(findings=(_finding("TEXT_UNCHECKED", place=name, name=name,
                                                         reason=str(exc)),))
     findings, facts = analyse(ex, name, opts, doc.fmt)
+    if ex.notes and doc.fmt == "pdf":  # pages past the limit: an error if they carry text
+        facts["text_pages_read"] = opts.pdf_max_pages
     if ex.truncated:
         findings.append(_finding(
             "TEXT_UNCHECKED", place=name, name=name,
@@ -313,8 +317,8 @@ def _decode_file(data: bytes) -> tuple[str, detect.Detection | None]:
                        (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(codec, "replace"), None
-    try:
-        return data.decode("utf-8"), None
+    try:  # not final: a character cut by the read limit is not legacy text
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False), None
     except UnicodeDecodeError:
         pass
     det = detect.detect_bytes(data)
@@ -340,6 +344,9 @@ def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
           else plain_blocks(text, budget, doc.name))
     fs, facts = analyse(ex, name, opts)
     findings.extend(fs)
+    if ex.truncated or len(doc.data) > opts.max_chars * 2:
+        findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
+                                 reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)
 
 
@@ -420,8 +427,9 @@ def _check_rtf_body(tp: Any, ctx: InspectContext, opts: Options) -> list[Finding
     doc = Document(tp.path, tp.path.rsplit("/", 1)[-1], tp.raw or b"", "text/rtf", "rtf",
                    DocClass.OTHER)
     found = inspect_text(doc, ctx).findings
-    return [f if f.code.startswith("SECRET_") else _with(f, severity=opts.body_legacy_severity)
-            for f in found]
+    # a body that could not be read was not checked for stamps either: not a mere warning
+    return [f if f.code.startswith("SECRET_") or f.code == "TEXT_UNCHECKED"
+            else _with(f, severity=opts.body_legacy_severity) for f in found]
 
 
 def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
