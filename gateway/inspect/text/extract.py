@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml import etree
 
+from gateway.zip_member import MemberUnreadable, read_member
+
 STRONG_KINDS = frozenset({"textbox", "shape", "header", "footer"})
 """Places where a standalone stamp counts wherever it is."""
 
@@ -115,25 +117,14 @@ class Package:
         if info.flag_bits & 0x1:
             raise Unreadable(f"{name} is encrypted")
         cap = min(self.max_member, self.left)
-        buf = io.BytesIO()
         try:
-            with self.zf.open(info) as fh:
-                while True:
-                    chunk = fh.read(1 << 20)
-                    if not chunk:
-                        break
-                    buf.write(chunk)
-                    if buf.tell() > cap:
-                        raise Unreadable(f"{name} inflates past {cap} bytes")
-        except Unreadable:
-            raise
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-                RuntimeError) as exc:
+            data = read_member(self.zf, info, cap)
+        except MemberUnreadable as exc:
+            if exc.over_cap:
+                raise Unreadable(f"{name} inflates past {cap} bytes") from None
             raise Unreadable(f"{name}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - zlib.error and friends: Unreadable, a finding
-            raise Unreadable(f"{name}: {type(exc).__name__}") from None
-        self.left -= buf.tell()
-        return buf.getvalue()
+        self.left -= len(data)
+        return data
 
     def xml(self, name: str) -> etree._Element | None:
         data = self.read(name)
