@@ -4,7 +4,7 @@ the code page its font table gives."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass, replace
 
 from gateway.inspect.text.extract.base import Block, Extracted, Run, Unreadable, _Budget
 
@@ -31,164 +31,219 @@ def _rtf_font_name(parts: list[bytes]) -> str:
     return b"".join(parts).decode("cp1252", "replace").strip().rstrip(";").strip()
 
 
+_RTF_BREAKS = frozenset({b"par", b"sect", b"page", b"cell", b"row"})
+_RTF_CHARS = {b"line": "\n", b"tab": "\t", **_RTF_PUNCTUATION}
+"""Control words that stand for text of their own."""
+_RTF_SYMBOLS = {b"~": "\u00a0", b"-": "\xad", b"_": "-"}
+"""Control symbols that stand for text: the optional hyphen is kept as U+00AD (in TCVN3
+text that byte is "ư")."""
+_RTF_ESCAPED = frozenset({b"\\", b"{", b"}"})
+_MAX_DEPTH = 200
+
+
+@dataclass
+class _Group:
+    """What a ``{…}`` group inherits from its parent and may change for itself."""
+
+    font: int | None = None
+    uc: int = 1
+    """Characters that stand in for each ``\\u`` (skipped after it)."""
+    skip: bool = False
+    """A destination whose content is not text (``\\*``, pictures, tables of styles…)."""
+    kind: str = "body"
+    fonttbl: bool = False
+
+
+class _FontTable:
+    """The font table being read: number → (name, charset)."""
+
+    def __init__(self) -> None:
+        self.fonts: dict[int, tuple[str, int]] = {}
+        self.num: int | None = None
+        self.charset = 0
+        self.name: list[bytes] = []
+
+    def begin(self, num: int) -> None:
+        self.end()
+        self.num, self.charset = num, 0
+
+    def end(self) -> None:
+        """Keep the entry read so far (at its group's end or the next ``\\f``); a name read
+        before any font number is dropped."""
+        if self.num is not None and self.name:
+            self.fonts[self.num] = (_rtf_font_name(self.name), self.charset)
+        self.name = []
+
+    def word(self, word: bytes, arg: bytes | None) -> None:
+        if word == b"f" and arg is not None:
+            self.begin(int(arg))
+        elif word == b"fcharset" and arg is not None:
+            self.charset = int(arg)
+
+
+class _RtfReader:
+    """One pass over the tokens: a stack of groups, the font table, and the text pending
+    in the current font until a font change, a group boundary or a paragraph end."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.budget = budget
+        self.out = Extracted()
+        self.table = _FontTable()
+        self.stack: list[_Group] = []
+        self.group = _Group()
+        self.para_no = {"body": 0}
+        self.runs: list[Run] = []
+        self.kind = "body"
+        self.pending: list[bytes | str] = []
+        self.skip_chars = 0
+        self.default_font: int | None = None
+
+    def read(self, data: bytes) -> Extracted:
+        for m in _RTF_TOKEN.finditer(data):
+            if self.budget.truncated:
+                break
+            self.token(*m.groups())
+        self.end_block()
+        self.out.truncated = self.budget.truncated
+        return self.out
+
+    def token(self, word: bytes | None, arg: bytes | None, hexb: bytes | None,
+              sym: bytes | None, brace: bytes | None, text: bytes | None) -> None:
+        if brace == b"{":
+            self.open_group()
+        elif brace == b"}":
+            self.close_group()
+        elif self.group.skip and not self.group.fonttbl:
+            return
+        elif word is not None:
+            self.control(word, arg)
+        elif hexb is not None:
+            self.byte(bytes([int(hexb, 16)]))
+        elif sym is not None:
+            self.symbol(sym)
+        elif text is not None:
+            self.text(text)
+
+    # -- groups and paragraphs ------------------------------------------------------------
+
+    def open_group(self) -> None:
+        self.flush_text()
+        if len(self.stack) > _MAX_DEPTH:
+            raise Unreadable("RTF groups nested too deep")
+        self.stack.append(replace(self.group))
+
+    def close_group(self) -> None:
+        self.flush_text()
+        if self.group.fonttbl:  # the end of a font table entry
+            self.table.end()
+        prev_kind = self.group.kind
+        self.group = self.stack.pop() if self.stack else _Group()
+        if prev_kind != self.group.kind:
+            self.end_block()
+            self.kind = self.group.kind
+
+    def end_block(self) -> None:
+        self.flush_text()
+        if self.runs:
+            kind = self.kind
+            self.para_no[kind] = self.para_no.get(kind, 0) + 1
+            self.out.blocks.append(Block("rtf", f"{kind} paragraph {self.para_no[kind]}", kind,
+                                         len(self.out.blocks), self.runs))
+        self.runs = []
+
+    def flush_text(self) -> None:
+        """The pending text becomes a run in the current font, decoded by its code page."""
+        if not self.pending:
+            return
+        num = self.group.font if self.group.font is not None else self.default_font
+        name, charset = self.table.fonts.get(num, (None, 0)) if num is not None else (None, 0)
+        legacy_font = bool(name and _is_legacy(name))
+        cp = "cp1252" if legacy_font else _CHARSET_CP.get(charset, "cp1252")
+        text = "".join(_decode(p, cp) for p in self.pending)
+        self.pending = []
+        if text and self.budget.take(len(text)):
+            font = name
+            if charset == 163 and not legacy_font:
+                font = f"{name or 'font'} (Windows-1258)"
+            self.runs.append(Run(text, font))
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def control(self, word: bytes, arg: bytes | None) -> None:
+        group = self.group
+        if word == b"fonttbl":
+            group.fonttbl = True
+            group.skip = True
+        elif group.fonttbl:
+            self.table.word(word, arg)
+        elif word in _RTF_SKIP:
+            group.skip = True
+        elif word in _RTF_KIND:
+            self.end_block()
+            group.kind = self.kind = _RTF_KIND[word]
+        else:
+            self.content_word(word, arg)
+
+    def content_word(self, word: bytes, arg: bytes | None) -> None:
+        if word in _RTF_BREAKS:
+            self.end_block()
+        elif word in _RTF_CHARS:
+            self.pending.append(_RTF_CHARS[word])
+        elif arg is None:
+            return
+        elif word == b"deff":
+            self.default_font = int(arg)
+        elif word == b"f":
+            self.flush_text()
+            self.group.font = int(arg)
+        elif word == b"uc":
+            self.group.uc = max(0, int(arg))
+        elif word == b"u":
+            n = int(arg)
+            self.pending.append(chr(n + 65536 if n < 0 else n) if -32768 <= n < 65536 else "?")
+            self.skip_chars = self.group.uc
+
+    def byte(self, b: bytes) -> None:
+        if self.group.fonttbl:
+            self.table.name.append(b)
+        elif self.skip_chars:
+            self.skip_chars -= 1
+        else:
+            self.pending.append(b)
+
+    def symbol(self, sym: bytes) -> None:
+        if sym == b"*":
+            self.group.skip = True
+        elif sym in _RTF_ESCAPED:
+            self.byte(sym)
+        elif sym in _RTF_SYMBOLS:
+            self.pending.append(_RTF_SYMBOLS[sym])
+
+    def text(self, text: bytes) -> None:
+        if self.group.fonttbl:
+            self.table.name.append(text)
+            return
+        if self.skip_chars:
+            n = min(self.skip_chars, len(text))
+            self.skip_chars -= n
+            text = text[n:]
+        if text:
+            self.pending.append(text)
+
+
 def rtf(data: bytes, budget: _Budget) -> Extracted:
     if not data.startswith(b"{\\rtf"):
         raise Unreadable("not an RTF document")
-    out = Extracted()
-    fonts: dict[int, tuple[str, int]] = {}  # number → (name, charset)
-    # group state: [font, uc, skip, kind, in_fonttbl]
-    stack: list[list[Any]] = []
-    state: list[Any] = [None, 1, False, "body", False]
-    para_no = {"body": 0}
-    cur_runs: list[Run] = []
-    cur_kind = "body"
-    pending: list[bytes | str] = []
-    ft_num: int | None = None
-    ft_charset = 0
-    ft_name: list[bytes] = []
-    skip_chars = 0
-    depth_limit = 200
-    default_font: int | None = None
+    return _RtfReader(budget).read(data)
 
-    def flush_text() -> None:
-        nonlocal pending
-        if not pending:
-            return
-        num = state[0] if state[0] is not None else default_font
-        name, charset = fonts.get(num, (None, 0)) if num is not None else (None, 0)
-        text_parts = []
-        for p in pending:
-            if isinstance(p, bytes):
-                cp = "cp1252" if name and _is_legacy(name) else _CHARSET_CP.get(charset, "cp1252")
-                try:
-                    text_parts.append(p.decode(cp))
-                except (UnicodeDecodeError, LookupError):
-                    text_parts.append(p.decode("latin-1"))
-            else:
-                text_parts.append(p)
-        text = "".join(text_parts)
-        pending = []
-        if text and budget.take(len(text)):
-            font = name
-            if charset == 163 and not (name and _is_legacy(name)):
-                font = f"{name or 'font'} (Windows-1258)"
-            cur_runs.append(Run(text, font))
 
-    def end_block() -> None:
-        nonlocal cur_runs
-        flush_text()
-        if cur_runs:
-            para_no[cur_kind] = para_no.get(cur_kind, 0) + 1
-            blk = Block("rtf", f"{cur_kind} paragraph {para_no[cur_kind]}", cur_kind,
-                        len(out.blocks), cur_runs)
-            out.blocks.append(blk)
-        cur_runs = []
-
-    for m in _RTF_TOKEN.finditer(data):
-        if budget.truncated:
-            break
-        word, arg, hexb, sym, brace, text = m.groups()
-        if brace == b"{":
-            flush_text()
-            if len(stack) > depth_limit:
-                raise Unreadable("RTF groups nested too deep")
-            stack.append(list(state))
-            continue
-        if brace == b"}":
-            flush_text()
-            if state[4] and ft_num is not None and ft_name:  # the end of a font table entry
-                fonts[ft_num] = (_rtf_font_name(ft_name), ft_charset)
-                ft_name = []
-            prev_kind = state[3]
-            state = stack.pop() if stack else [None, 1, False, "body", False]
-            if prev_kind != state[3]:
-                end_block()
-                cur_kind = state[3]
-            continue
-        if state[2] and not state[4]:
-            continue
-        if word is not None:
-            if word == b"fonttbl":
-                state[4] = True
-                state[2] = True
-                continue
-            if state[4]:
-                if word == b"f" and arg is not None:
-                    if ft_num is not None and ft_name:
-                        fonts[ft_num] = (_rtf_font_name(ft_name), ft_charset)
-                    ft_num, ft_charset, ft_name = int(arg), 0, []
-                elif word == b"fcharset" and arg is not None:
-                    ft_charset = int(arg)
-                elif word in _RTF_SKIP or word in (b"panose", b"falt"):
-                    pass
-                continue
-            if word in _RTF_SKIP:
-                state[2] = True
-                continue
-            if word in _RTF_KIND:
-                end_block()
-                state[3] = _RTF_KIND[word]
-                cur_kind = state[3]
-                continue
-            if word == b"deff" and arg is not None:
-                default_font = int(arg)
-            elif word == b"f" and arg is not None:
-                flush_text()
-                state[0] = int(arg)
-            elif word == b"uc" and arg is not None:
-                state[1] = max(0, int(arg))
-            elif word == b"u" and arg is not None:
-                n = int(arg)
-                pending.append(chr(n + 65536 if n < 0 else n) if -32768 <= n < 65536 else "?")
-                skip_chars = state[1]
-            elif word in (b"par", b"sect", b"page", b"cell", b"row"):
-                end_block()
-            elif word == b"line":
-                pending.append("\n")
-            elif word == b"tab":
-                pending.append("\t")
-            elif word in _RTF_PUNCTUATION:
-                pending.append(_RTF_PUNCTUATION[word])
-            continue
-        if hexb is not None:
-            if state[4]:
-                ft_name.append(bytes([int(hexb, 16)]))
-                continue
-            if skip_chars:
-                skip_chars -= 1
-                continue
-            pending.append(bytes([int(hexb, 16)]))
-            continue
-        if sym is not None:
-            if sym == b"*":
-                state[2] = True
-            elif sym in (b"\\", b"{", b"}"):
-                if state[4]:
-                    ft_name.append(sym)
-                elif skip_chars:
-                    skip_chars -= 1
-                else:
-                    pending.append(sym)
-            elif sym == b"~":
-                pending.append("\u00a0")
-            elif sym == b"-":
-                pending.append("\xad")  # optional hyphen: in TCVN3 text this byte is "ư"
-            elif sym == b"_":
-                pending.append("-")
-            continue
-        if text is not None:
-            if state[4]:
-                ft_name.append(text)
-                continue
-            if skip_chars:
-                n = min(skip_chars, len(text))
-                skip_chars -= n
-                text = text[n:]
-            if text:
-                pending.append(text)
-    end_block()
-    out.truncated = budget.truncated
-    return out
+def _decode(piece: bytes | str, cp: str) -> str:
+    if isinstance(piece, str):
+        return piece
+    try:
+        return piece.decode(cp)
+    except (UnicodeDecodeError, LookupError):
+        return piece.decode("latin-1")
 
 
 def _is_legacy(name: str) -> bool:
