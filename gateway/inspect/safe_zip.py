@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.zip_member import MemberUnreadable, read_member
+
 _LFH = struct.Struct("<4sHHHHHIIIHH")
 _LFH_SIG = b"PK\x03\x04"
 _DD_SIG = b"PK\x07\x08"
@@ -187,20 +189,11 @@ class SafeZip:
         if info.flag_bits & 0x1:
             raise ZipProblem(f"{name}: encrypted")
         try:
-            with self._zf.open(info) as fh:
-                out = fh.read(self.limits.max_member_bytes + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-                RuntimeError, zlib_error()) as exc:
+            return read_member(self._zf, info, self.limits.max_member_bytes)
+        except MemberUnreadable as exc:
+            if exc.over_cap:
+                raise ZipProblem(f"{name}: over the size limit") from None
             raise ZipProblem(f"{name}: damaged entry ({_short(exc)})") from None
-        if len(out) > self.limits.max_member_bytes:
-            raise ZipProblem(f"{name}: over the size limit")
-        return out
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _central_name_bytes(info: zipfile.ZipInfo) -> bytes:

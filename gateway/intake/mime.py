@@ -36,6 +36,7 @@ from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import DocClass
 from gateway.policy.schema import Documents, Limits
+from gateway.zip_member import read_member
 
 
 @dataclass(frozen=True)
@@ -469,7 +470,7 @@ class Walker:
                 )
                 continue
             try:
-                data = _read_capped(zf, info, lim.archive_max_member_bytes)
+                data = read_member(zf, info, lim.archive_max_member_bytes)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
                     RuntimeError, zlib_error()) as exc:
                 self._replace_findings(
@@ -516,20 +517,6 @@ def zlib_error() -> type[BaseException]:
     import zlib
 
     return zlib.error
-
-
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    """Read a member without trusting its header's size: stop past the cap."""
-    buf = io.BytesIO()
-    with zf.open(info) as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                break
-            buf.write(chunk)
-            if buf.tell() > cap:
-                raise ValueError(f"inflates past {cap} bytes")
-    return buf.getvalue()
 
 
 def sha256(data: bytes) -> str:

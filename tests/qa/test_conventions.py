@@ -102,6 +102,18 @@ def test_inspectors_are_pure() -> None:
         assert not bad, (str(py.relative_to(ROOT)), bad)
 
 
+def test_the_shared_zip_read_imports_nothing_of_ours() -> None:
+    """intake and inspect both read ZIP members through it, so it sits below both."""
+    ours = {m for m in _imports(GATEWAY / "zip_member.py") if m.startswith("gateway")}
+    assert not ours
+
+
+def test_intake_does_not_import_the_inspectors() -> None:
+    for py in _layer_files("intake"):
+        bad = {m for m in _imports(py) if m.startswith("gateway.inspect")}
+        assert not bad, (str(py.relative_to(ROOT)), bad)
+
+
 def test_policy_and_intake_do_not_reach_up() -> None:
     up = ("gateway.milter", "gateway.audit", "gateway.notices", "gateway.pipeline", "gateway.cli")
     for layer in ("policy", "intake"):
