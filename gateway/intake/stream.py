@@ -44,6 +44,7 @@ CHUNK = 1 << 20
 _HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")  # email.feedparser.headerRE
 _NL = re.compile(rb"\r\n|\r|\n")
 _EOL = re.compile(rb"(\r\n|\r|\n)\Z")
+_DASH_LINE = re.compile(rb"[\r\n]--")
 _B64 = re.compile(rb"[A-Za-z0-9+/]*")
 
 
@@ -88,25 +89,29 @@ class Split:
     file: IO[bytes] | None = None
 
 
-def _lines(fp: BinaryIO) -> Iterator[bytes]:
-    """The lines of ``fp`` with their endings (``\\r\\n``, ``\\r`` or ``\\n``, as the parser
-    splits them), read ``CHUNK`` bytes at a time."""
-    carry = b""
+def _blocks(fp: BinaryIO) -> Iterator[bytes]:
+    """``fp`` read ``CHUNK`` bytes at a time, each block ending at the end of a line (a
+    ``\r`` at the end of a block waits for a possible ``\n``), the last one at the end. A
+    line is never cut: a body without line ends is held whole (as the parser would)."""
+    carry: list[bytes] = []
     while True:
         block = fp.read(CHUNK)
         if not block:
             break
-        data = carry + block
-        lines = data.splitlines(keepends=True)
-        last = lines.pop()
-        if last.endswith(b"\n"):
-            lines.append(last)
-            carry = b""
-        else:  # incomplete, or a "\r" that a "\n" may follow
-            carry = last
-        yield from lines
+        cut = max(block.rfind(b"\n"), block.rfind(b"\r", 0, len(block) - 1)) + 1
+        if cut == 0 and not (carry and carry[-1].endswith(b"\r")):
+            carry.append(block)  # no line end yet
+            continue
+        data = b"".join(carry) + block if carry else block
+        if cut == 0:  # the "\r" that ended the carried text
+            cut = 1 + len(data) - len(block) if block.startswith(b"\n") else len(data) - len(block)
+        else:
+            cut += len(data) - len(block)
+        carry = [data[cut:]] if cut < len(data) else []
+        if cut:
+            yield data[:cut]
     if carry:
-        yield carry
+        yield b"".join(carry)
 
 
 class _Splitter:
@@ -149,6 +154,31 @@ class _Splitter:
         self.spilling.size += len(data)
 
     # -- lines -----------------------------------------------------------------------------
+
+    def feed_block(self, block: bytes) -> None:
+        """Feed the lines of ``block``; inside a spilled body, everything up to the next line
+        that starts with ``--`` at once (no other line can end a body or count in the scan)."""
+        pos, n = 0, len(block)
+        while pos < n:
+            if self.state == "leaf" and (self.spilling is not None or self.out is None) \
+                    and not self.scanner.in_header and not block.startswith(b"--", pos):
+                m = _DASH_LINE.search(block, pos)
+                end = m.start() + 1 if m else n
+                self._spill_lines(block[pos:end])
+                pos = end
+                continue
+            m = _NL.search(block, pos)
+            end = m.end() if m else n
+            self.feed(block[pos:end])
+            pos = end
+
+    def _spill_lines(self, chunk: bytes) -> None:
+        if self.out is None or self.spilling is None:
+            return
+        mo = _EOL.search(chunk)
+        eol = mo.group(1) if mo else b""
+        self._spill_write(self.pending_eol + chunk[: len(chunk) - len(eol)])
+        self.pending_eol = eol
 
     def feed(self, line: bytes) -> None:
         self.scanner.feed(line)
@@ -304,8 +334,8 @@ def split(fp: BinaryIO, spill_bytes: int | None = None, header_cap: int = 1 << 2
     """Read ``fp`` to its end (see the module's description)."""
     s = _Splitter(SPILL_BYTES if spill_bytes is None else spill_bytes, header_cap, spill_dir)
     try:
-        for line in _lines(fp):
-            s.feed(line)
+        for block in _blocks(fp):
+            s.feed_block(block)
         s._end_entity()
     except BaseException:
         if s.file is not None:
@@ -459,4 +489,4 @@ def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:
         out.write(piece)
 
 
-__all__ = ["SPILL_BYTES", "Spill", "Spills", "Split", "split", "verify"]
+__all__ = ["CHUNK", "SPILL_BYTES", "Spill", "Spills", "Split", "split", "verify"]
