@@ -17,7 +17,6 @@ worker's peak RSS within 120 MB, and its growth within 2.5 times the largest par
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -29,6 +28,7 @@ import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 TIME_TARGET = 1.5
 PEAK_TARGET_MB = 120
@@ -137,12 +137,13 @@ def bare() -> None:
 # -- parent --------------------------------------------------------------------------------
 
 
-def _run(*args: str) -> dict[str, object]:
+def _run(*args: str) -> dict[str, Any]:
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     got = subprocess.run([sys.executable, "-W", "ignore", "-m", "bench.bench_memory", *args],
                          cwd=root, env=env, capture_output=True, text=True, check=True)
-    return json.loads(got.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    out: dict[str, Any] = json.loads(got.stdout.strip().splitlines()[-1])
+    return out
 
 
 def _read_and_hash(path: Path) -> float:
@@ -169,7 +170,7 @@ def main() -> None:
                   f"read+SHA-256 {hashing * 1000:.0f} ms")
             for mode in ("stream", "whole"):
                 r = _run("--child", str(path), mode)
-                ready, peak, took = int(r["ready"]), int(r["peak"]), float(r["time"])  # type: ignore[arg-type]
+                ready, peak, took = int(r["ready"]), int(r["peak"]), float(r["time"])
                 growth = (peak - ready) / part
                 print(f"      {mode:6s} {took:5.2f} s ({took / hashing:5.1f}× read+hash)  "
                       f"ready {ready / MB:4.0f} MB  peak {peak / MB:4.0f} MB  "

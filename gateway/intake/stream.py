@@ -27,10 +27,11 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
-from typing import IO, Any, BinaryIO, Iterator
+from typing import IO, Any, BinaryIO
 
 from gateway.intake.structure import Scanner, Structure
 
@@ -359,7 +360,10 @@ def verify(msg: Message, got: Split) -> str | None:
                 return f"{spill.token}: no part at {spill.path}"
             if node.get_content_maintype() == "multipart":
                 seen.append(str(node.get_boundary()))
-            node = payload[index]
+            child = payload[index]
+            if not isinstance(child, Message):
+                return f"{spill.token}: no part at {spill.path}"
+            node = child
         if node.is_multipart() or node.get_content_type() != spill.content_type:
             return f"{spill.token}: the part at {spill.path} is {node.get_content_type()}"
         if tuple(seen) != spill.boundaries:
@@ -389,7 +393,7 @@ class Spills:
     def find(self, part: Message) -> Spill | None:
         if not self.by_token or part.is_multipart():
             return None
-        payload = part._payload  # noqa: SLF001 - the raw payload, without decoding it
+        payload = getattr(part, "_payload", None)  # as parsed, without decoding it
         if isinstance(payload, str) and payload.startswith("HopleSpill."):
             return self.by_token.get(payload.rstrip("\r\n"))
         return None
@@ -409,7 +413,7 @@ class Spills:
 
     def decoded(self, part: Message, spill: Spill) -> bytes:
         """``part.get_payload(decode=True)`` of the original body, streamed."""
-        payload = part._payload  # noqa: SLF001
+        payload = getattr(part, "_payload", "")
         tail = payload[len(spill.token):].encode("ascii")
         cte = str(part.get("content-transfer-encoding", "")).lower()
         h = hashlib.sha256()

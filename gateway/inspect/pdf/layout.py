@@ -314,7 +314,8 @@ def _unpinned(raw: Any, xo: Any) -> Any:
     a scan are not all held in memory at once (the seal search reads its few pages again)."""
     if not isinstance(raw, generic.IndirectObject):
         return xo
-    cache = getattr(raw.get_pdf_handler(), "resolved_objects", None)
+    reader = getattr(raw.reference, "pdf", None)
+    cache = getattr(reader, "resolved_objects", None)
     if isinstance(cache, dict):
         cache.pop((raw.generation, raw.idnum), None)
     return raw
