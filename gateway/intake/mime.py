@@ -14,6 +14,8 @@ import hashlib
 import io
 import logging
 import os
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
@@ -101,6 +103,11 @@ class Walker:
         """Walk the message read from ``fp`` (seekable): large bodies are read from it into
         a private temp file and decoded one at a time (``stream.py``), never the whole
         message at once."""
+        if not fp.seekable():  # a pipe: kept in a private temp file, read as a file
+            with tempfile.TemporaryFile(prefix="msg-") as copy:
+                shutil.copyfileobj(fp, copy, stream.CHUNK)
+                copy.seek(0)
+                return self.walk_message(copy)
         start = fp.tell()
         spill_dir = _spill_dir(fp)
         got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes,

@@ -252,3 +252,15 @@ def test_memory_is_bounded_by_the_chunk_and_the_part_not_the_message() -> None:
     assert split_peak < 6 * stream.CHUNK
     # the raw message (held by the test) is not counted: it was allocated before
     assert walk_peak - base < len(big) + len(small) + 6 * stream.CHUNK
+
+
+def test_a_message_from_a_pipe_walks_as_from_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = CASES["plain+qp+pdf"]
+    r, w = os.pipe()
+    os.write(w, raw)
+    os.close(w)
+    monkeypatch.setattr(stream, "SPILL_BYTES", 0)
+    with os.fdopen(r, "rb") as fp:
+        assert not fp.seekable()
+        got = Walker(Limits(), Documents()).walk_message(fp)
+    assert summary(got) == summary(walk(raw, 1 << 62, monkeypatch))
