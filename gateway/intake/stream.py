@@ -234,6 +234,8 @@ class _Splitter:
 
     def _header_line(self, line: bytes) -> None:
         if _HEADER_RE.match(line.decode("ascii", "surrogateescape")):
+            if self.out is None:
+                return  # no skeleton: what follows only counts in the scan
             self.header.append(line)
             self.header_size += len(line)
             if self.header_size > self.header_cap:
@@ -248,7 +250,10 @@ class _Splitter:
             self.feed_body(line)
 
     def feed_body(self, line: bytes) -> None:
-        if self.state == "leaf":
+        """The first line after a header block that the parser did not take as a header."""
+        if self.state == "header":  # an attached message: its header starts (and ends) here
+            self._header_line(line)
+        elif self.state == "leaf":
             self._leaf_line(line)
         else:
             self._emit(line)

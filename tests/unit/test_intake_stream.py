@@ -122,6 +122,11 @@ def _cases() -> dict[str, bytes]:
                                            _b64part("a.pdf", PDF + blob)]),
         "no header separator": _msg([b"Content-Type: text/plain\r\nnot a header line\r\n"
                                      + text.encode()]),
+        "attached message without separator": _msg([
+            b"Content-Type: message/rfc822\r\nnot a header\r\nSubject: x\r\n\r\n"
+            + _b64part("a.pdf", PDF + blob)]),
+        "header block over the limit": _msg([b"X-Pad: " + b"a" * (1 << 20) + b"\r\n"
+                                             + _b64part("a.pdf", PDF + blob)]),
         "deep": nested_multipart(30),
         "single part base64": (HEAD + b"Content-Type: application/pdf\r\n"
                                b"Content-Transfer-Encoding: base64\r\n\r\n"
