@@ -117,7 +117,7 @@ class Walker:
             self._walk_top(got, fp, start)
         finally:
             self._spills.close()
-        self.out.digests = self._spills.digests
+        self.out.digests.update(self._spills.digests)
         return self.out
 
     def _walk_top(self, got: stream.Split, fp: BinaryIO, start: int) -> None:
@@ -468,11 +468,26 @@ class Walker:
                                      reason=f"nesting deeper than {self.limits.mime_max_depth}")
             )
             return
-        msg, problem = structure.parse(doc.data)
-        if msg is None:
-            self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")
-            return
-        self._walk(msg, doc.path + "/", depth + 1)
+        got = stream.split(io.BytesIO(doc.data), header_cap=self.limits.mime_max_header_bytes,
+                           spill_dir=self._spills.spill_dir)
+        outer = self._spills
+        self._spills = stream.Spills(got, outer.spill_dir)
+        try:
+            msg, problem = structure.parse(
+                got.skeleton if got.skeleton is not None else doc.data, got.structure)
+            if msg is not None and got.skeleton is not None and self._spills.by_token \
+                    and stream.verify(msg, got) is not None:  # read otherwise: parse it whole
+                self._spills.close()
+                self._spills = stream.Spills(stream.Split(None, got.structure))
+                msg, problem = structure.parse(doc.data, got.structure)
+            if msg is None:
+                self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")
+                return
+            self._walk(msg, doc.path + "/", depth + 1)
+        finally:
+            self._spills.close()
+            self.out.digests.update(self._spills.digests)
+            self._spills = outer
 
     def _zip(self, doc: Document, depth: int) -> None:
         lim = self.limits

@@ -127,6 +127,10 @@ def _cases() -> dict[str, bytes]:
             + _b64part("a.pdf", PDF + blob)]),
         "header block over the limit": _msg([b"X-Pad: " + b"a" * (1 << 20) + b"\r\n"
                                              + _b64part("a.pdf", PDF + blob)]),
+        "an .eml attached as a file": _msg([
+            b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+            b"Content-Disposition: attachment; filename=\"fwd.eml\"\r\n\r\n"
+            + base64.encodebytes(_eml(plain))]),
         "deep": nested_multipart(30),
         "single part base64": (HEAD + b"Content-Type: application/pdf\r\n"
                                b"Content-Transfer-Encoding: base64\r\n\r\n"
@@ -144,6 +148,15 @@ def test_every_body_spilled_walks_as_the_whole_parse(name: str, chunk: int | Non
     raw = CASES[name]
     whole = walk(raw, 1 << 62, monkeypatch)  # nothing spilled: the standard parse
     assert summary(walk(raw, 0, monkeypatch, chunk)) == summary(whole)
+
+
+@pytest.mark.parametrize("spill", [0, 1 << 62])
+def test_an_attached_message_file_is_walked_through_its_own_split(
+        spill: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = walk(CASES["an .eml attached as a file"], spill, monkeypatch)
+    assert [i.document.path for i in p.items] == ["fwd.eml", "fwd.eml/Công văn số 12.pdf"]
+    assert [t.path for t in p.text_parts] == ["fwd.eml/body:text/plain"]
+    assert not p.findings
 
 
 def test_the_split_really_spills_and_verifies() -> None:
