@@ -189,6 +189,8 @@ class Walker:
                 continue
             try:
                 self._part(part, prefix, depth)
+            except OSError:
+                raise  # a spilled body that cannot be read back: the check fails (tempfail)
             except Exception as exc:  # the email package raises on some malformed headers
                 self.out.findings.append(make_finding(
                     "MIME_MALFORMED", place=prefix or None,

@@ -282,3 +282,20 @@ def test_a_message_from_a_pipe_walks_as_from_a_file(monkeypatch: pytest.MonkeyPa
         assert not fp.seekable()
         got = Walker(Limits(), Documents()).walk_message(fp)
     assert summary(got) == summary(walk(raw, 1 << 62, monkeypatch))
+
+
+def test_a_spilled_body_that_cannot_be_read_back_fails_the_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk error is not a malformed part that leaves the rest to pass: the check fails and
+    the milter answers with its failure policy (a temporary failure)."""
+    from gateway.model.envelope import Envelope
+    from gateway.pipeline import Checker
+    from gateway.policy.load import load_policy
+
+    def broken(*_: Any) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(stream, "SPILL_BYTES", 0)
+    monkeypatch.setattr(stream.os, "pread", broken)
+    with pytest.raises(OSError):
+        Checker(load_policy(None)).check_message(io.BytesIO(CASES["plain+qp+pdf"]), Envelope())
