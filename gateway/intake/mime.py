@@ -509,7 +509,7 @@ class Walker:
                                   reason=str(exc) or type(exc).__name__)
             )
             return
-        files = [i for i in infos if not i.is_dir()]
+        files = [i for i in infos if not i.filename.endswith("/")]  # a name may be ""
         problem = None
         if len(files) > lim.archive_max_members:
             problem = f"{len(files)} members, limit {lim.archive_max_members}"

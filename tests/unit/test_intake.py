@@ -255,3 +255,13 @@ def test_a_part_that_cannot_be_read_is_a_finding(monkeypatch: pytest.MonkeyPatch
     parsed = walk(with_attachment(PDF, "a.pdf"))
     assert {f.code for f in parsed.findings} == {"MIME_MALFORMED"}
     assert "IndexError" in parsed.findings[0].en
+
+
+def test_a_zip_member_without_a_name_is_a_member_not_a_crash() -> None:
+    """Found by the pipeline fuzzer: ``ZipInfo.is_dir()`` fails on an empty name."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(""), PDF)
+    out = Walker(Limits(), Documents()).walk_document("a.zip", buf.getvalue())
+    assert [(i.document.path, i.document.fmt) for i in out.items] == [
+        ("a.zip", "zip"), ("a.zip/unnamed", "pdf")]

@@ -299,3 +299,4 @@ def test_a_spilled_body_that_cannot_be_read_back_fails_the_check(
     monkeypatch.setattr(stream.os, "pread", broken)
     with pytest.raises(OSError):
         Checker(load_policy(None)).check_message(io.BytesIO(CASES["plain+qp+pdf"]), Envelope())
+
