@@ -100,9 +100,8 @@ class Walker:
     # -- entry points -------------------------------------------------------------------
 
     def walk_message(self, fp: BinaryIO) -> ParsedMessage:
-        """Walk the message read from ``fp`` (seekable): large bodies are read from it into
-        a private temp file and decoded one at a time (``stream.py``), never the whole
-        message at once."""
+        """Walk the message read from ``fp``: large bodies stay in the file and are decoded
+        from it one at a time (``stream.py``), never the whole message at once."""
         if not fp.seekable():  # a pipe: kept in a private temp file, read as a file
             with tempfile.TemporaryFile(prefix="msg-") as copy:
                 shutil.copyfileobj(fp, copy, stream.CHUNK)
@@ -110,8 +109,7 @@ class Walker:
                 return self.walk_message(copy)
         start = fp.tell()
         spill_dir = _spill_dir(fp)
-        got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes,
-                           spill_dir=spill_dir)
+        got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes)
         self._spills = stream.Spills(got, spill_dir)
         try:
             self._walk_top(got, fp, start)
@@ -470,8 +468,7 @@ class Walker:
                                      reason=f"nesting deeper than {self.limits.mime_max_depth}")
             )
             return
-        got = stream.split(io.BytesIO(doc.data), header_cap=self.limits.mime_max_header_bytes,
-                           spill_dir=self._spills.spill_dir)
+        got = stream.split(io.BytesIO(doc.data), header_cap=self.limits.mime_max_header_bytes)
         outer = self._spills
         self._spills = stream.Spills(got, outer.spill_dir)
         try:

@@ -1,5 +1,5 @@
-"""Read a message from its file with bounded memory: large leaf bodies go to a private temp
-file, the rest (every header, the structure, small bodies) stays as a *skeleton* message.
+"""Read a message from its file with bounded memory: large leaf bodies stay in the file (their
+place is noted), the rest (every header, the structure, small bodies) becomes a *skeleton*.
 
 :func:`split` reads the message line by line with the standard library parser's own rules
 (its header-line pattern, its boundary pattern, the boundaries of every enclosing multipart
@@ -11,8 +11,9 @@ body from, as the whole payload of a part with the same type under the same boun
 anything disagrees the caller reads the whole message as before: the split saves memory, it
 never decides what a message contains.
 
-:class:`Spills` decodes a spilled body's transfer encoding (base64, quoted-printable)
-chunk by chunk, with SHA-256 computed on the way; an encoding the chunked decoder cannot
+:class:`Spills` reads a spilled body from the message file again and decodes its transfer
+encoding (base64, quoted-printable) chunk by chunk into a private temp file (read back as the
+part's one copy in memory), with SHA-256 computed on the way; an encoding the chunked decoder cannot
 reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard library from
 the raw body, as before.
 """
@@ -23,7 +24,6 @@ import binascii
 import email.policy
 import hashlib
 import logging
-import os
 import re
 import secrets
 import tempfile
@@ -65,8 +65,8 @@ class Spill:
     """The boundaries of the multiparts on the way (outermost first)."""
     offset: int
     size: int
-    """The raw body in the spill file, without its last line ending (the skeleton keeps it
-    after the token, so the parser decides whether it belongs to the body)."""
+    """Where the raw body is in the message file, without its last line ending (the skeleton
+    keeps that after the token, so the parser decides whether it belongs to the body)."""
 
 
 @dataclass
@@ -87,7 +87,8 @@ class Split:
     """None when a header block was larger than the cap (the limits decide without it)."""
     structure: Structure
     spills: dict[str, Spill] = field(default_factory=dict)
-    file: IO[bytes] | None = None
+    source: BinaryIO | None = None
+    """The message file the spilled bodies are read from again (it stays the caller's)."""
 
 
 def _blocks(fp: BinaryIO) -> Iterator[bytes]:
@@ -116,14 +117,16 @@ def _blocks(fp: BinaryIO) -> Iterator[bytes]:
 
 
 class _Splitter:
-    def __init__(self, spill_bytes: int, header_cap: int, spill_dir: str | None) -> None:
+    def __init__(self, spill_bytes: int, header_cap: int, start: int) -> None:
         self.spill_bytes = spill_bytes
         self.header_cap = header_cap
-        self.spill_dir = spill_dir
         self.scanner = Scanner()
         self.out: list[bytes] | None = []
         self.spills: dict[str, Spill] = {}
-        self.file: IO[bytes] | None = None
+        self.offset = start
+        """Where in the message file the block being fed starts."""
+        self.line_at = start
+        """Where the line being fed starts."""
         self.prefix = secrets.token_hex(12)
         self.multis: list[_Multi] = []
         # the entity being read
@@ -137,6 +140,7 @@ class _Splitter:
         self.unsafe = False
         """A line the parser may read otherwise than the split: the split is not used."""
         self.leaf_type = ""
+        self.body_at = 0
         # a leaf body
         self.body: list[bytes] = []
         self.body_size = 0
@@ -149,10 +153,10 @@ class _Splitter:
         if self.out is not None:
             self.out.append(data)
 
-    def _spill_write(self, data: bytes) -> None:
-        assert self.file is not None and self.spilling is not None
-        self.file.write(data)
-        self.spilling.size += len(data)
+    def _spilled(self, size: int) -> None:
+        """The body being spilled goes on for ``size`` more bytes of the message file."""
+        assert self.spilling is not None
+        self.spilling.size += size
 
     # -- lines -----------------------------------------------------------------------------
 
@@ -161,6 +165,7 @@ class _Splitter:
         that starts with ``--`` at once (no other line can end a body or count in the scan)."""
         pos, n = 0, len(block)
         while pos < n:
+            self.line_at = self.offset + pos
             if self.state == "leaf" and (self.spilling is not None or self.out is None) \
                     and not self.scanner.in_header and not block.startswith(b"--", pos):
                 m = _DASH_LINE.search(block, pos)
@@ -172,13 +177,14 @@ class _Splitter:
             end = m.end() if m else n
             self.feed(block[pos:end])
             pos = end
+        self.offset += n
 
     def _spill_lines(self, chunk: bytes) -> None:
         if self.out is None or self.spilling is None:
             return
         mo = _EOL.search(chunk)
         eol = mo.group(1) if mo else b""
-        self._spill_write(self.pending_eol + chunk[: len(chunk) - len(eol)])
+        self._spilled(len(self.pending_eol) + len(chunk) - len(eol))
         self.pending_eol = eol
 
     def feed(self, line: bytes) -> None:
@@ -300,20 +306,20 @@ class _Splitter:
         if self.spilling is not None:
             mo = _EOL.search(line)
             eol = mo.group(1) if mo else b""
-            self._spill_write(self.pending_eol + line[: len(line) - len(eol)])
+            self._spilled(len(self.pending_eol) + len(line) - len(eol))
             self.pending_eol = eol
             return
+        if not self.body:
+            self.body_at = self.line_at
         self.body.append(line)
         self.body_size += len(line)
         if self.body_size > self.spill_bytes and self.spill_ok:
             self._start_spill()
 
     def _start_spill(self) -> None:
-        if self.file is None:
-            self.file = tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
         token = f"HopleSpill.{self.prefix}.{len(self.spills)}"
         self.spilling = Spill(token, self.path, self.leaf_type,
-                              tuple(m.boundary for m in self.multis), self.file.tell(), 0)
+                              tuple(m.boundary for m in self.multis), self.body_at, 0)
         self.spills[token] = self.spilling
         lines, self.body, self.body_size = self.body, [], 0
         for ln in lines:
@@ -335,22 +341,14 @@ class _Splitter:
         self.state = "opaque"
 
 
-def split(fp: BinaryIO, spill_bytes: int | None = None, header_cap: int = 1 << 20,
-          spill_dir: str | None = None) -> Split:
-    """Read ``fp`` to its end (see the module's description)."""
-    s = _Splitter(SPILL_BYTES if spill_bytes is None else spill_bytes, header_cap, spill_dir)
-    try:
-        for block in _blocks(fp):
-            s.feed_block(block)
-        s._end_entity()
-    except BaseException:
-        if s.file is not None:
-            s.file.close()
-        raise
-    if s.file is not None:
-        s.file.flush()
+def split(fp: BinaryIO, spill_bytes: int | None = None, header_cap: int = 1 << 20) -> Split:
+    """Read ``fp`` (seekable) from where it is to its end (see the module's description)."""
+    s = _Splitter(SPILL_BYTES if spill_bytes is None else spill_bytes, header_cap, fp.tell())
+    for block in _blocks(fp):
+        s.feed_block(block)
+    s._end_entity()
     skeleton = b"".join(s.out) if s.out is not None and not s.unsafe else None
-    return Split(skeleton, s.scanner.result(), s.spills, s.file)
+    return Split(skeleton, s.scanner.result(), s.spills, fp if s.spills else None)
 
 
 def verify(msg: Message, got: Split) -> str | None:
@@ -385,15 +383,14 @@ class Spills:
 
     def __init__(self, got: Split, spill_dir: str | None = None) -> None:
         self.spill_dir = spill_dir
-        self.file = got.file
+        self.source = got.source
         self.by_token = got.spills
         self.digests: dict[int, tuple[bytes, str]] = {}
         """id(decoded bytes) → (the bytes, their SHA-256): computed while decoding."""
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        """Nothing more is read from the message file (the caller closes it)."""
+        self.source = None
 
     def find(self, part: Message) -> Spill | None:
         if not self.by_token or part.is_multipart():
@@ -404,12 +401,14 @@ class Spills:
         return None
 
     def raw_chunks(self, spill: Spill, tail: bytes) -> Iterator[bytes]:
-        assert self.file is not None
+        if self.source is None:
+            raise OSError("the message file is no longer open")
         pos, left = spill.offset, spill.size
         while left > 0:
-            chunk = os.pread(self.file.fileno(), min(CHUNK, left), pos)
+            self.source.seek(pos)
+            chunk = self.source.read(min(CHUNK, left))
             if not chunk:
-                raise OSError("spill file truncated")
+                raise OSError("the message file is shorter than when it was read")
             pos += len(chunk)
             left -= len(chunk)
             yield chunk
