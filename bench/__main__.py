@@ -11,11 +11,13 @@ import bench
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__)
+                   if m.name.startswith("bench_"))
     wanted = [a if a.startswith("bench_") else f"bench_{a}" for a in argv] or names
     unknown = [w for w in wanted if w not in names]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; have: {', '.join(names)}", file=sys.stderr)
+        print(f"unknown benchmark(s): {', '.join(unknown)}; have: {', '.join(names)}",
+              file=sys.stderr)
         return 2
     for name in wanted:
         print(f"== {name}", flush=True)

@@ -16,19 +16,19 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.policy.agencies import load_agencies
 from gateway.audit.reports import build_report, report_zone
 from gateway.audit.store import open_store
+from gateway.policy.agencies import load_agencies
 from tests.audit.factory import doc, env, report
 
 APPENDS = 300
 LOG_SIZE = 5000
 
 
-def _sample(i: int):  # type: ignore[no-untyped-def]
+def _sample(i: int):
     return report(doc(f"cv-{i}.docx", signed=i % 3 == 0), doc(f"scan-{i}.pdf"))
 
 
@@ -72,7 +72,7 @@ def _baseline_pg(url: str, n: int) -> float:
 
 
 def _measure(name: str, url: str, baseline_append: float) -> None:
-    t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
     with open_store(url) as store:
         started = time.perf_counter()
         for i in range(APPENDS):

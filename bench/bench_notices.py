@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.audit.store import open_store
@@ -24,7 +24,7 @@ from gateway.notices.render import NoticeFacts, render_notice
 from gateway.notices.service import NoticeRules, templates_for
 
 N = 200
-AT = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def _report() -> MessageReport:

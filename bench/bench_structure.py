@@ -28,7 +28,7 @@ def _root() -> None:
         sys.path.insert(0, str(root))
 
 
-def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+def _best(fn, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()

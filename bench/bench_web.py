@@ -16,16 +16,16 @@ import csv
 import io
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from gateway.audit import render
-from gateway.policy.agencies import load_agencies
 from gateway.audit.metrics import LogMetrics
 from gateway.audit.reports import report_zone
 from gateway.audit.store import open_store
 from gateway.audit.web.app import WebConfig, create_app
+from gateway.policy.agencies import load_agencies
 from tests.web.data import _reports
 
 LOG_SIZE = 2000
@@ -43,7 +43,7 @@ def _best(fn: Callable[[], object], repeat: int = REPEAT) -> float:
 
 def main() -> None:
     samples = _reports()
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'log.db'}")
         try:

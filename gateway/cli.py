@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway import __version__
 from gateway.cli_common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, parse_time
+from gateway.model.display import visible
 from gateway.model.envelope import Envelope
 from gateway.model.report import MessageReport, Verdict
 from gateway.policy.strict import RulesError
@@ -59,27 +60,31 @@ def build_checker(args: argparse.Namespace) -> Checker:
 
 
 def render_text(report: MessageReport) -> str:
-    lines = [f"{report.input}: {report.verdict.value.upper()}  (action: {report.action.label})"]
+    """The readable report. File names, signers and finding texts come from the sender:
+    control and bidirectional characters are shown as ``<U+XXXX>`` (``model/display.py``)."""
+    v = visible
+    lines = [f"{v(report.input)}: {report.verdict.value.upper()}  (action: {report.action.label})"]
     if report.smtp_reply:
-        lines.append(f"  SMTP reply: {report.smtp_reply}")
+        lines.append(f"  SMTP reply: {v(str(report.smtp_reply))}")
     for f in report.findings:
-        lines.append(f"  [{f.severity.label}] {f.code} (Điều {f.article}): {f.vi}")
-        lines.append(f"      {f.en}")
+        lines.append(f"  [{f.severity.label}] {f.code} (Điều {f.article}): {v(f.vi)}")
+        lines.append(f"      {v(f.en)}")
     for d in report.documents:
-        lines.append(f"  - {d.path}  [{d.doc_class.value}, {d.media_type}] → {d.verdict.value}")
+        lines.append(f"  - {v(d.path)}  [{d.doc_class.value}, {v(d.media_type)}] → "
+                     f"{d.verdict.value}")
         for s in d.signatures:
             lines.append(
                 f"      signature {s.format}: integrity={s.integrity.value} "
                 f"coverage={s.coverage.value} trust={s.trust.value} "
-                f"revocation={s.revocation.value} signer={s.signer or '?'} "
+                f"revocation={s.revocation.value} signer={v(s.signer or '?')} "
                 f"time={s.signing_time.isoformat() if s.signing_time else '?'}"
                 + (f" reasons={','.join(s.reasons)}" if s.reasons else "")
             )
             for f in s.findings:
-                lines.append(f"        [{f.severity.label}] {f.code}: {f.en}")
+                lines.append(f"        [{f.severity.label}] {f.code}: {v(f.en)}")
         for f in d.findings:
-            lines.append(f"      [{f.severity.label}] {f.code} (Điều {f.article}): {f.vi}")
-            lines.append(f"          {f.en}")
+            lines.append(f"      [{f.severity.label}] {f.code} (Điều {f.article}): {v(f.vi)}")
+            lines.append(f"          {v(f.en)}")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ import textwrap
 import time
 import uuid
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -107,7 +108,7 @@ def filler(size: int) -> bytes:
 
 
 def message(sender: str, subject: str, body: str,
-            attachments: list[tuple[str, bytes, str]] = ()) -> EmailMessage:  # type: ignore[assignment]
+            attachments: Sequence[tuple[str, bytes, str]] = ()) -> EmailMessage:
     m = EmailMessage()
     m["From"] = sender
     m["To"] = RECIPIENT

@@ -18,8 +18,9 @@
     only of ``A-Z a-z 0-9 . _ + ~ / -`` is written as is; any other name (Vietnamese
     diacritics, spaces, ``;`` …) is written as RFC 2047 encoded-words (UTF-8, base64), which
     mail readers decode. Message-level findings (sender, structure) come first as an entry
-    named ``message``, when there are any; with neither, the value is ``none``. After ``MAX_ENTRIES`` documents the rest are
-    counted in a last entry ``+N more``; the decision log has them all.
+    named ``message``, when there are any; with neither, the value is ``none``. After
+    ``MAX_ENTRIES`` documents the rest are counted in a last entry ``+N more``; the decision
+    log has them all.
 
 The values are folded (CRLF + one space) so that no line exceeds 78 characters, as
 RFC 5322 recommends; an encoded-word is never longer than 52 characters (RFC 2047

@@ -17,7 +17,9 @@ Layout of the lab directory::
     postfix.log, sink.log, gateway.log
 
 Ports: ``smtp_port`` (smtpd with the milter), ``notice_port`` (smtpd without the milter,
-where the gateway's notices are submitted), ``sink_port`` (smtp-sink).
+where the gateway's notices are submitted), ``sink_port`` (smtp-sink), and ``other_port``
+(smtpd with another milter, only when ``other_milter`` is given: the benchmark's no-op
+milter, to compare against).
 
 Teardown (:meth:`Lab.stop`, also on a failed start and at interpreter exit) stops Postfix,
 the gateway and the sink, waits for each to exit, and removes the directory.
@@ -147,6 +149,10 @@ class Lab:
     :param rules: text of a rules override file (TOML) or None for the shipped rules.
     :param keep: leave the directory behind on stop (for debugging).
     :param store_url: the gateway's decision log (default: SQLite in the lab directory).
+    :param other_milter: command of a second milter (``{socket}`` is replaced by its socket
+        path), started beside the gateway and wired to a fourth listener, ``other_port``.
+    :param sink_files: smtp-sink writes one file per message (False: it only counts them,
+        for throughput runs where the sink's disk writes would be measured too).
     """
 
     def __init__(
@@ -158,6 +164,8 @@ class Lab:
         log_level: str = "info",
         base_dir: str | None = None,
         store_url: str | None = None,
+        other_milter: list[str] | None = None,
+        sink_files: bool = True,
     ) -> None:
         self.workers = workers
         self.rules_text = rules
@@ -165,6 +173,10 @@ class Lab:
         self.log_level = log_level
         self.base_dir = base_dir
         self._store_url = store_url
+        self.other_milter = other_milter
+        self.sink_files = sink_files
+        self.other_port = 0
+        self._other: subprocess.Popen[bytes] | None = None
         self.dir: Path | None = None
         self.smtp_port = self.notice_port = self.sink_port = 0
         self._sink: subprocess.Popen[bytes] | None = None
@@ -219,14 +231,14 @@ class Lab:
 
     # -- life cycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         reason = unavailable_reason()
         if reason:
             raise LabError(reason)
@@ -234,10 +246,11 @@ class Lab:
         atexit.register(self.stop)
         try:
             self._make_dirs()
-            self.smtp_port, self.notice_port, self.sink_port = free_ports(3)
+            self.smtp_port, self.notice_port, self.sink_port, self.other_port = free_ports(4)
             self._start_sink()
             self._write_gateway_config()
             self.start_gateway()
+            self._start_other_milter()
             self._configure_postfix()
             self._start_postfix()
         except BaseException:
@@ -266,6 +279,9 @@ class Lab:
             self.stop_gateway()
         except Exception as exc:  # noqa: BLE001
             errors.append(f"gateway: {exc}")
+        if self._other is not None:
+            self._terminate(self._other, 10)
+            self._other = None
         if self._sink is not None:
             self._terminate(self._sink, 5)
             self._sink = None
@@ -298,15 +314,49 @@ class Lab:
 
     def _start_sink(self) -> None:
         log = open(self._p("sink.log"), "wb")  # noqa: SIM115 - owned by the process
+        dump = ["-d", str(self.sink_dir) + "/%H%M%S."] if self.sink_files else []
         self._sink = subprocess.Popen(
-            [SMTP_SINK, "-u", "postfix", "-4", "-d", str(self.sink_dir) + "/%H%M%S.",
-             f"127.0.0.1:{self.sink_port}", "256"],
+            [SMTP_SINK, "-u", "postfix", "-4", *dump, f"127.0.0.1:{self.sink_port}", "256"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
         if not _wait_port(self.sink_port, 10, self._sink):
             raise LabError(f"smtp-sink did not start: {self._tail('sink.log')}")
+
+    @property
+    def other_socket_path(self) -> Path:
+        return self._p("gw", "other.sock")
+
+    @property
+    def other_pid(self) -> int | None:
+        return self._other.pid if self._other is not None and self._other.poll() is None else None
+
+    def _start_other_milter(self, timeout: float = 30) -> None:
+        if not self.other_milter:
+            return
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"]
+                                         if env.get("PYTHONPATH") else "")
+        sock = str(self.other_socket_path)
+        log = open(self._p("other-milter.log"), "ab")  # noqa: SIM115 - owned by the process
+        self._other = subprocess.Popen(
+            [a.replace("{socket}", sock) for a in self.other_milter],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            cwd=str(self.dir), start_new_session=True,
+        )
+        log.close()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self._other.poll() is not None:
+                raise LabError(f"the other milter exited: {self._tail('other-milter.log')}")
+            if self.other_socket_path.exists():
+                os.chmod(sock, 0o666)  # Postfix connects as user postfix
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    if s.connect_ex(sock) == 0:
+                        return
+            time.sleep(0.05)
+        raise LabError(f"the other milter did not listen: {self._tail('other-milter.log')}")
 
     def _write_gateway_config(self) -> None:
         rules = ""
@@ -386,6 +436,13 @@ class Lab:
             f"127.0.0.1:{self.notice_port}/inet=127.0.0.1:{self.notice_port} inet n - n - - "
             "smtpd -o smtpd_milters= -o non_smtpd_milters=",
         )
+        if self.other_milter:
+            other = f"unix:{self.other_socket_path}"
+            self._postconf(
+                "-M",
+                f"127.0.0.1:{self.other_port}/inet=127.0.0.1:{self.other_port} inet n - n - - "
+                f"smtpd -o smtpd_milters={other} -o non_smtpd_milters=",
+            )
         for line in self._postconf("-M").splitlines():
             parts = line.split()
             if len(parts) >= 2 and parts[1] != "inet":
@@ -546,7 +603,9 @@ class Lab:
             try:
                 code, text = s.data(data)
             except smtplib.SMTPDataError as exc:  # refused at DATA (before the content)
-                return exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
+                err = exc.smtp_error  # bytes from the server, str when smtplib made it up
+                return exc.smtp_code, (
+                    err if isinstance(err, str) else err.decode("utf-8", "replace"))
             return code, text.decode("utf-8", "replace")
 
     def maillog(self) -> str:

@@ -62,6 +62,9 @@ class MilterSettings:
     """Worker processes running the checks (CPU-bound: about one per core)."""
     worker_max_jobs: int = 500
     """A worker is replaced after this many messages (bounds slow leaks)."""
+    worker_memory_limit: int = 2 * 1024**3
+    """Address-space limit of each worker process in bytes (0: none). A hostile file that
+    makes a library reserve more fails inside the check (a finding) instead of swapping."""
 
     def check(self) -> None:
         try:
@@ -84,6 +87,9 @@ class MilterSettings:
             raise ValueError(f"workers must be between 1 and 64, got {self.workers}")
         if self.worker_max_jobs < 1:
             raise ValueError("worker-max-jobs must be at least 1")
+        if self.worker_memory_limit != 0 and self.worker_memory_limit < 256 * 1024**2:
+            raise ValueError("worker-memory-limit must be 0 (none) or at least 268435456 "
+                             "(256 MiB: a worker needs that to load)")
 
     @property
     def socket_mode_int(self) -> int:

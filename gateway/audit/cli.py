@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     if result.ok:
-        start = "" if result.start_seq <= 1 else f" from the purge checkpoint (seq {result.start_seq})"
+        start = ("" if result.start_seq <= 1
+                 else f" from the purge checkpoint (seq {result.start_seq})")
         anchored = f", {len(args.anchor)} anchor(s) matched" if args.anchor else ""
         print(f"chain OK: {result.checked} records verified{start}{anchored}; "
               f"head seq {result.head_seq} hash {result.head_hash}")
@@ -173,7 +174,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_purge(args: argparse.Namespace) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = cutoff(args.older_than, now)
     with _open(args) as store:
         if args.dry_run:
@@ -222,7 +223,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         source = store.backend
         head = store.head()
     if args.html:
-        text = render.html_report(report, datetime.now(timezone.utc), source=source,
+        text = render.html_report(report, datetime.now(UTC), source=source,
                                   top=args.top, head=head)
         try:
             Path(args.html).write_text(text, encoding="utf-8")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sqlite3
 from collections.abc import Callable
 
+from gateway.audit.backends import database_errors, first_line
 from gateway.audit.reports import ReportError
 from gateway.audit.retention import RetentionError
 from gateway.audit.store import StoreError
@@ -25,17 +25,6 @@ def usage(message: str) -> Exception:
     return UsageError(message)
 
 
-def _db_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
-    try:
-        import psycopg
-
-        errors.append(psycopg.Error)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
 def guard(fn: Command) -> Command:
     """Run a command; the log's, the accounts' and the system's errors end as
     ``COMMAND: one line`` instead of a traceback."""
@@ -47,9 +36,8 @@ def guard(fn: Command) -> Command:
             return fn(args)
         except (StoreError, RetentionError, ReportError, AccountError) as exc:
             raise usage(f"{name}: {exc}") from None
-        except _db_errors() as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise usage(f"{name}: database error: {first}") from None
+        except database_errors() as exc:
+            raise usage(f"{name}: database error: {first_line(exc)}") from None
         except OSError as exc:
             raise usage(f"{name}: {exc.strerror or exc}") from None
 

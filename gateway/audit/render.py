@@ -11,8 +11,9 @@ import html
 import io
 import json
 import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from gateway.audit.display import SUSPECT, visible, visible_any
 from gateway.audit.records import Decision, format_time
@@ -95,7 +96,7 @@ def query_table(decisions: Sequence[Decision], agencies: AgencyMap) -> str:
                   "CODES"], rows, right=(0, 7))
 
 
-class _Fill(dict):  # type: ignore[type-arg]
+class _Fill(dict):
     def __missing__(self, key: str) -> str:
         return "…"
 
@@ -219,6 +220,7 @@ def csv_writer(stream: io.TextIOBase | Any) -> Any:
 REPORT_COLUMNS = [
     "agency", "agency_name", "messages", "documents", "valid_documents", "valid_pct",
     "freemail_refusals", "held", "rejected", "top_reasons",
+    "uninspected", "uninspected_parts",  # added: appended, so existing columns keep their place
 ]
 
 
@@ -237,6 +239,7 @@ def report_rows(report: Report, top: int = 5) -> list[list[Any]]:
             r.code, r.name, r.messages, r.documents, r.valid_documents,
             "" if r.valid_pct is None else f"{r.valid_pct:.1f}",
             r.freemail_refusals, r.held, r.rejected, _reasons(r, top),
+            r.uninspected, r.uninspected_parts,
         ])
     return out
 
@@ -257,16 +260,16 @@ def report_table(report: Report, top: int = 3) -> str:
     for r in [*report.agencies, report.total]:
         rows.append([
             r.code, _cut(r.name, 40), str(r.messages), str(r.documents),
-            _pct(r.valid_pct), str(r.freemail_refusals), str(r.held),
+            _pct(r.valid_pct), str(r.freemail_refusals), str(r.held), str(r.uninspected),
             _reasons(r, top) or "-",
         ])
     body = table(["AGENCY", "NAME", "MESSAGES", "DOCS", "VALID%", "FREEMAIL", "HELD",
-                  "TOP REASONS"], rows, right=(2, 3, 4, 5, 6))
+                  "UNINSPECTED", "TOP REASONS"], rows, right=(2, 3, 4, 5, 6, 7))
     trend = table(
-        ["MONTH", "MESSAGES", "DOCS", "VALID%", "FREEMAIL", "HELD"],
+        ["MONTH", "MESSAGES", "DOCS", "VALID%", "FREEMAIL", "HELD", "UNINSPECTED"],
         [[m.name, str(m.messages), str(m.documents), _pct(m.valid_pct),
-          str(m.freemail_refusals), str(m.held)] for m in report.trend],
-        right=(1, 2, 3, 4, 5),
+          str(m.freemail_refusals), str(m.held), str(m.uninspected)] for m in report.trend],
+        right=(1, 2, 3, 4, 5, 6),
     )
     return f"{head}\n\n{body}\n\n{trend}"
 
@@ -294,13 +297,14 @@ def _nice_max(value: float) -> float:
 
 
 def trend_svg(report: Report) -> str:
-    """Stacked bars per month (documents valid / invalid) with the number of messages and a
-    line for the valid percentage on the right axis."""
+    """Stacked bars per month (documents valid / invalid, parts uninspected) with the number
+    of messages and a line for the valid percentage on the right axis."""
     months = report.trend
     width, height = max(480, 70 * len(months) + 120), 300
     left, right, top, bottom = 60, 60, 30, 50
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice_max(max([m.documents for m in months] + [m.messages for m in months] + [1]))
+    peak = _nice_max(max([m.documents + m.uninspected_parts for m in months]
+                         + [m.messages for m in months] + [1]))
     slot = plot_w / max(1, len(months))
     bar = min(40.0, slot * 0.6)
     parts = [
@@ -320,9 +324,10 @@ def trend_svg(report: Report) -> str:
     points = []
     for i, m in enumerate(months):
         x = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for count, color, label in ((m.valid_documents, PALETTE[4], "valid"),
-                                    (m.documents - m.valid_documents, PALETTE[1], "invalid")):
+                                    (m.invalid_documents, PALETTE[1], "invalid"),
+                                    (m.uninspected_parts, PALETTE[2], "uninspected")):
             h = plot_h * count / peak
             if h > 0:
                 parts.append(
@@ -345,7 +350,8 @@ def trend_svg(report: Report) -> str:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{PALETTE[0]}">'
                          f'<title>{_e(m.name)}: {_pct(m.valid_pct)}% valid</title></circle>')
     parts.append(_legend([("valid documents", PALETTE[4]), ("invalid documents", PALETTE[1]),
-                          ("valid %", PALETTE[0])], left, 14))
+                          ("uninspected parts", PALETTE[2]), ("valid %", PALETTE[0])],
+                         left, 14))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -434,6 +440,7 @@ def html_report(report: Report, generated_at: datetime, source: str = "", top: i
             f'<td class="n">{r.messages}</td>', f'<td class="n">{r.documents}</td>',
             f'<td class="n">{_pct(r.valid_pct)}</td>',
             f'<td class="n">{r.freemail_refusals}</td>', f'<td class="n">{r.held}</td>',
+            f'<td class="n">{r.uninspected}</td>',
             f"<td>{_e(', '.join(f'{c} ({n})' for c, n in r.top_reasons(top)) or '–')}</td>",
         ]
         return f'<tr class="{cls}">' + "".join(cells) + "</tr>"
@@ -441,7 +448,8 @@ def html_report(report: Report, generated_at: datetime, source: str = "", top: i
     trend_rows = "".join(
         f"<tr><td>{_e(m.name)}</td><td class=\"n\">{m.messages}</td>"
         f"<td class=\"n\">{m.documents}</td><td class=\"n\">{_pct(m.valid_pct)}</td>"
-        f"<td class=\"n\">{m.freemail_refusals}</td><td class=\"n\">{m.held}</td></tr>"
+        f"<td class=\"n\">{m.freemail_refusals}</td><td class=\"n\">{m.held}</td>"
+        f"<td class=\"n\">{m.uninspected}</td></tr>"
         for m in report.trend
     )
     agency_rows = "".join(row_html(r) for r in report.agencies) + row_html(report.total, "total")
@@ -465,7 +473,7 @@ Múi giờ / time zone: {_e(report.zone)} · Nguồn / source: {_e(source or "de
 <table>
 <thead><tr><th>Tháng / month</th><th>Thư / messages</th><th>Văn bản / documents</th>
 <th>Hợp lệ / valid %</th><th>Từ chối hộp thư miễn phí / free-mail refusals</th>
-<th>Tạm giữ / held</th></tr></thead>
+<th>Tạm giữ / held</th><th>Chưa kiểm tra được / uninspected</th></tr></thead>
 <tbody>{trend_rows}</tbody>
 </table>
 
@@ -473,7 +481,8 @@ Múi giờ / time zone: {_e(report.zone)} · Nguồn / source: {_e(source or "de
 <table>
 <thead><tr><th>Mã / code</th><th>Cơ quan / agency</th><th>Thư / messages</th>
 <th>Văn bản / documents</th><th>Hợp lệ / valid %</th><th>Hộp thư miễn phí / free-mail</th>
-<th>Tạm giữ / held</th><th>Lý do không hợp lệ chính / top failure reasons</th></tr></thead>
+<th>Tạm giữ / held</th><th>Chưa kiểm tra được / uninspected</th>
+<th>Lý do không hợp lệ chính / top failure reasons</th></tr></thead>
 <tbody>{agency_rows}</tbody>
 </table>
 
@@ -482,12 +491,14 @@ Múi giờ / time zone: {_e(report.zone)} · Nguồn / source: {_e(source or "de
 
 <p class="note">Văn bản: tệp đính kèm thuộc loại có thể chỉnh sửa hoặc không chỉnh sửa được
 (Điều 9.2); tỷ lệ hợp lệ = văn bản hợp lệ / văn bản. Lý do: mã phát hiện mức lỗi hoặc có hành
-động khác "accept", đếm một lần cho mỗi thư hoặc văn bản.<br>
+động khác "accept", đếm một lần cho mỗi thư hoặc văn bản. Chưa kiểm tra được: thư có phần không
+nhận dạng hoặc không mở được.<br>
 Documents: attachments of an editable or non-editable class (Article 9.2); valid % = valid
 documents / documents. Reasons: finding codes of severity error or with an action other than
 accept, counted once per message or document. Free-mail refusals: messages rejected with
-SENDER_FREEMAIL (Article 9.4). The agency is taken from the envelope sender by the agency
-map.</p>
+SENDER_FREEMAIL (Article 9.4). Uninspected: messages with a part that could not be identified
+or opened (and nothing worse), neither valid nor invalid. The agency is taken from the
+envelope sender by the agency map.</p>
 {_head_note(head)}
 </body>
 </html>

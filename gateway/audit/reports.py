@@ -13,7 +13,10 @@ Definitions (also printed in the HTML report):
 - *failure reasons*: finding codes of severity ``error`` or with an action other than
   ``accept``, counted once per message or document that carries them;
 - *free-mail refusals*: messages rejected with ``SENDER_FREEMAIL`` (Article 9.4);
-- *held*: messages with verdict ``held``.
+- *held*: messages with verdict ``held``;
+- *uninspected*: messages with verdict ``uninspected`` (a part that could not be identified or
+  opened, nothing worse), counted on their own, never as valid or invalid; *uninspected
+  parts*: the parts (of any class) with the document verdict ``uninspected``.
 
 Months are calendar months in the report's time zone (the province's, UTC+7, by default).
 """
@@ -22,10 +25,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import getaddresses
-from typing import Callable, Iterable
 
 from gateway.audit.records import Decision
 from gateway.policy.agencies import AgencyMap
@@ -67,7 +70,7 @@ def report_zone(name: str | None = None) -> tzinfo:
         if name == "Asia/Ho_Chi_Minh":
             return timezone(timedelta(hours=7), "ICT")
         if name.upper() == "UTC":
-            return timezone.utc
+            return UTC
         raise ReportError(f"unknown time zone {name!r}") from None
 
 
@@ -167,6 +170,8 @@ class AgencyRow:
     freemail_refusals: int = 0
     held: int = 0
     rejected: int = 0
+    uninspected: int = 0
+    uninspected_parts: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -180,6 +185,8 @@ class AgencyRow:
     def add(self, d: Decision) -> None:
         self.messages += 1
         for doc in d.documents:
+            if doc.verdict == "uninspected":
+                self.uninspected_parts += 1
             if doc.doc_class in JUDGED_CLASSES:
                 self.documents += 1
                 if doc.verdict == "valid":
@@ -192,6 +199,8 @@ class AgencyRow:
                 self.freemail_refusals += 1
         if d.verdict == "held":
             self.held += 1
+        if d.verdict == "uninspected":
+            self.uninspected += 1
         self.reasons.update(failure_codes(d))
 
 

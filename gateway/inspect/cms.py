@@ -17,6 +17,7 @@ import base64
 import binascii
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -170,7 +171,8 @@ def verify_cms(parsed: ParsedCms, ctx: InspectContext, name: str) -> SignatureRe
                                                   validation_context=vc, **accept_all))
     except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
         log.info("CMS %s not verifiable: %r", name, exc)
-        return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
+        return _report(parsed.signed_data, None, ctx, name, name,
+                       f"{type(exc).__name__}: {short(exc)}")
     return _report(parsed.signed_data, status, ctx, name, name)
 
 
@@ -192,7 +194,8 @@ def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectCon
                                                  algorithm_policy=pyhanko_accept_all()))
     except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
         log.info("detached CMS %s not verifiable: %r", name, exc)
-        return _report(parsed.signed_data, None, ctx, name, name, f"{type(exc).__name__}: {short(exc)}")
+        return _report(parsed.signed_data, None, ctx, name, name,
+                       f"{type(exc).__name__}: {short(exc)}")
     return _report(parsed.signed_data, status, ctx, name, name)
 
 
@@ -216,8 +219,8 @@ def inspect_cms(doc: Document, ctx: InspectContext) -> InspectionResult:
         parsed = parse_cms(doc.data)
     except CmsError as exc:
         code = "CMS_ENCRYPTED" if str(exc) == "enveloped" else "CMS_UNREADABLE"
-        return InspectionResult(findings=(make_finding(code, place=name, name=name, reason=str(exc)),),
-                                facts={"cms": "unreadable"})
+        finding = make_finding(code, place=name, name=name, reason=str(exc))
+        return InspectionResult(findings=(finding,), facts={"cms": "unreadable"})
     if parsed.content is None:
         try:
             from pyhanko.sign.validation.generic_cms import extract_certs_for_validation
@@ -250,76 +253,153 @@ def _is_detached_name(name: str) -> bool:
     return name.lower().endswith(DETACHED_SUFFIXES)
 
 
-def _targets(sig_name: str, names: list[str]) -> list[str]:
+def _detached_base(sig_name: str) -> str | None:
+    """``x.pdf`` for ``x.pdf.p7s``; None for a name without a detached-signature suffix."""
     low = sig_name.lower()
     for suffix in DETACHED_SUFFIXES:
         if low.endswith(suffix):
-            base = sig_name[: -len(suffix)]
-            break
-    else:
-        return []
-    exact = [n for n in names if n == base]
-    if exact:
-        return exact
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    return [n for n in names if n != sig_name and not _is_detached_name(n)
-            and (n.rsplit(".", 1)[0] if "." in n else n) == stem]
+            return sig_name[: -len(suffix)]
+    return None
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
 
 
 def _folder(doc: Document) -> str:
     return doc.path[: len(doc.path) - len(doc.name)]
 
 
-def _same_folder(prefix: str, docs: list[Document]) -> list[Document]:
-    return [d for d in docs if _folder(d) == prefix]
-
-
-def _detached(doc: Document) -> ParsedCms | None:
-    if not looks_like_cms(doc):
-        return None
+def _signed_digest(parsed: ParsedCms) -> tuple[str, bytes] | None:
+    """The digest algorithm and the message-digest attribute a detached signature signed."""
     try:
-        parsed = parse_cms(doc.data)
-    except CmsError:
-        return None  # the per-file inspector reports it
-    return parsed if parsed.content is None else None
-
-
-def _enveloping_parent(doc: Document, siblings: list[Document]
-                       ) -> tuple[Document, ParsedCms] | None:
-    """The ``.p7m`` that carries ``doc`` as its signed content (intake opened it), if any."""
-    folder = _folder(doc)
-    if not folder.endswith("/"):
+        si = parsed.signer_info
+        algo = si["digest_algorithm"]["algorithm"].native
+        for attr in si["signed_attrs"]:
+            if attr["type"].native == "message_digest":
+                return str(algo), bytes(attr["values"][0].native)
+    except (KeyError, ValueError, TypeError, IndexError):
         return None
-    for sib in siblings:
-        if sib.path == folder[:-1] and looks_like_cms(sib):
-            try:
-                parsed = parse_cms(sib.data)
-            except CmsError:
-                return None
-            return (sib, parsed) if parsed.content == doc.data else None
     return None
+
+
+class Siblings(list[Document]):
+    """The documents of one message, indexed once (by folder, path, name, stem and, per digest
+    algorithm, content digest), so pairing every detached signature with the file it signs is
+    linear in the number of documents, not quadratic. Each CMS file is parsed once."""
+
+    def __init__(self, docs: Iterable[Document] = ()) -> None:
+        super().__init__(docs)
+        self._ids = {id(d) for d in self}
+        self._by_path: dict[str, list[Document]] = {}
+        self._folders: dict[str, list[Document]] = {}
+        self._names: dict[str, dict[str, list[Document]]] = {}
+        self._stems: dict[str, dict[str, list[Document]]] = {}
+        for d in self:
+            folder = _folder(d)
+            self._by_path.setdefault(d.path, []).append(d)
+            self._folders.setdefault(folder, []).append(d)
+            self._names.setdefault(folder, {}).setdefault(d.name, []).append(d)
+            if not _is_detached_name(d.name):
+                self._stems.setdefault(folder, {}).setdefault(_stem(d.name), []).append(d)
+        self._parsed: dict[int, ParsedCms | None] = {}
+        self._digests: dict[tuple[str, str], dict[bytes, list[Document]]] = {}
+        self._signers: dict[int, list[Document]] | None = None
+
+    def parsed(self, doc: Document) -> ParsedCms | None:
+        """``doc`` parsed as CMS (once), or None when it is not readable CMS (the per-file
+        inspector reports that)."""
+        if id(doc) not in self._parsed:
+            try:
+                self._parsed[id(doc)] = parse_cms(doc.data) if looks_like_cms(doc) else None
+            except CmsError:
+                self._parsed[id(doc)] = None
+        return self._parsed[id(doc)]
+
+    def detached(self, doc: Document) -> ParsedCms | None:
+        parsed = self.parsed(doc)
+        return parsed if parsed is not None and parsed.content is None else None
+
+    def enveloping_parent(self, doc: Document) -> tuple[Document, ParsedCms] | None:
+        """The ``.p7m`` that carries ``doc`` as its signed content (intake opened it), if any."""
+        folder = _folder(doc)
+        if not folder.endswith("/"):
+            return None
+        for sib in self._by_path.get(folder[:-1], ()):
+            if looks_like_cms(sib):
+                parsed = self.parsed(sib)
+                if parsed is None:
+                    return None
+                return (sib, parsed) if parsed.content == doc.data else None
+        return None
+
+    def targets(self, sig: Document, parsed: ParsedCms) -> list[Document]:
+        """The files ``sig`` is meant for: by name (``x.pdf.p7s``, ``x.p7s``), or, when its
+        name points at no file in its folder, by the digest it signed."""
+        folder = _folder(sig)
+        base = _detached_base(sig.name)
+        if base is not None:
+            exact = self._names[folder].get(base)
+            if exact:
+                return exact
+            by_stem = [d for d in self._stems.get(folder, {}).get(_stem(base), ())
+                       if d.name != sig.name]
+            if by_stem:
+                return by_stem
+        signed = _signed_digest(parsed)
+        if signed is None:
+            return []
+        return [d for d in self._by_digest(folder, signed[0]).get(signed[1], ()) if d is not sig]
+
+    def _by_digest(self, folder: str, algo: str) -> dict[bytes, list[Document]]:
+        import hashlib
+
+        key = (folder, algo)
+        if key not in self._digests:
+            table: dict[bytes, list[Document]] = {}
+            for d in self._folders[folder]:
+                if looks_like_cms(d):
+                    continue
+                try:
+                    digest = hashlib.new(algo, d.data).digest()
+                except (ValueError, TypeError):  # an algorithm hashlib does not know: no pair
+                    break
+                table.setdefault(digest, []).append(d)
+            self._digests[key] = table
+        return self._digests[key]
+
+    def signatures_of(self, doc: Document) -> list[tuple[Document, ParsedCms]]:
+        """The detached signatures beside ``doc`` that are meant for it, in message order."""
+        if self._signers is None:
+            self._signers = {}
+            for sig in self:
+                parsed = self.detached(sig)
+                if parsed is None:
+                    continue
+                for target in self.targets(sig, parsed):
+                    self._signers.setdefault(id(target), []).append(sig)
+        return [(sig, p) for sig in self._signers.get(id(doc), ())
+                if (p := self.detached(sig)) is not None]
+
+    def knows(self, doc: Document) -> bool:
+        return id(doc) in self._ids
 
 
 def signatures_beside(doc: Document, siblings: list[Document],
                       ctx: InspectContext) -> tuple[SignatureReport, ...]:
     """The signatures of ``doc`` that travel outside it: the ``.p7m`` that carries it, and
     the detached signatures sent beside it (``x.pdf.p7s`` or ``x.p7s`` for ``x.pdf``), each
-    verified over ``doc``'s bytes: they count as signatures of ``doc``."""
+    verified over ``doc``'s bytes: they count as signatures of ``doc``. Pass the message's
+    documents as :class:`Siblings` (built once per message) to keep this linear."""
     if looks_like_cms(doc):
         return ()
-    parent = _enveloping_parent(doc, siblings)
+    index = siblings if isinstance(siblings, Siblings) and siblings.knows(doc) \
+        else Siblings([*siblings, doc] if all(d is not doc for d in siblings) else siblings)
+    parent = index.enveloping_parent(doc)
     if parent is not None:
         return (verify_cms(parent[1], ctx, parent[0].path),)
-    prefix = _folder(doc)
-    here = _same_folder(prefix, siblings)
-    names = [d.name for d in here]
     out: list[SignatureReport] = []
-    for sig_doc in here:
-        if sig_doc is doc:
-            continue
-        parsed = _detached(sig_doc)
-        if parsed is None or not _signs(sig_doc, parsed, doc, names):
-            continue
+    for sig_doc, parsed in index.signatures_of(doc):
         report = verify_detached(parsed, doc.data, ctx, sig_doc.path)
         if report.integrity is Integrity.INTACT:
             note = make_finding("CMS_DETACHED_VERIFIED", place=doc.path, name=sig_doc.path,
@@ -333,47 +413,19 @@ def signatures_beside(doc: Document, siblings: list[Document],
     return tuple(out)
 
 
-def _digest_matches(parsed: ParsedCms, data: bytes) -> bool:
-    """Whether the signed message-digest attribute is the digest of ``data``."""
-    import hashlib
-
-    try:
-        si = parsed.signer_info
-        algo = si["digest_algorithm"]["algorithm"].native
-        for attr in si["signed_attrs"]:
-            if attr["type"].native == "message_digest":
-                return bool(hashlib.new(algo, data).digest() == attr["values"][0].native)
-    except (KeyError, ValueError, TypeError, IndexError):
-        return False
-    return False
-
-
-def _signs(sig_doc: Document, parsed: ParsedCms, doc: Document, names: list[str]) -> bool:
-    """Whether ``sig_doc`` is meant for ``doc``: by name (``x.pdf.p7s``, ``x.p7s``), or, when
-    its name points at no file here, by the digest it signed."""
-    targets = _targets(sig_doc.name, names)
-    if targets:
-        return doc.name in targets
-    return not looks_like_cms(doc) and _digest_matches(parsed, doc.data)
-
-
 def detached_signatures(parsed: Any, ctx: InspectContext) -> list[Finding]:
     """A detached signature whose signed file is not in the message cannot be verified."""
-    items = [i.document for i in getattr(parsed, "items", [])]
+    index = Siblings(i.document for i in getattr(parsed, "items", []))
     out: list[Finding] = []
-    for doc in items:
-        cms_doc = _detached(doc)
-        if cms_doc is None:
-            continue
-        here = _same_folder(_folder(doc), items)
-        names = [d.name for d in here]
-        if not any(_signs(doc, cms_doc, d, names) for d in here if d is not doc):
+    for doc in index:
+        cms_doc = index.detached(doc)
+        if cms_doc is not None and not index.targets(doc, cms_doc):
             expected = doc.name.rsplit(".", 1)[0] if "." in doc.name else doc.name
             out.append(make_finding("CMS_CONTENT_MISSING", place=doc.path, name=doc.path,
                                     expected=expected))
     return out
 
 
-__all__ = ["CmsError", "ParsedCms", "detached_signatures", "inspect_cms", "parse_cms",
+__all__ = ["CmsError", "ParsedCms", "Siblings", "detached_signatures", "inspect_cms", "parse_cms",
            "signatures_beside",
            "verify_cms", "verify_detached"]

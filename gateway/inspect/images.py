@@ -78,7 +78,8 @@ def inspect_image(doc: Document, ctx: InspectContext) -> InspectionResult:
                 continue
             searched += 1
             try:
-                fr = frame.convert("RGB") if frame.mode in ("P", "PA", "RGBA", "CMYK", "LA", "YCbCr") else frame
+                convertible = frame.mode in ("P", "PA", "RGBA", "CMYK", "LA", "YCbCr")
+                fr = frame.convert("RGB") if convertible else frame
                 if not is_colour(fr):
                     continue
                 colour += 1

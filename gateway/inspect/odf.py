@@ -101,13 +101,15 @@ def inspect_odf(doc: Document, ctx: InspectContext) -> InspectionResult:
     except (safe_xml.XmlError, ZipProblem) as exc:
         return InspectionResult(signatures=(
             sigreport.broken(FORMAT, "SIG_MALFORMED", place_base, reason=str(exc)),))
-    if root.tag not in (f"{{{DSIG_NS}}}document-signatures", f"{{{OOO2_DSIG_NS}}}document-signatures"):
+    roots = (f"{{{DSIG_NS}}}document-signatures", f"{{{OOO2_DSIG_NS}}}document-signatures")
+    if root.tag not in roots:
         return InspectionResult(signatures=(sigreport.broken(
             FORMAT, "SIG_MALFORMED", place_base,
             reason="the root element is not document-signatures"),))
     sig_elems = list(dsig.iter_signatures(root))
     if not sig_elems:
-        findings.append(make_finding("SIG_EMPTY_SIGNATURE_PART", place=doc.path, part=DOC_SIGNATURES))
+        findings.append(make_finding("SIG_EMPTY_SIGNATURE_PART", place=doc.path,
+                                     part=DOC_SIGNATURES))
         if MACRO_SIGNATURES in zf.names:
             findings.append(make_finding("SIG_MACRO_SIGNATURE_ONLY", place=doc.path,
                                          name=doc.path, kind=MACRO_SIGNATURES))

@@ -205,7 +205,7 @@ def _load_content_types(pkg: Package) -> None:
             pkg.untyped.append(name)
 
 
-def _untyped_problems(pkg: Package, disc: "_Discovery") -> tuple[list[str], list[str]]:
+def _untyped_problems(pkg: Package, disc: _Discovery) -> tuple[list[str], list[str]]:
     """(refusing problems, plumbing irregularities). A part without a content type changes
     what a reader sees when it is content (a reader may skip or misread it), but not when it
     is unsigned signature plumbing (origin, its relationships, signature parts, orphans):
@@ -343,7 +343,8 @@ def _coverage(pkg: Package, result: dsig.DsigResult, disc: _Discovery,
             if rid in ref.relationship_ids or rtype in (ref.relationship_types or ()):
                 continue
             external = (rel.get("TargetMode") or "Internal") == "External"
-            target = None if external else pkg.zip.lookup(resolve_target(base, rel.get("Target") or ""))
+            target = (None if external
+                      else pkg.zip.lookup(resolve_target(base, rel.get("Target") or "")))
             if (target is not None and rtype in UNSIGNED_LINK_TYPES
                     and (target in disc.structural or _matches(target, opts.ooxml_unsigned_parts))):
                 continue
@@ -366,7 +367,8 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
         findings.append(make_finding("SIG_ORPHAN_PART", place=doc.path,
                                      parts=sigreport.short_list(disc.orphans)))
     if not disc.signature_parts and not disc.missing:
-        vba = [n for n in zf.names if n.rsplit("/", 1)[-1].casefold().startswith("vbaprojectsignature")]
+        vba = [n for n in zf.names
+               if n.rsplit("/", 1)[-1].casefold().startswith("vbaprojectsignature")]
         if vba:
             # A signed macro project (docm/xlsm/pptm) does not sign the document.
             findings.append(make_finding("SIG_MACRO_SIGNATURE_ONLY", place=doc.path,
@@ -376,8 +378,8 @@ def inspect_ooxml(doc: Document, ctx: InspectContext) -> InspectionResult:
     untyped, plumbing = _untyped_problems(pkg, disc)
     container_problems = list(zf.problems) + list(pkg.problems) + untyped
     if plumbing:
-        findings.append(make_finding("SIG_PACKAGE_IRREGULAR", place=doc.path,
-                                     reason="no content type for " + sigreport.short_list(plumbing)))
+        reason = "no content type for " + sigreport.short_list(plumbing)
+        findings.append(make_finding("SIG_PACKAGE_IRREGULAR", place=doc.path, reason=reason))
     signatures: list[SignatureReport] = []
     by_design_all: set[str] = set()
     resolver = _resolver(pkg)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gateway.inspect.base import InspectContext, InspectorFn
 from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import SignatureReport
 
-SiblingSignatures = Callable[[Document, list[Document], InspectContext], tuple[SignatureReport, ...]]
+SiblingSignatures = Callable[
+    [Document, list[Document], InspectContext], tuple[SignatureReport, ...]]
 """Signatures of a document that travel beside it (a detached ``.p7s``): given the document
 and the other files of the same message folder, return their verified reports."""
 
@@ -79,3 +81,11 @@ def sibling_signature_checks() -> list[SiblingSignatures]:
     from gateway.inspect.cms import signatures_beside
 
     return [signatures_beside]
+
+
+def sibling_index(docs: list[Document]) -> list[Document]:
+    """The message's documents as the sibling checks take them: indexed once per message
+    (by name and digest), so pairing signatures with files stays linear."""
+    from gateway.inspect.cms import Siblings
+
+    return Siblings(docs)

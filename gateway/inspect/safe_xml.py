@@ -15,18 +15,6 @@ from lxml import etree
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
-_PARSER_KW = dict(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_blank_text=False,
-    remove_comments=False,
-    remove_pis=False,
-    collect_ids=False,
-)
-
 
 class XmlError(ValueError):
     """The XML is malformed, too large, or uses a forbidden construct. ``str()`` is short."""
@@ -34,7 +22,17 @@ class XmlError(ValueError):
 
 def _parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers are not thread-safe and keep error logs.
-    return etree.XMLParser(**_PARSER_KW)  # type: ignore[arg-type]
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        remove_comments=False,
+        remove_pis=False,
+        collect_ids=False,
+    )
 
 
 _DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))

@@ -22,8 +22,9 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 _LFH = struct.Struct("<4sHHHHHIIIHH")
 _LFH_SIG = b"PK\x03\x04"
@@ -43,7 +44,7 @@ class ZipLimits:
     """Inflated/compressed ratio above which a member larger than 1 MiB is a bomb."""
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> "ZipLimits":
+    def from_options(cls, options: Mapping[str, Any]) -> ZipLimits:
         lim = options.get("limits") or {}
         return cls(
             max_members=int(lim.get("archive_max_members", cls.max_members)),
@@ -223,8 +224,8 @@ def _descriptor_len(data: bytes, pos: int, info: zipfile.ZipInfo) -> int:
 def _has_signed_descriptor(data: bytes, pos: int, info: zipfile.ZipInfo) -> bool:
     if data[pos: pos + 4] != _DD_SIG or pos + 16 > len(data):
         return False
-    crc, csize, usize = struct.unpack_from("<III", data, pos + 4)
-    return crc == info.CRC and csize == info.compress_size and usize == info.file_size
+    crc_and_sizes: tuple[int, int, int] = struct.unpack_from("<III", data, pos + 4)
+    return crc_and_sizes == (info.CRC, info.compress_size, info.file_size)
 
 
 def _short(exc: BaseException) -> str:

@@ -506,7 +506,8 @@ class Walker:
                                   reason=str(exc) or type(exc).__name__)
             )
             return
-        files = [i for i in infos if not i.filename.endswith("/")]  # a name may be ""
+        # not ZipInfo.is_dir(): it raises IndexError on a member with an empty name
+        files = [i for i in infos if not i.filename.endswith("/")]
         problem = None
         if len(files) > lim.archive_max_members:
             problem = f"{len(files)} members, limit {lim.archive_max_members}"

@@ -13,11 +13,11 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def header_value(msg: Message, name: str, raw: object) -> str:
+def header_value(msg: Message, name: str, raw: str) -> str:
     """A header's value decoded (RFC 2047) in NFC; a header the email package cannot parse
     is decoded leniently, never raising."""
     try:
-        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))  # type: ignore[attr-defined]
+        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))
     except Exception:  # noqa: BLE001 - the email package raises many types; decoded below
         pass
     text = str(raw)

@@ -79,7 +79,8 @@ FMT_MEDIA = {
     "binhex": "application/mac-binhex40",
 }
 FMT_MEDIA.update({fmt: media for fmt, (media, _label) in archives.FORMATS.items()})
-_ODF = {v: k for k, v in FMT_MEDIA.items() if k in {"odt", "ott", "ods", "ots", "odp", "otp", "odg"}}
+_ODF = {v: k for k, v in FMT_MEDIA.items()
+        if k in {"odt", "ott", "ods", "ots", "odp", "otp", "odg"}}
 
 _MAGIC_FMT = {
     "application/pdf": "pdf",
@@ -148,7 +149,7 @@ class Sniffed:
 
 
 @lru_cache(maxsize=1)
-def _magic():  # type: ignore[no-untyped-def]
+def _magic():
     import magic
 
     return magic.Magic(mime=True)
@@ -293,12 +294,10 @@ def _pdf_inside(data: bytes) -> bool:
     points at a cross-reference section or object in these very bytes."""
     if b"%PDF-" not in data[:1024]:
         return False
-    m = None
-    for m in _STARTXREF.finditer(data[-2048:]):
-        pass
-    if m is None:
+    found = list(_STARTXREF.finditer(data[-2048:]))
+    if not found:
         return False
-    offset = int(m.group(1))
+    offset = int(found[-1].group(1))  # the last startxref is the one readers use
     return 0 < offset < len(data) and _OBJ.match(data, offset) is not None
 
 
@@ -387,12 +386,22 @@ def sniff(data: bytes, name: str = "") -> tuple[str, str]:
     return found.media_type, found.fmt
 
 
+def _magic_type(head: bytes) -> str:
+    """libmagic's media type for ``head``; ``application/octet-stream`` when libmagic is
+    missing or fails on odd input (the bytes decide then, in ``_by_magic``)."""
+    try:
+        import magic
+    except ImportError:  # python-magic raises it when it cannot load libmagic
+        return "application/octet-stream"
+    try:
+        return str(_magic().from_buffer(head))
+    except magic.MagicException:
+        return "application/octet-stream"
+
+
 def _by_magic(data: bytes, name: str) -> tuple[str, str]:
     head = data[: 1 << 16]
-    try:
-        mt = _magic().from_buffer(head) if head else "application/x-empty"
-    except Exception:  # libmagic can fail on odd input; fall back on the bytes below
-        mt = "application/octet-stream"
+    mt = _magic_type(head) if head else "application/x-empty"
     if mt in ("application/zip", "application/x-zip-compressed") or (
         mt.startswith("application/vnd.openxmlformats") or mt.startswith("application/vnd.oasis")
     ):
@@ -426,7 +435,8 @@ def _by_magic(data: bytes, name: str) -> tuple[str, str]:
     return mt, "other"
 
 
-def classify(fmt: str, images_are_scans: bool = True, plain_text_is_document: bool = False) -> DocClass:
+def classify(fmt: str, images_are_scans: bool = True,
+             plain_text_is_document: bool = False) -> DocClass:
     if fmt in EDITABLE:
         return DocClass.EDITABLE
     if fmt in PLAIN_TEXT:

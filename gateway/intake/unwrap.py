@@ -38,7 +38,7 @@ def read_tnef(data: bytes) -> Tnef:
 
     :raises UnwrapError: not TNEF, a bad checksum, or a stream the parser cannot read.
     """
-    from tnefparse.tnef import TNEF  # type: ignore[import-untyped]
+    from tnefparse.tnef import TNEF
 
     _tnef_framing(data)
     try:
@@ -71,7 +71,7 @@ def read_tnef(data: bytes) -> Tnef:
     out.body_html = html.encode("utf-8") if isinstance(html, str) else html
     if getattr(tnef, "_rtfbody", None):
         try:
-            from compressed_rtf import decompress  # type: ignore[import-untyped]
+            from compressed_rtf import decompress
 
             out.body_rtf = decompress(tnef._rtfbody + b"\x00")
         except Exception as exc:  # noqa: BLE001 - a damaged RTF body is a damaged TNEF
@@ -179,7 +179,7 @@ def cms_content(data: bytes) -> CmsContent:
     """What a CMS file carries. :raises UnwrapError: not readable CMS."""
     import base64
 
-    from asn1crypto import cms, core  # type: ignore[import-untyped]
+    from asn1crypto import cms, core
 
     raw = data
     if raw[:1] != b"\x30":

@@ -24,6 +24,7 @@ import Milter
 
 from gateway.milter.engine import (
     GATEWAY_TEMPFAIL,
+    Decider,
     Decision,
     Engine,
     MessageData,
@@ -95,7 +96,7 @@ class GatewayMilter(Milter.Base):
     """One SMTP connection. Per-message state (envelope, macros, spool) is reset at MAIL
     FROM, after end of message and on abort."""
 
-    def __init__(self, engine: Engine, spool_dir: str, spool_memory: int) -> None:
+    def __init__(self, engine: Decider, spool_dir: str, spool_memory: int) -> None:
         self.engine = engine
         self.spool_dir = spool_dir
         self.spool_memory = spool_memory
@@ -277,9 +278,10 @@ class GatewayMilter(Milter.Base):
         return Milter.CONTINUE
 
     def _close_spool(self) -> None:
-        if getattr(self, "spool", None) is not None:
+        spool: MessageSpool | None = getattr(self, "spool", None)
+        if spool is not None:
             try:
-                self.spool.close()  # type: ignore[union-attr]
+                spool.close()
             except OSError as exc:
                 log.warning("spool file not closed: %s: %s", type(exc).__name__, exc)
             self.spool = None
@@ -385,6 +387,7 @@ def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
         str(rules_path) if rules_path else None,
         settings.trust.anchor_dirs,
         max_jobs=settings.milter.worker_max_jobs,
+        memory_limit=settings.milter.worker_memory_limit,
     )
     try:
         pool.start()

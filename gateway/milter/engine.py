@@ -12,9 +12,10 @@ import logging
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from gateway.headers import is_verdict_header, verdict_headers
 from gateway.model.catalog import make_finding
@@ -62,6 +63,13 @@ class Decision:
 class Runner(Protocol):
     def run(self, kind: str, source: Any, envelope: Envelope, label: str, deadline: float,
             progress: Callable[[], Any] | None = None) -> MessageReport: ...
+
+
+class Decider(Protocol):
+    """What the milter needs of the engine: a decision for each message."""
+
+    def decide(self, data: MessageData, progress: Callable[[], Any] | None = None,
+               apply: Callable[[Decision], None] | None = None) -> Decision: ...
 
 
 class Store(Protocol):
@@ -381,6 +389,7 @@ class Engine:
 
 
 __all__ = [
+    "Decider",
     "Decision",
     "Engine",
     "GATEWAY_TEMPFAIL",

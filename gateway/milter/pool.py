@@ -17,7 +17,8 @@ import multiprocessing
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("hople.pool")
 
@@ -42,12 +43,14 @@ class PoolClosed(PoolError):
 
 
 class _Worker:
-    def __init__(self, ctx: Any, rules_path: str | None, trust_dirs: tuple[str, ...]) -> None:
+    def __init__(self, ctx: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
+                 memory_limit: int = 0) -> None:
         from gateway.milter.worker import worker_main
 
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(
-            target=worker_main, args=(child, rules_path, trust_dirs), name="hople-worker",
+            target=worker_main, args=(child, rules_path, trust_dirs, memory_limit),
+            name="hople-worker",
             daemon=True,
         )
         self.proc.start()
@@ -108,8 +111,12 @@ class WorkerPool:
         trust_dirs: tuple[str, ...] = (),
         max_jobs: int = 500,
         start_timeout: float = START_TIMEOUT,
+        memory_limit: int = 0,
     ) -> None:
         self.size = size
+        self.memory_limit = memory_limit
+        """Address-space limit of each worker in bytes (0: none; settings
+        ``milter.worker-memory-limit``)."""
         self.rules_path = rules_path
         self.trust_dirs = tuple(trust_dirs)
         self.max_jobs = max_jobs
@@ -133,7 +140,8 @@ class WorkerPool:
         started: list[_Worker] = []
         try:
             for _ in range(self.size):
-                started.append(_Worker(self._ctx, self.rules_path, self.trust_dirs))
+                started.append(_Worker(self._ctx, self.rules_path, self.trust_dirs,
+                                       self.memory_limit))
             for w in started:
                 w.wait_ready(self.start_timeout)
         except BaseException:
@@ -249,7 +257,7 @@ class WorkerPool:
         delay = 1.0
         while not self._closed:
             try:
-                w = _Worker(self._ctx, self.rules_path, self.trust_dirs)
+                w = _Worker(self._ctx, self.rules_path, self.trust_dirs, self.memory_limit)
                 w.wait_ready(self.start_timeout)
             except Exception as exc:  # noqa: BLE001 - logged with its type, retried; meanwhile
                 # messages wait for a free worker within their deadline, then tempfail

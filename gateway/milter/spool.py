@@ -7,12 +7,15 @@ pipe.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from typing import Any
 
 
-class MessageSpool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+class MessageSpool(tempfile.SpooledTemporaryFile[bytes]):
     """Bytes of one message (headers as received, blank line, body)."""
+
+    _rolled: bool
 
     def __init__(self, max_size: int, spool_dir: str) -> None:
         super().__init__(max_size=max_size, mode="w+b", dir=spool_dir, prefix="msg-")
@@ -22,12 +25,12 @@ class MessageSpool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
     def rollover(self) -> None:
         if self._rolled:
             return
-        file = self._file
+        memory = self._memory()
         named: Any = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the spool
             mode="w+b", dir=self.spool_dir, prefix="msg-", suffix=".eml", delete=True
         )
-        named.write(file.getvalue())
-        named.seek(file.tell(), 0)
+        named.write(memory.getvalue())
+        named.seek(memory.tell(), 0)
         self._file = named
         self._rolled = True
 
@@ -52,7 +55,13 @@ class MessageSpool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
         if self._rolled:
             self._file.flush()  # the worker reads the file on this host: flush is enough
             return ("path", self.path or "")
-        return ("bytes", self._file.getvalue())
+        return ("bytes", self._memory().getvalue())
+
+    def _memory(self) -> io.BytesIO:
+        """The in-memory buffer of a spool not yet rolled over (binary mode: a BytesIO)."""
+        if not isinstance(self._file, io.BytesIO):
+            raise TypeError(f"the spool buffer is a {type(self._file).__name__}, not bytes")
+        return self._file
 
 
 __all__ = ["MessageSpool"]

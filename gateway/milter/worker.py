@@ -41,13 +41,30 @@ def check_one(checker: Any, kind: str, source: Any, envelope: Any, label: str) -
     return checker.check_message(io.BytesIO(source), envelope, label=label)
 
 
-def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...]) -> None:
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at ``limit`` bytes (0: no cap). A hostile file that
+    makes a library reserve what it declares (a 7z with a 4 GiB LZMA dictionary) then fails
+    there (libarchive reports it, so the archive is ARCHIVE_UNREADABLE) instead of the
+    machine swapping."""
+    if limit <= 0:
+        return
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
+                memory_limit: int = 0) -> None:
     """Entry point of a worker process."""
     # The milter owns SIGTERM/SIGINT handling; a worker is stopped through its pipe or killed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP})
     try:
+        limit_memory(memory_limit)
         checker = build_checker(rules_path, trust_dirs)
     except BaseException as exc:  # noqa: BLE001 - reported to the milter, which logs it
         try:
@@ -74,4 +91,4 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...]) 
     conn.close()
 
 
-__all__ = ["build_checker", "check_one", "worker_main"]
+__all__ = ["build_checker", "check_one", "limit_memory", "worker_main"]

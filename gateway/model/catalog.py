@@ -15,7 +15,7 @@ from gateway.model.findings import Finding
 __all__ = ["CATALOG", "CodeSpec", "make_finding"]
 
 
-class _SafeDict(dict):  # type: ignore[type-arg]
+class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -81,8 +81,10 @@ CODES: list[CodeSpec] = [
         "ARCHIVE_UNREADABLE",
         "9.2",
         Severity.ERROR,
-        "Tệp nén {name} bị hỏng hoặc được mã hoá ({reason}); không kiểm tra được văn bản bên trong.",
-        "Archive {name} is damaged or encrypted ({reason}); the documents inside cannot be checked.",
+        "Tệp nén {name} bị hỏng hoặc được mã hoá ({reason}); "
+        "không kiểm tra được văn bản bên trong.",
+        "Archive {name} is damaged or encrypted ({reason}); "
+        "the documents inside cannot be checked.",
     ),
     CodeSpec(
         "ARCHIVE_ENCRYPTED",

@@ -61,7 +61,8 @@ CODES: list[CodeSpec] = [
         "9.2b",
         Severity.ERROR,
         "Chữ ký số {field} trong tệp {name} dùng kiểu {subfilter} không được hỗ trợ; chữ ký chưa "
-        "được xác nhận. Hãy ký lại theo chuẩn PAdES (ETSI.CAdES.detached hoặc adbe.pkcs7.detached).",
+        "được xác nhận. Hãy ký lại theo chuẩn PAdES "
+        "(ETSI.CAdES.detached hoặc adbe.pkcs7.detached).",
         "Signature {field} in {name} uses the unsupported type {subfilter}; it is not confirmed. "
         "Sign again as PAdES (ETSI.CAdES.detached or adbe.pkcs7.detached).",
     ),
@@ -190,7 +191,8 @@ CODES: list[CodeSpec] = [
         "SEAL_FOUND",
         "9.2b",
         Severity.INFO,
-        "Tìm thấy dấu đỏ hình tròn (con dấu) trên trang {page} của {name} (độ tin cậy {confidence}).",
+        "Tìm thấy dấu đỏ hình tròn (con dấu) trên trang {page} của {name} "
+        "(độ tin cậy {confidence}).",
         "A round red stamp (seal) was found on page {page} of {name} (confidence {confidence}).",
     ),
     CodeSpec(

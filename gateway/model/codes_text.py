@@ -54,10 +54,14 @@ CODES: list[CodeSpec] = [
     CodeSpec(
         "TEXT_UNCHECKED",
         "9.5",
-        Severity.WARNING,
-        "Không kiểm tra được bộ mã chữ Việt và dấu mật của tệp {name} ({reason}).",
-        "The Vietnamese character set and secrecy marks of file {name} could not be checked "
-        "({reason}).",
+        Severity.ERROR,
+        "Không đọc được chữ của tệp {name} ({reason}) nên không kiểm tra được bộ mã chữ Việt "
+        "(Điều 9.5) và dấu độ mật (Điều 8.2); tệp chưa thể coi là hợp lệ. Hãy mở tệp bằng "
+        "chương trình đã tạo ra nó, lưu lại (tệp rất lớn thì tách thành nhiều tệp) và gửi lại.",
+        "The text of file {name} could not be read ({reason}), so its Vietnamese character set "
+        "(Article 9.5) and secrecy marks (Article 8.2) could not be checked; it cannot be "
+        "accepted as valid. Open it in the program that made it, save it again (split a very "
+        "large file into several) and send it again.",
     ),
     CodeSpec(
         "ENCODING_LEGACY_CHARSET",

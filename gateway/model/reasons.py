@@ -107,7 +107,8 @@ def signature_reasons(sig: SignatureReport) -> tuple[str, ...]:
         add("unverifiable")
     if sig.coverage.value == "partial" and "modified-after-signing" not in out:
         add("coverage-partial")
-    if sig.trust.value == "untrusted" and not {"certificate-expired", "certificate-usage"} & set(out):
+    explained = {"certificate-expired", "certificate-usage"} & set(out)
+    if sig.trust.value == "untrusted" and not explained:
         add("chain-untrusted")
     elif sig.trust.value == "unknown" and integrity == "intact":
         add("trust-unknown")

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from gateway.model.findings import Action, Finding, Severity, strongest_action
 from gateway.model.reasons import signature_reasons

@@ -17,13 +17,14 @@ from email.header import decode_header, make_header
 from gateway.model.articles import ARTICLES, article_label_vi
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action, Finding, Severity
-from gateway.model.report import DocumentReport, DocVerdict, MessageReport
+from gateway.model.report import UNINSPECTED_CODES, DocumentReport, DocVerdict, MessageReport
 from gateway.notices.templates import TemplateSet
 
 KIND_INVALID = "invalid"
 KIND_HELD = "held"
 KIND_SECURITY = "security"
-KINDS = (KIND_INVALID, KIND_HELD, KIND_SECURITY)
+KIND_UNINSPECTED = "uninspected"
+KINDS = (KIND_INVALID, KIND_HELD, KIND_SECURITY, KIND_UNINSPECTED)
 
 CLASSIFIED_ARTICLES = frozenset({"8.2", "12.4"})
 """Findings citing these make a held message a matter for the security contact."""
@@ -227,7 +228,8 @@ def _recipients(rcpts: tuple[str, ...]) -> str:
 
 def render_notice(t: TemplateSet, kind: str, report: MessageReport, facts: NoticeFacts, *,
                   security_contact: str = "", gateway_address: str = "") -> RenderedNotice:
-    """The subject and body of a notice of ``kind`` (``invalid``, ``held``, ``security``)."""
+    """The subject and body of a notice of ``kind`` (``invalid``, ``held``, ``security``,
+    ``uninspected``)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
     only = CLASSIFIED_ARTICLES if kind == KIND_SECURITY else None
@@ -250,6 +252,9 @@ def render_notice(t: TemplateSet, kind: str, report: MessageReport, facts: Notic
         "document_count": len(report.documents),
         "invalid_count": sum(1 for d in report.documents
                              if d.verdict in (DocVerdict.INVALID, DocVerdict.UNINSPECTED)),
+        "uninspected_count": sum(1 for d in report.documents
+                                 if d.verdict is DocVerdict.UNINSPECTED)
+        or sum(1 for f in report.findings if f.code in UNINSPECTED_CODES),
         "codes": codes or "-",
         "security_contact": security_contact or "-",
         "gateway_address": gateway_address or "-",
@@ -271,6 +276,7 @@ __all__ = [
     "KINDS",
     "KIND_HELD",
     "KIND_INVALID",
+    "KIND_UNINSPECTED",
     "KIND_SECURITY",
     "NoticeFacts",
     "RenderedNotice",

@@ -3,11 +3,13 @@ classified mail, the security contact) must be told; run the sender thread.
 
 The milter's engine asks :meth:`NoticeService.subject_for` before it hands its answer to the
 MTA, and calls :meth:`NoticeService.after_decision` once the answer was handed over and the
-decision recorded (a tempfailed message gets no notice); neither raises into the milter (a notice that cannot be queued is logged, and the message
-goes on as decided). Which decision gets what:
+decision recorded (a tempfailed message gets no notice); neither raises into the milter (a
+notice that cannot be queued is logged, and the message goes on as decided). Which decision
+gets what:
 
-- delivered (accept) with verdict ``invalid`` or ``uninspected`` (a part could not be
-  identified or opened) → notice ``invalid`` to the envelope sender;
+- delivered (accept) with verdict ``invalid`` → notice ``invalid`` to the envelope sender;
+- delivered (accept) with verdict ``uninspected`` (a part could not be identified or opened)
+  → notice ``uninspected``: what could not be inspected and how to send it so it can be;
 - held → notice ``held`` to the envelope sender; when a finding cites Article 8.2 or 12.4
   (classified) and ``[text] security-contact`` is set, also ``security`` to that contact;
 - refused, tempfailed, valid, without documents, unchecked → nothing.
@@ -23,10 +25,11 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action
@@ -36,6 +39,7 @@ from gateway.notices.render import (
     KIND_HELD,
     KIND_INVALID,
     KIND_SECURITY,
+    KIND_UNINSPECTED,
     Headers,
     NoticeFacts,
     decoded_subject,
@@ -68,7 +72,7 @@ class NoticeRules:
     security_contact: str = ""
 
     @classmethod
-    def from_policy(cls, policy: Any) -> "NoticeRules":
+    def from_policy(cls, policy: Any) -> NoticeRules:
         rules = policy.rules
         n = getattr(rules, "notices", None)
         text = getattr(rules, "text", None)
@@ -91,8 +95,10 @@ def notice_kinds(report: MessageReport, action: Action) -> list[str]:
         if is_classified(report):
             kinds.append(KIND_SECURITY)
         return kinds
-    if action is Action.ACCEPT and report.verdict in (Verdict.INVALID, Verdict.UNINSPECTED):
+    if action is Action.ACCEPT and report.verdict is Verdict.INVALID:
         return [KIND_INVALID]
+    if action is Action.ACCEPT and report.verdict is Verdict.UNINSPECTED:
+        return [KIND_UNINSPECTED]  # what could not be inspected and what to do
     return []
 
 
@@ -124,13 +130,13 @@ class NoticeService:
         self.outbox = outbox
         self.sender = sender
         self.from_address = from_address or default_from_address()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     # -- building ------------------------------------------------------------------------------
 
     @classmethod
     def from_config(cls, settings: Any, policy: Any, secret: bytes | None
-                    ) -> "NoticeService | None":
+                    ) -> NoticeService | None:
         """The service for ``hople serve``: None when notices and annotation are both off.
         Templates are loaded and checked here (RulesError names the file and the reason);
         the outbox gets a store connection of its own."""
@@ -166,10 +172,15 @@ class NoticeService:
         if self.sender is not None:
             self.sender.stop()
         if self.outbox is not None:
+            from gateway.audit.backends import database_errors
+
+            failures: tuple[type[BaseException], ...] = (*database_errors(), OSError)
             try:
                 self.outbox.store.close()
-            except Exception:  # noqa: BLE001 - closing at exit
-                pass
+            except failures as exc:
+                # at exit: said in the log, and the stop goes on
+                log.warning("notice outbox: closing the log failed: %s: %s",
+                            type(exc).__name__, exc)
 
     # -- after a decision ---------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ from gateway.policy.strict import RulesError
 MESSAGE_FIELDS = frozenset({
     "sender", "recipients", "subject", "message_id", "date", "queue_id", "decision_id",
     "decided_at", "verdict_vi", "verdict_en", "documents_vi", "documents_en",
-    "document_count", "invalid_count", "codes", "security_contact", "gateway_address",
+    "document_count", "invalid_count", "uninspected_count", "codes", "security_contact",
+    "gateway_address",
 })
 DOCUMENT_FIELDS = frozenset({"index", "path", "verdict", "findings", "remedies"})
 FINDING_FIELDS = frozenset({
@@ -44,8 +45,11 @@ FINDING_FIELDS = frozenset({
 REMEDY_FIELDS = frozenset({"article", "article_label", "article_title", "text"})
 
 MESSAGE_KINDS = ("invalid", "held", "security")
+OPTIONAL_MESSAGE_KINDS = ("uninspected",)
+"""Notices a template set may lack (sets written before they existed): ``invalid.txt`` is
+used instead."""
 FIELDS: dict[str, frozenset[str]] = {
-    **{f"{k}.txt": MESSAGE_FIELDS for k in MESSAGE_KINDS},
+    **{f"{k}.txt": MESSAGE_FIELDS for k in MESSAGE_KINDS + OPTIONAL_MESSAGE_KINDS},
     **{f"document.{lang}.txt": DOCUMENT_FIELDS for lang in ("vi", "en")},
     **{f"finding.{lang}.txt": FINDING_FIELDS for lang in ("vi", "en")},
     **{f"remedy.{lang}.txt": REMEDY_FIELDS for lang in ("vi", "en")},
@@ -53,7 +57,8 @@ FIELDS: dict[str, frozenset[str]] = {
 """Every template file and the placeholders it may use."""
 
 REQUIRED: dict[str, frozenset[str]] = {
-    **{f"{k}.txt": frozenset({"documents_vi", "documents_en"}) for k in MESSAGE_KINDS},
+    **{f"{k}.txt": frozenset({"documents_vi", "documents_en"})
+       for k in MESSAGE_KINDS + OPTIONAL_MESSAGE_KINDS},
     **{f"document.{lang}.txt": frozenset({"path", "findings"}) for lang in ("vi", "en")},
     **{f"finding.{lang}.txt": frozenset({"text"}) for lang in ("vi", "en")},
     **{f"remedy.{lang}.txt": frozenset({"text"}) for lang in ("vi", "en")},
@@ -320,6 +325,9 @@ def load_templates(directory: Path) -> TemplateSet:
     if not directory.is_dir():
         raise _fail(directory, "notice template directory does not exist")
     messages = {k: _message(directory / f"{k}.txt", f"{k}.txt") for k in MESSAGE_KINDS}
+    for k in OPTIONAL_MESSAGE_KINDS:
+        messages[k] = (_message(directory / f"{k}.txt", f"{k}.txt")
+                       if (directory / f"{k}.txt").exists() else messages["invalid"])
     docs = {lang: _fragment(directory, f"document.{lang}.txt") for lang in ("vi", "en")}
     finds = {lang: _fragment(directory, f"finding.{lang}.txt") for lang in ("vi", "en")}
     rems = {lang: _fragment(directory, f"remedy.{lang}.txt") for lang in ("vi", "en")}

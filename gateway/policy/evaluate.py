@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from gateway.inspect.base import InspectionResult
 from gateway.model.catalog import make_finding
@@ -33,6 +34,7 @@ def judge(doc: Document, result: InspectionResult,
     if doc.doc_class is DocClass.EDITABLE:
         out.extend(_editable(doc, sigs))
     elif doc.doc_class is DocClass.NON_EDITABLE:
+        out.extend(_text_unchecked(doc, result))
         out.extend(_non_editable(doc, result, options))
     elif doc.doc_class is DocClass.OTHER:
         out.append(make_finding("OTHER_ATTACHMENT", place=doc.path, name=doc.path,
@@ -71,6 +73,30 @@ def _editable(doc: Document, sigs: tuple[SignatureReport, ...]) -> list[Finding]
 
 
 # -- non-editable documents: PDFs and scans (Article 9.2b, 9.3) --------------------------------
+
+
+def _text_unchecked(doc: Document, result: InspectionResult) -> list[Finding]:
+    """A PDF whose pages carry text (born-digital or mixed) but whose text layer could not be
+    read was not checked for secrecy stamps (8.2) or legacy encodings (9.5): an error, never a
+    silent pass. A scan has no text layer to read (no OCR), so it is judged as a scan."""
+    facts = result.facts
+    if facts.get("layout") not in ("born-digital", "mixed"):
+        return []
+    reason = facts.get("text_unchecked")
+    read = facts.get("text_pages_read")
+    if not reason and isinstance(read, int) and _last_page(
+            str(facts.get("born_digital_pages") or "")) > read:
+        reason = f"only the text of the first {read} pages was read (rules: text.pdf-max-pages)"
+    if not reason:
+        return []
+    return [make_finding("TEXT_UNCHECKED", place=doc.path, name=doc.path, reason=str(reason))]
+
+
+def _last_page(ranges: str) -> int:
+    """The last page of the layout facts' page list (``"1-3,5"`` → 5; 0 when empty)."""
+    last = ranges.rsplit(",", 1)[-1].rsplit("-", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
 
 
 def _pdf_rules(options: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -202,7 +202,7 @@ class Text:
     """Length of the converted text quoted in findings."""
     max_chars: int = 20_000_000
     """Text read per document; the rest is not checked (reported)."""
-    pdf_max_pages: int = 50
+    pdf_max_pages: int = 300
     """PDF pages whose text layer is read."""
     check_subject: bool = True
     check_filenames: bool = True

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ def _dirs(values: Any) -> list[Path]:
     return [Path(v).expanduser() for v in (values or ())]
 
 
-def engine_from_rules(trust: Any, extra_dirs: list[Path] = (), *,  # type: ignore[assignment]
+def engine_from_rules(trust: Any, extra_dirs: Sequence[Path] = (), *,
                       allow_fetch: bool | None = None) -> TrustEngine:
     """An engine from a ``[trust]`` rules section (``gateway.policy.schema.Trust``).
 

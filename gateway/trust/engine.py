@@ -28,6 +28,7 @@ import concurrent.futures
 import dataclasses
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -86,13 +87,24 @@ _REASON_MAX = 300
 
 
 def _run(coro: Any) -> Any:
-    """Run a coroutine to completion, also when called from inside an event loop."""
+    """Run a coroutine to completion, also when called from inside an event loop.
+
+    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
+    a loop and its default executor's thread for every call and join that thread at the
+    end, a few milliseconds per chain validation."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        loop = getattr(_LOOPS, "loop", None)
+        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
+            loop = _LOOPS.loop = asyncio.new_event_loop()
+            _LOOPS.pid = os.getpid()
+        return loop.run_until_complete(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+_LOOPS = threading.local()
 
 
 def _short(exc: BaseException) -> str:
@@ -230,7 +242,9 @@ class TrustEngine:
             if isinstance(c, (bytes, bytearray)):
                 try:
                     c = asn1_x509.Certificate.load(parse_cert(bytes(c)).der)
-                except (ValueError, TypeError):  # unreadable: it cannot help a path either
+                except (ValueError, TypeError) as exc:  # it cannot help a path either: said
+                    log.info("certificate beside a signature ignored: unreadable: %s: %s",
+                             type(exc).__name__, _short(exc))
                     continue
             others.append(c)
         rule = (RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if strict_revocation
@@ -260,8 +274,8 @@ class TrustEngine:
         return DisallowWeakAlgorithmsPolicy(weak_hash_algos=self.weak_hashes)
 
     def _context(self, at: datetime, extra: list[asn1_x509.Certificate], *,
-                 revocation: RevocationCheckingPolicy, crls: list[bytes] = (),  # type: ignore[assignment]
-                 ocsps: list[bytes] = ()) -> ValidationContext:  # type: ignore[assignment]
+                 revocation: RevocationCheckingPolicy, crls: Sequence[bytes] = (),
+                 ocsps: Sequence[bytes] = ()) -> ValidationContext:
         return ValidationContext(
             trust_roots=list(self._anchor_asn1),
             other_certs=list(self._inter_asn1) + extra,
@@ -399,13 +413,15 @@ class TrustEngine:
                 "REVOCATION_REVOKED", subject=subject, revoked_at=_iso(exc.revocation_dt),
                 reason=reason, at=_iso(at))]
         except InsufficientRevinfoError as exc:
+            unverified: list[str] = []
             if exc.is_ee_cert:
-                later = _ocsp_revoked_later(path, at, ocsps)
+                later = _ocsp_revoked_later(path, at, ocsps, unverified)
                 if later is not None:  # pyhanko reads "revoked after at" as "not good"
                     return Revocation.GOOD, [later]
             subject = leaf_subject if exc.is_ee_cert else (
                 self._without_crl(path, pairs) or "an issuing CA of " + leaf_subject)
-            return Revocation.UNKNOWN, [self._unknown(subject, _short(exc))]
+            reason = "; ".join([_short(exc), *unverified])
+            return Revocation.UNKNOWN, [self._unknown(subject, reason)]
         except Exception as exc:  # noqa: BLE001 - said as revocation unknown, with the reason
             log.info("revocation check failed for %s: %s: %s", leaf_subject,
                      type(exc).__name__, exc)
@@ -452,7 +468,9 @@ class TrustEngine:
             try:  # only now: most CRLs list none of the path's certificates
                 if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
                     continue
-            except (TypeError, ValueError, UnsupportedAlgorithm):  # unverifiable: not used
+            except (TypeError, ValueError, UnsupportedAlgorithm) as exc:  # unverifiable: not used
+                log.info("CRL of %s not used: its signature cannot be verified: %s: %s",
+                         readable_name(crl.issuer), type(exc).__name__, _short(exc))
                 continue
             yield from hits
 
@@ -498,12 +516,14 @@ class TrustEngine:
         return out
 
 
-def _ocsp_revoked_later(path: ValidationPath, at: datetime,
-                        ocsps: Sequence[Any]) -> Finding | None:
+def _ocsp_revoked_later(path: ValidationPath, at: datetime, ocsps: Sequence[Any],
+                        unverified: list[str]) -> Finding | None:
     """An OCSP response, signed by the leaf's issuer (or by a responder it delegated to),
     saying the leaf was revoked at or after ``at`` and usable at ``at``: the signature was
     made while the certificate was valid. (pyhanko-certvalidator treats such a response as
-    "not good" rather than as good-at-``at``.)"""
+    "not good" rather than as good-at-``at``.) Why a response saying so could not be
+    verified is appended to ``unverified`` (and logged), so the revocation stays unknown with
+    that reason, never in silence."""
     from cryptography.x509 import ocsp
 
     certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
@@ -542,7 +562,13 @@ def _ocsp_revoked_later(path: ValidationPath, at: datetime,
                         signer.signature_hash_algorithm)
             _verify(signer.public_key(), resp.signature, resp.tbs_response_bytes,
                     resp.signature_hash_algorithm)
-        except Exception:  # noqa: BLE001 - unverifiable: no claim of a later revocation
+        except Exception as exc:  # noqa: BLE001 - unverifiable: said, no later revocation claimed
+            detail = _short(exc)
+            why = "an OCSP response saying it was revoked could not be verified: " + (
+                type(exc).__name__ if detail == type(exc).__name__
+                else f"{type(exc).__name__}: {detail}")
+            log.info("%s: %s", readable_name(leaf.subject), why)
+            unverified.append(why)
             continue
         return make_finding("REVOCATION_AFTER_SIGNING", subject=readable_name(leaf.subject),
                             revoked_at=_iso(single.revocation_time_utc), at=_iso(at))
@@ -570,8 +596,8 @@ def _crl_pairs(ders: Iterable[bytes]) -> list[_CrlPair]:
     for der in ders:
         try:
             out.append((asn1_crl.CertificateList.load(der), x509.load_der_x509_crl(der)))
-        except (ValueError, TypeError):
-            log.info("ignoring unreadable CRL")
+        except (ValueError, TypeError) as exc:
+            log.info("ignoring unreadable CRL: %s: %s", type(exc).__name__, _short(exc))
     return out
 
 
@@ -583,8 +609,9 @@ def _loadable(items: Iterable[bytes], spec: Any) -> list[bytes]:
         try:
             der = item.dump() if hasattr(item, "dump") else bytes(item)
             spec.load(der, strict=True)
-        except (ValueError, TypeError):
-            log.info("ignoring unreadable revocation data")
+        except (ValueError, TypeError) as exc:
+            log.info("ignoring unreadable revocation data: %s: %s", type(exc).__name__,
+                     _short(exc))
             continue
         out.append(der)
     return out

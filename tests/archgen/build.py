@@ -11,6 +11,7 @@ import struct
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import libarchive
 import py7zr
@@ -26,12 +27,17 @@ def seven_zip(members: dict[str, bytes], *, password: str | None = None,
     return buf.getvalue()
 
 
+_TAR_WRITE_MODES: dict[str, Literal["w:", "w:gz", "w:bz2", "w:xz"]] = {
+    "": "w:", "gz": "w:gz", "bz2": "w:bz2", "xz": "w:xz"}
+
+
 def tar(members: dict[str, bytes], *, compression: str = "", encoding: str = "utf-8",
         fmt: int = tarfile.PAX_FORMAT) -> bytes:
     """``compression`` is "", "gz", "bz2" or "xz" (``tarfile``'s modes); GNU or ustar
     format with a legacy ``encoding`` writes byte names in that code page."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=f"w:{compression}", format=fmt, encoding=encoding) as t:
+    mode = _TAR_WRITE_MODES[compression]
+    with tarfile.open(fileobj=buf, mode=mode, format=fmt, encoding=encoding) as t:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)

@@ -67,10 +67,11 @@ def held_report() -> MessageReport:
 
 def env(sender: str | None = "annv.stttt@daknong.gov.vn", *, queue_id: str | None = "4XyZ1",
         **kw: Any) -> Envelope:
-    base = dict(recipients=("vp.snv@daknong.gov.vn",), client_addr="10.0.0.5",
-                message_id="<m@daknong.gov.vn>", from_header=f"Nguyễn Văn An <{sender}>")
+    base: dict[str, Any] = dict(recipients=("vp.snv@daknong.gov.vn",), client_addr="10.0.0.5",
+                                message_id="<m@daknong.gov.vn>",
+                                from_header=f"Nguyễn Văn An <{sender}>")
     base.update(kw)
-    return Envelope(sender=sender, queue_id=queue_id, **base)  # type: ignore[arg-type]
+    return Envelope(sender=sender, queue_id=queue_id, **base)
 
 
 class Raw:

@@ -120,7 +120,8 @@ def test_report_csv_and_table() -> None:
     rep = build_report(known_set(), load_agencies(), ["2026-03"], ICT)
     rows = list(csv.reader(io.StringIO(report_csv(rep))))
     assert rows[0] == ["agency", "agency_name", "messages", "documents", "valid_documents",
-                       "valid_pct", "freemail_refusals", "held", "rejected", "top_reasons"]
+                       "valid_pct", "freemail_refusals", "held", "rejected", "top_reasons",
+                       "uninspected", "uninspected_parts"]
     body = {r[0]: r for r in rows[1:]}
     assert body["stttt"][2:9] == ["4", "5", "4", "80.0", "0", "0", "0"]
     assert body["external"][6] == "2"

@@ -39,7 +39,8 @@ def test_shipped_map_is_nfc_and_has_the_province_domains() -> None:
 
     amap = load_agencies()
     assert amap.domains == ("daknong.gov.vn", "lamdong.gov.vn")
-    assert amap.by_code("stttt").name == "Sở Thông tin và Truyền thông"  # type: ignore[union-attr]
+    stttt = amap.by_code("stttt")
+    assert stttt is not None and stttt.name == "Sở Thông tin và Truyền thông"
     for a in amap.agencies:
         assert unicodedata.normalize("NFC", a.name) == a.name
     text = SHIPPED_AGENCIES.read_text(encoding="utf-8")

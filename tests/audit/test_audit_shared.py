@@ -3,14 +3,18 @@ catalogue texts of a stored finding and the commands' error guard."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from gateway.audit import render
+from gateway.audit.guard import guard
 from gateway.audit.records import Decision
 from gateway.cli import main
+from gateway.cli_common import UsageError
 from gateway.model import catalog
 from tests.audit.test_audit_cli import populate, run
 
@@ -77,3 +81,20 @@ def test_a_file_that_is_not_a_database_is_one_line_for_both_commands(
     err = capsys.readouterr().err
     assert err.startswith(f"hople: {argv[0]}: ") or f"{argv[0]}: " in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("exc", "line"), [
+    (sqlite3.OperationalError("disk I/O error\nat page 7"), "database error: disk I/O error"),
+    (sqlite3.DatabaseError(""), "database error: DatabaseError"),
+], ids=["first-line", "no-message"])
+def test_a_database_error_inside_a_command_is_its_first_line(exc: Exception, line: str) -> None:
+    """The guard names a driver error by its first line (the type when it has no text), with
+    the same helper as the store."""
+
+    @guard
+    def command(args: argparse.Namespace) -> int:
+        raise exc
+
+    with pytest.raises(UsageError) as info:
+        command(argparse.Namespace(command="audit"))
+    assert str(info.value) == f"audit: {line}"

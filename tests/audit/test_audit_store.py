@@ -8,11 +8,12 @@ import multiprocessing
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gateway.audit.query import Filters
-from gateway.audit.records import GENESIS, canonical_decision, chain_hash
+from gateway.audit.records import GENESIS, Decision, canonical_decision, chain_hash
 from gateway.audit.schema import LATEST, MIGRATIONS
 from gateway.audit.store import DecisionStore, StoreError, open_store
 from gateway.model.report import DocClass
@@ -92,6 +93,13 @@ def test_relative_sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 # -- records ----------------------------------------------------------------------------------
 
 
+def stored(store: DecisionStore, decision_id: int) -> Decision:
+    """The decision ``decision_id``, which the test has recorded."""
+    d = store.get(decision_id)
+    assert d is not None, decision_id
+    return d
+
+
 def test_record_and_get_round_trip(store: DecisionStore) -> None:
     r = report(doc("Công văn số 12.docx", signed=True), doc("bảng.xlsx"),
                doc("scan.pdf", cls=DocClass.NON_EDITABLE))
@@ -126,7 +134,7 @@ def test_record_and_get_round_trip(store: DecisionStore) -> None:
     assert scan.doc_class == "non-editable" and scan.media_type == "application/pdf"
     assert d.codes == ("EDITABLE_NOT_SIGNED",)
     assert d.prev_hash == GENESIS and len(d.hash) == 64
-    assert store.get(second).prev_hash == d.hash  # type: ignore[union-attr]
+    assert stored(store, second).prev_hash == d.hash
     assert store.get(999) is None
 
 
@@ -147,9 +155,9 @@ def test_hostile_values_are_stored_safely(store: DecisionStore) -> None:
 def test_null_and_unknown_sender(store: DecisionStore) -> None:
     a = store.record(report(), env(sender="", from_header=None), decided_at=T0)
     b = store.record(report(), env(sender=None, from_header=None, queue_id=None), decided_at=T0)
-    assert store.get(a).sender == ""  # type: ignore[union-attr]
-    assert store.get(b).sender is None  # type: ignore[union-attr]
-    assert store.get(b).queue_id is None  # type: ignore[union-attr]
+    assert stored(store, a).sender == ""
+    assert stored(store, b).sender is None
+    assert stored(store, b).queue_id is None
 
 
 def test_no_body_or_document_text_is_stored(store: DecisionStore, backend_url: str) -> None:
@@ -199,8 +207,8 @@ def test_query_filters(store: DecisionStore) -> None:
     store.record(report(doc("b.docx")), env("x.syt@mail.lamdong.gov.vn", queue_id="D4"),
                  decided_at=T0 + timedelta(days=3))
 
-    def ids(**kw: object) -> list[int]:
-        return [d.id for d in store.query(**kw)]  # type: ignore[arg-type]
+    def ids(**kw: Any) -> list[int]:
+        return [d.id for d in store.query(**kw)]
 
     assert ids() == [4, 3, 2, 1]  # newest first
     assert ids(limit=2) == [4, 3]
@@ -243,7 +251,7 @@ def test_verify_passes_on_a_clean_log(store: DecisionStore) -> None:
     result = store.verify()
     assert result.ok, result.problems
     assert (result.checked, result.head_seq, result.start_seq) == (25, 25, 1)
-    assert result.head_hash == store.get(25).hash  # type: ignore[union-attr]
+    assert result.head_hash == stored(store, 25).hash
 
 
 def test_hash_covers_the_canonical_form(store: DecisionStore) -> None:
@@ -390,7 +398,7 @@ def test_purge_keeps_the_chain_verifiable(store: DecisionStore, backend_url: str
     assert [d.id for d in store.query(oldest_first=True)] == [7, 8, 9]
     (cp,) = store.checkpoints()
     assert (cp.seq, cp.purged_count, cp.purged_through_seq) == (10, 6, 6)
-    assert cp.purged_through_hash == last_purged.hash  # type: ignore[union-attr]
+    assert last_purged is not None and cp.purged_through_hash == last_purged.hash
     result = store.verify()
     assert result.ok, result.problems
     assert (result.start_seq, result.checked, result.head_seq) == (7, 4, 10)
@@ -533,7 +541,7 @@ def test_anchors_detect_a_rewritten_or_shortened_chain(store: DecisionStore,
     assert (first.seq, first.kind) == (6, "edited") and "anchored earlier" in first.message
     # cut the chain short and rewind the head
     raw("DELETE FROM decisions WHERE id >= 5")
-    raw("UPDATE chain_head SET seq = 4, hash = ? WHERE id = 1", (store.get(4).hash,))  # type: ignore[union-attr]
+    raw("UPDATE chain_head SET seq = 4, hash = ? WHERE id = 1", (stored(store, 4).hash,))
     raw.close()
     assert store.verify().ok
     first = store.verify(anchors=[anchor]).problems[0]

@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "messages"
-DATE = format_datetime(datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc))
+DATE = format_datetime(datetime(2026, 3, 2, 8, 30, tzinfo=UTC))
 
 
 def png() -> bytes:
@@ -24,7 +24,8 @@ def png() -> bytes:
     import zlib
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
 
     raw = b"".join(b"\0" + b"\xff\xff\xff" * 8 for _ in range(8))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
@@ -38,8 +39,8 @@ def docx() -> bytes:
     d.add_paragraph("ỦY BAN NHÂN DÂN TỈNH")
     d.add_paragraph("Kế hoạch tổ chức hội nghị tổng kết năm 2026.")
     buf = io.BytesIO()
-    d.core_properties.created = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    d.core_properties.modified = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    d.core_properties.created = datetime(2026, 3, 1, tzinfo=UTC)
+    d.core_properties.modified = datetime(2026, 3, 1, tzinfo=UTC)
     d.save(buf)
     return buf.getvalue()
 

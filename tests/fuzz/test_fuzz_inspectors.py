@@ -99,7 +99,7 @@ unchanged, so the property below is exercised, not vacuous."""
 
 
 @pytest.fixture(scope="module")
-def checker(pki):  # type: ignore[no-untyped-def]
+def checker(pki):
     engine = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
     return Checker(load_policy(), trust=engine, clock=lambda: pki.now)
 
@@ -145,11 +145,11 @@ def test_every_inspector_family_has_a_seed() -> None:
 
 
 @pytest.mark.parametrize("family", sorted(SEEDS))
-def test_mutated_documents_always_get_a_report(checker: Checker, pki, family: str) -> None:  # type: ignore[no-untyped-def]
+def test_mutated_documents_always_get_a_report(checker: Checker, pki, family: str) -> None:
     _fuzz(checker, pki, family, BOUNDED, seed=zlib.crc32(family.encode()))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(SEEDS))
-def test_mutated_documents_long(checker: Checker, pki, family: str) -> None:  # type: ignore[no-untyped-def]
+def test_mutated_documents_long(checker: Checker, pki, family: str) -> None:
     _fuzz(checker, pki, family, LONG, seed=1000 + zlib.crc32(family.encode()))

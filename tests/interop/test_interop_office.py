@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def _layer(evidence: str) -> str:
     return value.split("(")[0].split("+")[0].strip()
 
 
-def outcome(doc) -> str:  # type: ignore[no-untyped-def]
+def outcome(doc) -> str:
     """The gateway's document-signature verdict, worst signature first."""
     sigs = [s for s in doc.signatures if s.format in SIGNATURE_FORMATS]
     if not sigs:
@@ -70,9 +70,9 @@ def agrees(expected: str, got: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def results():  # type: ignore[no-untyped-def]
+def results():
     checker = Checker(load_policy(), trust=None,
-                      clock=lambda: datetime(2025, 6, 1, tzinfo=timezone.utc))
+                      clock=lambda: datetime(2025, 6, 1, tzinfo=UTC))
     out = []
     for row in _rows():
         data = (INTEROP / row["file"]).read_bytes()
@@ -81,17 +81,17 @@ def results():  # type: ignore[no-untyped-def]
     return out
 
 
-def test_corpus_is_there(results):  # type: ignore[no-untyped-def]
+def test_corpus_is_there(results):
     assert len(results) >= 30
 
 
-def test_nothing_crashes(results):  # type: ignore[no-untyped-def]
+def test_nothing_crashes(results):
     for row, report in results:
         codes = [f.code for d in report.documents for f in d.findings]
         assert "INSPECTION_FAILED" not in codes, row["file"]
 
 
-def test_refused_by_the_source_never_comes_out_good(results):  # type: ignore[no-untyped-def]
+def test_refused_by_the_source_never_comes_out_good(results):
     for row, report in results:
         if row["expected"] not in ("invalid", "partial"):
             continue
@@ -105,7 +105,7 @@ def test_refused_by_the_source_never_comes_out_good(results):  # type: ignore[no
                 assert outcome(doc) != "valid", row["file"]
 
 
-def test_agreement_on_decided_layers(results, capsys):  # type: ignore[no-untyped-def]
+def test_agreement_on_decided_layers(results, capsys):
     agree, total, misses = 0, 0, []
     tally: Counter[str] = Counter()
     for row, report in results:
@@ -133,7 +133,7 @@ def test_agreement_on_decided_layers(results, capsys):  # type: ignore[no-untype
                    for m in misses)
 
 
-def test_unsigned_samples_stay_unsigned_and_macro_only_is_explained(results):  # type: ignore[no-untyped-def]
+def test_unsigned_samples_stay_unsigned_and_macro_only_is_explained(results):
     for row, report in results:
         if row["expected"] != "unsigned":
             continue
@@ -143,7 +143,7 @@ def test_unsigned_samples_stay_unsigned_and_macro_only_is_explained(results):  #
             assert "SIG_MACRO_SIGNATURE_ONLY" in [f.code for f in doc.findings]
 
 
-def test_every_signature_not_confirmed_names_its_reasons(results):  # type: ignore[no-untyped-def]
+def test_every_signature_not_confirmed_names_its_reasons(results):
     # Without a trust engine nothing is confirmed: each signature must still say why, and
     # the old SHA-1 / 1,024-bit files of the corpus name the algorithm policy.
     seen = set()

@@ -44,11 +44,11 @@ def _rows() -> list[dict[str, str]]:
 class TrustEveryChain:
     """A trust layer that accepts any certificate: isolates the technical layers."""
 
-    def validate_chain(self, leaf, intermediates, at, **kw):  # type: ignore[no-untyped-def]
+    def validate_chain(self, leaf, intermediates, at, **kw):
         return ChainResult(Trust.TRUSTED, Revocation.GOOD, "(interop signer)", ())
 
 
-def technical(signatures, findings) -> str:  # type: ignore[no-untyped-def]
+def technical(signatures, findings) -> str:
     """The verdict on the layers MANIFEST ``expected`` speaks of."""
     doc_codes = {f.code for f in findings}
     if doc_codes & {"PDF_SIGNATURE_ORPHANED", "PDF_DOC_TIMESTAMP_BROKEN", "PDF_UNREADABLE",
@@ -57,7 +57,8 @@ def technical(signatures, findings) -> str:  # type: ignore[no-untyped-def]
     if not signatures:
         return "unsigned"
     codes = {f.code for s in signatures for f in s.findings}
-    if any(s.integrity is not Integrity.INTACT for s in signatures) or "PDF_MODIFIED_AFTER_SIGNING" in codes:
+    if (any(s.integrity is not Integrity.INTACT for s in signatures)
+            or "PDF_MODIFIED_AFTER_SIGNING" in codes):
         return "invalid"
     if "PDF_SIGNATURE_COVERAGE" in codes:
         return "partial"
@@ -67,7 +68,7 @@ def technical(signatures, findings) -> str:  # type: ignore[no-untyped-def]
 RESULTS: dict[str, tuple[str, str, str]] = {}
 
 
-def _ctx(trust=None) -> InspectContext:  # type: ignore[no-untyped-def]
+def _ctx(trust=None) -> InspectContext:
     return InspectContext(at=NOW, options=load_policy().options(), trust=trust)
 
 
@@ -81,14 +82,16 @@ def test_interop_document(row: dict[str, str]) -> None:
         doc = Document(name, name, data, "application/pdf", "pdf", DocClass.NON_EDITABLE)
         res = inspect_pdf(doc, _ctx(TrustEveryChain()))
         got = technical(res.signatures, res.findings)
-        report = Checker(load_policy(), trust=TrustEveryChain(), clock=lambda: NOW).check_document(name, data)
+        checker = Checker(load_policy(), trust=TrustEveryChain(), clock=lambda: NOW)
+        report = checker.check_document(name, data)
         gateway = report.documents[0].verdict.value
         # nothing signed passes without a trust engine
         plain = Checker(load_policy(), clock=lambda: NOW).check_document(name, data)
         if res.signatures:
             assert plain.documents[0].verdict.value == "invalid"
     else:
-        doc = Document(name, name, data, "application/pkcs7-signature", row["format"], DocClass.OTHER)
+        doc = Document(name, name, data, "application/pkcs7-signature", row["format"],
+                       DocClass.OTHER)
         content = INTEROP / "eu-dss" / "_content" / (name + ".content")
         if content.is_file():
             sig = verify_detached(data, content.read_bytes(), _ctx(TrustEveryChain()), name)
@@ -99,7 +102,8 @@ def test_interop_document(row: dict[str, str]) -> None:
                 assert bad.integrity is Integrity.BROKEN
         else:
             res = inspect_cms(doc, _ctx(TrustEveryChain()))
-            got = technical(res.signatures, res.findings) if res.signatures else "unverified-detached"
+            got = (technical(res.signatures, res.findings) if res.signatures
+                   else "unverified-detached")
         gateway = "valid" if got == "valid" else "invalid"
     RESULTS[row["file"]] = (expected, got, gateway)
     print(f"{row['file']}: expected {expected}, technical {got}, gateway {gateway}")
@@ -120,7 +124,7 @@ def test_interop_agreement_summary() -> None:
     out = io.StringIO()
     print(f"PDF/CMS interop agreement: {agree}/{len(decided)} "
           f"(+{len(RESULTS) - len(decided)} 'unknown' inputs run without a crash)", file=out)
-    for f, (exp, got, gw) in sorted(decided.items()):
+    for f, (exp, got, _) in sorted(decided.items()):
         if exp != got:
             print(f"  differs: {f}: expected {exp}, technical {got}", file=out)
     print(out.getvalue())

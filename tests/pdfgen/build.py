@@ -93,8 +93,8 @@ def _image_xobject(b: PdfBuilder, placed: PlacedImage) -> int:
     if img.mode not in ("RGB", "L"):
         img = img.convert("RGB")
     cs = b"/DeviceRGB" if img.mode == "RGB" else b"/DeviceGray"
-    head = b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8" % (
-        img.width, img.height, cs)
+    head = (b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
+            b"/BitsPerComponent 8" % (img.width, img.height, cs))
     if placed.encoding == "jpeg":
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=placed.quality)
@@ -106,7 +106,8 @@ def build_pdf(pages: list[Page], *, title: str = "Test document") -> bytes:
     b = PdfBuilder()
     catalog = b.reserve()
     pages_num = b.reserve()
-    font = b.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    font = b.add(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     page_nums: list[int] = []
     fields: list[int] = []
     for page in pages:
@@ -144,20 +145,21 @@ def build_pdf(pages: list[Page], *, title: str = "Test document") -> bytes:
             ap = b.stream(b"/Type /XObject /Subtype /Form /BBox [0 0 200 20]", b"")
             fnum = b.add(
                 b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (" + _esc(page.text_field)
-                + b") /Rect [60 60 260 80] /F 4 /P %d 0 R /DA (/Helv 10 Tf 0 g) /AP << /N %d 0 R >> >>"
-                % (page_num, ap))
+                + b") /Rect [60 60 260 80] /F 4 /P %d 0 R /DA (/Helv 10 Tf 0 g) "
+                  b"/AP << /N %d 0 R >> >>" % (page_num, ap))
             fields.append(fnum)
             annots = b" /Annots [%d 0 R]" % fnum
-        b.set(page_num, b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.2f %.2f] /Resources << %s >> "
-              b"/Contents %d 0 R%s >>" % (pages_num, w, h, res, content, annots))
+        b.set(page_num, b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.2f %.2f] "
+              b"/Resources << %s >> /Contents %d 0 R%s >>"
+              % (pages_num, w, h, res, content, annots))
         page_nums.append(page_num)
     kids = b" ".join(b"%d 0 R" % n for n in page_nums)
     b.set(pages_num, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_nums)))
     acro = b""
     if fields:
         helv = b.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-        acro = b" /AcroForm << /Fields [%s] /DR << /Font << /Helv %d 0 R >> >> /DA (/Helv 10 Tf 0 g) >>" % (
-            b" ".join(b"%d 0 R" % f for f in fields), helv)
+        acro = (b" /AcroForm << /Fields [%s] /DR << /Font << /Helv %d 0 R >> >> "
+                b"/DA (/Helv 10 Tf 0 g) >>" % (b" ".join(b"%d 0 R" % f for f in fields), helv))
     b.set(catalog, b"<< /Type /Catalog /Pages %d 0 R%s >>" % (pages_num, acro))
     info = b.add(b"<< /Title (" + _esc(title) + b") /Producer (hople test generator) >>")
     return b.serialize(catalog, info)

@@ -24,11 +24,14 @@ def inspect(data: bytes, *, pki: Any = None, trust: Any = None, pdf: dict[str, A
     at = pki.now if pki is not None else NOW
     options = {"pdf": pdf} if pdf else {}
     ctx = InspectContext(at=at, options=options, trust=trust)
-    return inspect_pdf(Document(name, name, data, "application/pdf", "pdf", DocClass.NON_EDITABLE), ctx)
+    doc = Document(name, name, data, "application/pdf", "pdf", DocClass.NON_EDITABLE)
+    return inspect_pdf(doc, ctx)
 
 
-def check(data: bytes, *, pki: Any = None, trust: Any = None, name: str = "van-ban.pdf",
-          rules_text: str | None = None, tmp_path: Any = None) -> tuple[MessageReport, DocumentReport]:
+def check(
+    data: bytes, *, pki: Any = None, trust: Any = None, name: str = "van-ban.pdf",
+    rules_text: str | None = None, tmp_path: Any = None,
+) -> tuple[MessageReport, DocumentReport]:
     """The whole pipeline on one document (``hople check`` without the CLI)."""
     from gateway.pipeline import Checker
     from gateway.policy.load import load_policy

@@ -24,6 +24,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tests.pdfgen.sign import signer_for
 
@@ -46,7 +47,8 @@ def timestamper(pki: Any, *, tsa: Any = None, at: datetime | None = None) -> Dum
     embed = [_asn1(pki.intermediate.cert)] if tsa is pki.tsa else []
     return DummyTimeStamper(
         tsa_cert=_asn1(tsa.cert), tsa_key=asn1_keys.PrivateKeyInfo.load(key_der),
-        certs_to_embed=embed, fixed_dt=at or pki.now - timedelta(days=TS_TIME_OFFSET_DAYS))
+        certs_to_embed=SimpleCertificateStore.from_certs(embed),
+        fixed_dt=at or pki.now - timedelta(days=TS_TIME_OFFSET_DAYS))
 
 
 def validation_data(pki: Any) -> ValidationContext:

@@ -68,7 +68,7 @@ def draw_seal(img: Image.Image, cx: int, cy: int, diameter: int, rng: random.Ran
         ang = -math.pi / 2 + 2 * math.pi * i / len(text)
         glyph = Image.new("L", (fpx * 2, fpx * 2), 0)
         ImageDraw.Draw(glyph).text((fpx // 2, fpx // 3), ch, fill=255, font=font)
-        glyph = glyph.rotate(-math.degrees(ang) - 90, resample=Image.BILINEAR)
+        glyph = glyph.rotate(-math.degrees(ang) - 90, resample=Image.Resampling.BILINEAR)
         gx = int(cx + rt * math.cos(ang)) - fpx
         gy = int(cy + rt * math.sin(ang)) - fpx
         layer.paste(glyph, (gx, gy), glyph)
@@ -79,7 +79,8 @@ def draw_seal(img: Image.Image, cx: int, cy: int, diameter: int, rng: random.Ran
         a = -math.pi / 2 + k * math.pi / 5
         star.append((cx + rr * math.cos(a), cy - r * 0.18 + rr * math.sin(a)))
     d.polygon(star, fill=255)
-    d.text((cx - int(r * 0.45), cy + int(r * 0.12)), "SO NOI VU", fill=255, font=_font(max(9, int(r * 0.16))))
+    d.text((cx - int(r * 0.45), cy + int(r * 0.12)), "SO NOI VU", fill=255,
+           font=_font(max(9, int(r * 0.16))))
     if faded:
         noise = Image.effect_noise(img.size, 90).point(lambda v: 255 if v > 110 else 0)
         layer = Image.composite(layer, Image.new("L", img.size, 0), noise)
@@ -125,8 +126,8 @@ def page_image(spec: ScanSpec = ScanSpec(), dpi: int = 100) -> Image.Image:
         x0 = w // 2 - s // 2
         d.ellipse((x0, y + mm(dpi, 40), x0 + s, y + mm(dpi, 40) + s), fill=RED)
         c = (x0 + s / 2, y + mm(dpi, 40) + s / 2)
-        d.polygon([(c[0] + s * 0.3 * math.cos(-math.pi / 2 + k * 4 * math.pi / 5),
-                    c[1] + s * 0.3 * math.sin(-math.pi / 2 + k * 4 * math.pi / 5)) for k in range(5)],
+        angles = [-math.pi / 2 + k * 4 * math.pi / 5 for k in range(5)]
+        d.polygon([(c[0] + s * 0.3 * math.cos(a), c[1] + s * 0.3 * math.sin(a)) for a in angles],
                   fill=(250, 230, 60))
     d.text((margin + mm(dpi, 22), y), "UY BAN NHAN DAN TINH", fill=INK, font=body)
     d.text((w // 2, y), "CONG HOA XA HOI CHU NGHIA VIET NAM", fill=INK, font=body)
@@ -174,13 +175,18 @@ def seal_dataset(dpi: int = 100) -> list[tuple[str, Image.Image, bool]]:
     out.append(("seal-red-heading", page_image(ScanSpec(red_heading=True, seed=14), dpi), True))
     out.append(("seal-left", page_image(ScanSpec(seal_at=(0.35, 0.8), seed=15), dpi), True))
     out.append(("no-seal", page_image(ScanSpec(seal=False, seed=20), dpi), False))
-    out.append(("no-seal-no-signature", page_image(ScanSpec(seal=False, signature=False, seed=21), dpi), False))
-    out.append(("red-heading", page_image(ScanSpec(seal=False, red_heading=True, seed=22), dpi), False))
+    out.append(("no-seal-no-signature",
+                page_image(ScanSpec(seal=False, signature=False, seed=21), dpi), False))
+    out.append(("red-heading",
+                page_image(ScanSpec(seal=False, red_heading=True, seed=22), dpi), False))
     out.append(("red-logo", page_image(ScanSpec(seal=False, red_logo=True, seed=23), dpi), False))
-    out.append(("red-urgency-box", page_image(ScanSpec(seal=False, red_box=True, seed=24), dpi), False))
-    out.append(("small-red-ring-logo", page_image(ScanSpec(seal=False, small_red_ring_logo=True, seed=25), dpi), False))
-    out.append(("red-disc-emblem", page_image(ScanSpec(seal=False, red_disc_logo=True, seed=27), dpi), False))
-    out.append(("all-red-distractors", page_image(ScanSpec(seal=False, red_heading=True, red_logo=True,
-                                                           red_box=True, small_red_ring_logo=True,
-                                                           seed=26), dpi), False))
+    out.append(("red-urgency-box",
+                page_image(ScanSpec(seal=False, red_box=True, seed=24), dpi), False))
+    out.append(("small-red-ring-logo",
+                page_image(ScanSpec(seal=False, small_red_ring_logo=True, seed=25), dpi), False))
+    out.append(("red-disc-emblem",
+                page_image(ScanSpec(seal=False, red_disc_logo=True, seed=27), dpi), False))
+    out.append(("all-red-distractors",
+                page_image(ScanSpec(seal=False, red_heading=True, red_logo=True, red_box=True,
+                                    small_red_ring_logo=True, seed=26), dpi), False))
     return out

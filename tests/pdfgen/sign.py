@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -28,12 +29,14 @@ def _asn1_cert(cert: Any) -> asn1_x509.Certificate:
 
 
 def signer_for(issued: Any, chain: Iterable[bytes] = ()) -> signers.SimpleSigner:
-    key_der = issued.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+    key_der = issued.key.private_bytes(serialization.Encoding.DER,
+                                       serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption())
     return signers.SimpleSigner(
         signing_cert=_asn1_cert(issued.cert),
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
-        cert_registry=SimpleCertificateStore.from_certs([asn1_x509.Certificate.load(c) for c in chain]),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(c) for c in chain]),
     )
 
 
@@ -65,6 +68,7 @@ def sign_sha1_subfilter(data: bytes, issued: Any, chain: Iterable[bytes] = (), *
 
     async def go() -> bytes:
         prep, tbs, output = await pdf_signer.async_digest_doc_for_signing(w)
+        assert isinstance(output, io.BytesIO)  # no output stream given: pyHanko makes one
         buf = output.getbuffer()
         old, new = b"/adbe.pkcs7.detached", b"/adbe.pkcs7.sha1    "
         raw = bytes(buf)
@@ -87,7 +91,10 @@ def sign_sha1_subfilter(data: bytes, issued: Any, chain: Iterable[bytes] = (), *
 # -- changes after signing ----------------------------------------------------------------------
 
 
-def append_bytes(data: bytes, extra: bytes = b"\n% appended after signing\n1 0 obj\n<<>>\nendobj\n") -> bytes:
+APPENDED = b"\n% appended after signing\n1 0 obj\n<<>>\nendobj\n"
+
+
+def append_bytes(data: bytes, extra: bytes = APPENDED) -> bytes:
     return data + extra
 
 
@@ -99,7 +106,8 @@ def add_page(data: bytes, text: str = "Trang them sau khi ky") -> bytes:
         pdf_name("/BaseFont"): pdf_name("/Helvetica")})
     page = generic.DictionaryObject({
         pdf_name("/Type"): pdf_name("/Page"),
-        pdf_name("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
+        pdf_name("/MediaBox"): generic.ArrayObject(
+            [generic.NumberObject(v) for v in (0, 0, 595, 842)]),
         pdf_name("/Contents"): w.add_object(content),
         pdf_name("/Resources"): generic.DictionaryObject({
             pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): w.add_object(font)})}),
@@ -133,7 +141,8 @@ def fill_field(data: bytes, field_name: str = "ghi_chu", value: str = "Da tiep n
             w.update_container(fld)
             stream = generic.StreamObject(
                 {pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Form"),
-                 pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 200, 20)])},
+                 pdf_name("/BBox"): generic.ArrayObject(
+                     [generic.NumberObject(v) for v in (0, 0, 200, 20)])},
                 stream_data=f"/Tx BMC BT /Helv 10 Tf 2 6 Td ({value}) Tj ET EMC".encode())
             fld["/AP"] = generic.DictionaryObject({pdf_name("/N"): w.add_object(stream)})
             break

@@ -26,16 +26,17 @@ URL known only at test time).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def t(year: int, month: int = 1, day: int = 1, hour: int = 0) -> dt.datetime:
@@ -75,7 +76,7 @@ class Issued:
     """One certificate with its key, in every form the tests need."""
 
     label: str
-    key: object
+    key: CertificateIssuerPrivateKeyTypes
     """``cryptography`` private key (RSA or EC)."""
     cert: x509.Certificate
     path: Path | None = None
@@ -105,21 +106,21 @@ class Issued:
         self.path.write_bytes(self.pem)
         if with_key:
             self.key_path = directory / f"{self.label}.key.pem"
-            self.key_path.write_bytes(self.key.private_bytes(  # type: ignore[attr-defined]
+            self.key_path.write_bytes(self.key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption()))
         return self.path
 
 
-def rsa_key(bits: int = 2048):  # type: ignore[no-untyped-def]
+def rsa_key(bits: int = 2048):
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
-def ec_key():  # type: ignore[no-untyped-def]
+def ec_key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,  # type: ignore[no-untyped-def]
+def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,
              not_before: dt.datetime, not_after: dt.datetime) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
@@ -135,7 +136,7 @@ def _builder(subject: x509.Name, issuer: x509.Name, key, serial: int,  # type: i
 
 def make_ca(label: str, cn: str, serial: int, not_before: dt.datetime, not_after: dt.datetime,
             *, issuer: Issued | None = None, path_length: int | None = None,
-            crl_url: str | None = None, key=None,  # type: ignore[no-untyped-def]
+            crl_url: str | None = None, key=None,
             hash_alg: hashes.HashAlgorithm | None = None) -> Issued:
     """A CA certificate: self-signed when ``issuer`` is None."""
     key = key or rsa_key()
@@ -146,7 +147,7 @@ def make_ca(label: str, cn: str, serial: int, not_before: dt.datetime, not_after
     b = b.add_extension(x509.KeyUsage(**CA_USAGE), True)
     signer_key = issuer.key if issuer else key
     b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-        signer_key.public_key()), False)  # type: ignore[attr-defined]
+        signer_key.public_key()), False)
     if crl_url and issuer:
         b = b.add_extension(_cdp(crl_url), False)
     cert = b.sign(signer_key, hash_alg or hashes.SHA256())  # type: ignore[arg-type]
@@ -160,7 +161,7 @@ def _cdp(url: str) -> x509.CRLDistributionPoints:
 
 
 def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datetime,
-          not_after: dt.datetime, *, usage: dict | None = None, key=None,  # type: ignore[no-untyped-def]
+          not_after: dt.datetime, *, usage: dict | None = None, key=None,
           crl_url: str | None = None, email: str | None = None, ocsp_url: str | None = None,
           org: str = "Hople Test PKI", hash_alg: hashes.HashAlgorithm | None = None,
           eku: list[x509.ObjectIdentifier] | None = None) -> Issued:
@@ -171,7 +172,7 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
     b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
     b = b.add_extension(x509.KeyUsage(**(usage or SIGNING_USAGE)), True)
     b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-        issuer.key.public_key()), False)  # type: ignore[attr-defined]
+        issuer.key.public_key()), False)
     if crl_url:
         b = b.add_extension(_cdp(crl_url), False)
     if email:
@@ -188,7 +189,8 @@ def issue(label: str, cn: str, serial: int, issuer: Issued, not_before: dt.datet
 
 def make_crl(issuer: Issued, revoked: Iterable[tuple[Issued, dt.datetime]] = (), *,
              this_update: dt.datetime = CRL_THIS_UPDATE,
-             next_update: dt.datetime = CRL_NEXT_UPDATE, number: int = 1) -> x509.CertificateRevocationList:
+             next_update: dt.datetime = CRL_NEXT_UPDATE,
+             number: int = 1) -> x509.CertificateRevocationList:
     b = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.cert.subject)
@@ -196,7 +198,7 @@ def make_crl(issuer: Issued, revoked: Iterable[tuple[Issued, dt.datetime]] = (),
         .next_update(next_update)
         .add_extension(x509.CRLNumber(number), False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            issuer.key.public_key()), False)  # type: ignore[attr-defined]
+            issuer.key.public_key()), False)
     )
     for cert, when in revoked:
         b = b.add_revoked_certificate(
@@ -206,7 +208,7 @@ def make_crl(issuer: Issued, revoked: Iterable[tuple[Issued, dt.datetime]] = (),
             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), False)
             .build()
         )
-    return b.sign(issuer.key, hashes.SHA256())  # type: ignore[arg-type]
+    return b.sign(issuer.key, hashes.SHA256())
 
 
 def crl_der(crl: x509.CertificateRevocationList) -> bytes:
@@ -304,11 +306,11 @@ def generate(base: Path) -> TestPKI:
     for item in (leaf, expired, revoked, no_usage, ecdsa, other_root, other_leaf, tsa):
         item.write(pki.leaves_dir, with_key=True)
     root.key_path = pki.leaves_dir / "root.key.pem"
-    root.key_path.write_bytes(root.key.private_bytes(  # type: ignore[attr-defined]
+    root.key_path.write_bytes(root.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     inter.key_path = pki.leaves_dir / "intermediate.key.pem"
-    inter.key_path.write_bytes(inter.key.private_bytes(  # type: ignore[attr-defined]
+    inter.key_path.write_bytes(inter.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     pki.crl_dir.mkdir(parents=True, exist_ok=True)

@@ -46,8 +46,8 @@ that need a rules override.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from typing import Callable, Iterator
 
 import pytest
 

@@ -111,14 +111,16 @@ def test_free_mail_sender_with_docx_is_refused_550_at_smtp_time(mta: Lab, new_me
     assert row.smtp_reply.startswith("550 5.7.1")
 
 
-def test_oversized_attachment_is_refused_552_with_bounded_milter_memory(mta: Lab, new_message) -> None:
+def test_oversized_attachment_is_refused_552_with_bounded_milter_memory(
+        mta: Lab, new_message) -> None:
     """A 26 MiB attachment (about 35.6 MiB on the wire) passes Postfix's size limit, reaches
     the gateway, is spooled to disk (the milter process grows by far less than the message)
     and is refused with the Article 5.2 reply."""
     pid = mta.gateway_pid
     assert pid
     data = sample_pdf() + filler(26 * 1024 * 1024)
-    m = new_message(sender=AGENCY, to=RCPT, attachments=[("Hồ sơ quét.pdf", data, "application/pdf")])
+    m = new_message(sender=AGENCY, to=RCPT,
+                    attachments=[("Hồ sơ quét.pdf", data, "application/pdf")])
     mid = m["Message-ID"]
     wire = len(m.as_bytes())
     assert wire > 35 * 1024 * 1024
@@ -129,7 +131,8 @@ def test_oversized_attachment_is_refused_552_with_bounded_milter_memory(mta: Lab
     assert code == 552, text
     assert text.startswith("5.3.4 ") and "5.2" in text, "the gateway's reply, not Postfix's limit"
     grown = (after - before) * 1024
-    assert grown < 16 * 1024 * 1024, f"milter peak memory grew {grown} bytes for a {wire}-byte message"
+    assert grown < 16 * 1024 * 1024, (
+        f"milter peak memory grew {grown} bytes for a {wire}-byte message")
     (row,) = _rows(mta, mid)
     assert row.verdict == "rejected" and "ATTACHMENT_TOO_LARGE" in row.codes
     assert row.documents[0].size == len(data)
@@ -213,7 +216,8 @@ def test_gateway_down_tempfails_then_delivers_after_restart(mta: Lab, new_messag
     assert len(_rows(mta, mid)) == 1
 
 
-def test_local_submission_waits_in_the_queue_while_the_gateway_is_down(mta: Lab, new_message) -> None:
+def test_local_submission_waits_in_the_queue_while_the_gateway_is_down(
+        mta: Lab, new_message) -> None:
     """sendmail(1) mail (non_smtpd_milters) cannot be refused to a client: while the gateway
     is down Postfix keeps it, and it is checked and delivered once the gateway is back."""
     m = new_message(sender=AGENCY, to=RCPT)
@@ -306,7 +310,7 @@ def test_concurrent_sessions_are_each_decided_and_logged(mta: Lab, new_message) 
     with ThreadPoolExecutor(8) as ex:
         results = list(ex.map(lambda m: mta.send(m, m["From"], [RCPT]), msgs))
     assert [c for c, _ in results] == [250] * 8, results
-    for i, (m, (_, text)) in enumerate(zip(msgs, results)):
+    for i, (m, (_, text)) in enumerate(zip(msgs, results, strict=True)):
         got = _parse(mta.wait_delivered(m["Message-ID"]))
         expected = "invalid" if i % 2 else "no-documents"
         assert got.get_all("X-Legal-Validity") == [expected]

@@ -250,19 +250,19 @@ def _kill_run(mta: Lab, new_message: Callable[..., EmailMessage], n: int, label:
     assert numbers.get("extra accept rows", 0) <= CLIENTS
 
 
-def test_kill_worker_and_main_process_bounded(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_kill_worker_and_main_process_bounded(mta: Lab, new_message) -> None:
     _kill_run(mta, new_message, BOUNDED, "kill-bounded")
 
 
 @pytest.mark.slow
-def test_kill_worker_and_main_process_long(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_kill_worker_and_main_process_long(mta: Lab, new_message) -> None:
     _kill_run(mta, new_message, 1000, "kill-long")
 
 
 # -- latency from the first byte ----------------------------------------------------------------
 
 
-def test_session_latency_is_measured_from_the_first_byte(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_session_latency_is_measured_from_the_first_byte(mta: Lab, new_message) -> None:
     """``session_ms`` (first byte the milter saw → answer handed over) is at least the check
     time and at most what the client measured from its connection (one host, one clock)."""
     batch = [(k, m) for k, m in build_batch(new_message, 24, "lat") if k != "freemail"]
@@ -309,7 +309,7 @@ def _fill(path: Path, leave: int) -> Path:
 
 
 def test_spool_disk_full_answers_at_once_and_delivers_after_recovery(
-        mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+        mta: Lab, new_message) -> None:
     from gateway.demo import filler
 
     spool = mta.spool_dir
@@ -344,7 +344,8 @@ def test_spool_disk_full_answers_at_once_and_delivers_after_recovery(
             t4 = send_recorded(mta.smtp_port, to_bytes(m), m["From"], [RCPT], size=True)
             assert t4.accepted, t4.steps
             got = message_from_bytes(mta.wait_delivered(m["Message-ID"]), policy=policy.default)
-            assert got.get_all("X-Legal-Validity") in (["invalid"], ["no-documents"])
+            # the 4 MiB filler named .pdf is not a PDF: uninspected (tagged, delivered)
+            assert got.get_all("X-Legal-Validity") in (["uninspected"], ["no-documents"])
         assert mta.gateway_running
         print(f"\n[spool full] body overflow answered in {waited:.2f} s "
               f"({t.final[0]} {t.final[1][:40]}), SIZE refused at MAIL, delivered after recovery")

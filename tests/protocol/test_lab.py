@@ -8,7 +8,14 @@ from email.message import EmailMessage
 
 import pytest
 
-from gateway.lab import Lab, LabError, free_ports, strip_sink_pseudo_headers, to_bytes, unavailable_reason
+from gateway.lab import (
+    Lab,
+    LabError,
+    free_ports,
+    strip_sink_pseudo_headers,
+    to_bytes,
+    unavailable_reason,
+)
 
 
 def test_free_ports_are_free_and_distinct() -> None:
@@ -43,7 +50,8 @@ def test_to_bytes_gives_crlf() -> None:
 
 
 def test_strip_sink_pseudo_headers() -> None:
-    raw = b"X-Client-Addr: 127.0.0.1\nX-Mail-Args: a@b\nX-Rcpt-Args: c@d\nReceived: x\nSubject: s\n\nbody\n"
+    raw = (b"X-Client-Addr: 127.0.0.1\nX-Mail-Args: a@b\nX-Rcpt-Args: c@d\n"
+           b"Received: x\nSubject: s\n\nbody\n")
     assert strip_sink_pseudo_headers(raw) == b"Received: x\nSubject: s\n\nbody\n"
 
 

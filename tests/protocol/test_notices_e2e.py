@@ -17,9 +17,10 @@ import re
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -205,7 +206,7 @@ def _barrier(lab: Lab, new_message: Callable[..., Any]) -> None:
     lab.wait_delivered(row.message_id)
 
 
-def test_invalid_message_gets_exactly_one_notice(fresh: NoticeLab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_message_gets_exactly_one_notice(fresh: NoticeLab, new_message) -> None:
     lab = fresh
     mid, qid, did = _send_invalid(lab, new_message)
     row = _wait_row(lab, did, lambda r: r.state == "sent")
@@ -253,7 +254,7 @@ def test_invalid_message_gets_exactly_one_notice(fresh: NoticeLab, new_message) 
     ],
 )
 def test_no_notice_for_null_sender_automatic_mail_or_lists(
-        fresh: NoticeLab, new_message, sender: str, headers: dict[str, str] | None,  # type: ignore[no-untyped-def]
+        fresh: NoticeLab, new_message, sender: str, headers: dict[str, str] | None,
         reason: str) -> None:
     lab = fresh
     mid, _qid, did = _send_invalid(lab, new_message, sender=sender, headers=headers)
@@ -264,7 +265,7 @@ def test_no_notice_for_null_sender_automatic_mail_or_lists(
     assert _rows(lab, did)[0].state == "suppressed"
 
 
-def test_held_message_sender_is_told(fresh: NoticeLab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_held_message_sender_is_told(fresh: NoticeLab, new_message) -> None:
     lab = fresh
     lab.set_rules('[findings.EDITABLE_NOT_SIGNED]\naction = "hold"\n')
     m = _invalid(new_message)
@@ -287,7 +288,7 @@ def test_held_message_sender_is_told(fresh: NoticeLab, new_message) -> None:  # 
 
 
 def test_held_classified_message_is_reported_to_the_security_contact(
-        fresh: NoticeLab, new_message) -> None:  # type: ignore[no-untyped-def]
+        fresh: NoticeLab, new_message) -> None:
     from gateway.policy.load import load_policy
 
     contact = load_policy().rules.text.security_contact
@@ -324,7 +325,7 @@ def test_held_classified_message_is_reported_to_the_security_contact(
 
 
 def test_outbox_retries_while_postfix_is_unreachable_and_survives_a_restart(
-        fresh: NoticeLab, new_message) -> None:  # type: ignore[no-untyped-def]
+        fresh: NoticeLab, new_message) -> None:
     lab = fresh
     (closed,) = free_ports(1)
     lab.reconfigure(smtp_port=str(closed))
@@ -335,7 +336,7 @@ def test_outbox_retries_while_postfix_is_unreachable_and_survives_a_restart(
         row = _wait_row(lab, did1, lambda r: r.attempts >= 3)
         assert row.state == "pending" and row.sent_at is None
         assert row.last_error and "ConnectionRefused" in row.last_error
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         assert row.next_attempt_at is not None
         assert (row.next_attempt_at - now).total_seconds() <= 2.5  # capped backoff (2 s)
         assert _notices_about(lab, mid1) == []

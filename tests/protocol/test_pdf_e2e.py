@@ -20,11 +20,11 @@ RCPT = "ubnd@daknong.gov.vn"
 
 def _report_header(raw: bytes) -> str:
     got = message_from_bytes(raw, policy=policy.default)
-    (report,) = got.get_all("X-Legal-Validity-Report")
+    (report,) = got.get_all("X-Legal-Validity-Report") or []
     return re.sub(r"\s+", "", str(report))  # folded code lists read "A,B, C" once unfolded
 
 
-def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-untyped-def]
+def _deliver(mta: Lab, new_message, name: str, data: bytes):
     m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, "application/pdf")])
     mid = m["Message-ID"]
     code, text = mta.send(m, AGENCY, [RCPT])
@@ -35,7 +35,8 @@ def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-
 
 
 def test_scanned_pdf_is_tagged_valid_with_the_seal_reported(mta: Lab, new_message) -> None:
-    data = scanned_pdf([page_image(ScanSpec(seal=False, seed=1)), page_image(ScanSpec(seed=2))], ocr=True)
+    data = scanned_pdf([page_image(ScanSpec(seal=False, seed=1)), page_image(ScanSpec(seed=2))],
+                       ocr=True)
     got, raw, rows = _deliver(mta, new_message, "cong-van-quet.pdf", data)
     assert got.get_all("X-Legal-Validity") == ["valid"]
     header = _report_header(raw)
@@ -46,7 +47,8 @@ def test_scanned_pdf_is_tagged_valid_with_the_seal_reported(mta: Lab, new_messag
     assert "SEAL_FOUND" in row.codes
 
 
-def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(mta: Lab, new_message) -> None:
+def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(
+        mta: Lab, new_message) -> None:
     got, raw, rows = _deliver(mta, new_message, "cong-van.pdf", born_digital_pdf(1))
     assert got.get_all("X-Legal-Validity") == ["invalid"]
     header = _report_header(raw)
@@ -54,3 +56,45 @@ def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(mta: La
     assert "PDF_BORN_DIGITAL_UNSIGNED" in header
     (row,) = rows
     assert row.verdict == "invalid" and "PDF_BORN_DIGITAL_UNSIGNED" in row.codes
+
+
+def test_b_lta_pdf_is_valid_and_with_its_timestamp_altered_invalid(mta: Lab, new_message,
+                                                                  pki) -> None:  # type: ignore[no-untyped-def]
+    """Long-term PAdES through Postfix: signature, signature timestamp and DSS from the test PKI
+    (dated before the test clock), then a document timestamp by a TSA valid around the real
+    clock (the gateway checks the newest timestamp's authority now)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+
+    from tests.pdfgen import ltv
+    from tests.pki import SIGNING_USAGE, issue
+
+    now = datetime.now(UTC)
+    tsa = issue("e2e-tsa", "Hople Test TSA (e2e)", 0x2F10, pki.intermediate,
+                pki.now - timedelta(days=30), now + timedelta(days=60),
+                usage=dict(SIGNING_USAGE, content_commitment=False),
+                eku=[x509.oid.ExtendedKeyUsageOID.TIME_STAMPING])
+    lta = ltv.add_doc_timestamp(ltv.sign_ltv(born_digital_pdf(1), pki, "B-LT"), pki, tsa=tsa,
+                                at=pki.now - timedelta(days=1))
+    mta.set_rules(
+        "[trust]\n"
+        f'anchors = ["{pki.anchors_dir}"]\n'
+        f'intermediates = ["{pki.intermediates_dir}"]\n'
+        f'crl-cache = "{pki.crl_dir}"\n'
+    )
+    got, raw, rows = _deliver(mta, new_message, "quyet-dinh-lta.pdf", lta)
+    header = _report_header(raw)
+    assert got.get_all("X-Legal-Validity") == ["valid"], header
+    assert "quyet-dinh-lta.pdfclass=non-editableverdict=valid" in header
+    (row,) = rows
+    assert row.verdict == "valid" and "PDF_DOC_TIMESTAMP_BROKEN" not in row.codes
+
+    altered = ltv.alter_last_token(lta, "signature")
+    assert len(altered) == len(lta) and altered != lta
+    got, raw, rows = _deliver(mta, new_message, "quyet-dinh-lta.pdf", altered)
+    header = _report_header(raw)
+    assert got.get_all("X-Legal-Validity") == ["invalid"], header
+    assert "PDF_DOC_TIMESTAMP_BROKEN" in header
+    (row,) = rows
+    assert row.verdict == "invalid" and "PDF_DOC_TIMESTAMP_BROKEN" in row.codes

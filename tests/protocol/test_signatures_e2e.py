@@ -4,8 +4,9 @@ with one byte of word/document.xml changed is tagged invalid (Article 9.2a)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
 
@@ -21,9 +22,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture(scope="module")
-def signed_docx(pki) -> bytes:  # type: ignore[no-untyped-def]
+def signed_docx(pki) -> bytes:
     # A signer valid around the real clock (the gateway in the lab checks at "now").
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     who = issue("e2e", "Văn thư Sở Tài chính", 0x2F01, pki.intermediate,
                 now - timedelta(days=2), now + timedelta(days=60), org="Sở Tài chính")
     parts = S.sign_ooxml(S.make_ooxml("docx", body="Công văn số 12/STC"), who.key, who.cert,
@@ -40,7 +41,7 @@ def _one_byte_changed(data: bytes) -> bytes:
     return S.zip_package(parts)
 
 
-def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-untyped-def]
+def _deliver(mta: Lab, new_message, name: str, data: bytes):
     m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, DOCX)])
     mid = m["Message-ID"]
     code, text = mta.send(m, AGENCY, [RCPT])
@@ -51,7 +52,7 @@ def _deliver(mta: Lab, new_message, name: str, data: bytes):  # type: ignore[no-
     return got, report
 
 
-def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_message, pki,  # type: ignore[no-untyped-def]
+def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_message, pki,
                                                                  signed_docx) -> None:
     mta.set_rules(
         "[trust]\n"
@@ -70,14 +71,14 @@ def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_me
     assert "EDITABLE_SIGNATURE_UNVERIFIED" in report or "SIG_DIGEST_MISMATCH" in report
 
 
-def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -> None:  # type: ignore[no-untyped-def]
+def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -> None:
     """A SHA-1 signature is refused by the algorithm policy: the header names the reason code
     and the notice to the sender names it in Vietnamese and English."""
     import time
 
     from gateway.lab import strip_sink_pseudo_headers
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     who = issue("e2e-sha1", "Văn thư Sở Tài chính", 0x2F02, pki.intermediate,
                 now - timedelta(days=2), now + timedelta(days=60), org="Sở Tài chính")
     parts = S.sign_ooxml(S.make_ooxml("docx", body="Công văn số 13/STC"), who.key, who.cert,
@@ -94,7 +95,7 @@ def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -
     assert "reasons=digest-not-allowed" in report
     mid = got["Message-ID"]
     end = time.monotonic() + 60
-    notices = []
+    notices: list[EmailMessage] = []
     while time.monotonic() < end and not notices:
         for f in sorted(mta.sink_dir.iterdir()):
             msg = message_from_bytes(strip_sink_pseudo_headers(f.read_bytes()),

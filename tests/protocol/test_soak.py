@@ -32,7 +32,7 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _soak(mta: Lab, new_message, n: int) -> None:  # type: ignore[no-untyped-def]
+def _soak(mta: Lab, new_message, n: int) -> None:
     pdf, docx = sample_pdf(), sample_docx("Kế hoạch")
     kinds = ["text", "pdf", "docx", "freemail"]
     msgs = []
@@ -46,14 +46,16 @@ def _soak(mta: Lab, new_message, n: int) -> None:  # type: ignore[no-untyped-def
 
     # warm up, then measure the milter process's memory around the batch
     mta.send(new_message(to=RCPT), "vanthu.stc@daknong.gov.vn", [RCPT])
-    before = _rss_kb(mta.gateway_pid)
+    pid = mta.gateway_pid
+    assert pid is not None, "the gateway is running"
+    before = _rss_kb(pid)
     with ThreadPoolExecutor(6) as ex:
         results = list(ex.map(lambda km: mta.send(km[1], km[1]["From"], [RCPT]), msgs))
-    after = _rss_kb(mta.gateway_pid)
+    after = _rss_kb(pid)
 
     expected = {"text": "no-documents", "pdf": "valid", "docx": "invalid"}
-    codes = Counter()
-    for (kind, m), (code, text) in zip(msgs, results):
+    codes: Counter[int] = Counter()
+    for (kind, m), (code, text) in zip(msgs, results, strict=True):
         codes[code] += 1
         if kind == "freemail":
             assert code == 550, text
@@ -71,10 +73,10 @@ def _soak(mta: Lab, new_message, n: int) -> None:  # type: ignore[no-untyped-def
     assert after - before < 40_000, (before, after)
 
 
-def test_soak_bounded(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_soak_bounded(mta: Lab, new_message) -> None:
     _soak(mta, new_message, int(os.environ.get("HOPLE_SOAK_MESSAGES", "40")))
 
 
 @pytest.mark.slow
-def test_soak_long(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_soak_long(mta: Lab, new_message) -> None:
     _soak(mta, new_message, 1500)

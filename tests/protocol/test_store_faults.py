@@ -1,9 +1,9 @@
 """The decision log unavailable, through a real Postfix: SQLite on a full disk, PostgreSQL
 stopped. (A log that is read-only when the gateway starts stops the start:
-tests/unit/test_milter_serve.py; a tmpfs cannot be remounted read-only under an open database.) A message whose decision cannot be
-recorded gets no final answer (451, the sender's server retries; a refusal is given once the
-log can say so); once the log is back, the retried messages are delivered once with their headers, nothing is lost,
-and the chain verifies.
+tests/unit/test_milter_serve.py; a tmpfs cannot be remounted read-only under an open
+database.) A message whose decision cannot be recorded gets no final answer (451, the sender's
+server retries; a refusal is given once the log can say so); once the log is back, the retried
+messages are delivered once with their headers, nothing is lost, and the chain verifies.
 """
 
 from __future__ import annotations
@@ -78,13 +78,13 @@ def _faulty_round(lab: Lab, new_message: Callable[..., EmailMessage], label: str
     reconcile(lab, batch, last, attempts, label)
 
 
-def test_sqlite_disk_full(lab: Lab, logfs: Path, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_disk_full(lab: Lab, logfs: Path, new_message) -> None:
     fill: list[Path] = []
     _faulty_round(lab, new_message, "log-disk-full",
                   lambda: fill.append(_fill(logfs, 0)), lambda: fill[0].unlink())
 
 
-def test_postgresql_stopped(lab: Lab, pg_server, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_postgresql_stopped(lab: Lab, pg_server, new_message) -> None:
     url = pg_server.create_db("faults")
     lab.stop_gateway()
     lab._store_url = url

@@ -22,6 +22,13 @@ AGENCY = "van-thu@stc.daknong.gov.vn"
 RCPT = "ubnd@daknong.gov.vn"
 
 
+def _queue_id(reply: str) -> str:
+    """Postfix's queue id from its 250 reply to DATA."""
+    m = re.search(r"queued as ([0-9A-Za-z]+)", reply)
+    assert m is not None, reply
+    return m.group(1)
+
+
 def _decision(lab: Lab, qid: str) -> Any:
     end = time.monotonic() + 30
     while time.monotonic() < end:
@@ -32,7 +39,7 @@ def _decision(lab: Lab, qid: str) -> Any:
     raise AssertionError(f"no decision for {qid}: {lab.gateway_log()[-2000:]}")
 
 
-def test_unsigned_docx_in_winmail_dat_arrives_invalid_with_a_notice(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_unsigned_docx_in_winmail_dat_arrives_invalid_with_a_notice(mta: Lab, new_message) -> None:
     m = new_message(sender=AGENCY, to=RCPT, subject="Kế hoạch (Outlook RTF)",
                     attachments=[("winmail.dat", tnef([("Kế hoạch.docx", sample_docx())]),
                                   "application/ms-tnef")])
@@ -43,8 +50,7 @@ def test_unsigned_docx_in_winmail_dat_arrives_invalid_with_a_notice(mta: Lab, ne
     assert got.get_all("X-Legal-Validity") == ["invalid"]
     report = re.sub(r"\s+", " ", str(got["X-Legal-Validity-Report"]))
     assert "class=editable verdict=invalid findings=EDITABLE_NOT_SIGNED" in report
-    qid = re.search(r"queued as ([0-9A-Za-z]+)", text).group(1)  # type: ignore[union-attr]
-    row = _decision(mta, qid)
+    row = _decision(mta, _queue_id(text))
     assert row.verdict == "invalid"
     end = time.monotonic() + 30
     notices: list[Any] = []
@@ -65,7 +71,7 @@ def test_a_thousand_levels_get_one_final_answer(mta: Lab, build: Any) -> None:
     assert answers[0] == answers[1]
 
 
-def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_message) -> None:  # type: ignore[no-untyped-def]
+def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_message) -> None:
     import random
 
     m = new_message(sender=AGENCY, to=RCPT, subject="Dữ liệu",
@@ -75,7 +81,13 @@ def test_a_part_nobody_can_identify_arrives_tagged_uninspected(mta: Lab, new_mes
     assert code == 250, text
     got = message_from_bytes(mta.wait_delivered(m["Message-ID"]), policy=policy.default)
     assert got.get_all("X-Legal-Validity") == ["uninspected"]
-    qid = re.search(r"queued as ([0-9A-Za-z]+)", text).group(1)  # type: ignore[union-attr]
-    row = _decision(mta, qid)
+    row = _decision(mta, _queue_id(text))
     assert row.verdict == "uninspected"
     assert [d.verdict for d in row.documents] == ["uninspected"]
+    end = time.monotonic() + 30
+    notices: list[Any] = []
+    while time.monotonic() < end and not notices:
+        notices = Outbox(mta.store()).list(decision_id=row.id)
+        time.sleep(0.1)
+    assert [n.kind for n in notices] == ["uninspected"]  # its own notice, not "invalid"
+    assert "Files that could not be inspected" in notices[0].subject

@@ -28,8 +28,8 @@ def _queued_as(text: str) -> str:
 
 def _report(raw: bytes) -> tuple[str, str]:
     got = message_from_bytes(raw, policy=policy.default)
-    (verdict,) = got.get_all("X-Legal-Validity")
-    (report,) = got.get_all("X-Legal-Validity-Report")
+    (verdict,) = got.get_all("X-Legal-Validity") or []
+    (report,) = got.get_all("X-Legal-Validity-Report") or []
     return str(verdict), re.sub(r"\s+", "", str(report))
 
 

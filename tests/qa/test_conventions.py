@@ -25,7 +25,8 @@ VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫ
 def test_every_code_is_complete(code: str) -> None:
     spec = CATALOG[code]
     assert re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", code), "codes are UPPER_SNAKE with a group"
-    assert spec.article in ARTICLES, f"{code} cites {spec.article}, not in gateway/model/articles.py"
+    assert spec.article in ARTICLES, (
+        f"{code} cites {spec.article}, not in gateway/model/articles.py")
     assert isinstance(spec.severity, Severity) and isinstance(spec.action, Action)
     assert spec.vi.strip() and spec.en.strip()
     assert VIETNAMESE.search(spec.vi), f"{code}: the Vietnamese text has no Vietnamese letters"
@@ -50,7 +51,8 @@ def test_articles_exist_in_the_decision() -> None:
 def test_codes_used_in_code_exist() -> None:
     used: set[str] = set()
     for py in GATEWAY.rglob("*.py"):
-        for m in re.finditer(r"make_finding\(\s*[\"']([A-Z0-9_]+)[\"']", py.read_text(encoding="utf-8")):
+        text = py.read_text(encoding="utf-8")
+        for m in re.finditer(r"make_finding\(\s*[\"']([A-Z0-9_]+)[\"']", text):
             used.add(m.group(1))
     missing = sorted(used - set(CATALOG))
     assert not missing, f"codes used but not in the catalogue: {missing}"
@@ -88,9 +90,9 @@ def test_model_imports_nothing_of_ours_but_model() -> None:
         assert all(m.startswith("gateway.model") for m in ours), (py.name, ours)
 
 
-FORBIDDEN_FOR_INSPECTORS = ("gateway.milter", "gateway.audit", "gateway.notices", "gateway.pipeline",
-                            "gateway.cli", "gateway.trust", "socket", "urllib.request", "http.client",
-                            "requests", "smtplib")
+FORBIDDEN_FOR_INSPECTORS = ("gateway.milter", "gateway.audit", "gateway.notices",
+                            "gateway.pipeline", "gateway.cli", "gateway.trust", "socket",
+                            "urllib.request", "http.client", "requests", "smtplib")
 
 
 def test_inspectors_are_pure() -> None:
@@ -114,7 +116,8 @@ def test_no_machine_paths_in_the_tree() -> None:
     for path in ROOT.rglob("*"):
         if any(p in (".git", ".venv", "__pycache__", ".pytest_cache") for p in path.parts):
             continue
-        if path.is_file() and path.suffix in {".py", ".md", ".toml", ".txt", ".service", ".cfg", ""}:
+        if path.is_file() and path.suffix in {".py", ".md", ".toml", ".txt", ".service", ".cfg",
+                                              ""}:
             try:
                 if pattern.search(path.read_text(encoding="utf-8")):
                     hits.append(str(path.relative_to(ROOT)))

@@ -18,8 +18,8 @@ import hashlib
 import io
 import urllib.parse
 import zipfile
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,8 +42,9 @@ DIGEST_URI = {
     "sha384": "http://www.w3.org/2001/04/xmldsig-more#sha384",
     "sha512": "http://www.w3.org/2001/04/xmlenc#sha512",
 }
-_HASH = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
-         "sha512": hashes.SHA512}
+_HASH: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512}
 
 REL_ORIGIN = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/origin"
 REL_SIGNATURE = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/signature"
@@ -90,7 +91,8 @@ def _rels(items: Iterable[tuple[str, str, str]], external: Iterable[str] = ()) -
     return _XML_DECL + f'<Relationships xmlns="{RELS_NS}">{body}</Relationships>'.encode()
 
 
-def make_ooxml(kind: str = "docx", *, body: str = "Văn bản thử nghiệm", big_parts: dict[str, bytes] | None = None) -> dict[str, bytes]:
+def make_ooxml(kind: str = "docx", *, body: str = "Văn bản thử nghiệm",
+               big_parts: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """A small OOXML package of ``kind`` (docx, xlsx, pptx) with an image part."""
     main, main_ct = _MAIN[kind]
     folder = main.split("/")[0]
@@ -112,8 +114,9 @@ def make_ooxml(kind: str = "docx", *, body: str = "Văn bản thử nghiệm", b
             "xl/worksheets/sheet1.xml",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml",
             "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet")
-        child_xml = (_XML_DECL + f'<worksheet xmlns="{S}"><sheetData><row r="1"><c r="A1" t="inlineStr">'
-                     f'<is><t>{body}</t></is></c></row></sheetData></worksheet>'.encode())
+        child_xml = (_XML_DECL + f'<worksheet xmlns="{S}"><sheetData><row r="1">'
+                     f'<c r="A1" t="inlineStr"><is><t>{body}</t></is></c></row></sheetData>'
+                     "</worksheet>".encode())
     else:
         P = "http://schemas.openxmlformats.org/presentationml/2006/main"
         main_xml = (_XML_DECL + f'<p:presentation xmlns:p="{P}" xmlns:r="{R}"><p:sldIdLst>'
@@ -130,21 +133,21 @@ def make_ooxml(kind: str = "docx", *, body: str = "Văn bản thử nghiệm", b
     overrides = [
         (main, main_ct), (child, child_ct),
         ("docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
-        ("docProps/app.xml", "application/vnd.openxmlformats-officedocument.extended-properties+xml"),
+        ("docProps/app.xml",
+         "application/vnd.openxmlformats-officedocument.extended-properties+xml"),
     ]
     parts: dict[str, bytes] = {}
     parts["[Content_Types].xml"] = content_types(overrides)
     parts["_rels/.rels"] = _rels([
-        ("rId1", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument", main),
+        ("rId1", f"{R}/officeDocument", main),
         ("rId2", OFFICE_UNSIGNED_REL_TYPES[0], "docProps/core.xml"),
         ("rId3", OFFICE_UNSIGNED_REL_TYPES[1], "docProps/app.xml"),
     ])
     parts[main] = main_xml
     parts[main_rels] = _rels([
         ("rId1", child_type, rel_child),
-        ("rId2", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image", "media/image1.png"),
-        ("rId3", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
-         "https://example.gov.vn/"),
+        ("rId2", f"{R}/image", "media/image1.png"),
+        ("rId3", f"{R}/hyperlink", "https://example.gov.vn/"),
     ], external=["rId3"])
     parts[child] = child_xml
     parts[image] = _PNG
@@ -155,7 +158,8 @@ def make_ooxml(kind: str = "docx", *, body: str = "Văn bản thử nghiệm", b
     return parts
 
 
-def content_types(overrides: list[tuple[str, str]], defaults: list[tuple[str, str]] | None = None) -> bytes:
+def content_types(overrides: list[tuple[str, str]],
+                  defaults: list[tuple[str, str]] | None = None) -> bytes:
     defaults = defaults or [("rels", CT_RELS), ("xml", "application/xml"), ("png", "image/png"),
                             ("sigs", CT_ORIGIN), ("bin", "application/octet-stream")]
     body = "".join(f'<Default Extension="{e}" ContentType="{c}"/>' for e, c in defaults)
@@ -178,12 +182,13 @@ def add_content_type(parts: dict[str, bytes], part: str, ctype: str) -> None:
 def content_type_of(parts: dict[str, bytes], part: str) -> str:
     root = etree.fromstring(parts["[Content_Types].xml"])
     for el in root:
-        if el.tag == f"{{{CT_NS}}}Override" and el.get("PartName", "").lower() == "/" + part.lower():
-            return el.get("ContentType")
+        if (el.tag == f"{{{CT_NS}}}Override"
+                and el.get("PartName", "").lower() == "/" + part.lower()):
+            return el.get("ContentType", "")
     ext = part.rsplit(".", 1)[-1].lower()
     for el in root:
         if el.tag == f"{{{CT_NS}}}Default" and el.get("Extension", "").lower() == ext:
-            return el.get("ContentType")
+            return el.get("ContentType", "")
     raise KeyError(part)
 
 
@@ -209,7 +214,7 @@ def unzip_package(data: bytes) -> dict[str, bytes]:
 # -- crypto ---------------------------------------------------------------------------------
 
 
-def _sign(key, data: bytes, method: str, digest: str) -> bytes:  # type: ignore[no-untyped-def]
+def _sign(key, data: bytes, method: str, digest: str) -> bytes:
     h = _HASH[digest]()
     if method == "rsa":
         return key.sign(data, padding.PKCS1v15(), h)
@@ -251,12 +256,13 @@ def _c14n_doc(data: bytes) -> bytes:
 def _c14n_standalone(xml: str) -> bytes:
     """C14N of a subtree written as a standalone document (its apex declares the in-scope
     namespaces)."""
-    return etree.tostring(etree.fromstring(xml.encode()).getroottree(), method="c14n", with_comments=False)
+    return etree.tostring(etree.fromstring(xml.encode()).getroottree(), method="c14n",
+                          with_comments=False)
 
 
 def _relationship_transform(rels: bytes, ids: set[str]) -> bytes:
     root = etree.fromstring(rels)
-    chosen = sorted((r for r in root if r.get("Id") in ids), key=lambda r: r.get("Id"))
+    chosen = sorted((r for r in root if r.get("Id") in ids), key=lambda r: r.get("Id", ""))
     body = ""
     for r in chosen:
         attrs = {k: v for k, v in r.attrib.items() if not k.startswith("{")}
@@ -277,7 +283,8 @@ def _xades(sp_id: str, cert: x509.Certificate, signing_time: datetime, digest: s
     ``crls``/``certs``: XAdES-X-L unsigned RevocationValues/CertificateValues (DER)."""
     inner = (
         f'<xd:SignedSignatureProperties><xd:SigningTime>{_xs_time(signing_time)}</xd:SigningTime>'
-        f'<xd:SigningCertificate><xd:Cert><xd:CertDigest><DigestMethod Algorithm="{DIGEST_URI[digest]}"/>'
+        f'<xd:SigningCertificate><xd:Cert><xd:CertDigest>'
+        f'<DigestMethod Algorithm="{DIGEST_URI[digest]}"/>'
         f'<DigestValue>{_digest(_der(cert), digest)}</DigestValue></xd:CertDigest><xd:IssuerSerial>'
         f'<X509IssuerName>{_attr(cert.issuer.rfc4514_string())}</X509IssuerName>'
         f'<X509SerialNumber>{cert.serial_number}</X509SerialNumber></xd:IssuerSerial></xd:Cert>'
@@ -305,7 +312,7 @@ def _xades(sp_id: str, cert: x509.Certificate, signing_time: datetime, digest: s
 
 
 def _xs_time(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _reference(uri: str, digest: str, value: str, transforms: str = "", type_: str = "") -> str:
@@ -315,14 +322,14 @@ def _reference(uri: str, digest: str, value: str, transforms: str = "", type_: s
             f"<DigestValue>{value}</DigestValue></Reference>")
 
 
-def _signed_info_and_value(refs: str, key, method: str, digest: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _signed_info_and_value(refs: str, key, method: str, digest: str) -> tuple[str, str]:
     body = (f'<CanonicalizationMethod Algorithm="{C14N}"/>'
             f'<SignatureMethod Algorithm="{signature_method_uri(method, digest)}"/>{refs}')
     canonical = _c14n_standalone(f'<SignedInfo xmlns="{DS}">{body}</SignedInfo>')
     return f"<SignedInfo>{body}</SignedInfo>", _b64(_sign(key, canonical, method, digest))
 
 
-def _key_info(cert: x509.Certificate, chain: list[bytes]) -> str:
+def _key_info(cert: x509.Certificate, chain: Sequence[bytes]) -> str:
     certs = "".join(f"<X509Certificate>{_b64(d)}</X509Certificate>" for d in [_der(cert), *chain])
     return f"<KeyInfo><X509Data>{certs}</X509Data></KeyInfo>"
 
@@ -330,8 +337,8 @@ def _key_info(cert: x509.Certificate, chain: list[bytes]) -> str:
 # -- OOXML -----------------------------------------------------------------------------------
 
 
-def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type: ignore[no-untyped-def]
-               chain: list[bytes] = (), method: str = "rsa", digest: str = "sha256",
+def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,
+               chain: Sequence[bytes] = (), method: str = "rsa", digest: str = "sha256",
                signing_time: datetime | None = None, xades: bool = True,
                skip_parts: Iterable[str] = (), embed_crls: Iterable[bytes] = (),
                embed_certs: Iterable[bytes] = ()) -> dict[str, bytes]:
@@ -340,7 +347,7 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
     ``skip_parts``: parts deliberately left out of the Manifest (for coverage tests);
     ``embed_crls``/``embed_certs``: XAdES-X-L revocation data and certificates."""
     parts = dict(parts)
-    signing_time = signing_time or datetime.now(timezone.utc)
+    signing_time = signing_time or datetime.now(UTC)
     # Origin part and relationships (created by the first signature).
     origin = "_xmlsignatures/origin.sigs"
     if origin not in parts:
@@ -349,7 +356,8 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
         rel.set("Id", "rIdSigOrigin")
         rel.set("Type", REL_ORIGIN)
         rel.set("Target", origin)
-        parts["_rels/.rels"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        parts["_rels/.rels"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                              standalone=True)
         parts[origin] = b""
     origin_rels = "_xmlsignatures/_rels/origin.sigs.rels"
     existing = etree.fromstring(parts[origin_rels]) if origin_rels in parts else etree.fromstring(
@@ -360,7 +368,8 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
     rel.set("Id", f"rId{n}")
     rel.set("Type", REL_SIGNATURE)
     rel.set("Target", f"sig{n}.xml")
-    parts[origin_rels] = etree.tostring(existing, xml_declaration=True, encoding="UTF-8", standalone=True)
+    parts[origin_rels] = etree.tostring(existing, xml_declaration=True, encoding="UTF-8",
+                                        standalone=True)
     add_content_type(parts, sig_part, CT_SIGNATURE)
 
     skip = set(skip_parts)
@@ -373,7 +382,8 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
         uri = f"/{name}?ContentType={ctype}"
         if name.endswith(".rels"):
             rels_root = etree.fromstring(parts[name])
-            ids = {r.get("Id") for r in rels_root if r.get("Type") not in OFFICE_UNSIGNED_REL_TYPES}
+            ids = {r.get("Id", "") for r in rels_root
+                   if r.get("Type") not in OFFICE_UNSIGNED_REL_TYPES}
             refs = "".join(f'<mdssi:RelationshipReference xmlns:mdssi="{MDSSI}" SourceId="{i}"/>'
                            for i in sorted(ids))
             transforms = (f'<Transform Algorithm="{REL_TRANSFORM}">{refs}</Transform>'
@@ -386,8 +396,10 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
         else:
             manifest += _reference(uri, digest, _digest(parts[name], digest))
     sig_props = (
-        f'<SignatureProperties><SignatureProperty Id="idSignatureTime" Target="#idPackageSignature">'
-        f'<mdssi:SignatureTime xmlns:mdssi="{MDSSI}"><mdssi:Format>YYYY-MM-DDThh:mm:ssTZD</mdssi:Format>'
+        '<SignatureProperties>'
+        '<SignatureProperty Id="idSignatureTime" Target="#idPackageSignature">'
+        f'<mdssi:SignatureTime xmlns:mdssi="{MDSSI}">'
+        "<mdssi:Format>YYYY-MM-DDThh:mm:ssTZD</mdssi:Format>"
         f"<mdssi:Value>{_xs_time(signing_time)}</mdssi:Value></mdssi:SignatureTime>"
         f"</SignatureProperty></SignatureProperties>")
     package_object_inner = f"<Manifest>{manifest}</Manifest>{sig_props}"
@@ -400,8 +412,10 @@ def sign_ooxml(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type:
         embedded, standalone = _xades("idSignedProperties", cert, signing_time, digest,
                                       "idPackageSignature", embed_crls, embed_certs)
         xades_object = f"<Object>{embedded}</Object>"
-        refs += _reference("#idSignedProperties", digest, _digest(_c14n_standalone(standalone), digest),
-                           f'<Transform Algorithm="{C14N}"/>', "http://uri.etsi.org/01903#SignedProperties")
+        refs += _reference("#idSignedProperties", digest,
+                           _digest(_c14n_standalone(standalone), digest),
+                           f'<Transform Algorithm="{C14N}"/>',
+                           "http://uri.etsi.org/01903#SignedProperties")
     signed_info, value = _signed_info_and_value(refs, key, method, digest)
     xml = (f'<?xml version="1.0" encoding="UTF-8"?><Signature xmlns="{DS}" Id="idPackageSignature">'
            f"{signed_info}<SignatureValue>{value}</SignatureValue>{_key_info(cert, list(chain))}"
@@ -420,29 +434,32 @@ def make_odt(body: str = "Văn bản thử nghiệm") -> dict[str, bytes]:
     text = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
     manifest_ns = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
     entries = [("/", "application/vnd.oasis.opendocument.text"), ("content.xml", "text/xml"),
-               ("styles.xml", "text/xml"), ("meta.xml", "text/xml"), ("Pictures/image1.png", "image/png")]
-    manifest = (f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="{manifest_ns}" '
-                f'manifest:version="1.2">' + "".join(
+               ("styles.xml", "text/xml"), ("meta.xml", "text/xml"),
+               ("Pictures/image1.png", "image/png")]
+    decl = '<?xml version="1.0" encoding="UTF-8"?>'
+    manifest = (f'{decl}<manifest:manifest xmlns:manifest="{manifest_ns}" '
+                'manifest:version="1.2">' + "".join(
                     f'<manifest:file-entry manifest:full-path="{p}" manifest:media-type="{t}"/>'
                     for p, t in entries) + "</manifest:manifest>")
     return {
         "mimetype": ODT_MIMETYPE,
-        "content.xml": (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}" '
+        "content.xml": (f'{decl}<office:document-content xmlns:office="{office}" '
                         f'xmlns:text="{text}"><office:body><office:text><text:p>{body}</text:p>'
                         f"</office:text></office:body></office:document-content>").encode(),
-        "styles.xml": f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles xmlns:office="{office}"/>'.encode(),
-        "meta.xml": f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="{office}"/>'.encode(),
+        "styles.xml": f'{decl}<office:document-styles xmlns:office="{office}"/>'.encode(),
+        "meta.xml": f'{decl}<office:document-meta xmlns:office="{office}"/>'.encode(),
         "Pictures/image1.png": _PNG,
         "META-INF/manifest.xml": manifest.encode(),
     }
 
 
-def sign_odf(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type: ignore[no-untyped-def]
-             chain: list[bytes] = (), method: str = "rsa", digest: str = "sha256",
-             signing_time: datetime | None = None, skip_parts: Iterable[str] = ()) -> dict[str, bytes]:
+def sign_odf(parts: dict[str, bytes], key, cert: x509.Certificate, *,
+             chain: Sequence[bytes] = (), method: str = "rsa", digest: str = "sha256",
+             signing_time: datetime | None = None,
+             skip_parts: Iterable[str] = ()) -> dict[str, bytes]:
     """Return a copy of ``parts`` with one more LibreOffice-style document signature."""
     parts = dict(parts)
-    signing_time = signing_time or datetime.now(timezone.utc)
+    signing_time = signing_time or datetime.now(UTC)
     name = "META-INF/documentsignatures.xml"
     existing = parts.get(name)
     n = 1 if existing is None else len(etree.fromstring(existing)) + 1
@@ -458,23 +475,27 @@ def sign_odf(parts: dict[str, bytes], key, cert: x509.Certificate, *,  # type: i
                                f'<Transform Algorithm="{C14N}"/>')
         else:
             refs += _reference(uri, digest, _digest(parts[part], digest))
-    prop_inner = f'<dc:date xmlns:dc="{DC}">{signing_time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")}</dc:date>'
+    date = signing_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    prop_inner = f'<dc:date xmlns:dc="{DC}">{date}</dc:date>'
     prop = f'<SignatureProperty Id="{prop_id}" Target="#{sig_id}">{prop_inner}</SignatureProperty>'
     refs += _reference(f"#{prop_id}", digest, _digest(_c14n_standalone(
-        f'<SignatureProperty xmlns="{DS}" Id="{prop_id}" Target="#{sig_id}">{prop_inner}</SignatureProperty>'),
-        digest))
+        f'<SignatureProperty xmlns="{DS}" Id="{prop_id}" Target="#{sig_id}">{prop_inner}'
+        "</SignatureProperty>"), digest))
     embedded, standalone = _xades(sp_id, cert, signing_time, digest, sig_id)
     refs += _reference(f"#{sp_id}", digest, _digest(_c14n_standalone(standalone), digest),
                        type_="http://uri.etsi.org/01903#SignedProperties")
     signed_info, value = _signed_info_and_value(refs, key, method, digest)
-    sig = (f'<Signature xmlns="{DS}" Id="{sig_id}">{signed_info}<SignatureValue>{value}</SignatureValue>'
-           f"{_key_info(cert, list(chain))}<Object><SignatureProperties>{prop}</SignatureProperties></Object>"
+    sig = (f'<Signature xmlns="{DS}" Id="{sig_id}">{signed_info}'
+           f"<SignatureValue>{value}</SignatureValue>{_key_info(cert, list(chain))}"
+           f"<Object><SignatureProperties>{prop}</SignatureProperties></Object>"
            f"<Object>{embedded}</Object></Signature>")
     if existing is None:
-        doc = f'<?xml version="1.0" encoding="UTF-8"?><document-signatures xmlns="{ODF_DSIG_NS}">{sig}</document-signatures>'
+        doc = (f'<?xml version="1.0" encoding="UTF-8"?><document-signatures '
+               f'xmlns="{ODF_DSIG_NS}">{sig}</document-signatures>')
         parts[name] = doc.encode()
     else:
-        parts[name] = existing.replace(b"</document-signatures>", sig.encode() + b"</document-signatures>")
+        end = b"</document-signatures>"
+        parts[name] = existing.replace(end, sig.encode() + end)
     return parts
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from gateway.inspect.base import InspectContext
@@ -28,7 +29,7 @@ def ctx(**text_overrides) -> InspectContext:
     if text_overrides:
         opts = dict(opts)
         opts["text"] = {**opts["text"], **text_overrides}
-    return InspectContext(at=datetime(2026, 1, 1, tzinfo=timezone.utc), options=opts)
+    return InspectContext(at=datetime(2026, 1, 1, tzinfo=UTC), options=opts)
 
 
 def inspect_doc(name: str, data: bytes, **overrides) -> tuple[list[Finding], dict]:
@@ -53,7 +54,7 @@ def codes(findings) -> list[str]:
 
 def raw_message(body: bytes, *, charset: str | None = "utf-8", subject: str = "Thông báo",
                 subtype: str = "plain", subject_raw: str | None = None,
-                attachments: list[tuple[str, bytes]] = ()) -> bytes:
+                attachments: Sequence[tuple[str, bytes]] = ()) -> bytes:
     """A message with a body in the given bytes and declared charset (no re-encoding)."""
     ct = f"text/{subtype}" + (f"; charset={charset}" if charset else "")
     head = [
@@ -72,7 +73,8 @@ def raw_message(body: bytes, *, charset: str | None = "utf-8", subject: str = "T
     b = "BOUNDARY-text-tests"
     head.append(f'Content-Type: multipart/mixed; boundary="{b}"')
     out = ("\r\n".join(head) + "\r\n\r\n").encode("ascii")
-    out += f"--{b}\r\nContent-Type: {ct}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".encode() + body + b"\r\n"
+    out += (f"--{b}\r\nContent-Type: {ct}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".encode()
+            + body + b"\r\n")
     for name, data in attachments:
         fname = email.utils.encode_rfc2231(name, "utf-8")
         out += (f"--{b}\r\nContent-Type: application/octet-stream\r\n"

@@ -31,37 +31,37 @@ FORMATS = ["pdf", "cms", "ooxml", "odf"]
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
 @pytest.fixture(scope="module")
-def weak_leaf(pki):  # type: ignore[no-untyped-def]
+def weak_leaf(pki):
     """A signing certificate with a 1,024-bit RSA key, chained to the trusted root."""
     return issue("weak1024", "Nguyễn Văn Yếu", 7001, pki.intermediate, t(2024), t(2027),
                  key=rsa_key(1024))
 
 
-def _pdf(pki, who, digest: str) -> bytes:  # type: ignore[no-untyped-def]
+def _pdf(pki, who, digest: str) -> bytes:
     meta = signers.PdfSignatureMetadata(field_name="Signature1", md_algorithm=digest,
                                         subfilter=fields.SigSeedSubFilter.PADES)
     w = IncrementalPdfFileWriter(io.BytesIO(born_digital_pdf(1)), strict=False)
     return signers.sign_pdf(w, meta, signer=signer_for(who, pki.chain(pki.leaf))).getvalue()
 
 
-def _cms(pki, who, digest: str) -> bytes:  # type: ignore[no-untyped-def]
+def _cms(pki, who, digest: str) -> bytes:
     signer = signer_for(who, pki.chain(pki.leaf))
     return asyncio.run(signer.async_sign_general_data(born_digital_pdf(1), digest,
                                                       detached=False)).dump()
 
 
-def _ooxml(pki, who, digest: str) -> bytes:  # type: ignore[no-untyped-def]
+def _ooxml(pki, who, digest: str) -> bytes:
     parts = S.sign_ooxml(S.make_ooxml(), who.key, who.cert, chain=pki.chain(pki.leaf),
                          digest=digest, signing_time=pki.now - timedelta(days=1))
     return S.zip_package(parts)
 
 
-def _odf(pki, who, digest: str) -> bytes:  # type: ignore[no-untyped-def]
+def _odf(pki, who, digest: str) -> bytes:
     parts = S.sign_odf(S.make_odt(), who.key, who.cert, chain=pki.chain(pki.leaf),
                        digest=digest, signing_time=pki.now - timedelta(days=1))
     return S.zip_package(parts, first="mimetype")
@@ -71,7 +71,7 @@ MAKE = {"pdf": (_pdf, "van-ban.pdf"), "cms": (_cms, "van-ban.pdf.p7m"),
         "ooxml": (_ooxml, "van-ban.docx"), "odf": (_odf, "van-ban.odt")}
 
 
-def _check(pki, engine, fmt: str, who, digest: str, rules=None):  # type: ignore[no-untyped-def]
+def _check(pki, engine, fmt: str, who, digest: str, rules=None):
     make, name = MAKE[fmt]
     checker = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)
     report = checker.check_document(name, make(pki, who, digest))
@@ -81,12 +81,12 @@ def _check(pki, engine, fmt: str, who, digest: str, rules=None):  # type: ignore
     return report, doc
 
 
-def _alg_findings(doc, code: str):  # type: ignore[no-untyped-def]
+def _alg_findings(doc, code: str):
     return [f for s in doc.signatures for f in s.findings if f.code == code]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_same_signature_with_sha256_is_valid(pki, engine, fmt):  # type: ignore[no-untyped-def]
+def test_the_same_signature_with_sha256_is_valid(pki, engine, fmt):
     report, doc = _check(pki, engine, fmt, pki.leaf, "sha256")
     assert report.verdict is Verdict.VALID, [f.code for f in doc.findings]
     assert [s.reasons for s in doc.signatures] == [()]
@@ -94,7 +94,7 @@ def test_the_same_signature_with_sha256_is_valid(pki, engine, fmt):  # type: ign
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_sha1_is_refused_in_every_format_with_one_code_and_reason(pki, engine, fmt):  # type: ignore[no-untyped-def]
+def test_sha1_is_refused_in_every_format_with_one_code_and_reason(pki, engine, fmt):
     report, doc = _check(pki, engine, fmt, pki.leaf, "sha1")
     assert report.verdict is Verdict.INVALID
     (sig,) = doc.signatures
@@ -116,7 +116,7 @@ def test_sha1_is_refused_in_every_format_with_one_code_and_reason(pki, engine, f
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_rsa_1024_is_refused_in_every_format_with_one_code_and_reason(pki, engine, weak_leaf,
-                                                                      fmt):  # type: ignore[no-untyped-def]
+                                                                      fmt):
     report, doc = _check(pki, engine, fmt, weak_leaf, "sha256")
     assert report.verdict is Verdict.INVALID
     (found,) = _alg_findings(doc, "ALG_KEY_TOO_SMALL")
@@ -126,7 +126,7 @@ def test_rsa_1024_is_refused_in_every_format_with_one_code_and_reason(pki, engin
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "ooxml"])
-def test_rules_can_lower_the_key_size_for_every_format(pki, engine, weak_leaf, tmp_path, fmt):  # type: ignore[no-untyped-def]
+def test_rules_can_lower_the_key_size_for_every_format(pki, engine, weak_leaf, tmp_path, fmt):
     rules = tmp_path / "local.toml"
     rules.write_text("[algorithms]\nrsa-min-bits = 1024\nlegacy-rsa-min-bits = 1024\n",
                      encoding="utf-8")
@@ -134,7 +134,7 @@ def test_rules_can_lower_the_key_size_for_every_format(pki, engine, weak_leaf, t
     assert report.verdict is Verdict.VALID, [f.code for f in doc.findings]
 
 
-def test_ec_curves_come_from_the_rules(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_ec_curves_come_from_the_rules(pki, engine, tmp_path):
     parts = S.sign_ooxml(S.make_ooxml(), pki.ecdsa.key, pki.ecdsa.cert, chain=pki.chain(pki.leaf),
                          method="ecdsa", signing_time=pki.now - timedelta(days=1))
     rules = tmp_path / "local.toml"
@@ -145,7 +145,7 @@ def test_ec_curves_come_from_the_rules(pki, engine, tmp_path):  # type: ignore[n
     assert report.documents[0].signatures[0].reasons == ("curve-not-allowed",)
 
 
-def test_a_refused_signatures_notice_names_the_reason(pki, engine):  # type: ignore[no-untyped-def]
+def test_a_refused_signatures_notice_names_the_reason(pki, engine):
     report, _ = _check(pki, engine, "ooxml", pki.leaf, "sha1")
     facts = NoticeFacts.from_message(Envelope(sender="a@b.gov.vn", recipients=("c@d.gov.vn",)),
                                      [], decision_id=1, decided_at=pki.now)
@@ -194,7 +194,7 @@ def test_default_policy_has_no_legacy_allowance() -> None:
     '[signatures]\nweak-algorithm = "error"\n',  # replaced by [algorithms]
     '[pdf]\naccept-sha1-subfilter = true\n',
 ])
-def test_bad_algorithm_rules_are_refused_at_load(tmp_path, text) -> None:  # type: ignore[no-untyped-def]
+def test_bad_algorithm_rules_are_refused_at_load(tmp_path, text) -> None:
     rules = tmp_path / "local.toml"
     rules.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError):
@@ -203,7 +203,7 @@ def test_bad_algorithm_rules_are_refused_at_load(tmp_path, text) -> None:  # typ
 
 
 def test_legacy_date_accepts_sha1_only_when_a_trusted_timestamp_proves_the_time(pki, engine,
-                                                                                tmp_path):  # type: ignore[no-untyped-def]
+                                                                                tmp_path):
     """A SHA-1 PDF signature with a signature timestamp from a trusted TSA (2024-06-01):
     refused by default, accepted with a warning when ``legacy-until`` lies after that time,
     refused again when it lies before."""
@@ -241,7 +241,7 @@ def test_legacy_date_accepts_sha1_only_when_a_trusted_timestamp_proves_the_time(
     data = signers.sign_pdf(w, meta, signer=signer_for(pki.leaf, pki.chain(pki.leaf)),
                             timestamper=stamper).getvalue()
 
-    def verdict(until: str | None):  # type: ignore[no-untyped-def]
+    def verdict(until: str | None):
         rules = None
         if until is not None:
             rules = tmp_path / f"r{until}.toml"

@@ -13,6 +13,7 @@ import sys
 import tarfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,11 +43,11 @@ def scan() -> bytes:
     return scanned_pdf([page_image(ScanSpec(seed=2))], ocr=True)
 
 
-def walk(name: str, data: bytes, **limits: int):  # type: ignore[no-untyped-def]
+def walk(name: str, data: bytes, **limits: Any):
     return Walker(Limits(**limits), Documents()).walk_document(name, data)
 
 
-def archive_codes(parsed) -> list[str]:  # type: ignore[no-untyped-def]
+def archive_codes(parsed) -> list[str]:
     return [f.code for f in parsed.items[0].findings]
 
 
@@ -137,7 +138,7 @@ def test_encrypted_member_does_not_hide_the_others() -> None:
     ("a.tar.xz", lambda: tar({NAME: docx()}, compression="xz")[:200], "xz"),
     ("a.cab", lambda: cab({NAME: docx()})[:-100], "cab"),
 ])
-def test_damaged_archive_is_a_finding_naming_the_format(outer: str, data, label: str) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_archive_is_a_finding_naming_the_format(outer: str, data, label: str) -> None:
     report = checker().check_document(outer, data())
     (arch,) = [d for d in report.documents if d.path == outer]
     unreadable = [f for f in arch.findings if f.code == "ARCHIVE_UNREADABLE"]
@@ -307,7 +308,7 @@ def test_tar_hides_nothing_after_its_end() -> None:
 
 
 @pytest.mark.parametrize("build", [rar5, rar4])
-def test_one_volume_of_a_split_rar_is_a_finding(build) -> None:  # type: ignore[no-untyped-def]
+def test_one_volume_of_a_split_rar_is_a_finding(build) -> None:
     """Senders split archives to get under the 25 MB limit: one part alone is not the
     documents, and libarchive would hand out a truncated member without complaint."""
     parsed = walk("hs.part1.rar", build([Member(NAME, docx())], volume=True))

@@ -16,7 +16,7 @@ from tests.pdfgen.build import born_digital_pdf
 
 
 @pytest.fixture
-def restore_logging(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def restore_logging(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
@@ -30,7 +30,7 @@ class LibraryWarning(UserWarning):
 
 
 @pytest.mark.parametrize("verbose,shown", [(0, False), (1, True)])
-def test_warnings_become_log_records(restore_logging, capsys, caplog, verbose, shown):  # type: ignore[no-untyped-def]
+def test_warnings_become_log_records(restore_logging, capsys, caplog, verbose, shown):
     cli._setup_logging(verbose)
     with caplog.at_level(logging.DEBUG, logger="py.warnings"), warnings.catch_warnings():
         warnings.simplefilter("always")
@@ -56,7 +56,7 @@ def test_check_prints_no_library_warning_without_v(tmp_path: Path) -> None:
         assert loud.startswith("hople: WARNING: py.warnings: CryptographyDeprecationWarning")
 
 
-def test_check_text_output_names_the_reasons(pki, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_text_output_names_the_reasons(pki, tmp_path: Path, capsys) -> None:
     from datetime import timedelta
 
     from tests import signer as S

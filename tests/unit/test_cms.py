@@ -21,25 +21,26 @@ from tests.pdfgen.check import engine_for
 from tests.pdfgen.sign import signer_for
 
 CONTENT = born_digital_pdf(1)
+P7S = "application/pkcs7-signature"
 
 
-def _cms(pki, issued, content: bytes, detached: bool) -> bytes:  # type: ignore[no-untyped-def]
+def _cms(pki, issued, content: bytes, detached: bool) -> bytes:
     signer = signer_for(issued, pki.chain(issued))
     return asyncio.run(signer.async_sign_general_data(content, "sha256", detached=detached)).dump()
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
 @pytest.fixture(scope="module")
-def ctx(pki, engine):  # type: ignore[no-untyped-def]
+def ctx(pki, engine):
     return InspectContext(at=pki.now, trust=engine)
 
 
 def _doc(data: bytes, name: str, fmt: str) -> Document:
-    return Document(name, name, data, "application/pkcs7-signature", fmt, DocClass.OTHER)
+    return Document(name, name, data, P7S, fmt, DocClass.OTHER)
 
 
 def test_enveloping_signature_verifies_over_its_content(pki, ctx):
@@ -47,8 +48,8 @@ def test_enveloping_signature_verifies_over_its_content(pki, ctx):
     assert parse_cms(p7m).content == CONTENT
     res = inspect_cms(_doc(p7m, "van-ban.pdf.p7m", "p7m"), ctx)
     (s,) = res.signatures
-    assert (s.format, s.integrity, s.trust, s.revocation) == ("cms", Integrity.INTACT, Trust.TRUSTED,
-                                                             Revocation.GOOD)
+    assert (s.format, s.integrity, s.trust, s.revocation) == (
+        "cms", Integrity.INTACT, Trust.TRUSTED, Revocation.GOOD)
     assert res.facts["content_format"] == "pdf" and res.facts["content_bytes"] == len(CONTENT)
 
 
@@ -100,7 +101,7 @@ def _message(parts: list[tuple[str, bytes, str]]) -> bytes:
     return msg.as_bytes()
 
 
-def _check(pki, engine, raw: bytes):  # type: ignore[no-untyped-def]
+def _check(pki, engine, raw: bytes):
     checker = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
     return checker.check_message(io.BytesIO(raw), Envelope(sender="vanthu@snv.daknong.gov.vn"))
 
@@ -108,7 +109,7 @@ def _check(pki, engine, raw: bytes):  # type: ignore[no-untyped-def]
 def test_detached_signature_beside_its_file_in_a_message(pki, engine):
     p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
     report = _check(pki, engine, _message([("cong-van.pdf", CONTENT, "application/pdf"),
-                                           ("cong-van.pdf.p7s", p7s, "application/pkcs7-signature")]))
+                                           ("cong-van.pdf.p7s", p7s, P7S)]))
     target = next(d for d in report.documents if d.path == "cong-van.pdf")
     (sig,) = target.signatures
     assert sig.format == "cms-detached" and sig.is_good
@@ -123,7 +124,7 @@ def test_detached_signature_over_a_changed_file_makes_the_message_invalid(pki, e
     p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
     changed = CONTENT.replace(b"Test document", b"Fake document")
     report = _check(pki, engine, _message([("cong-van.pdf", changed, "application/pdf"),
-                                           ("cong-van.p7s", p7s, "application/pkcs7-signature")]))
+                                           ("cong-van.p7s", p7s, P7S)]))
     target = next(d for d in report.documents if d.path == "cong-van.pdf")
     assert "CMS_DETACHED_INVALID" in {f.code for s in target.signatures for f in s.findings}
     assert target.verdict.value == "invalid"
@@ -132,7 +133,7 @@ def test_detached_signature_over_a_changed_file_makes_the_message_invalid(pki, e
 
 def test_detached_signature_alone_is_reported_unverified(pki, engine):
     p7s = _cms(pki, pki.leaf, CONTENT, detached=True)
-    report = _check(pki, engine, _message([("cong-van.pdf.p7s", p7s, "application/pkcs7-signature")]))
+    report = _check(pki, engine, _message([("cong-van.pdf.p7s", p7s, P7S)]))
     missing = [f for f in report.findings if f.code == "CMS_CONTENT_MISSING"]
     assert missing and missing[0].params["expected"] == "cong-van.pdf"
 
@@ -194,14 +195,14 @@ def test_detached_signature_makes_an_editable_file_valid(pki, engine):
     p7s = _cms(pki, pki.leaf, docx, detached=True)
     ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     report = _check(pki, engine, _message([("ke-hoach.docx", docx, ctype),
-                                           ("ke-hoach.docx.p7s", p7s, "application/pkcs7-signature")]))
+                                           ("ke-hoach.docx.p7s", p7s, P7S)]))
     target = next(d for d in report.documents if d.path == "ke-hoach.docx")
     assert [s.format for s in target.signatures] == ["cms-detached"]
     assert target.verdict.value == "valid"
     # signed by a certificate outside the trust anchors: present but not confirmed
     p7s = _cms(pki, pki.other_leaf, docx, detached=True)
     report = _check(pki, engine, _message([("ke-hoach.docx", docx, ctype),
-                                           ("ke-hoach.docx.p7s", p7s, "application/pkcs7-signature")]))
+                                           ("ke-hoach.docx.p7s", p7s, P7S)]))
     target = next(d for d in report.documents if d.path == "ke-hoach.docx")
     assert target.verdict.value == "invalid"
     assert "EDITABLE_SIGNATURE_UNVERIFIED" in {f.code for f in target.findings}

@@ -30,16 +30,16 @@ class Boom(RuntimeError):
     pass
 
 
-def _boom(*_a, **_k):  # type: ignore[no-untyped-def]
+def _boom(*_a, **_k):
     raise Boom("injected")
 
 
 @pytest.fixture
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)  # per test: some tests break it
 
 
-def _check(pki, engine, name: str, data: bytes):  # type: ignore[no-untyped-def]
+def _check(pki, engine, name: str, data: bytes):
     report = Checker(load_policy(), trust=engine, clock=lambda: pki.now).check_document(name, data)
     # a .p7m envelope is opened: the content it carries, judged with the envelope's signature,
     # is the last document (the only one for every other format)
@@ -48,23 +48,23 @@ def _check(pki, engine, name: str, data: bytes):  # type: ignore[no-untyped-def]
     return report, doc, codes
 
 
-def _docx(pki) -> bytes:  # type: ignore[no-untyped-def]
+def _docx(pki) -> bytes:
     return S.zip_package(S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert,
                                       chain=pki.chain(pki.leaf),
                                       signing_time=pki.now - timedelta(days=1)))
 
 
-def _odt(pki) -> bytes:  # type: ignore[no-untyped-def]
+def _odt(pki) -> bytes:
     return S.zip_package(S.sign_odf(S.make_odt(), pki.leaf.key, pki.leaf.cert,
                                     chain=pki.chain(pki.leaf),
                                     signing_time=pki.now - timedelta(days=1)), first="mimetype")
 
 
-def _pdf(pki) -> bytes:  # type: ignore[no-untyped-def]
+def _pdf(pki) -> bytes:
     return P.sign(born_digital_pdf(1), pki.leaf, pki.chain(pki.leaf))
 
 
-def _p7m(pki) -> bytes:  # type: ignore[no-untyped-def]
+def _p7m(pki) -> bytes:
     import asyncio
 
     signer = P.signer_for(pki.leaf, pki.chain(pki.leaf))
@@ -77,14 +77,14 @@ MAKE = {"van-ban.docx": _docx, "van-ban.odt": _odt, "van-ban.pdf": _pdf,
 
 
 @pytest.mark.parametrize("name", list(MAKE))
-def test_each_signed_format_is_valid_before_any_injection(pki, engine, name):  # type: ignore[no-untyped-def]
+def test_each_signed_format_is_valid_before_any_injection(pki, engine, name):
     report, doc, codes = _check(pki, engine, name, MAKE[name](pki))
     assert report.verdict is Verdict.VALID, codes
 
 
 @pytest.mark.parametrize("name", list(MAKE))
-def test_a_trust_engine_failure_is_a_finding_never_unknown_in_silence(pki, engine, name, monkeypatch,
-                                                                     caplog):  # type: ignore[no-untyped-def]
+def test_a_trust_engine_failure_is_a_finding_never_unknown_in_silence(
+        pki, engine, name, monkeypatch, caplog):
     data = MAKE[name](pki)
     monkeypatch.setattr(engine, "validate_chain", _boom)
     with caplog.at_level(logging.WARNING):
@@ -97,7 +97,7 @@ def test_a_trust_engine_failure_is_a_finding_never_unknown_in_silence(pki, engin
 
 @pytest.mark.parametrize("name", ["van-ban.pdf", "van-ban.pdf.p7m"])
 def test_a_failing_pyhanko_context_makes_the_signature_unverifiable(pki, engine, name,
-                                                                   monkeypatch):  # type: ignore[no-untyped-def]
+                                                                   monkeypatch):
     data = MAKE[name](pki)
     monkeypatch.setattr(engine, "validation_context", _boom)
     report, doc, codes = _check(pki, engine, name, data)
@@ -106,7 +106,7 @@ def test_a_failing_pyhanko_context_makes_the_signature_unverifiable(pki, engine,
     assert any("Boom" in f.en for s in doc.signatures for f in s.findings)
 
 
-def test_unreadable_embedded_revocation_data_is_never_dropped_silently(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_unreadable_embedded_revocation_data_is_never_dropped_silently(pki, engine, monkeypatch):
     data = _pdf(pki)
     monkeypatch.setattr(pdf_signatures, "revinfo_from_signed_data",
                         lambda *_a: RevInfo([], [], ["CMS CRLs: ValueError: bad"]))
@@ -116,7 +116,7 @@ def test_unreadable_embedded_revocation_data_is_never_dropped_silently(pki, engi
     assert doc.signatures[0].reasons == ("revocation-data-unreadable",)
 
 
-def test_unreadable_dss_entry_is_a_document_finding(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_unreadable_dss_entry_is_a_document_finding(pki, engine, monkeypatch):
     data = _pdf(pki)
     monkeypatch.setattr(pdf_signatures, "read_dss",
                         lambda _r: Dss(problems=["DSS CRLs entry: PdfReadError"]))
@@ -124,7 +124,7 @@ def test_unreadable_dss_entry_is_a_document_finding(pki, engine, monkeypatch):  
     assert doc.verdict is DocVerdict.INVALID and "SIG_REVOCATION_DATA_UNREADABLE" in codes
 
 
-def test_a_bad_xades_revocation_value_is_a_finding(pki, engine):  # type: ignore[no-untyped-def]
+def test_a_bad_xades_revocation_value_is_a_finding(pki, engine):
     parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=pki.chain(pki.leaf),
                          signing_time=pki.now - timedelta(days=1), embed_crls=[b"crl"])
     sig = parts["_xmlsignatures/sig1.xml"]
@@ -140,14 +140,14 @@ def test_a_bad_xades_revocation_value_is_a_finding(pki, engine):  # type: ignore
 
 
 @pytest.mark.parametrize("name", ["van-ban.docx", "van-ban.odt"])
-def test_an_xml_signature_verifier_crash_is_not_valid(pki, engine, name, monkeypatch):  # type: ignore[no-untyped-def]
+def test_an_xml_signature_verifier_crash_is_not_valid(pki, engine, name, monkeypatch):
     data = MAKE[name](pki)
     monkeypatch.setattr(dsig_verify, "verify", _boom)
     report, doc, codes = _check(pki, engine, name, data)
     assert doc.verdict is DocVerdict.INVALID and "INSPECTION_FAILED" in codes
 
 
-def test_an_unreadable_content_stream_never_passes_as_a_scan(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_an_unreadable_content_stream_never_passes_as_a_scan(pki, engine, monkeypatch):
     data = scanned_pdf([page_image(ScanSpec(seed=7))])
     report, doc, codes = _check(pki, engine, "scan.pdf", data)
     assert doc.verdict is DocVerdict.VALID, codes  # a genuine scan is valid
@@ -157,7 +157,7 @@ def test_an_unreadable_content_stream_never_passes_as_a_scan(pki, engine, monkey
     assert doc.facts["layout"] == "unreadable" and "Boom" in doc.facts["content_errors"][0]
 
 
-def test_a_legacy_office_reader_failure_is_not_valid(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_legacy_office_reader_failure_is_not_valid(pki, engine, monkeypatch):
     from gateway.inspect import legacy_office
 
     data = ole.build({"WordDocument": b"\xec\xa5" + b"\x00" * 100, "1Table": b"\x00" * 10})
@@ -166,7 +166,7 @@ def test_a_legacy_office_reader_failure_is_not_valid(pki, engine, monkeypatch): 
     assert doc.verdict is DocVerdict.INVALID and "DOCUMENT_UNREADABLE" in codes
 
 
-def test_an_image_decoder_failure_is_not_valid(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_an_image_decoder_failure_is_not_valid(pki, engine, monkeypatch):
     from gateway.inspect import images
 
     buf = io.BytesIO()
@@ -176,7 +176,7 @@ def test_an_image_decoder_failure_is_not_valid(pki, engine, monkeypatch):  # typ
     assert doc.verdict is DocVerdict.INVALID and "IMAGE_UNREADABLE" in codes
 
 
-def test_a_text_inspector_crash_is_not_valid(pki, engine, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_text_inspector_crash_is_not_valid(pki, engine, monkeypatch):
     from gateway.inspect.text import inspector
 
     monkeypatch.setattr(inspector, "analyse", _boom)

@@ -11,7 +11,8 @@ from gateway.model.catalog import make_finding
 from gateway.model.findings import Action
 from gateway.model.report import DocClass, DocumentReport, DocVerdict, MessageReport, Verdict
 
-VI_NAME = unicodedata.normalize("NFC", "Công văn số 125/UBND-VX về việc triển khai kế hoạch năm 2024.docx")
+VI_NAME = unicodedata.normalize(
+    "NFC", "Công văn số 125/UBND-VX về việc triển khai kế hoạch năm 2024.docx")
 
 
 def _doc(path: str, cls: DocClass, verdict: DocVerdict, *codes: str) -> DocumentReport:
@@ -22,7 +23,8 @@ def _doc(path: str, cls: DocClass, verdict: DocVerdict, *codes: str) -> Document
     )
 
 
-def _report(*docs: DocumentReport, verdict: Verdict = Verdict.INVALID, findings=()) -> MessageReport:
+def _report(*docs: DocumentReport, verdict: Verdict = Verdict.INVALID,
+            findings=()) -> MessageReport:
     return MessageReport(input="Q1", kind="message", verdict=verdict, action=Action.ACCEPT,
                          documents=tuple(docs), findings=tuple(findings))
 
@@ -71,7 +73,8 @@ def test_unchecked_verdict() -> None:
 
 def test_vietnamese_name_encoded_folded_and_round_trips() -> None:
     r = _report(
-        _doc(VI_NAME, DocClass.EDITABLE, DocVerdict.INVALID, "EDITABLE_NOT_SIGNED", "TYPE_MISMATCH"),
+        _doc(VI_NAME, DocClass.EDITABLE, DocVerdict.INVALID, "EDITABLE_NOT_SIGNED",
+             "TYPE_MISMATCH"),
         _doc("hồ sơ.zip/bảng; lương.xlsx", DocClass.EDITABLE, DocVerdict.INVALID,
              "EDITABLE_NOT_SIGNED"),
     )
@@ -121,7 +124,8 @@ def test_duplicate_codes_once_and_signature_findings_included() -> None:
 
 
 def test_many_documents_are_capped() -> None:
-    docs = [_doc(f"f{i}.pdf", DocClass.NON_EDITABLE, DocVerdict.VALID) for i in range(MAX_ENTRIES + 7)]
+    docs = [_doc(f"f{i}.pdf", DocClass.NON_EDITABLE, DocVerdict.VALID)
+            for i in range(MAX_ENTRIES + 7)]
     value = verdict_headers(_report(*docs, verdict=Verdict.VALID))[1][1]
     flat = value.replace("\r\n ", " ")
     assert flat.count("class=") == MAX_ENTRIES

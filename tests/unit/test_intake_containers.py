@@ -48,15 +48,15 @@ def message(*attachments: tuple[str, bytes, str], body: str = "Kính gửi quý 
     return m.as_bytes()
 
 
-def check(checker: Checker, raw: bytes):  # type: ignore[no-untyped-def]
+def check(checker: Checker, raw: bytes):
     return checker.check_message(io.BytesIO(raw), Envelope(sender="stttt@daknong.gov.vn"))
 
 
-def codes(report) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(report) -> set[str]:
     return {f.code for f in report.all_findings}
 
 
-def doc(report, path: str):  # type: ignore[no-untyped-def]
+def doc(report, path: str):
     return next(d for d in report.documents if d.path == path)
 
 
@@ -340,7 +340,7 @@ def test_container_the_gateway_cannot_open_is_uninspected_not_no_documents(check
         assert r.verdict not in NOT_SEEN, name
 
 
-def test_uninspected_action_is_a_rules_value(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_uninspected_action_is_a_rules_value(tmp_path) -> None:
     rules = tmp_path / "local.toml"
     rules.write_text('[documents]\nuninspected-action = "reject"\n')
     strict = Checker(load_policy(rules))
@@ -400,15 +400,15 @@ def test_uninspected_is_tagged_and_the_sender_is_told(checker: Checker) -> None:
     assert headers["X-Legal-Validity"] == "uninspected"
     report = " ".join(headers["X-Legal-Validity-Report"].split())
     assert "verdict=uninspected findings=PART_UNIDENTIFIED" in report
-    assert notice_kinds(r, Action.ACCEPT) == ["invalid"]
+    assert notice_kinds(r, Action.ACCEPT) == ["uninspected"]  # its own notice
     facts = NoticeFacts.from_message(Envelope(sender="stttt@daknong.gov.vn"), [],
                                      decision_id=1, decided_at=datetime.now(UTC))
-    notice = render_notice(load_templates(shipped_directory()), "invalid", r, facts)
+    notice = render_notice(load_templates(shipped_directory()), "uninspected", r, facts)
     assert "1. du-lieu.dat: CHƯA KIỂM TRA ĐƯỢC" in notice.body
     assert "PART_UNIDENTIFIED" in notice.body and "NOT INSPECTED" in notice.body
 
 
-def test_a_signed_docx_with_a_damaged_package_is_not_accepted(pki) -> None:  # type: ignore[no-untyped-def]
+def test_a_signed_docx_with_a_damaged_package_is_not_accepted(pki) -> None:
     """The signature verifies over the parts it covers, but the package lost its marker:
     the document is invalid (its signature is not accepted), never valid."""
     from datetime import timedelta

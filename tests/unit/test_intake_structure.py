@@ -34,7 +34,7 @@ def checker() -> Checker:
     return Checker(load_policy())
 
 
-def check(checker: Checker, raw: bytes):  # type: ignore[no-untyped-def]
+def check(checker: Checker, raw: bytes):
     return checker.check_message(io.BytesIO(raw), ENV)
 
 
@@ -164,7 +164,7 @@ class InProcess:
     def __init__(self, checker: Checker) -> None:
         self.checker = checker
 
-    def run(self, kind, source, envelope, label, deadline, progress=None):  # type: ignore[no-untyped-def]
+    def run(self, kind, source, envelope, label, deadline, progress=None):
         return check_one(self.checker, kind, source, envelope, label)
 
 
@@ -186,7 +186,7 @@ def test_a_charset_name_with_a_nul_is_not_an_inspection_failure(checker: Checker
 
 def test_hople_check_reports_its_own_failure_without_a_traceback(
         tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
-    def boom(self, *a, **kw):  # type: ignore[no-untyped-def]
+    def boom(self, *a, **kw):
         raise MemoryError("simulated")
 
     monkeypatch.setattr(Checker, "check_message", boom)

@@ -91,10 +91,12 @@ def _valid_decision() -> Decision:
                            action=Action.ACCEPT)
     return Decision(Action.ACCEPT, report=report,
                     add_headers=(("X-Legal-Validity", "valid"),
-                                 ("X-Legal-Validity-Report", "a.pdf class=non-editable\r\n verdict=valid")))
+                                 ("X-Legal-Validity-Report",
+                                  "a.pdf class=non-editable\r\n verdict=valid")))
 
 
-def test_collects_envelope_headers_and_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collects_envelope_headers_and_body(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     eng = RecordingEngine(_valid_decision())
     ctx = _milter(eng, tmp_path, monkeypatch)
     rc = ctx._feedFile(io.BytesIO(MSG), "a@stc.gov.vn", "b@ubnd.gov.vn", "c@ubnd.gov.vn")
@@ -120,7 +122,8 @@ def test_collects_envelope_headers_and_body(tmp_path: Path, monkeypatch: pytest.
     assert parsed.get_content().strip() == "Body line"
 
 
-def test_accept_strips_forged_and_adds_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_accept_strips_forged_and_adds_headers(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = _milter(RecordingEngine(_valid_decision()), tmp_path, monkeypatch)
     assert ctx._feedFile(io.BytesIO(MSG), "a@stc.gov.vn", "b@ubnd.gov.vn") == Milter.ACCEPT
     assert ctx._headerschanged
@@ -131,7 +134,8 @@ def test_accept_strips_forged_and_adds_headers(tmp_path: Path, monkeypatch: pyte
 
 
 def test_reject_sets_the_reply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reply = SmtpReply("550", "5.7.1", "Van ban tu hop thu mien phi (Dieu 9.4) / Free mail (Article 9.4)")
+    reply = SmtpReply("550", "5.7.1",
+                      "Van ban tu hop thu mien phi (Dieu 9.4) / Free mail (Article 9.4)")
     ctx = _milter(RecordingEngine(Decision(Action.REJECT, reply=reply)), tmp_path, monkeypatch)
     assert ctx._feedFile(io.BytesIO(MSG), "x@gmail.com", "b@ubnd.gov.vn") == Milter.REJECT
     assert ctx._reply == ("550", "5.7.1", reply.text)
@@ -178,7 +182,8 @@ def test_engine_exception_propagates_to_the_exception_policy(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_two_messages_on_one_connection_do_not_mix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_messages_on_one_connection_do_not_mix(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     eng = RecordingEngine(_valid_decision())
     ctx = _milter(eng, tmp_path, monkeypatch)
     ctx._feedFile(io.BytesIO(MSG), "a@stc.gov.vn", "b@ubnd.gov.vn")
@@ -197,10 +202,11 @@ def test_raw_8bit_headers_survive(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     m = GatewayMilter(eng, str(tmp_path), 1024)
     m._setctx(ctx)
     m.envfrom("<a@x>")
-    m.header_bytes("Subject", "Thử nghiệm".encode("utf-8"))
+    m.header_bytes("Subject", "Thử nghiệm".encode())
     m.header_bytes("X-Latin1", b"caf\xe9")
     m.eoh()
     m.body(b"x\r\n")
+    assert m.spool is not None
     kind, source = m.spool.contents_for_worker()
     assert b"Subject: Th\xe1\xbb\xad nghi\xe1\xbb\x87m\r\n" in source
     assert b"X-Latin1: caf\xe9\r\n" in source
@@ -249,6 +255,12 @@ def test_large_message_spools_to_disk_with_bounded_memory(
     assert not path.exists(), "the spool file is removed after the message"
 
 
+def _spool_path(m: GatewayMilter) -> Path:
+    """The file a message went to (the spool exists and rolled over to disk)."""
+    assert m.spool is not None and m.spool.path is not None
+    return Path(m.spool.path)
+
+
 def test_abort_and_close_remove_the_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = _milter(RecordingEngine(_valid_decision()), tmp_path, monkeypatch, memory=10)
     m = ctx.getpriv()
@@ -256,13 +268,13 @@ def test_abort_and_close_remove_the_spool(tmp_path: Path, monkeypatch: pytest.Mo
     m.header_bytes("Subject", b"s")
     m.eoh()
     m.body(b"x" * 100)
-    path = Path(m.spool.path)
+    path = _spool_path(m)
     assert path.exists()
     m.abort()
     assert not path.exists() and m.spool is None
     m.envfrom("<a@x>")
     m.body(b"y" * 100)
-    path = Path(m.spool.path)
+    path = _spool_path(m)
     m.close()
     assert not path.exists()
 
@@ -376,7 +388,7 @@ def test_an_answer_the_mta_does_not_allow_becomes_a_recorded_tempfail(
 
     class Store:
         def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None
-                   ):  # type: ignore[no-untyped-def]
+                   ):
             rows.append(action_taken)
             return len(rows)
 

@@ -4,7 +4,7 @@ notice skip, reply text and header deletion indices."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from gateway.model.report import MessageReport, SmtpReply, Verdict
 from gateway.notices.marker import make_marker
 
 SECRET = b"s" * 32
-AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 class FakeRunner:
@@ -31,7 +31,7 @@ class FakeRunner:
         self.result = result
         self.calls: list[tuple[Any, ...]] = []
 
-    def run(self, kind, source, envelope, label, deadline, progress=None):  # type: ignore[no-untyped-def]
+    def run(self, kind, source, envelope, label, deadline, progress=None):
         self.calls.append((kind, source, envelope, label, deadline))
         if isinstance(self.result, BaseException):
             raise self.result
@@ -44,7 +44,7 @@ class FakeStore:
         self.session_ms: list[float | None] = []
         self.fail = fail
 
-    def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None):  # type: ignore[no-untyped-def]
+    def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None):
         if self.fail:
             raise OSError("disk full")
         self.rows.append((report, envelope, decided_at, action_taken))
@@ -65,10 +65,12 @@ def _data(headers: list[tuple[str, bytes]] | None = None, mid: str = "<m1@x>") -
     return MessageData(env, headers or [("Message-ID", mid.encode())], "bytes", b"msg", 3)
 
 
-def _engine(result: Any, store: FakeStore | None = None, **kw: Any) -> tuple[Engine, FakeRunner, FakeStore]:
+def _engine(result: Any, store: FakeStore | None = None,
+            **kw: Any) -> tuple[Engine, FakeRunner, FakeStore]:
     runner = FakeRunner(result)
     store = store if store is not None else FakeStore()
-    return Engine(runner, store, clock=lambda: AT, notice_secret=SECRET, rules_hash="h", **kw), runner, store
+    engine = Engine(runner, store, clock=lambda: AT, notice_secret=SECRET, rules_hash="h", **kw)
+    return engine, runner, store
 
 
 def test_accept_adds_headers_and_records() -> None:
@@ -106,7 +108,8 @@ def test_hold_quarantines_with_headers() -> None:
     assert store.rows[0][3] == "hold"
 
 
-@pytest.mark.parametrize("exc", [DeadlineExceeded("too slow"), WorkerFailed("died"), RuntimeError("x")])
+@pytest.mark.parametrize("exc", [DeadlineExceeded("too slow"), WorkerFailed("died"),
+                                 RuntimeError("x")])
 def test_failure_tempfails_by_default_and_is_recorded(exc: Exception) -> None:
     eng, _, store = _engine(exc)
     d = eng.decide(_data())
@@ -121,7 +124,8 @@ def test_failure_tempfails_by_default_and_is_recorded(exc: Exception) -> None:
 
 
 def test_failure_with_accept_unchecked_tags_the_message() -> None:
-    eng, _, store = _engine(DeadlineExceeded("the check did not finish"), on_error="accept-unchecked")
+    eng, _, store = _engine(DeadlineExceeded("the check did not finish"),
+                            on_error="accept-unchecked")
     d = eng.decide(_data())
     assert d.action is Action.ACCEPT
     assert d.add_headers[0] == ("X-Legal-Validity", "unchecked")
@@ -171,7 +175,7 @@ def test_answer_that_cannot_be_applied_is_recorded_as_tempfail(planned: Action) 
     accept; the report keeps what the rules decided."""
     eng, _, store = _engine(_report(Verdict.VALID, planned))
 
-    def apply(dec):  # type: ignore[no-untyped-def]
+    def apply(dec):
         raise Unreachable("cannot add header")
 
     d = eng.decide(_data(), apply=apply)

@@ -31,7 +31,7 @@ def test_round_trip() -> None:
         lambda v, m: (v, ""),                                         # no Message-ID
     ],
 )
-def test_forgeries_fail(mutate) -> None:  # type: ignore[no-untyped-def]
+def test_forgeries_fail(mutate) -> None:
     value, mid = mutate(make_marker(SECRET, "<n1@gw.example>", now=NOW), "<n1@gw.example>")
     assert not verify_marker(SECRET, value, mid, now=NOW)
 

@@ -21,7 +21,7 @@ ENV = Envelope(sender="a@agency.gov.vn", recipients=("b@agency.gov.vn",), queue_
 
 
 @pytest.fixture(scope="module")
-def pool():  # type: ignore[no-untyped-def]
+def pool():
     p = WorkerPool(1, max_jobs=1000)
     p.start()
     yield p
@@ -58,7 +58,8 @@ def test_error_in_worker_is_reported(pool: WorkerPool, tmp_path: Path) -> None:
     assert set(pool.pids()) == before  # the worker survives a failed message
 
 
-def test_hung_worker_is_killed_at_the_deadline_and_replaced(pool: WorkerPool, tmp_path: Path) -> None:
+def test_hung_worker_is_killed_at_the_deadline_and_replaced(pool: WorkerPool,
+                                                            tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening it for reading blocks forever: a stuck check
     (old,) = pool.pids()

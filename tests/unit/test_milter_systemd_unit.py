@@ -68,7 +68,8 @@ def test_default_paths_match_the_settings() -> None:
 
 
 def test_sysusers_adds_hople_to_postfix() -> None:
-    lines = [ln.split() for ln in SYSUSERS.read_text().splitlines() if ln and not ln.startswith("#")]
+    lines = [ln.split() for ln in SYSUSERS.read_text().splitlines()
+             if ln and not ln.startswith("#")]
     assert ["u", "hople"] == lines[0][:2]
     assert ["m", "hople", "postfix"] in lines
 
@@ -139,7 +140,8 @@ def test_systemd_accepts_every_line(tmp_path: Path, unit_path: Path) -> None:
     unit = tmp_path / unit_path.name
     text = unit_path.read_text(encoding="utf-8")
     # the installed path does not exist here; any executable lets verify read the rest
-    unit.write_text(text.replace("/opt/hople-gateway/.venv/bin/hople", shutil.which("true") or "/bin/true"))
+    executable = shutil.which("true") or "/bin/true"
+    unit.write_text(text.replace("/opt/hople-gateway/.venv/bin/hople", executable))
     cp = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     problems = [ln for ln in (cp.stderr + cp.stdout).splitlines()
                 if unit_path.name in ln or "Unknown" in ln]

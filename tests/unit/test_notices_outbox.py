@@ -35,6 +35,13 @@ def store(url: str) -> Iterator[DecisionStore]:
         s.close()
 
 
+def state(box: Outbox, entry_id: int) -> str:
+    """The state of an entry the test has queued."""
+    entry = box.get(entry_id)
+    assert entry is not None, entry_id
+    return entry.state
+
+
 def _add(box: Outbox, rcpt: str = "van-thu@stc.daknong.gov.vn", now: datetime = T0,
          limit: int | None = 10, n: int = 0):
     return box.enqueue(kind="invalid", recipient=rcpt, subject="Văn bản chưa hợp lệ",
@@ -173,7 +180,7 @@ def test_permanent_refusal_fails_at_once_and_retry_requeues(store: DecisionStore
     row = box.get(e.id)
     assert row is not None and row.state == "pending" and row.attempts == 0
     sender.run_once()
-    assert box.get(e.id).state == "sent"  # type: ignore[union-attr]
+    assert state(box, e.id) == "sent"
     assert box.retry([e.id], clock.at) == 0  # a sent notice is not re-sent
 
 
@@ -201,7 +208,7 @@ def test_pending_notice_survives_a_reopen(url: str) -> None:
         box = Outbox(second)
         fake = FakeSubmit()
         OutboxSender(box, _config(), clock=Clock(), submit_fn=fake).run_once()
-        assert box.get(e.id).state == "sent"  # type: ignore[union-attr]
+        assert state(box, e.id) == "sent"
         assert len(fake.calls) == 1
     finally:
         second.close()
@@ -244,9 +251,9 @@ def test_sender_thread_wakes_on_enqueue(store: DecisionStore) -> None:
         e = _add(box, now=datetime.now(UTC))
         sender.wake()
         end = time.monotonic() + 5
-        while time.monotonic() < end and box.get(e.id).state != "sent":  # type: ignore[union-attr]
+        while time.monotonic() < end and state(box, e.id) != "sent":
             time.sleep(0.02)
-        assert box.get(e.id).state == "sent"  # type: ignore[union-attr]
+        assert state(box, e.id) == "sent"
     finally:
         sender.stop()
     assert not sender.running

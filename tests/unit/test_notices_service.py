@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from datetime import datetime, timezone
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import Milter
 import pytest
@@ -34,13 +36,13 @@ from gateway.notices.service import (
 )
 from gateway.policy.strict import RulesError
 
-AT = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 AGENCY = "van-thu@stc.daknong.gov.vn"
 CONTACT = "baomat@daknong.gov.vn"
 TEMPLATES = templates_for(NoticeRules())
 
 
-def _doc(*findings, verdict: DocVerdict = DocVerdict.INVALID) -> DocumentReport:  # type: ignore[no-untyped-def]
+def _doc(*findings, verdict: DocVerdict = DocVerdict.INVALID) -> DocumentReport:
     return DocumentReport(path="Kế hoạch.docx", sha256="0" * 64, size=1, media_type="x/y",
                           doc_class=DocClass.EDITABLE, verdict=verdict, findings=findings)
 
@@ -95,7 +97,7 @@ def db(tmp_path: Path) -> Iterator[tuple[DecisionStore, Outbox]]:
 
 
 def _service(outbox: Outbox, **rules: Any) -> NoticeService:
-    base = dict(security_contact=CONTACT)
+    base: dict[str, Any] = {"security_contact": CONTACT}
     base.update(rules)
     return NoticeService(NoticeRules(**base), TEMPLATES, outbox,
                          from_address="kiemtra@daknong.gov.vn", clock=lambda: AT)
@@ -114,7 +116,7 @@ def _engine(report: MessageReport, store: DecisionStore, notifier: Any) -> Engin
     return Engine(FakeRunner(report), store, clock=lambda: AT, notifier=notifier)
 
 
-def test_engine_queues_a_notice_with_the_decision_id(db) -> None:  # type: ignore[no-untyped-def]
+def test_engine_queues_a_notice_with_the_decision_id(db) -> None:
     decisions, box = db
     eng = _engine(invalid_report(), decisions, _service(box))
     d = eng.decide(_data())
@@ -140,7 +142,7 @@ def test_engine_queues_a_notice_with_the_decision_id(db) -> None:  # type: ignor
     ],
 )
 def test_suppressed_notices_are_recorded_with_the_reason(db, sender: str, extra, reason: str
-                                                         ) -> None:  # type: ignore[no-untyped-def]
+                                                         ) -> None:
     decisions, box = db
     _engine(invalid_report(), decisions, _service(box)).decide(_data(sender, extra))
     (row,) = box.list()
@@ -149,7 +151,7 @@ def test_suppressed_notices_are_recorded_with_the_reason(db, sender: str, extra,
     assert box.counts()["pending"] == 0
 
 
-def test_rate_limit_through_the_engine(db) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_through_the_engine(db) -> None:
     decisions, box = db
     eng = _engine(invalid_report(), decisions, _service(box, rate_limit_per_hour=2))
     for i in range(3):
@@ -158,7 +160,7 @@ def test_rate_limit_through_the_engine(db) -> None:  # type: ignore[no-untyped-d
     assert states == ["pending", "pending", "suppressed"]
 
 
-def test_rejected_message_gets_no_notice(db) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_message_gets_no_notice(db) -> None:
     decisions, box = db
     f = make_finding("SENDER_FREEMAIL", domain="gmail.com")
     report = MessageReport(input="Q", kind="message", verdict=Verdict.REJECTED,
@@ -168,7 +170,7 @@ def test_rejected_message_gets_no_notice(db) -> None:  # type: ignore[no-untyped
     assert box.list() == []
 
 
-def test_held_classified_also_tells_the_security_contact(db) -> None:  # type: ignore[no-untyped-def]
+def test_held_classified_also_tells_the_security_contact(db) -> None:
     decisions, box = db
     eng = _engine(held_report(True), decisions, _service(box))
     eng.decide(_data())
@@ -189,7 +191,7 @@ def test_held_classified_also_tells_the_security_contact(db) -> None:  # type: i
     assert all(r.state == "pending" for r in box.list() if r.kind == "security")
 
 
-def test_held_without_classified_findings_or_contact(db) -> None:  # type: ignore[no-untyped-def]
+def test_held_without_classified_findings_or_contact(db) -> None:
     decisions, box = db
     _engine(held_report(False), decisions, _service(box)).decide(_data())
     assert [r.kind for r in box.list()] == ["held"]
@@ -199,7 +201,7 @@ def test_held_without_classified_findings_or_contact(db) -> None:  # type: ignor
 
 
 def test_a_failing_notifier_never_fails_the_mail(db, caplog: pytest.LogCaptureFixture
-                                                 ) -> None:  # type: ignore[no-untyped-def]
+                                                 ) -> None:
     decisions, _box = db
 
     class Broken:
@@ -215,7 +217,7 @@ def test_a_failing_notifier_never_fails_the_mail(db, caplog: pytest.LogCaptureFi
     assert "notice not queued: RuntimeError: outbox unavailable" in caplog.text
 
 
-def test_disabled_notices_queue_nothing(db) -> None:  # type: ignore[no-untyped-def]
+def test_disabled_notices_queue_nothing(db) -> None:
     decisions, box = db
     _engine(invalid_report(), decisions, _service(box, enabled=False)).decide(_data())
     assert box.list() == []
@@ -274,7 +276,7 @@ def _feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine) -> Ct
 
 
 def test_annotate_tags_the_subject_at_end_of_message(db, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     decisions, box = db
     service = _service(box, annotate_delivered=True)
     ctx = _feed(tmp_path, monkeypatch, _engine(invalid_report(), decisions, service))
@@ -286,7 +288,7 @@ def test_annotate_tags_the_subject_at_end_of_message(db, tmp_path: Path,
 
 
 def test_annotate_off_or_valid_leaves_the_subject(db, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     decisions, box = db
     ctx = _feed(tmp_path, monkeypatch, _engine(invalid_report(), decisions, _service(box)))
     assert not [c for c in ctx.changed if c[0] == "Subject"]
@@ -295,6 +297,23 @@ def test_annotate_off_or_valid_leaves_the_subject(db, tmp_path: Path,
     ctx = _feed(tmp_path, monkeypatch,
                 _engine(valid, decisions, _service(box, annotate_delivered=True)))
     assert not [c for c in ctx.changed if c[0] == "Subject"]
+
+
+def test_stop_logs_a_log_that_cannot_be_closed_and_returns(
+        db: tuple[DecisionStore, Outbox], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """At exit, a database error while closing the outbox's connection is said in the log
+    with its type; stop() itself returns."""
+    _, box = db
+    svc = _service(box)
+
+    def fail() -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(box.store, "close", fail)
+    with caplog.at_level("WARNING", logger="hople.notices"):
+        svc.stop()
+    assert "closing the log failed: OperationalError: disk I/O error" in caplog.text
 
 
 # -- built from settings; the CLI --------------------------------------------------------------
@@ -342,7 +361,7 @@ def test_rules_section_is_strict(tmp_path: Path) -> None:
         assert reason in str(info.value) and "notices" in str(info.value)
 
 
-def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:
     decisions, box = db
     url = "sqlite:///" + box.store._db.path
     _engine(invalid_report(), decisions, _service(box)).decide(_data())
@@ -353,8 +372,8 @@ def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:  #
     assert "outbox: pending 1, sent 0, failed 0, suppressed 1" in out
     assert "null sender" in out and AGENCY in out
     assert main(["notices", "list", "--db", url, "--state", "pending", "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and f'"id": {pending.id}' in out[0]
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and f'"id": {pending.id}' in lines[0]
     assert main(["notices", "show", "--db", url, str(pending.id)]) == 0
     out = capsys.readouterr().out
     assert "Kính gửi van-thu@stc.daknong.gov.vn," in out and "state: pending" in out
@@ -362,7 +381,7 @@ def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:  #
                             first=1, cap=1)
     assert main(["notices", "retry", "--db", url, "--failed"]) == 0
     assert "re-queued 1 notice(s)" in capsys.readouterr().out
-    assert box.get(pending.id).state == "pending"  # type: ignore[union-attr]
+    assert box.get(pending.id).state == "pending"
     assert main(["notices", "show", "--db", url, "999"]) == 2
     assert "no notice 999" in capsys.readouterr().err
     assert main(["notices", "retry", "--db", url]) == 2
@@ -392,7 +411,7 @@ def test_serve_refuses_to_start_with_a_broken_template(tmp_path: Path) -> None:
     assert "unknown placeholder {subjet}" in str(info.value)
 
 
-def test_a_retried_message_gets_no_second_notice(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_message_gets_no_second_notice(db) -> None:
     """The sending MTA retries a message (new queue id, same Message-ID; or the same queue id
     from the local pickup): one notice, not one per attempt."""
     decisions, box = db
@@ -407,7 +426,7 @@ def test_a_retried_message_gets_no_second_notice(db) -> None:  # type: ignore[no
     assert len(box.list()) == 2, "a different message is notified"
 
 
-def test_a_tempfailed_answer_queues_no_notice(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_tempfailed_answer_queues_no_notice(db) -> None:
     decisions, box = db
 
     def mta_gone(decision: Any) -> None:

@@ -32,7 +32,7 @@ def _error(d: Path) -> RulesError:
 
 def test_shipped_templates_load_and_are_vietnamese_first() -> None:
     t = load_templates(SHIPPED)
-    assert set(t.messages) == {"invalid", "held", "security"}
+    assert set(t.messages) == {"invalid", "held", "security", "uninspected"}
     for kind, m in t.messages.items():
         body = m.body.text
         # Vietnamese first, English below

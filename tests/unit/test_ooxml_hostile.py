@@ -37,7 +37,7 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("fmt", ["docx", "odt"])
-def test_random_mutations_never_crash_and_never_pass(pki, fmt):  # type: ignore[no-untyped-def]
+def test_random_mutations_never_crash_and_never_pass(pki, fmt):
     if fmt == "docx":
         base = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=pki.chain(pki.leaf))
         inspect = inspect_ooxml
@@ -65,7 +65,7 @@ def test_random_mutations_never_crash_and_never_pass(pki, fmt):  # type: ignore[
                     name, zip_damaged)
 
 
-def test_signature_part_that_is_not_xml_is_broken_not_unsigned(pki):  # type: ignore[no-untyped-def]
+def test_signature_part_that_is_not_xml_is_broken_not_unsigned(pki):
     parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert)
     parts["_xmlsignatures/sig1.xml"] = b"\x00\x01 not xml"
     doc = Document("x.docx", "x.docx", S.zip_package(parts), "x", "docx", DocClass.EDITABLE)
@@ -74,7 +74,7 @@ def test_signature_part_that_is_not_xml_is_broken_not_unsigned(pki):  # type: ig
     assert [f.code for f in sig.findings] == ["SIG_MALFORMED"]
 
 
-def test_billion_laughs_in_a_signature_part_is_refused(pki):  # type: ignore[no-untyped-def]
+def test_billion_laughs_in_a_signature_part_is_refused(pki):
     parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert)
     bomb = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
             + b"".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode()
@@ -87,7 +87,7 @@ def test_billion_laughs_in_a_signature_part_is_refused(pki):  # type: ignore[no-
     assert "DOCTYPE" in sig.findings[0].en
 
 
-def test_too_many_references_is_refused(pki):  # type: ignore[no-untyped-def]
+def test_too_many_references_is_refused(pki):
     from gateway.inspect import safe_xml
     from gateway.inspect.xmldsig import verify as V
 
@@ -98,5 +98,6 @@ def test_too_many_references_is_refused(pki):  # type: ignore[no-untyped-def]
         f'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>{refs}</SignedInfo>'
         f"<SignatureValue>AAAA</SignatureValue></Signature>".encode())
     calls: list[str] = []
-    result = V.verify(sig, resolve=lambda uri: calls.append(uri) or b"", limits=V.Limits(max_references=50))
+    result = V.verify(sig, resolve=lambda uri: calls.append(uri) or b"",
+                      limits=V.Limits(max_references=50))
     assert result.integrity is Integrity.BROKEN and not calls

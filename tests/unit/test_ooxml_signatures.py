@@ -23,29 +23,29 @@ from tests import signer as S
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
 
 
 @pytest.fixture(scope="module")
-def checker(pki, engine):  # type: ignore[no-untyped-def]
+def checker(pki, engine):
     return Checker(load_policy(), trust=engine, clock=lambda: pki.now)
 
 
-def signed(pki, kind="docx", who=None, method="rsa", parts=None, **kw):  # type: ignore[no-untyped-def]
+def signed(pki, kind="docx", who=None, method="rsa", parts=None, **kw):
     who = who or pki.leaf
     parts = parts if parts is not None else S.make_ooxml(kind)
     return S.sign_ooxml(parts, who.key, who.cert, chain=pki.chain(who), method=method,
                         signing_time=pki.now - timedelta(days=1), **kw)
 
 
-def check(checker, parts, name="van-ban.docx"):  # type: ignore[no-untyped-def]
+def check(checker, parts, name="van-ban.docx"):
     report = checker.check_document(name, S.zip_package(parts))
     (doc,) = report.documents
     return report, doc
 
 
-def codes(doc):  # type: ignore[no-untyped-def]
+def codes(doc):
     out = [f.code for f in doc.findings]
     for s in doc.signatures:
         out.extend(f.code for f in s.findings)
@@ -56,7 +56,7 @@ def codes(doc):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("kind", ["docx", "xlsx", "pptx"])
-def test_trusted_signature_makes_the_document_valid(pki, checker, kind):  # type: ignore[no-untyped-def]
+def test_trusted_signature_makes_the_document_valid(pki, checker, kind):
     report, doc = check(checker, signed(pki, kind), f"van-ban.{kind}")
     assert report.verdict is Verdict.VALID, codes(doc)
     (sig,) = doc.signatures
@@ -72,13 +72,13 @@ def test_trusted_signature_makes_the_document_valid(pki, checker, kind):  # type
 
 
 @pytest.mark.parametrize("method,who", [("rsa-pss", "leaf"), ("ecdsa", "ecdsa")])
-def test_rsa_pss_and_ecdsa_signatures_verify(pki, checker, method, who):  # type: ignore[no-untyped-def]
+def test_rsa_pss_and_ecdsa_signatures_verify(pki, checker, method, who):
     report, doc = check(checker, signed(pki, who=getattr(pki, who), method=method))
     assert report.verdict is Verdict.VALID, codes(doc)
     assert doc.signatures[0].integrity is Integrity.INTACT
 
 
-def test_ecdsa_value_in_der_form_of_wrong_length_is_rejected(pki, checker):  # type: ignore[no-untyped-def]
+def test_ecdsa_value_in_der_form_of_wrong_length_is_rejected(pki, checker):
     parts = signed(pki, who=pki.ecdsa, method="ecdsa")
     sig = parts["_xmlsignatures/sig1.xml"].decode()
     value = re.search(r"<SignatureValue>([^<]+)</SignatureValue>", sig).group(1)
@@ -96,7 +96,7 @@ def test_ecdsa_value_in_der_form_of_wrong_length_is_rejected(pki, checker):  # t
 # -- tampering ------------------------------------------------------------------------------
 
 
-def _broken(checker, parts, code):  # type: ignore[no-untyped-def]
+def _broken(checker, parts, code):
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.INVALID
     (sig,) = doc.signatures
@@ -106,14 +106,14 @@ def _broken(checker, parts, code):  # type: ignore[no-untyped-def]
     return doc
 
 
-def test_part_content_changed_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_part_content_changed_breaks_the_signature(pki, checker):
     parts = signed(pki)
     parts["word/document.xml"] = parts["word/document.xml"].replace(
         "thử nghiệm".encode(), "đã sửa".encode())
     _broken(checker, parts, "SIG_DIGEST_MISMATCH")
 
 
-def test_one_byte_of_a_binary_part_changed(pki, checker):  # type: ignore[no-untyped-def]
+def test_one_byte_of_a_binary_part_changed(pki, checker):
     parts = signed(pki)
     img = bytearray(parts["word/media/image1.png"])
     img[-5] ^= 1
@@ -121,13 +121,13 @@ def test_one_byte_of_a_binary_part_changed(pki, checker):  # type: ignore[no-unt
     _broken(checker, parts, "SIG_DIGEST_MISMATCH")
 
 
-def test_whitespace_only_change_in_xml_still_breaks(pki, checker):  # type: ignore[no-untyped-def]
+def test_whitespace_only_change_in_xml_still_breaks(pki, checker):
     parts = signed(pki)
     parts["word/document.xml"] = parts["word/document.xml"].replace(b"<w:p>", b"<w:p> ")
     _broken(checker, parts, "SIG_DIGEST_MISMATCH")
 
 
-def test_part_added_after_signing_makes_coverage_partial(pki, checker):  # type: ignore[no-untyped-def]
+def test_part_added_after_signing_makes_coverage_partial(pki, checker):
     parts = signed(pki)
     parts["word/media/image2.png"] = parts["word/media/image1.png"]
     report, doc = check(checker, parts)
@@ -139,27 +139,27 @@ def test_part_added_after_signing_makes_coverage_partial(pki, checker):  # type:
     assert partial and "word/media/image2.png" in partial[0].en
 
 
-def test_part_left_out_of_the_manifest_is_partial(pki, checker):  # type: ignore[no-untyped-def]
+def test_part_left_out_of_the_manifest_is_partial(pki, checker):
     parts = signed(pki, skip_parts=["word/styles.xml"])
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.INVALID
     assert doc.signatures[0].coverage is Coverage.PARTIAL
 
 
-def test_part_removed_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_part_removed_breaks_the_signature(pki, checker):
     parts = signed(pki)
     del parts["word/styles.xml"]
     _broken(checker, parts, "SIG_REFERENCE_UNRESOLVED")
 
 
-def test_relationship_changed_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_relationship_changed_breaks_the_signature(pki, checker):
     parts = signed(pki)
     parts["word/_rels/document.xml.rels"] = parts["word/_rels/document.xml.rels"].replace(
         b"https://example.gov.vn/", b"https://evil.example/")
     _broken(checker, parts, "SIG_DIGEST_MISMATCH")
 
 
-def test_unselected_relationship_redirected_is_partial(pki, checker):  # type: ignore[no-untyped-def]
+def test_unselected_relationship_redirected_is_partial(pki, checker):
     # The root .rels link to core properties is outside the transform (as Office does);
     # pointing it at a document part instead is an unprotected link: partial.
     parts = signed(pki)
@@ -170,7 +170,7 @@ def test_unselected_relationship_redirected_is_partial(pki, checker):  # type: i
     assert doc.signatures[0].coverage is Coverage.PARTIAL
 
 
-def test_relationship_attribute_order_and_unselected_metadata_do_not_matter(pki, checker):  # type: ignore[no-untyped-def]
+def test_relationship_attribute_order_and_unselected_metadata_do_not_matter(pki, checker):
     parts = signed(pki)
     rels = parts["word/_rels/document.xml.rels"].decode()
     # Reorder the relationships: the transform sorts by Id, so the digest still matches.
@@ -182,7 +182,7 @@ def test_relationship_attribute_order_and_unselected_metadata_do_not_matter(pki,
     assert report.verdict is Verdict.VALID, codes(doc)
 
 
-def test_unsigned_by_design_part_changed_keeps_signature_valid(pki, checker):  # type: ignore[no-untyped-def]
+def test_unsigned_by_design_part_changed_keeps_signature_valid(pki, checker):
     parts = signed(pki)
     parts["docProps/core.xml"] = parts["docProps/core.xml"].replace(
         "Nguyễn Văn A".encode(), "Người Khác".encode())
@@ -193,7 +193,7 @@ def test_unsigned_by_design_part_changed_keeps_signature_valid(pki, checker):  #
     assert info and "docProps/core.xml" in info[0].en and "docProps/thumbnail.png" in info[0].en
 
 
-def test_content_type_changed_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_content_type_changed_breaks_the_signature(pki, checker):
     parts = signed(pki)
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
         b"wordprocessingml.document.main+xml",
@@ -201,7 +201,7 @@ def test_content_type_changed_breaks_the_signature(pki, checker):  # type: ignor
     _broken(checker, parts, "SIG_CONTENT_TYPE_MISMATCH")
 
 
-def test_signed_info_changed_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_signed_info_changed_breaks_the_signature(pki, checker):
     parts = signed(pki)
     sig = parts["_xmlsignatures/sig1.xml"]
     parts["_xmlsignatures/sig1.xml"] = sig.replace(
@@ -212,7 +212,7 @@ def test_signed_info_changed_breaks_the_signature(pki, checker):  # type: ignore
     _broken(checker, parts, "SIG_VALUE_INVALID")
 
 
-def test_signature_value_changed_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_signature_value_changed_breaks_the_signature(pki, checker):
     parts = signed(pki)
     sig = parts["_xmlsignatures/sig1.xml"].decode()
     value = re.search(r"<SignatureValue>([^<]+)</SignatureValue>", sig).group(1)
@@ -221,7 +221,7 @@ def test_signature_value_changed_breaks_the_signature(pki, checker):  # type: ig
     _broken(checker, parts, "SIG_VALUE_INVALID")
 
 
-def test_certificate_swapped_breaks_the_signature(pki, checker):  # type: ignore[no-untyped-def]
+def test_certificate_swapped_breaks_the_signature(pki, checker):
     # Same SignedInfo and value, but the KeyInfo now shows another trusted signer.
     parts = signed(pki)
     import base64
@@ -233,7 +233,7 @@ def test_certificate_swapped_breaks_the_signature(pki, checker):  # type: ignore
     _broken(checker, parts, "SIG_VALUE_INVALID")
 
 
-def test_extra_unrelated_certificate_makes_the_signer_ambiguous(pki, checker):  # type: ignore[no-untyped-def]
+def test_extra_unrelated_certificate_makes_the_signer_ambiguous(pki, checker):
     parts = signed(pki)
     import base64
 
@@ -244,7 +244,7 @@ def test_extra_unrelated_certificate_makes_the_signer_ambiguous(pki, checker):  
     _broken(checker, parts, "SIG_AMBIGUOUS_CERTIFICATE")
 
 
-def test_xades_signing_certificate_must_name_the_signer(pki, checker):  # type: ignore[no-untyped-def]
+def test_xades_signing_certificate_must_name_the_signer(pki, checker):
     # Signed by the leaf, but XAdES names the ECDSA certificate: re-sign so that every
     # digest and the value are right and only the attribution is wrong.
     import base64
@@ -261,7 +261,7 @@ def test_xades_signing_certificate_must_name_the_signer(pki, checker):  # type: 
     _broken(checker, parts, "SIG_SIGNING_CERT_MISMATCH")
 
 
-def test_duplicate_id_wrapping_is_refused(pki, checker):  # type: ignore[no-untyped-def]
+def test_duplicate_id_wrapping_is_refused(pki, checker):
     # Classic wrapping: keep the signed Object under a new parent and add a forged Object
     # with the same Id. Whichever copy a verifier picks, duplicate Ids fail the signature.
     parts = signed(pki)
@@ -275,14 +275,14 @@ def test_duplicate_id_wrapping_is_refused(pki, checker):  # type: ignore[no-unty
     _broken(checker, parts, "SIG_DUPLICATE_ID")
 
 
-def test_reference_to_a_missing_id_breaks(pki, checker):  # type: ignore[no-untyped-def]
+def test_reference_to_a_missing_id_breaks(pki, checker):
     parts = signed(pki)
     parts["_xmlsignatures/sig1.xml"] = parts["_xmlsignatures/sig1.xml"].replace(
         b'<Object Id="idPackageObject">', b'<Object Id="idSomethingElse">')
     _broken(checker, parts, "SIG_REFERENCE_UNRESOLVED")
 
 
-def test_unsigned_manifest_protects_nothing(pki, checker):  # type: ignore[no-untyped-def]
+def test_unsigned_manifest_protects_nothing(pki, checker):
     # Drop the SignedInfo reference to the package object: the Manifest is no longer signed,
     # so every part counts as uncovered even though the signature value verifies.
     parts = signed(pki, xades=False)
@@ -292,10 +292,12 @@ def test_unsigned_manifest_protects_nothing(pki, checker):  # type: ignore[no-un
                      r"</SignatureProperty>", sig).group(1)
     standalone = (f'<SignatureProperty xmlns="{S.DS}" Id="idSignatureTime" '
                   f'Target="#idPackageSignature">{prop}</SignatureProperty>')
-    refs = S._reference("#idSignatureTime", "sha256", S._digest(S._c14n_standalone(standalone), "sha256"))
+    refs = S._reference("#idSignatureTime", "sha256",
+                        S._digest(S._c14n_standalone(standalone), "sha256"))
     signed_info, value = S._signed_info_and_value(refs, pki.leaf.key, "rsa", "sha256")
     sig = re.sub(r"<SignedInfo>.*?</SignedInfo>", signed_info, sig)
-    sig = re.sub(r"<SignatureValue>.*?</SignatureValue>", f"<SignatureValue>{value}</SignatureValue>", sig)
+    sig = re.sub(r"<SignatureValue>.*?</SignatureValue>",
+                 f"<SignatureValue>{value}</SignatureValue>", sig)
     parts["_xmlsignatures/sig1.xml"] = sig.encode()
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.INVALID
@@ -304,7 +306,7 @@ def test_unsigned_manifest_protects_nothing(pki, checker):  # type: ignore[no-un
     assert sig_report.coverage is Coverage.PARTIAL
 
 
-def test_orphan_signature_part_is_reported_and_not_counted(pki, checker):  # type: ignore[no-untyped-def]
+def test_orphan_signature_part_is_reported_and_not_counted(pki, checker):
     good = signed(pki)
     parts = S.make_ooxml()
     parts["_xmlsignatures/sig1.xml"] = good["_xmlsignatures/sig1.xml"]
@@ -314,7 +316,7 @@ def test_orphan_signature_part_is_reported_and_not_counted(pki, checker):  # typ
     assert {"SIG_ORPHAN_PART", "EDITABLE_NOT_SIGNED"} <= set(codes(doc))
 
 
-def test_cd_lfh_mismatch_in_a_signed_package_is_broken(pki, checker):  # type: ignore[no-untyped-def]
+def test_cd_lfh_mismatch_in_a_signed_package_is_broken(pki, checker):
     data = bytearray(S.zip_package(signed(pki)))
     # Rename the local header of word/document.xml (same length), leaving the directory.
     pos = data.index(b"word/document.xml")
@@ -329,7 +331,7 @@ def test_cd_lfh_mismatch_in_a_signed_package_is_broken(pki, checker):  # type: i
 # -- trust -----------------------------------------------------------------------------------
 
 
-def test_untrusted_root(pki, checker):  # type: ignore[no-untyped-def]
+def test_untrusted_root(pki, checker):
     report, doc = check(checker, signed(pki, who=pki.other_leaf))
     assert report.verdict is Verdict.INVALID
     sig = doc.signatures[0]
@@ -338,27 +340,27 @@ def test_untrusted_root(pki, checker):  # type: ignore[no-untyped-def]
     assert "TRUST_UNTRUSTED_ROOT" in codes(doc)
 
 
-def test_expired_certificate(pki, checker):  # type: ignore[no-untyped-def]
+def test_expired_certificate(pki, checker):
     report, doc = check(checker, signed(pki, who=pki.expired))
     assert report.verdict is Verdict.INVALID
     assert doc.signatures[0].trust is not Trust.TRUSTED
     assert "CERT_EXPIRED" in codes(doc)
 
 
-def test_revoked_certificate(pki, checker):  # type: ignore[no-untyped-def]
+def test_revoked_certificate(pki, checker):
     report, doc = check(checker, signed(pki, who=pki.revoked))
     assert report.verdict is Verdict.INVALID
     assert doc.signatures[0].revocation is Revocation.REVOKED
     assert "REVOCATION_REVOKED" in codes(doc)
 
 
-def test_certificate_not_for_signing(pki, checker):  # type: ignore[no-untyped-def]
+def test_certificate_not_for_signing(pki, checker):
     report, doc = check(checker, signed(pki, who=pki.no_usage))
     assert report.verdict is Verdict.INVALID
     assert "CERT_KEY_USAGE" in codes(doc)
 
 
-def test_no_trust_engine_means_unknown_trust_not_valid(pki):  # type: ignore[no-untyped-def]
+def test_no_trust_engine_means_unknown_trust_not_valid(pki):
     data = S.zip_package(signed(pki))
     doc = Document("a.docx", "a.docx", data, "x", "docx", DocClass.EDITABLE)
     result = inspect_ooxml(doc, InspectContext(at=pki.now))
@@ -368,7 +370,7 @@ def test_no_trust_engine_means_unknown_trust_not_valid(pki):  # type: ignore[no-
     assert "SIG_TRUST_NOT_CHECKED" in [f.code for f in sig.findings]
 
 
-def test_signing_time_in_the_future_is_not_used(pki, engine):  # type: ignore[no-untyped-def]
+def test_signing_time_in_the_future_is_not_used(pki, engine):
     parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=pki.chain(pki.leaf),
                          signing_time=pki.now + timedelta(days=400))
     doc = Document("a.docx", "a.docx", S.zip_package(parts), "x", "docx", DocClass.EDITABLE)
@@ -378,7 +380,7 @@ def test_signing_time_in_the_future_is_not_used(pki, engine):  # type: ignore[no
     assert sig.trust is Trust.TRUSTED  # checked at the time of checking instead
 
 
-def test_backdated_signing_time_does_not_revive_an_expired_certificate(pki, engine):  # type: ignore[no-untyped-def]
+def test_backdated_signing_time_does_not_revive_an_expired_certificate(pki, engine):
     # The expired leaf was valid in 2021; a self-declared 2021 signing time is too old to use.
     parts = S.sign_ooxml(S.make_ooxml(), pki.expired.key, pki.expired.cert,
                          chain=pki.chain(pki.expired), signing_time=pki.now.replace(year=2021))
@@ -392,7 +394,7 @@ def test_backdated_signing_time_does_not_revive_an_expired_certificate(pki, engi
 # -- several signatures ------------------------------------------------------------------------
 
 
-def test_two_signatures_both_verified(pki, checker):  # type: ignore[no-untyped-def]
+def test_two_signatures_both_verified(pki, checker):
     parts = signed(pki, parts=signed(pki), who=pki.ecdsa, method="ecdsa")
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.VALID, codes(doc)
@@ -400,7 +402,7 @@ def test_two_signatures_both_verified(pki, checker):  # type: ignore[no-untyped-
     assert all(s.is_good for s in doc.signatures)
 
 
-def test_two_signatures_one_bad_is_valid_but_reports_the_bad_one(pki, checker):  # type: ignore[no-untyped-def]
+def test_two_signatures_one_bad_is_valid_but_reports_the_bad_one(pki, checker):
     parts = signed(pki, parts=signed(pki), who=pki.other_leaf)  # second signer untrusted
     report, doc = check(checker, parts)
     assert report.verdict is Verdict.VALID
@@ -410,7 +412,7 @@ def test_two_signatures_one_bad_is_valid_but_reports_the_bad_one(pki, checker): 
     assert warn and "1/2" in warn[0].vi
 
 
-def test_two_signatures_first_one_broken_is_not_hidden_by_checking_only_the_first(pki, checker):  # type: ignore[no-untyped-def]
+def test_two_signatures_first_one_broken_is_not_hidden_by_checking_only_the_first(pki, checker):
     parts = signed(pki, parts=signed(pki), who=pki.other_leaf)
     # Break the FIRST (trusted) signature's value: only the untrusted one still verifies.
     sig = parts["_xmlsignatures/sig1.xml"].decode()
@@ -423,7 +425,7 @@ def test_two_signatures_first_one_broken_is_not_hidden_by_checking_only_the_firs
     assert second.integrity is Integrity.INTACT and second.trust is Trust.UNTRUSTED
 
 
-def test_sha1_is_refused_by_default_and_allowed_only_by_the_algorithm_rules(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_sha1_is_refused_by_default_and_allowed_only_by_the_algorithm_rules(pki, engine, tmp_path):
     parts = signed(pki, digest="sha1")
     rules = tmp_path / "local.toml"
     rules.write_text('[algorithms]\ndigests = ["sha1", "sha256"]\n', encoding="utf-8")
@@ -436,12 +438,13 @@ def test_sha1_is_refused_by_default_and_allowed_only_by_the_algorithm_rules(pki,
     assert r2.verdict is Verdict.VALID and "ALG_DIGEST_NOT_ALLOWED" not in codes(d2)
 
 
-def test_customxml_can_be_required_by_the_rules(pki, engine, tmp_path):  # type: ignore[no-untyped-def]
+def test_customxml_can_be_required_by_the_rules(pki, engine, tmp_path):
     base = S.make_ooxml()
     base["customXml/item1.xml"] = b"<data>1</data>"
     parts = signed(pki, parts=base, skip_parts=["customXml/item1.xml"])
     rules = tmp_path / "local.toml"
-    rules.write_text('[signatures]\nooxml-unsigned-parts = ["docProps/core.xml", "docProps/app.xml"]\n',
+    rules.write_text('[signatures]\n'
+                     'ooxml-unsigned-parts = ["docProps/core.xml", "docProps/app.xml"]\n',
                      encoding="utf-8")
     strict = Checker(load_policy(rules), trust=engine, clock=lambda: pki.now)
     default = Checker(load_policy(), trust=engine, clock=lambda: pki.now)
@@ -450,7 +453,7 @@ def test_customxml_can_be_required_by_the_rules(pki, engine, tmp_path):  # type:
     assert report.verdict is Verdict.INVALID and doc.signatures[0].coverage is Coverage.PARTIAL
 
 
-def test_damaged_package_is_a_finding_not_a_crash(checker):  # type: ignore[no-untyped-def]
+def test_damaged_package_is_a_finding_not_a_crash(checker):
     data = S.zip_package(S.make_ooxml())
     report = checker.check_document("hong.docx", data[: len(data) // 2])
     (doc,) = report.documents
@@ -458,7 +461,7 @@ def test_damaged_package_is_a_finding_not_a_crash(checker):  # type: ignore[no-u
     assert "INSPECTION_FAILED" not in codes(doc)
 
 
-def test_removed_signature_part_still_linked_is_reported_broken(pki, checker):  # type: ignore[no-untyped-def]
+def test_removed_signature_part_still_linked_is_reported_broken(pki, checker):
     parts = signed(pki)
     del parts["_xmlsignatures/sig1.xml"]
     report, doc = check(checker, parts)
@@ -468,7 +471,7 @@ def test_removed_signature_part_still_linked_is_reported_broken(pki, checker):  
     assert "SIG_REFERENCE_UNRESOLVED" in codes(doc) and "EDITABLE_NOT_SIGNED" not in codes(doc)
 
 
-def test_second_signature_removed_leaves_the_first_valid_with_a_warning(pki, checker):  # type: ignore[no-untyped-def]
+def test_second_signature_removed_leaves_the_first_valid_with_a_warning(pki, checker):
     parts = signed(pki, parts=signed(pki), who=pki.ecdsa, method="ecdsa")
     del parts["_xmlsignatures/sig2.xml"]
     report, doc = check(checker, parts)
@@ -480,18 +483,18 @@ def test_second_signature_removed_leaves_the_first_valid_with_a_warning(pki, che
 
 
 @pytest.fixture(scope="module")
-def offline_engine(pki):  # type: ignore[no-untyped-def]
+def offline_engine(pki):
     # No CRL cache at all: only what the signature carries can decide revocation.
     return build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir])
 
 
-def _inspect(pki, engine, parts):  # type: ignore[no-untyped-def]
+def _inspect(pki, engine, parts):
     doc = Document("a.docx", "a.docx", S.zip_package(parts), "x", "docx", DocClass.EDITABLE)
     (sig,) = inspect_ooxml(doc, InspectContext(at=pki.now, trust=engine)).signatures
     return sig
 
 
-def test_embedded_crls_decide_revocation_offline(pki, offline_engine):  # type: ignore[no-untyped-def]
+def test_embedded_crls_decide_revocation_offline(pki, offline_engine):
     without = _inspect(pki, offline_engine, signed(pki))
     assert without.trust is Trust.TRUSTED and without.revocation is Revocation.UNKNOWN
     with_crls = _inspect(pki, offline_engine, signed(pki, embed_crls=pki.crls_der))
@@ -500,7 +503,7 @@ def test_embedded_crls_decide_revocation_offline(pki, offline_engine):  # type: 
     assert revoked.revocation is Revocation.REVOKED
 
 
-def test_intermediate_from_xades_certificate_values(pki, tmp_path):  # type: ignore[no-untyped-def]
+def test_intermediate_from_xades_certificate_values(pki, tmp_path):
     # No configured intermediates and none in KeyInfo: the chain comes from CertificateValues.
     engine = build_engine([pki.anchors_dir], [], [pki.crl_dir])
     parts = S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=[],
@@ -512,7 +515,7 @@ def test_intermediate_from_xades_certificate_values(pki, tmp_path):  # type: ign
     assert _inspect(pki, engine, bare).trust is not Trust.TRUSTED
 
 
-def test_vba_project_signature_alone_is_not_a_document_signature(checker):  # type: ignore[no-untyped-def]
+def test_vba_project_signature_alone_is_not_a_document_signature(checker):
     parts = S.make_ooxml()
     parts["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0vba"
     parts["word/vbaProjectSignature.bin"] = b"\x00signature"
@@ -521,7 +524,7 @@ def test_vba_project_signature_alone_is_not_a_document_signature(checker):  # ty
     assert {"SIG_MACRO_SIGNATURE_ONLY", "EDITABLE_NOT_SIGNED"} <= set(codes(doc))
 
 
-def test_unselected_link_retyped_to_main_document_is_partial(pki, checker):  # type: ignore[no-untyped-def]
+def test_unselected_link_retyped_to_main_document_is_partial(pki, checker):
     # The link to core.xml is outside the transform; retyping it to officeDocument would let
     # an unsigned part pose as the document body.
     parts = signed(pki)

@@ -21,11 +21,11 @@ ORIGIN_RELS = "_xmlsignatures/_rels/origin.sigs.rels"
 
 
 @pytest.fixture(scope="module")
-def checker(pki):  # type: ignore[no-untyped-def]
+def checker(pki):
     return Checker(load_policy(), trust=engine_for(pki), clock=lambda: pki.now)
 
 
-def _signed(pki):  # type: ignore[no-untyped-def]
+def _signed(pki):
     return S.sign_ooxml(S.make_ooxml(), pki.leaf.key, pki.leaf.cert, chain=pki.chain(pki.leaf),
                         signing_time=pki.now - timedelta(days=1))
 
@@ -55,11 +55,11 @@ def _without_type(parts: dict[str, bytes], untyped: str) -> dict[str, bytes]:
     return parts
 
 
-def _codes(doc):  # type: ignore[no-untyped-def]
+def _codes(doc):
     return [f.code for f in doc.findings] + [f.code for s in doc.signatures for f in s.findings]
 
 
-def test_origin_rels_without_a_content_type_is_valid_with_a_warning(pki, checker):  # type: ignore[no-untyped-def]
+def test_origin_rels_without_a_content_type_is_valid_with_a_warning(pki, checker):
     parts = _without_type(_signed(pki), ORIGIN_RELS)
     report = checker.check_document("eid.docx", S.zip_package(parts))
     (doc,) = report.documents
@@ -70,7 +70,7 @@ def test_origin_rels_without_a_content_type_is_valid_with_a_warning(pki, checker
 
 
 @pytest.mark.parametrize("part", ["word/_rels/document.xml.rels", "word/media/image1.png"])
-def test_signed_content_without_a_content_type_is_still_refused(pki, checker, part):  # type: ignore[no-untyped-def]
+def test_signed_content_without_a_content_type_is_still_refused(pki, checker, part):
     parts = _without_type(_signed(pki), part)
     report = checker.check_document("eid.docx", S.zip_package(parts))
     (doc,) = report.documents
@@ -79,7 +79,7 @@ def test_signed_content_without_a_content_type_is_still_refused(pki, checker, pa
     assert "package-invalid" in doc.signatures[0].reasons
 
 
-def test_a_duplicate_zip_entry_is_still_refused(pki, checker):  # type: ignore[no-untyped-def]
+def test_a_duplicate_zip_entry_is_still_refused(pki, checker):
     import io
     import zipfile
 

@@ -14,11 +14,11 @@ from tests.pdfgen.check import engine_for, inspect
 
 
 @pytest.fixture(scope="module")
-def blt(pki) -> bytes:  # type: ignore[no-untyped-def]
+def blt(pki) -> bytes:
     return ltv.sign_ltv(born_digital_pdf(1), pki, "B-LT")
 
 
-def test_the_store_lists_certificates_and_crls_with_their_revision(pki, blt):  # type: ignore[no-untyped-def]
+def test_the_store_lists_certificates_and_crls_with_their_revision(pki, blt):
     dss = read_dss(repair.open_reader(blt, "strict"))
     assert dss.present and not dss.problems
     assert len(dss.certs) == 4 and len(dss.crls) == 2 and not dss.ocsps
@@ -26,7 +26,7 @@ def test_the_store_lists_certificates_and_crls_with_their_revision(pki, blt):  #
     assert set(dss.revinfo().crls) == set(pki.crls_der)
 
 
-def test_an_unreadable_crl_is_named_in_a_finding_and_not_used(pki, blt):  # type: ignore[no-untyped-def]
+def test_an_unreadable_crl_is_named_in_a_finding_and_not_used(pki, blt):
     # garble the first byte of a CRL stream (same length: the file stays readable)
     der = pki.intermediate_crl_der
     pos = blt.index(der)

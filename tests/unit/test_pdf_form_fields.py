@@ -14,26 +14,26 @@ from tests.pdfgen.check import check, codes, engine_for, inspect
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
 @pytest.fixture(scope="module")
-def filled_after_signing(pki) -> bytes:  # type: ignore[no-untyped-def]
+def filled_after_signing(pki) -> bytes:
     """An empty field filled after signing: permitted form filling when analysed."""
     return S.fill_field(S.sign(form_pdf(), pki.leaf, pki.chain(pki.leaf)))
 
 
 def test_form_filling_after_signing_is_valid_when_the_fields_can_be_read(
-        pki, engine, filled_after_signing):  # type: ignore[no-untyped-def]
+        pki, engine, filled_after_signing):
     _, doc = check(filled_after_signing, pki=pki, trust=engine)
     assert doc.verdict is DocVerdict.VALID
     assert "PDF_CHANGES_UNCHECKED" not in codes(doc)
 
 
 def test_a_failure_to_read_the_signed_fields_makes_the_document_not_valid(
-        pki, engine, filled_after_signing, monkeypatch):  # type: ignore[no-untyped-def]
-    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        pki, engine, filled_after_signing, monkeypatch):
+    def broken(*_a, **_k):
         raise RuntimeError("injected: field dictionary unreadable")
 
     monkeypatch.setattr(sigmod, "_field_entry", broken)
@@ -46,7 +46,7 @@ def test_a_failure_to_read_the_signed_fields_makes_the_document_not_valid(
     assert doc.verdict is DocVerdict.INVALID
 
 
-def test_filled_fields_at_raises_instead_of_returning_nothing(pki, monkeypatch):  # type: ignore[no-untyped-def]
+def test_filled_fields_at_raises_instead_of_returning_nothing(pki, monkeypatch):
     from gateway.inspect.pdf import open_reader
 
     prefilled = S.fill_field(form_pdf(), value="So tien: 1.000.000 dong")

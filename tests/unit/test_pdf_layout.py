@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
+from collections.abc import Sequence
 
 import pytest
 from PIL import Image
@@ -13,7 +14,15 @@ from gateway.inspect.pdf.layout import classify
 from gateway.model.findings import Severity
 from gateway.model.report import DocVerdict
 from gateway.policy.schema import Pdf
-from tests.pdfgen.build import LOREM, Page, PdfBuilder, PlacedImage, born_digital_pdf, build_pdf, scanned_pdf
+from tests.pdfgen.build import (
+    LOREM,
+    Page,
+    PdfBuilder,
+    PlacedImage,
+    born_digital_pdf,
+    build_pdf,
+    scanned_pdf,
+)
 from tests.pdfgen.check import check, codes, inspect
 from tests.pdfgen.scans import ScanSpec, page_image
 
@@ -85,7 +94,8 @@ def test_flate_image_and_a_threshold_from_the_rules(sealed):
     assert classify(open_reader(typed), min_coverage=0.7).kind == "scanned"
 
 
-def _raw_pdf(content: bytes, extra_objects: list[bytes] = (), resources: bytes = b"") -> bytes:  # type: ignore[assignment]
+def _raw_pdf(content: bytes, extra_objects: Sequence[bytes] = (),
+             resources: bytes = b"") -> bytes:
     b = PdfBuilder()
     cat = b.reserve()
     pages = b.reserve()
@@ -101,8 +111,10 @@ def _raw_pdf(content: bytes, extra_objects: list[bytes] = (), resources: bytes =
 
 def test_image_inside_a_form_xobject_is_followed():
     # scanner software often wraps the page image in a form XObject
-    img = b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 4 >>\nstream\n\x00\x10\x20\x30\nendstream"
-    form = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /I 4 0 R >> >> "
+    img = (b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray "
+           b"/BitsPerComponent 8 /Length 4 >>\nstream\n\x00\x10\x20\x30\nendstream")
+    form = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] "
+            b"/Resources << /XObject << /I 4 0 R >> >> "
             b"/Length 8 >>\nstream\n/I Do   \nendstream")
     data = _raw_pdf(b"q 600 0 0 800 0 0 cm /Fm Do Q", [img, form], b"/XObject << /Fm 5 0 R >>")
     lay = classify(open_reader(data))
@@ -120,17 +132,19 @@ def test_inline_image_with_binary_data_is_skipped_correctly():
 def test_text_render_mode_switches_are_followed():
     content = b"BT /F1 9 Tf 3 Tr (hidden text) Tj 0 Tr (shown) Tj 7 Tr [(clip)] TJ ET"
     page = classify(open_reader(_raw_pdf(content))).pages[0]
-    assert page.visible_chars == len("shown") and page.invisible_chars == len("hidden text") + len("clip")
+    assert page.visible_chars == len("shown")
+    assert page.invisible_chars == len("hidden text") + len("clip")
 
 
 def test_hostile_content_streams_do_not_crash_or_hang():
     bomb = zlib.compress(b"0 0 m " * 10_000_000)  # 60 MB of path operators, cut at the cap
     b = PdfBuilder()
     cat, pages = b.reserve(), b.reserve()
-    stream = b.add(b"<< /Filter /FlateDecode /Length %d >>\nstream\n" % len(bomb) + bomb + b"\nendstream")
+    stream = b.add(b"<< /Filter /FlateDecode /Length %d >>\nstream\n" % len(bomb) + bomb
+                   + b"\nendstream")
     junk = b.stream(b"", bytes(range(256)) * 50 + b"((( [[[ << /x ) BI ID")
-    page = b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 600 800] /Contents [%d 0 R %d 0 R] >>"
-                 % (pages, stream, junk))
+    page = b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 600 800] "
+                 b"/Contents [%d 0 R %d 0 R] >>" % (pages, stream, junk))
     b.set(pages, b"<< /Type /Pages /Kids [%d 0 R %d 0 R] /Count 2 >>" % (page, page))
     b.set(cat, b"<< /Type /Catalog /Pages %d 0 R >>" % pages)
     lay = classify(open_reader(b.serialize(cat)))
@@ -160,10 +174,12 @@ def test_scanned_pdf_is_valid_with_the_seal_reported(sealed):
     assert report.to_json()["documents"][0]["facts"]["seal"][0]["page"] == 1
 
 
-def test_scan_without_seal_is_valid_by_default_and_invalid_when_the_rules_require_one(unsealed, tmp_path):
+def test_scan_without_seal_is_valid_by_default_and_invalid_when_the_rules_require_one(
+        unsealed, tmp_path):
     _, doc = check(scanned_pdf([unsealed]))
     assert doc.verdict is DocVerdict.VALID and "SEAL_NOT_FOUND" in codes(doc)
-    _, doc = check(scanned_pdf([unsealed]), rules_text="[pdf]\nrequire-seal = true\n", tmp_path=tmp_path)
+    _, doc = check(scanned_pdf([unsealed]), rules_text="[pdf]\nrequire-seal = true\n",
+                   tmp_path=tmp_path)
     assert doc.verdict is DocVerdict.INVALID and "SEAL_REQUIRED_MISSING" in codes(doc)
 
 
@@ -171,7 +187,8 @@ def test_greyscale_scan_says_the_seal_cannot_show(tmp_path):
     grey = page_image(ScanSpec(seed=9, grayscale=True))
     res = inspect(scanned_pdf([grey]))
     assert res.facts["seal"] == [] and res.facts["seal_colour_pages"] == 0
-    _, doc = check(scanned_pdf([grey]), rules_text="[pdf]\nrequire-seal = true\n", tmp_path=tmp_path)
+    _, doc = check(scanned_pdf([grey]), rules_text="[pdf]\nrequire-seal = true\n",
+                   tmp_path=tmp_path)
     missing = [f for f in doc.findings if f.code == "SEAL_REQUIRED_MISSING"]
     assert missing and "greyscale" in missing[0].en
 
@@ -182,9 +199,11 @@ def test_born_digital_unsigned_is_invalid_with_the_93_remedy(tmp_path):
     f = [f for f in doc.findings if f.code == "PDF_BORN_DIGITAL_UNSIGNED"][0]
     assert f.article == "9.3" and f.severity is Severity.ERROR
     assert "scan" in f.en and "quét" in f.vi
-    _, doc = check(born_digital_pdf(1), rules_text='[pdf]\nborn-digital = "warn"\n', tmp_path=tmp_path)
+    _, doc = check(born_digital_pdf(1), rules_text='[pdf]\nborn-digital = "warn"\n',
+                   tmp_path=tmp_path)
     assert doc.verdict is DocVerdict.VALID
-    assert [f.severity for f in doc.findings if f.code == "PDF_BORN_DIGITAL_UNSIGNED"] == [Severity.WARNING]
+    assert [f.severity for f in doc.findings
+            if f.code == "PDF_BORN_DIGITAL_UNSIGNED"] == [Severity.WARNING]
 
 
 def test_mixed_unsigned_follows_the_rules(sealed, tmp_path):

@@ -18,29 +18,29 @@ from tests.pdfgen.check import check, codes, engine_for, inspect
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
 @pytest.fixture(scope="module")
-def signed(pki) -> bytes:  # type: ignore[no-untyped-def]
+def signed(pki) -> bytes:
     return S.sign(born_digital_pdf(1), pki.leaf, pki.chain(pki.leaf))
 
 
-def _repair(res):  # type: ignore[no-untyped-def]
+def _repair(res):
     found = [f for f in res.findings if f.code == "PDF_STRUCTURE_REPAIRED"]
     assert len(found) == 1, [f.code for f in res.findings]
     assert found[0].severity is Severity.WARNING
     return found[0]
 
 
-def test_an_intact_file_is_read_strictly_without_a_repair_finding(pki, engine, signed):  # type: ignore[no-untyped-def]
+def test_an_intact_file_is_read_strictly_without_a_repair_finding(pki, engine, signed):
     res = inspect(signed, pki=pki, trust=engine)
     assert "pdf_read_mode" not in res.facts
     assert "PDF_STRUCTURE_REPAIRED" not in {f.code for f in res.findings}
 
 
-def test_a_signed_file_with_a_wrong_startxref_is_read_tolerantly_and_decided(pki, engine):  # type: ignore[no-untyped-def]
+def test_a_signed_file_with_a_wrong_startxref_is_read_tolerantly_and_decided(pki, engine):
     data = S.sign(damage.shift_startxref(born_digital_pdf(1)), pki.leaf, pki.chain(pki.leaf))
     with pytest.raises(Exception):  # noqa: B017 - the strict reader refuses it
         repair.open_reader(data, "strict").root  # noqa: B018
@@ -53,7 +53,7 @@ def test_a_signed_file_with_a_wrong_startxref_is_read_tolerantly_and_decided(pki
     assert "PDF_STRUCTURE_REPAIRED" in codes(doc)
 
 
-def test_a_broken_xref_after_signing_is_reconstructed_and_decided(pki, engine):  # type: ignore[no-untyped-def]
+def test_a_broken_xref_after_signing_is_reconstructed_and_decided(pki, engine):
     # B-LT whose DSS update has two swapped cross-reference offsets: neither the strict nor
     # the tolerant reader can read the DSS revision; the reconstructed table can.
     data = damage.swap_last_xref_offsets(ltv.sign_ltv(born_digital_pdf(1), pki, "B-LT"))
@@ -72,7 +72,7 @@ def test_a_broken_xref_after_signing_is_reconstructed_and_decided(pki, engine): 
 
 
 @pytest.mark.parametrize("change", [S.add_page, S.replace_content], ids=["page", "content"])
-def test_a_repair_never_hides_a_change_after_signing(pki, engine, signed, change):  # type: ignore[no-untyped-def]
+def test_a_repair_never_hides_a_change_after_signing(pki, engine, signed, change):
     data = damage.swap_last_xref_offsets(change(signed))
     res = inspect(data, pki=pki, trust=engine)
     assert res.facts["pdf_read_mode"] == "reconstructed"
@@ -84,7 +84,7 @@ def test_a_repair_never_hides_a_change_after_signing(pki, engine, signed, change
     assert doc.verdict is DocVerdict.INVALID
 
 
-def test_appended_bytes_stay_uncovered_after_a_repair(pki, engine, signed):  # type: ignore[no-untyped-def]
+def test_appended_bytes_stay_uncovered_after_a_repair(pki, engine, signed):
     data = S.append_bytes(damage.swap_last_xref_offsets(S.add_page(signed)))
     _, doc = check(data, pki=pki, trust=engine)
     assert doc.verdict is DocVerdict.INVALID
@@ -105,7 +105,7 @@ def test_reconstruction_refuses_two_different_bodies_of_one_object_in_a_revision
     assert repair.is_read_error(repair.RepairRefused("x"))
 
 
-def test_a_file_no_mode_can_read_is_unreadable_not_unsigned(pki, engine, caplog):  # type: ignore[no-untyped-def]
+def test_a_file_no_mode_can_read_is_unreadable_not_unsigned(pki, engine, caplog):
     caplog.set_level(logging.INFO)
     res = inspect(b"%PDF-1.7\n" + b"\x00" * 200, pki=pki, trust=engine)
     assert "PDF_UNREADABLE" in {f.code for f in res.findings}
@@ -113,7 +113,7 @@ def test_a_file_no_mode_can_read_is_unreadable_not_unsigned(pki, engine, caplog)
     assert doc.verdict is DocVerdict.INVALID
 
 
-def test_a_repair_refuses_a_hidden_later_definition_a_viewer_would_show(pki, engine, signed):  # type: ignore[no-untyped-def]
+def test_a_repair_refuses_a_hidden_later_definition_a_viewer_would_show(pki, engine, signed):
     # the page's content redefined in a later update without a table entry, then that update's
     # table broken: a viewer that rebuilds the table takes the last definition (new text),
     # while the tables say the content is unchanged; such a reading is refused, not trusted

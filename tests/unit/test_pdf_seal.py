@@ -21,7 +21,7 @@ from tests.pki import NOW
 
 
 @pytest.fixture(scope="module")
-def dataset():  # type: ignore[no-untyped-def]
+def dataset():
     return seal_dataset()
 
 
@@ -57,7 +57,8 @@ def test_a_seal_photographed_at_any_resolution_is_measured_in_millimetres():
 
 def test_red_mask_only_keeps_red():
     img = Image.new("RGB", (4, 1))
-    img.putdata([(210, 30, 40), (30, 30, 200), (240, 240, 240), (180, 150, 130)])  # red, blue, paper, beige
+    # red, blue, paper, beige
+    img.putdata([(210, 30, 40), (30, 30, 200), (240, 240, 240), (180, 150, 130)])
     assert list(red_mask(img).tobytes()) == [255, 0, 0, 0]
 
 
@@ -69,7 +70,7 @@ def test_greyscale_has_no_seal_evidence():
 # -- image attachments -------------------------------------------------------------------------
 
 
-def _ctx(**pdf):  # type: ignore[no-untyped-def]
+def _ctx(**pdf):
     return InspectContext(at=NOW, options={"pdf": pdf} if pdf else {})
 
 
@@ -77,7 +78,7 @@ def _doc(data: bytes, name: str = "scan.jpg", fmt: str = "jpeg") -> Document:
     return Document(name, name, data, "image/" + fmt, fmt, DocClass.NON_EDITABLE)
 
 
-def _encode(img: Image.Image, fmt: str, **kw) -> bytes:  # type: ignore[no-untyped-def]
+def _encode(img: Image.Image, fmt: str, **kw) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **kw)
     return buf.getvalue()
@@ -111,7 +112,8 @@ def test_multipage_tiff_is_searched_from_the_end():
 
 def test_required_seal_missing_on_an_image(tmp_path):
     data = _encode(page_image(ScanSpec(seal=False, seed=36)), "JPEG")
-    _, doc = check(data, name="scan.jpg", rules_text="[pdf]\nrequire-seal = true\n", tmp_path=tmp_path)
+    _, doc = check(data, name="scan.jpg", rules_text="[pdf]\nrequire-seal = true\n",
+                   tmp_path=tmp_path)
     assert doc.verdict is DocVerdict.INVALID and "SEAL_REQUIRED_MISSING" in codes(doc)
 
 

@@ -20,7 +20,7 @@ from tests.pdfgen.scans import ScanSpec, page_image
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
@@ -30,11 +30,11 @@ def base() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def signed(pki, base):  # type: ignore[no-untyped-def]
+def signed(pki, base):
     return S.sign(base, pki.leaf, pki.chain(pki.leaf))
 
 
-def _only_sig(result):  # type: ignore[no-untyped-def]
+def _only_sig(result):
     assert len(result.signatures) == 1, result.signatures
     return result.signatures[0]
 
@@ -199,7 +199,7 @@ def test_legacy_sha1_subfilter_with_a_wrong_digest_is_broken(pki, engine, base):
     assert "integrity-broken" in s.reasons
 
 
-def inspect_with(data, pki, engine, options):  # type: ignore[no-untyped-def]
+def inspect_with(data, pki, engine, options):
     from gateway.inspect.base import InspectContext
     from gateway.inspect.pdf import inspect_pdf
     from gateway.model.document import Document

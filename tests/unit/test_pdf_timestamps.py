@@ -17,7 +17,7 @@ from tests.pki import issue, t
 
 
 @pytest.fixture(scope="module")
-def engine(pki):  # type: ignore[no-untyped-def]
+def engine(pki):
     return engine_for(pki)
 
 
@@ -27,16 +27,16 @@ def base() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def lta(pki, base) -> bytes:  # type: ignore[no-untyped-def]
+def lta(pki, base) -> bytes:
     return ltv.sign_ltv(base, pki, "B-LTA")
 
 
-def _level(res) -> str | None:  # type: ignore[no-untyped-def]
+def _level(res) -> str | None:
     assert len(res.facts["pdf_signatures"]) == 1
     return res.facts["pdf_signatures"][0]["level"]
 
 
-def test_b_lta_is_valid_and_reaches_b_lta(pki, engine, lta):  # type: ignore[no-untyped-def]
+def test_b_lta_is_valid_and_reaches_b_lta(pki, engine, lta):
     res = inspect(lta, pki=pki, trust=engine)
     assert len(res.signatures) == 1  # the document timestamp is not a signature
     assert res.signatures[0].is_good
@@ -53,7 +53,7 @@ def test_b_lta_is_valid_and_reaches_b_lta(pki, engine, lta):  # type: ignore[no-
 
 
 @pytest.mark.parametrize("part", ["imprint", "time", "signature"])
-def test_b_lta_with_the_timestamp_token_altered_is_invalid(pki, engine, lta, part):  # type: ignore[no-untyped-def]
+def test_b_lta_with_the_timestamp_token_altered_is_invalid(pki, engine, lta, part):
     data = ltv.alter_last_token(lta, part)
     assert len(data) == len(lta) and data != lta
     res = inspect(data, pki=pki, trust=engine)
@@ -65,7 +65,7 @@ def test_b_lta_with_the_timestamp_token_altered_is_invalid(pki, engine, lta, par
 
 
 @pytest.mark.parametrize("level", ["B-T", "B-LT"])
-def test_b_t_and_b_lt_reach_their_level(pki, engine, base, level):  # type: ignore[no-untyped-def]
+def test_b_t_and_b_lt_reach_their_level(pki, engine, base, level):
     data = ltv.sign_ltv(base, pki, level)
     res = inspect(data, pki=pki, trust=engine)
     assert _level(res) == level
@@ -79,7 +79,7 @@ def test_b_t_and_b_lt_reach_their_level(pki, engine, base, level):  # type: igno
     ((), "revocation data for"),
     (("intermediate",), "revocation data for"),  # nothing for the intermediate CA itself
 ])
-def test_a_dss_without_the_chain_s_revocation_data_is_not_b_lt(pki, engine, base, crls_of,  # type: ignore[no-untyped-def]
+def test_a_dss_without_the_chain_s_revocation_data_is_not_b_lt(pki, engine, base, crls_of,
                                                                missing):
     bt = ltv.sign_ltv(base, pki, "B-T")
     data = ltv.add_doc_timestamp(ltv.add_dss(bt, pki, crls_of=crls_of), pki)
@@ -90,7 +90,7 @@ def test_a_dss_without_the_chain_s_revocation_data_is_not_b_lt(pki, engine, base
     assert doc.verdict is DocVerdict.VALID  # the level is reported, not a reason to refuse
 
 
-def test_a_chain_may_stop_at_a_configured_anchor_without_its_certificate(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_a_chain_may_stop_at_a_configured_anchor_without_its_certificate(pki, engine, base):
     from tests.interop.test_interop_pdf import TrustEveryChain
 
     bt = ltv.sign_ltv(base, pki, "B-T")
@@ -105,7 +105,7 @@ def test_a_chain_may_stop_at_a_configured_anchor_without_its_certificate(pki, en
         "Country: VN")
 
 
-def test_a_plain_signature_is_b_b_and_a_broken_one_has_no_level(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_a_plain_signature_is_b_b_and_a_broken_one_has_no_level(pki, engine, base):
     signed = S.sign(base, pki.leaf, pki.chain(pki.leaf))
     assert _level(inspect(signed, pki=pki, trust=engine)) == "B-B"
     broken = S.set_subfilter(signed, b"/ETSI.CAdES.detached")  # same name, digest untouched
@@ -115,7 +115,7 @@ def test_a_plain_signature_is_b_b_and_a_broken_one_has_no_level(pki, engine, bas
     assert _level(inspect(tampered, pki=pki, trust=engine)) is None
 
 
-def test_a_timestamp_by_an_untrusted_tsa_proves_nothing(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_a_timestamp_by_an_untrusted_tsa_proves_nothing(pki, engine, base):
     rogue = issue("rogue_tsa", "Rogue TSA", 0x3003, pki.other_root, t(2024), t(2027),
                   eku=[x509.oid.ExtendedKeyUsageOID.TIME_STAMPING])
     data = ltv.sign_ltv(base, pki, "B-LTA", tsa=rogue)
@@ -131,7 +131,7 @@ def test_a_timestamp_by_an_untrusted_tsa_proves_nothing(pki, engine, base):  # t
     assert doc.verdict is DocVerdict.VALID
 
 
-def test_a_tsa_without_the_time_stamping_usage_is_not_trusted(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_a_tsa_without_the_time_stamping_usage_is_not_trusted(pki, engine, base):
     data = ltv.sign_ltv(base, pki, "B-T", tsa=pki.leaf)  # a signing certificate, not a TSA
     res = inspect(data, pki=pki, trust=engine)
     assert _level(res) == "B-B"
@@ -139,7 +139,7 @@ def test_a_tsa_without_the_time_stamping_usage_is_not_trusted(pki, engine, base)
     assert res.facts["pdf_signatures"][0]["timestamp"]["trusted"] is False
 
 
-def test_the_signer_is_checked_at_the_time_the_timestamp_proves(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_the_signer_is_checked_at_the_time_the_timestamp_proves(pki, engine, base):
     # an expired signer certificate (2021-2022) whose signature a trusted timestamp proves
     # was made in 2021 is checked as of 2021; without the timestamp it is expired now
     old_tsa = issue("old_tsa", "Hople Test TSA 2020", 0x2007, pki.intermediate, t(2020, 6),
@@ -154,7 +154,7 @@ def test_the_signer_is_checked_at_the_time_the_timestamp_proves(pki, engine, bas
     assert _level(res) == "B-T"
 
 
-def test_a_token_dated_outside_the_tsa_certificate_proves_nothing(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_a_token_dated_outside_the_tsa_certificate_proves_nothing(pki, engine, base):
     stamped = _sign_stamped(base, pki, pki.expired, pki.tsa, t(2021, 6))  # TSA from 2024
     res = inspect(stamped, pki=pki, trust=engine)
     assert _level(res) == "B-B"
@@ -162,7 +162,7 @@ def test_a_token_dated_outside_the_tsa_certificate_proves_nothing(pki, engine, b
     assert "outside the validity" in res.facts["pdf_signatures"][0]["timestamp_tsa_problem"]
 
 
-def test_a_document_timestamp_without_type_is_still_validated_as_a_timestamp(pki, engine, lta):  # type: ignore[no-untyped-def]
+def test_a_document_timestamp_without_type_is_still_validated_as_a_timestamp(pki, engine, lta):
     # /Type /DocTimeStamp blanked (same length): routed by its SubFilter to the timestamp
     # validator (never to the signature validator), which finds its digest broken
     pos = lta.rindex(b"/Type /DocTimeStamp")
@@ -173,7 +173,7 @@ def test_a_document_timestamp_without_type_is_still_validated_as_a_timestamp(pki
     assert not any("must be /Sig" in f.en for f in res.findings)
 
 
-def test_an_older_timestamp_is_checked_at_the_time_the_newer_one_proves(pki, engine, base):  # type: ignore[no-untyped-def]
+def test_an_older_timestamp_is_checked_at_the_time_the_newer_one_proves(pki, engine, base):
     # the archive chain: the first document timestamp's authority expired just before the
     # test clock; a newer timestamp proves the first existed while it was still valid
     short_tsa = issue("short_tsa", "Hople Test TSA (short)", 0x2008, pki.intermediate,
@@ -188,7 +188,7 @@ def test_an_older_timestamp_is_checked_at_the_time_the_newer_one_proves(pki, eng
     assert _level(res) == "B-LTA"
 
 
-def _sign_stamped(base, pki, signer, tsa, when):  # type: ignore[no-untyped-def]
+def _sign_stamped(base, pki, signer, tsa, when):
     import io
 
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from gateway.pipeline import Checker
 from gateway.policy.load import load_policy
 from tests.unit.test_intake import docx_bytes, png_bytes
 
-AT = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
 def checker(tmp_path: Path | None = None, override: str | None = None) -> Checker:
@@ -30,7 +30,7 @@ def checker(tmp_path: Path | None = None, override: str | None = None) -> Checke
     return Checker(load_policy(path), clock=lambda: AT)
 
 
-def message(sender: str = "stttt@daknong.gov.vn", attachments=(), subject="Công văn") -> bytes:  # type: ignore[no-untyped-def]
+def message(sender: str = "stttt@daknong.gov.vn", attachments=(), subject="Công văn") -> bytes:
     m = EmailMessage()
     m["From"] = sender
     m["To"] = "ubnd@lamdong.gov.vn"
@@ -43,27 +43,29 @@ def message(sender: str = "stttt@daknong.gov.vn", attachments=(), subject="Công
     return m.as_bytes()
 
 
-DOCX = ("Kế hoạch.docx", None, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+DOCX = ("Kế hoạch.docx", None,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
-def docx_att():  # type: ignore[no-untyped-def]
+def docx_att():
     return (DOCX[0], docx_bytes(), DOCX[2])
 
 
-def png_att():  # type: ignore[no-untyped-def]
+def png_att():
     return ("scan.png", png_bytes(), "image/png")
 
 
-def run(c: Checker, raw: bytes, sender: str | None = "stttt@daknong.gov.vn"):  # type: ignore[no-untyped-def]
+def run(c: Checker, raw: bytes, sender: str | None = "stttt@daknong.gov.vn"):
     return c.check_message(io.BytesIO(raw), Envelope(sender=sender), label="m.eml")
 
 
-def codes(report) -> list[str]:  # type: ignore[no-untyped-def]
+def codes(report) -> list[str]:
     return [f.code for f in report.all_findings]
 
 
 def test_free_mail_with_documents_is_rejected_citing_94() -> None:
-    r = run(checker(), message("Ai đó <someone@gmail.com>", [docx_att()]), sender="someone@gmail.com")
+    r = run(checker(), message("Ai đó <someone@gmail.com>", [docx_att()]),
+            sender="someone@gmail.com")
     assert r.verdict is Verdict.REJECTED and r.action is Action.REJECT
     assert r.smtp_reply is not None
     assert (r.smtp_reply.code, r.smtp_reply.status) == ("550", "5.7.1")
@@ -89,7 +91,8 @@ def test_free_mail_without_documents_is_delivered_and_tagged() -> None:
 
 
 def test_free_mail_behaviour_is_configurable(tmp_path: Path) -> None:
-    c = checker(tmp_path, "[freemail]\nwithout-documents = \"reject\"\nwith-documents = \"accept\"\n")
+    c = checker(tmp_path,
+                '[freemail]\nwithout-documents = "reject"\nwith-documents = "accept"\n')
     assert run(c, message("dan@gmail.com"), sender="dan@gmail.com").verdict is Verdict.REJECTED
     r = run(c, message("dan@gmail.com", [png_att()]), sender="dan@gmail.com")
     assert r.action is Action.ACCEPT and "SENDER_FREEMAIL" in codes(r)
@@ -133,7 +136,7 @@ def test_reject_beats_hold(tmp_path: Path) -> None:
 
 
 def test_inspector_crash_becomes_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(doc, ctx):  # type: ignore[no-untyped-def]
+    def boom(doc, ctx):
         raise RuntimeError("parser exploded")
 
     monkeypatch.setattr(pipeline_mod, "inspectors_for", lambda fmt: [boom])
@@ -144,7 +147,7 @@ def test_inspector_crash_becomes_a_finding(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_message_check_crash_becomes_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(parsed, ctx):  # type: ignore[no-untyped-def]
+    def boom(parsed, ctx):
         raise ValueError("bad")
 
     monkeypatch.setattr(pipeline_mod, "message_checks", lambda: [boom])

@@ -4,6 +4,7 @@ reasons follow the layers of a signature."""
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import pytest
 
@@ -22,11 +23,12 @@ def test_catalogue_is_complete() -> None:
         assert reason in REASONS, reason
 
 
-def _sig(**kw) -> SignatureReport:  # type: ignore[no-untyped-def]
-    base = dict(format="pades", integrity=Integrity.INTACT, coverage=Coverage.WHOLE,
-                trust=Trust.TRUSTED, revocation=Revocation.GOOD)
+def _sig(**kw) -> SignatureReport:
+    base: dict[str, Any] = dict(format="pades", integrity=Integrity.INTACT,
+                                coverage=Coverage.WHOLE, trust=Trust.TRUSTED,
+                                revocation=Revocation.GOOD)
     base.update(kw)
-    return SignatureReport(**base)  # type: ignore[arg-type]
+    return SignatureReport(**base)
 
 
 @pytest.mark.parametrize("kw,reasons", [
@@ -42,7 +44,7 @@ def _sig(**kw) -> SignatureReport:  # type: ignore[no-untyped-def]
      ("modified-after-signing",)),
     ({"findings": (make_finding("SEAL_REQUIRED_MISSING"),)}, ("not-confirmed",)),
 ])
-def test_reasons_follow_layers_and_error_findings(kw, reasons) -> None:  # type: ignore[no-untyped-def]
+def test_reasons_follow_layers_and_error_findings(kw, reasons) -> None:
     sig = _sig(**kw)
     assert sig.reasons == reasons
     assert sig.counts is (reasons == ())

@@ -20,8 +20,9 @@ STAMP_LINES = {
 NOT_STAMPS = [
     "mật khẩu", "MẬT KHẨU", "bảo mật", "BẢO MẬT", "bí mật", "BÍ MẬT NHÀ NƯỚC", "mật độ", "MẬT ĐỘ",
     "mật ong", "MẬT ONG", "mật thiết", "thân mật", "KHẨN", "THƯỢNG KHẨN", "HỎA TỐC", "HOẢ TỐC",
-    "Độ mật: Thường", "tài liệu Mật", "Mật", "các văn bản mật", "Cục Chứng thực số và Bảo mật thông tin",
-    "LƯU HÀNH NỘI BỘ", "TÀI LIỆU MẬT KHẨU", "Độ khẩn: Hỏa tốc",
+    "Độ mật: Thường", "tài liệu Mật", "Mật", "các văn bản mật",
+    "Cục Chứng thực số và Bảo mật thông tin", "LƯU HÀNH NỘI BỘ", "TÀI LIỆU MẬT KHẨU",
+    "Độ khẩn: Hỏa tốc",
 ]
 
 
@@ -60,7 +61,8 @@ SUBJECTS = {
 }
 NOT_SUBJECTS = [
     "Đổi mật khẩu hộp thư", "V/v bảo mật thông tin", "V/V BẢO MẬT THÔNG TIN", "ĐỔI MẬT KHẨU",
-    "KẾ HOẠCH BẢO VỆ BÍ MẬT NHÀ NƯỚC", "HỎA TỐC: họp khẩn", "THƯỢNG KHẨN - Kế hoạch", "Mật độ dân số 2024",
+    "KẾ HOẠCH BẢO VỆ BÍ MẬT NHÀ NƯỚC", "HỎA TỐC: họp khẩn", "THƯỢNG KHẨN - Kế hoạch",
+    "Mật độ dân số 2024",
     "Mật ong rừng Đắk Nông", "Độ mật: Thường", "Quy định về tài liệu mật", "[Mật khẩu] đổi ngay",
 ]
 
@@ -106,7 +108,8 @@ def test_body_stamp_holds_the_message_and_names_the_contact():
 
 
 def test_body_prose_and_urgency_do_not_hold():
-    body = (VIETNAMESE["urgency"] + VIETNAMESE["prose_secret_words"] + VIETNAMESE["letter"]).encode()
+    body = (VIETNAMESE["urgency"] + VIETNAMESE["prose_secret_words"]
+            + VIETNAMESE["letter"]).encode()
     fs = message_findings(raw_message(body, subject="HỎA TỐC - đổi mật khẩu"))
     assert not [f for f in fs if f.code.startswith("SECRET")]
 
@@ -134,7 +137,8 @@ def test_legacy_encoded_body_stamp(enc):
     assert f.params["level"] == "TỐI MẬT"
 
 
-@pytest.mark.parametrize("enc,charset", [("viscii", "viscii"), ("cp1258", "windows-1258"), ("tcvn3", "tcvn")])
+@pytest.mark.parametrize("enc,charset",
+                         [("viscii", "viscii"), ("cp1258", "windows-1258"), ("tcvn3", "tcvn")])
 def test_legacy_charset_subject_and_body_stamp(enc, charset):
     subj = legacy.encode_bytes("TUYỆT MẬT - Kế hoạch", enc)
     import base64
@@ -168,12 +172,14 @@ def test_docx_text_box_stamp(font, vml):
 def test_docx_stamp_in_header_and_table_cell():
     fs, _ = inspect_doc("a.docx", make_docx([[R("Nội dung")]], header=[R("MẬT")]))
     assert next(f for f in fs if f.code == "SECRET_STAMP").place.startswith("word/header")
-    fs, _ = inspect_doc("b.docx", make_docx([[R("Nội dung")]], table=[[[R("Số: 12/UBND")], [R("TỐI MẬT")]]]))
+    fs, _ = inspect_doc("b.docx", make_docx([[R("Nội dung")]],
+                                            table=[[[R("Số: 12/UBND")], [R("TỐI MẬT")]]]))
     assert "table 1 row 1 cell 2" in next(f for f in fs if f.code == "SECRET_STAMP").place
 
 
 def test_docx_prose_words_are_not_stamps():
-    paras = [[R(line)] for line in (VIETNAMESE["prose_secret_words"] + VIETNAMESE["urgency"]).splitlines()]
+    lines = (VIETNAMESE["prose_secret_words"] + VIETNAMESE["urgency"]).splitlines()
+    paras = [[R(line)] for line in lines]
     fs, _ = inspect_doc("c.docx", make_docx(paras, textbox=[R("HỎA TỐC")]))
     assert not [f for f in fs if f.code.startswith("SECRET")]
 
@@ -185,7 +191,9 @@ def test_docx_stamp_deep_in_body_is_a_hint():
 
 
 def test_xlsx_and_odt_stamps():
-    fs, _ = inspect_doc("e.xlsx", make_xlsx([[R("TUYỆT MẬT", ".VnTimeH")], [R("Báo cáo", ".VnTime")]]))
+    fs, _ = inspect_doc("e.xlsx",
+                        make_xlsx([[R("TUYỆT MẬT", ".VnTimeH")], [R("Báo cáo", ".VnTime")]]))
     assert next(f for f in fs if f.code == "SECRET_STAMP").params["level"] == "TUYỆT MẬT"
-    fs, _ = inspect_doc("f.odt", make_odt([[R("Nội dung văn bản")]], frame=[R("TỐI MẬT", ".VnTimeH")]))
+    fs, _ = inspect_doc("f.odt",
+                        make_odt([[R("Nội dung văn bản")]], frame=[R("TỐI MẬT", ".VnTimeH")]))
     assert next(f for f in fs if f.code == "SECRET_STAMP").params["level"] == "TỐI MẬT"

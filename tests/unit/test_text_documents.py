@@ -11,7 +11,16 @@ import zipfile
 import pytest
 
 from gateway.model.findings import Severity
-from tests.textgen.docs import R, make_docx, make_odt, make_pdf, make_pptx, make_rtf, make_xlsx, replace_parts
+from tests.textgen.docs import (
+    R,
+    make_docx,
+    make_odt,
+    make_pdf,
+    make_pptx,
+    make_rtf,
+    make_xlsx,
+    replace_parts,
+)
 from tests.textgen.helpers import codes, inspect_doc
 from tests.textgen.samples import VIETNAMESE, regulation_text
 
@@ -51,11 +60,13 @@ def test_docx_everywhere(where):
     kw = {"table": dict(table=[[runs]]), "header": dict(header=runs), "footer": dict(footer=runs),
           "footnote": dict(footnote=runs), "textbox": dict(textbox=runs),
           "style": dict(style_font=("VanBan", ".VnTime"))}[where]
-    body = ["Quyết định về việc phân công nhiệm vụ"] if where == "style" else [[R("Văn bản Unicode.")]]
+    body = (["Quyết định về việc phân công nhiệm vụ"] if where == "style"
+            else [[R("Văn bản Unicode.")]])
     fs, _ = inspect_doc("b.docx", make_docx(body, **kw))
     (f,) = legacy_findings(fs)
-    expected = {"table": "table 1 row 1 cell 1", "header": "word/header", "footer": "word/footer",
-                "footnote": "word/footnotes.xml", "textbox": "text box 1", "style": "paragraph 1"}[where]
+    expected = {"table": "table 1 row 1 cell 1", "header": "word/header",
+                "footer": "word/footer", "footnote": "word/footnotes.xml",
+                "textbox": "text box 1", "style": "paragraph 1"}[where]
     assert expected in f.place
     assert "Quyết định về việc phân công" in f.params["snippet"]
 
@@ -85,7 +96,8 @@ def test_docx_pasted_mojibake_in_unicode_font():
     from gateway.inspect.text import legacy
 
     surf = legacy.encode_text(VIETNAMESE["letter"], "tcvn3")
-    fs, _ = inspect_doc("g.docx", make_docx([[R(line, "Times New Roman")] for line in surf.splitlines()]))
+    fs, _ = inspect_doc("g.docx",
+                        make_docx([[R(line, "Times New Roman")] for line in surf.splitlines()]))
     (f,) = legacy_findings(fs)
     assert f.code == "TEXT_LEGACY_CONTENT" and f.params["encoding"] == "TCVN3 (ABC)"
 
@@ -93,14 +105,16 @@ def test_docx_pasted_mojibake_in_unicode_font():
 def test_xlsx_cells_rich_runs_and_sheet_names():
     from tests.textgen.docs import surface
 
-    data = make_xlsx([[R("STT"), R("Đơn vị thực hiện", ".VnTime")], [1, R("Sở Tài chính", ".VnTime")]],
+    data = make_xlsx([[R("STT"), R("Đơn vị thực hiện", ".VnTime")],
+                      [1, R("Sở Tài chính", ".VnTime")]],
                      sheet_title=surface("Báo cáo tháng", ".VnTime"),
                      rich=[R("Ghi chú: ", "Arial"), R("đã hoàn thành", "VNI-Times")])
     fs, facts = inspect_doc("h.xlsx", data)
     by_code = {f.code: f for f in legacy_findings(fs)}
     f = next(f for f in legacy_findings(fs) if f.params.get("font") == ".VnTime")
     assert f.place.endswith("cell B1") and f.params["snippet"] == "Đơn vị thực hiện"
-    assert any(f.params.get("font") == "VNI-Times" and f.place.endswith("cell A3") for f in legacy_findings(fs))
+    assert any(f.params.get("font") == "VNI-Times" and f.place.endswith("cell A3")
+               for f in legacy_findings(fs))
     assert by_code["TEXT_LEGACY_CONTENT"].params["snippet"] == "Báo cáo tháng"
     assert set(facts["text_legacy_encodings"]) == {"TCVN3 (ABC)", "VNI"}
 
@@ -115,11 +129,14 @@ def test_xlsx_inline_strings():
     styles = styles.replace("<fonts count=\"1\">", "<fonts count=\"2\">").replace(
         "</fonts>", '<font><name val=".VnTime"/></font></fonts>')
     styles = styles.replace('<cellXfs count="1">', '<cellXfs count="2">').replace(
-        "</cellXfs>", '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" applyFont="1"/></cellXfs>')
-    cell = f'<c r="A1" s="1" t="inlineStr"><is><t>{surface("Kế hoạch công tác năm", ".VnTime")}</t></is></c>'
+        "</cellXfs>",
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" applyFont="1"/></cellXfs>')
+    text = surface("Kế hoạch công tác năm", ".VnTime")
+    cell = f'<c r="A1" s="1" t="inlineStr"><is><t>{text}</t></is></c>'
     assert '<c r="A1" t="s"><v>0</v></c>' in sheet
     sheet = sheet.replace('<c r="A1" t="s"><v>0</v></c>', cell)
-    data = replace_parts(data, {"xl/worksheets/sheet1.xml": sheet.encode(), "xl/styles.xml": styles.encode()})
+    data = replace_parts(data, {"xl/worksheets/sheet1.xml": sheet.encode(),
+                                "xl/styles.xml": styles.encode()})
     (f,) = legacy_findings(inspect_doc("i.xlsx", data)[0])
     assert f.params["snippet"] == "Kế hoạch công tác năm"
 
@@ -129,9 +146,11 @@ def test_pptx_odt_rtf_pdf():
     assert legacy_findings(fs)[0].place == "slide 1, shape 1 paragraph 1"
     fs, _ = inspect_doc("k.odt", make_odt([[R("Unicode")], [R("Kế hoạch năm học mới", ".VnTime")]]))
     assert legacy_findings(fs)[0].params["snippet"] == "Kế hoạch năm học mới"
-    fs, _ = inspect_doc("l.rtf", make_rtf([[R("Quyết định ban hành quy chế", ".VnTime"), R(" và Unicode")]]))
+    fs, _ = inspect_doc("l.rtf", make_rtf([[R("Quyết định ban hành quy chế", ".VnTime"),
+                                            R(" và Unicode")]]))
     assert legacy_findings(fs)[0].params["snippet"] == "Quyết định ban hành quy chế và Unicode"
-    fs, _ = inspect_doc("m.pdf", make_pdf([("Hello", "Helvetica"), ("Nhà nước và người dân", ".VnTime")]))
+    fs, _ = inspect_doc("m.pdf",
+                        make_pdf([("Hello", "Helvetica"), ("Nhà nước và người dân", ".VnTime")]))
     f = legacy_findings(fs)[0]
     assert f.params["font"] == ".VnTime" and f.params["snippet"] == "Nhà nước và người dân"
 
@@ -141,7 +160,8 @@ def test_rtf_windows_1258_charset():
 
     data = legacy.encode_bytes("Quyết định về việc", "cp1258")
     esc = "".join(f"\\'{b:02x}" if b > 0x7E else chr(b) for b in data)
-    rtf = ("{\\rtf1\\ansi{\\fonttbl{\\f0\\fnil\\fcharset163 Times New Roman;}}{\\f0 " + esc + "}\\par}").encode()
+    rtf = ("{\\rtf1\\ansi{\\fonttbl{\\f0\\fnil\\fcharset163 Times New Roman;}}{\\f0 "
+           + esc + "}\\par}").encode()
     (f,) = legacy_findings(inspect_doc("n.rtf", rtf)[0])
     assert f.params["encoding"] == "Windows-1258" and f.params["snippet"] == "Quyết định về việc"
 

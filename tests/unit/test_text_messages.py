@@ -26,8 +26,9 @@ def bodies():
     return out
 
 
-@pytest.mark.parametrize("charset,enc", [("windows-1258", "cp1258"), ("VISCII", "viscii"),
-                                         ("TCVN", "tcvn3"), ("x-viet-vps", "vps"), ("viqr", "viqr")])
+@pytest.mark.parametrize("charset,enc", [
+    ("windows-1258", "cp1258"), ("VISCII", "viscii"), ("TCVN", "tcvn3"), ("x-viet-vps", "vps"),
+    ("viqr", "viqr")])
 def test_legacy_charset_declared(charset, enc):
     body = legacy.encode_bytes(plain_punctuation(LETTER), enc)
     fs = message_findings(raw_message(body, charset=charset))
@@ -63,13 +64,14 @@ def test_iconv_made_bodies():
     for cs, enc in (("VISCII", "viscii"), ("CP1258", "cp1258")):
         data = iconv(plain_punctuation(LETTER).encode(), "UTF-8", cs)
         fs = message_findings(raw_message(data, charset="iso-8859-1"))
-        assert next(f for f in fs if f.code == "ENCODING_MOJIBAKE").params["encoding"] == legacy.LABELS[enc]
+        mojibake = next(f for f in fs if f.code == "ENCODING_MOJIBAKE")
+        assert mojibake.params["encoding"] == legacy.LABELS[enc]
 
 
 def test_html_body_with_legacy_font():
     surf = legacy.encode_text("Quyết định về việc ban hành quy chế", "tcvn3")
-    html = (f'<html><body><p>Kính gửi các đơn vị,</p><p><span style="font-family:\'.VnTime\'">{surf}</span>'
-            "</p></body></html>").encode("utf-8")
+    html = ("<html><body><p>Kính gửi các đơn vị,</p>"
+            f'<p><span style="font-family:\'.VnTime\'">{surf}</span></p></body></html>').encode()
     fs = message_findings(raw_message(html, subtype="html"))
     (f,) = fs
     assert f.code == "ENCODING_MOJIBAKE" and ".VnTime" in f.params["encoding"]
@@ -89,7 +91,8 @@ def test_decomposed_vietnamese_is_a_warning_with_nfc():
 
 @pytest.mark.parametrize("name,text", bodies())
 def test_clean_vietnamese_gives_nothing(name, text):
-    assert message_findings(raw_message(text.encode("utf-8"), subject="Quyết định 12/2012/QĐ-UBND")) == []
+    assert message_findings(
+        raw_message(text.encode("utf-8"), subject="Quyết định 12/2012/QĐ-UBND")) == []
     assert message_findings(raw_message(text.encode("utf-8"), subtype="html")) == []
 
 
@@ -110,7 +113,8 @@ def test_invalid_utf8_that_is_not_vietnamese():
     assert f.code == "ENCODING_INVALID"
 
 
-@pytest.mark.parametrize("charset,enc", [("windows-1258", "cp1258"), ("viscii", "viscii"), ("tcvn", "tcvn3")])
+@pytest.mark.parametrize("charset,enc",
+                         [("windows-1258", "cp1258"), ("viscii", "viscii"), ("tcvn", "tcvn3")])
 def test_subject_in_legacy_charset(charset, enc):
     data = legacy.encode_bytes("Báo cáo tháng tám", enc)
     raw = f"=?{charset}?B?{base64.b64encode(data).decode()}?="
@@ -126,7 +130,8 @@ def test_mojibake_subject_and_file_name(enc):
     name = legacy.encode_text("Kế hoạch năm", enc) + ".docx"
     fs = message_findings(raw_message(b"x", subject=subj, attachments=[(name, b"PK\x03\x04")]))
     got = {f.place: f for f in fs}
-    assert got["Subject"].code == "ENCODING_MOJIBAKE" and got["Subject"].params["snippet"] == "Báo cáo tháng tám"
+    assert got["Subject"].code == "ENCODING_MOJIBAKE"
+    assert got["Subject"].params["snippet"] == "Báo cáo tháng tám"
     f = next(f for f in fs if f.place != "Subject")
     assert f.code == "ENCODING_MOJIBAKE" and f.params["snippet"] == "Kế hoạch năm"
 
@@ -140,7 +145,8 @@ def test_decomposed_subject():
 
 def test_rules_set_the_severity():
     body = legacy.encode_bytes(LETTER, "cp1258")
-    (f,) = message_findings(raw_message(body, charset="windows-1258"), body_legacy_severity=Severity.ERROR)
+    (f,) = message_findings(raw_message(body, charset="windows-1258"),
+                            body_legacy_severity=Severity.ERROR)
     assert f.severity is Severity.ERROR
 
 
@@ -150,13 +156,15 @@ def test_pipeline_report_and_verdicts():
     from tests.textgen.helpers import policy
 
     ck = Checker(policy())
-    r = ck.check_message(io.BytesIO(raw_message(b"TUYET MAT", subject="[TUYỆT MẬT] Kế hoạch")), Envelope())
+    r = ck.check_message(io.BytesIO(raw_message(b"TUYET MAT", subject="[TUYỆT MẬT] Kế hoạch")),
+                         Envelope())
     assert r.verdict.value == "held" and r.action is Action.HOLD
     js = r.to_json()
     f = next(f for f in js["findings"] if f["code"] == "SECRET_SUBJECT")
     assert f["article"] == "8.2" and f["place"] == "Subject"
     r = ck.check_message(io.BytesIO(raw_message(LETTER.encode())), Envelope())
-    assert r.action is Action.ACCEPT and not [f for f in r.findings if f.code.startswith(("ENCODING", "SECRET"))]
+    assert r.action is Action.ACCEPT
+    assert not [f for f in r.findings if f.code.startswith(("ENCODING", "SECRET"))]
 
 
 def test_every_text_finding_renders_completely():
@@ -169,7 +177,8 @@ def test_every_text_finding_renders_completely():
         subject="[MẬT] " + legacy.encode_text("Báo cáo tháng", "vni"),
         attachments=[("Bao_cao_TOI_MAT.docx", b"x")])))
     fs += message_findings(raw_message(unicodedata.normalize("NFD", LETTER).encode()))
-    fs += message_findings(raw_message(legacy.encode_bytes(LETTER, "cp1258"), charset="windows-1258"))
+    fs += message_findings(raw_message(legacy.encode_bytes(LETTER, "cp1258"),
+                                       charset="windows-1258"))
     fs += message_findings(raw_message("Grüße".encode("latin-1"), charset="utf-8"))
     fs += message_findings(raw_message(("\n" * 30 + "TUYET MAT\n").encode()))
     doc, _ = inspect_doc("a.docx", make_docx([[R(f"Đoạn {i}")] for i in range(30)] + [[R("MẬT")]],

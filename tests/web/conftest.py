@@ -4,17 +4,18 @@ over it, and the same app served by waitress on a free loopback port."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from gateway.policy.agencies import load_agencies
 from gateway.audit.reports import report_zone
 from gateway.audit.store import DecisionStore, open_store
 from gateway.audit.users import Accounts
 from gateway.audit.web.app import WebConfig, create_app
+from gateway.policy.agencies import load_agencies
 from tests.web.data import ADMIN, FIRST_PASSWORD, Known, populate
 
 
@@ -59,7 +60,7 @@ class Served:
         from gateway.audit.web.server import create_server
 
         self.server = create_server(app, "127.0.0.1", 0, threads=threads, **overrides)
-        self.port = int(self.server.effective_port)  # type: ignore[union-attr]
+        self.port = int(self.server.effective_port)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 

@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gateway.audit.store import DecisionStore
 from gateway.model.catalog import make_finding
@@ -44,7 +44,7 @@ class Known:
 
 
 def _utc(y: int, m: int, d: int, h: int = 3) -> datetime:
-    return datetime(y, m, d, h, 0, tzinfo=timezone.utc)
+    return datetime(y, m, d, h, 0, tzinfo=UTC)
 
 
 def _envelope(sender: str, queue_id: str, n: int) -> Envelope:
@@ -65,7 +65,7 @@ def _message(sender: str, subject: str, n: int, attach_docx: bool) -> bytes:
 def _signed_report() -> MessageReport:
     sig = SignatureReport("ooxml-xmldsig", Integrity.INTACT, Coverage.WHOLE, Trust.TRUSTED,
                           Revocation.GOOD, signer="CN=Sở Thông tin và Truyền thông",
-                          signing_time=datetime(2026, 3, 4, 1, 2, 3, tzinfo=timezone.utc))
+                          signing_time=datetime(2026, 3, 4, 1, 2, 3, tzinfo=UTC))
     doc = DocumentReport(path="Quyết định 12-STTTT.docx", sha256="ab" * 32, size=20480,
                          media_type="application/vnd.openxmlformats-officedocument."
                                     "wordprocessingml.document",
@@ -110,6 +110,7 @@ def _reports() -> tuple[tuple[str, Envelope, MessageReport, datetime], ...]:
         elif name == "held":
             report = _held_report()
         else:
+            assert subject is not None and attach is not None, name
             report = checker.check_message(io.BytesIO(_message(sender, subject, n, attach)),
                                            env, label=qid)
         out.append((name, env, report, at))

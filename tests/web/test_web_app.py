@@ -10,7 +10,7 @@ import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +234,7 @@ def test_disabled_account_cannot_log_in_and_loses_its_sessions(site: Site) -> No
 
 
 def test_idle_and_absolute_session_expiry(tmp_path: Path) -> None:
-    now = [datetime(2026, 3, 10, 8, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 3, 10, 8, 0, tzinfo=UTC)]
     s = make_site(tmp_path, clock=lambda: now[0],
                   sessions=SessionPolicy(idle_seconds=600, max_seconds=1500))
     s.accounts.clock = lambda: now[0]

@@ -11,8 +11,9 @@ import io
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -33,10 +34,28 @@ if not CHROMIUM.exists() or not (CHROMEDRIVER.exists() or shutil.which("chromedr
     pytest.skip("Debian's chromium and chromium-driver are not installed",
                 allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+def _gone(element: Any) -> bool:
+    """Whether ``element`` left the page. Chromedriver reports an element of a page being
+    replaced either as stale or, during the swap, as a node that "does not belong to the
+    document" (an unknown error); both mean the old page is gone."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 class Browser:
@@ -62,7 +81,7 @@ class Browser:
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.find(css).click()
         wait = WebDriverWait(self.driver, 30)
-        wait.until(expected_conditions.staleness_of(old))
+        wait.until(lambda d: _gone(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def find(self, css: str) -> Any:
@@ -252,7 +271,7 @@ def test_monthly_charts(browser: Browser, first_login: dict[str, Any],
     heights = [float(r.get_attribute("height")) for r in bars]
     # data bars (legend squares are 10 high): February's 2 invalid documents, March's
     # valid one and its 2 invalid ones; January had no document
-    data = [(r.get_attribute("fill"), h) for r, h in zip(bars, heights) if h > 10]
+    data = [(r.get_attribute("fill"), h) for r, h in zip(bars, heights, strict=True) if h > 10]
     assert len(data) == 3
     invalid_feb, valid_mar, invalid_mar = data
     assert invalid_feb[1] == pytest.approx(invalid_mar[1]) == pytest.approx(2 * valid_mar[1])
@@ -301,7 +320,7 @@ def test_hostile_names_and_redirects_in_a_real_browser(tmp_path: Path) -> None:
     """A file name with U+202E and a sender with terminal escapes are shown with their
     controls visible (not reordered), and ``next=/%09/evil.example/x`` — which a browser
     would read as ``//evil.example/x`` — stays on the page."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from gateway.model.envelope import Envelope
     from tests.audit.factory import doc, report
@@ -313,7 +332,7 @@ def test_hostile_names_and_redirects_in_a_real_browser(tmp_path: Path) -> None:
     env = Envelope(sender="kt\x1b[2J@daknong.gov.vn", recipients=("vanthu@lamdong.gov.vn",),
                    client_addr="10.1.2.3", queue_id="QBIDI")
     decision_id = site.store.record(report(doc("invoice\u202efdp.exe.docx")), env,
-                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=timezone.utc))
+                                    decided_at=datetime(2026, 3, 8, 2, tzinfo=UTC))
     served = Served(site.app)
     driver = _driver(tmp_path / "profile", tmp_path)
     try:

@@ -12,7 +12,7 @@ import logging
 import secrets
 import string
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ def cmd_enable(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from gateway.audit.render import table
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with _open(args) as store:
         accounts = Accounts(store)
         users = accounts.list()

@@ -13,7 +13,7 @@ import threading
 import time
 import unicodedata
 from collections import deque
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
@@ -32,7 +32,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _mac(secret: bytes, purpose: str, value: str) -> str:
-    digest = hmac.new(secret, f"{purpose}\x00{value}".encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(secret, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 

@@ -207,7 +207,7 @@ def _seal_search(lay: layout_mod.Layout, opts: dict[str, Any]) -> dict[str, Any]
     """Look for the seal on the last ``seal-search-pages`` scanned pages."""
     want = int(opts["seal_search_pages"])
     min_conf = float(opts["seal_min_confidence"])
-    scanned = [p for p, k in zip(lay.pages, lay.page_kinds) if k == "scanned"]
+    scanned = [p for p, k in zip(lay.pages, lay.page_kinds, strict=True) if k == "scanned"]
     searched = colour = 0
     found: list[SealEvidence] = []
     for page in reversed(scanned[-want:] if want else []):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
@@ -48,6 +49,12 @@ _SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
 
 Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _matrix(six: list[float]) -> Matrix:
+    """Six numbers (counted by the caller) as a matrix."""
+    a, b, c, d, e, f = six
+    return (a, b, c, d, e, f)
 
 
 def _mul(m: Matrix, n: Matrix) -> Matrix:
@@ -161,7 +168,8 @@ def _resolve(obj: Any) -> Any:
     """Follow references and unwrap the proxies pyHanko uses for objects of encrypted files."""
     for _ in range(32):
         if isinstance(obj, generic.IndirectObject):
-            obj = obj.get_object()
+            ref: generic.Dereferenceable = obj  # IndirectObject's override is not annotated
+            obj = ref.get_object()
         elif isinstance(obj, generic.DecryptedObjectProxy):
             obj = obj.decrypted
         else:
@@ -247,7 +255,7 @@ class _Scanner:
             elif tok == b"cm":
                 nums = [_num(t) for k, t in operands[-6:] if k == "num"]
                 if len(nums) == 6:
-                    ctm = _mul(tuple(nums), ctm)  # type: ignore[arg-type]
+                    ctm = _mul(_matrix(nums), ctm)
             elif tok == b"Tr":
                 if operands and operands[-1][0] == "num":
                     tr = int(_num(operands[-1][1]))
@@ -296,7 +304,7 @@ class _Scanner:
             fm: Matrix = _IDENTITY
             if isinstance(m, generic.ArrayObject) and len(m) == 6:
                 try:
-                    fm = tuple(float(_resolve(v)) for v in m)  # type: ignore[assignment]
+                    fm = _matrix([float(_resolve(v)) for v in m])
                 except (TypeError, ValueError):
                     fm = _IDENTITY
             try:
@@ -367,7 +375,8 @@ def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, lis
 
 
 def page_stats(number: int, page: Any, resources: Any, box: list[float]) -> PageStats:
-    x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+    x0, x1 = min(box[0], box[2]), max(box[0], box[2])
+    y0, y1 = min(box[1], box[3]), max(box[1], box[3])
     stats = PageStats(number, width=x1 - x0, height=y1 - y0)
     contents = _dict_get(page, "/Contents")
     streams: list[Any] = []
@@ -403,7 +412,7 @@ class Layout:
     truncated: bool = False
 
     def pages_of(self, kind: str) -> list[int]:
-        return [p.number for p, k in zip(self.pages, self.page_kinds) if k == kind]
+        return [p.number for p, k in zip(self.pages, self.page_kinds, strict=True) if k == kind]
 
     def to_facts(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -422,19 +431,14 @@ class Layout:
 
 
 def _ranges(nums: list[int]) -> str:
-    out: list[str] = []
-    start = prev = None
+    """``1-3,5``: the numbers as runs of consecutive ones."""
+    runs: list[list[int]] = []  # [first, last]
     for n in nums:
-        if start is None:
-            start = prev = n
-        elif n == prev + 1:  # type: ignore[operator]
-            prev = n
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
         else:
-            out.append(f"{start}" if start == prev else f"{start}-{prev}")
-            start = prev = n
-    if start is not None:
-        out.append(f"{start}" if start == prev else f"{start}-{prev}")
-    return ",".join(out)
+            runs.append([n, n])
+    return ",".join(f"{first}" if first == last else f"{first}-{last}" for first, last in runs)
 
 
 def classify(reader: Any, *, min_coverage: float = 0.85, max_visible: int = 40,

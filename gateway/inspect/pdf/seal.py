@@ -126,7 +126,8 @@ def _score(mask: Image.Image, box: tuple[int, int, int, int]) -> tuple[float, fl
     data = crop.tobytes()
     sectors = [0] * 36
     ring = inside = outside = total = 0
-    r_in2, r_ring0, r_ring1, r_out = (0.6 * radius) ** 2, (0.8 * radius) ** 2, (1.1 * radius) ** 2, (1.2 * radius) ** 2
+    r_in2, r_ring0, r_ring1, r_out = ((0.6 * radius) ** 2, (0.8 * radius) ** 2,
+                                      (1.1 * radius) ** 2, (1.2 * radius) ** 2)
     for i in range(0, len(data)):
         if not data[i]:
             continue
@@ -169,7 +170,7 @@ def find_seals(img: Image.Image, page: int, width_mm: float, height_mm: float,
     if img.mode != "RGB":
         img = img.convert("RGB")
     if img.size != (tw, th):
-        img = img.resize((tw, th), Image.BILINEAR, reducing_gap=2.0)
+        img = img.resize((tw, th), Image.Resampling.BILINEAR, reducing_gap=2.0)
     mask = red_mask(img)
     if mask.getbbox() is None:
         return []
@@ -230,7 +231,7 @@ def decode_pdf_image(stream: Any, target_px: tuple[int, int] | None = None) -> I
         raw = stream.encoded_data if len(filters) == 1 else _partial_decode(stream)
         if raw is None:
             return None
-        img = Image.open(io.BytesIO(raw))
+        img: Image.Image = Image.open(io.BytesIO(raw))
         if target_px and last in ("/DCTDecode", "/DCT"):
             img.draft("RGB", target_px)
         img.load()

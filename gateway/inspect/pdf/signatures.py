@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,8 +107,9 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
         if is_read_error(exc):
             out.read_errors.append(f"signature fields: {type(exc).__name__}: {short(exc)}")
         if _BYTERANGE.search(data):
-            out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE, "PDF_SIGNATURE_UNVERIFIABLE",
-                                       name, f"signature fields unreadable: {short(exc)}"))
+            out.reports.append(_failed("pdf", "?", Integrity.UNVERIFIABLE,
+                                       "PDF_SIGNATURE_UNVERIFIABLE", name,
+                                       f"signature fields unreadable: {short(exc)}"))
             out.facts.append({"field": "?", "error": short(exc)})
             return out
     store = read_dss(reader) if fields else Dss()
@@ -148,15 +150,17 @@ def validate_all(reader: Any, data: bytes, ctx: InspectContext, name: str,
             elif subfilter == SHA1_SUBFILTER:
                 report, facts = _validate_sha1(reader, sig_field, fq_name, ctx, name, opts, lt)
             else:
-                report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE, "PDF_SUBFILTER_UNSUPPORTED",
-                                 name, "", subfilter=subfilter.lstrip("/") or "(none)")
+                report = _failed("pdf", fq_name, Integrity.UNVERIFIABLE,
+                                 "PDF_SUBFILTER_UNSUPPORTED", name, "",
+                                 subfilter=subfilter.lstrip("/") or "(none)")
                 facts = {"field": fq_name, "subfilter": subfilter.lstrip("/") or None}
         except Exception as exc:  # noqa: BLE001 - malformed signature: a finding, never a crash
             log.info("signature %s of %s failed validation: %r", fq_name, name, exc)
             if is_read_error(exc):
                 out.read_errors.append(f"{fq_name}: {type(exc).__name__}: {short(exc)}")
             integrity = Integrity.BROKEN if _is_damage(exc) else Integrity.UNVERIFIABLE
-            code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
+            code = ("PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN
+                    else "PDF_SIGNATURE_UNVERIFIABLE")
             report = _failed(SUPPORTED.get(subfilter, "pdf"), fq_name, integrity, code, name,
                              f"{type(exc).__name__}: {short(exc)}")
             facts = {"field": fq_name, "subfilter": subfilter.lstrip("/"), "error": short(exc)}
@@ -175,11 +179,12 @@ def _is_damage(exc: BaseException) -> bool:
     """Exceptions that mean the signature's bytes are damaged (as opposed to not supported)."""
     from pyhanko.pdf_utils.misc import PdfReadError
 
-    damage = (PdfReadError, ValueError, TypeError, IndexError, EOFError)
+    damage: tuple[type[Exception], ...] = (PdfReadError, ValueError, TypeError, IndexError,
+                                          EOFError)
     try:
         from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
 
-        damage += (CMSExtractionError, CMSStructuralError)  # type: ignore[assignment]
+        damage += (CMSExtractionError, CMSStructuralError)
     except ImportError:  # pragma: no cover
         pass
     return isinstance(exc, damage) and not isinstance(exc, NotImplementedError)
@@ -243,7 +248,8 @@ def _as_array(value: Any) -> list[Any]:
     from pyhanko.pdf_utils import generic
 
     if isinstance(value, generic.IndirectObject):
-        value = value.get_object()
+        ref: generic.Dereferenceable = value  # IndirectObject's override is not annotated
+        value = ref.get_object()
     if not isinstance(value, (generic.ArrayObject, list)):
         raise FieldAnalysisError(f"form field list is a {type(value).__name__}, not an array")
     return list(value)
@@ -253,7 +259,10 @@ def _field_entry(ref: Any, prefix: str, inherited_ft: Any) -> tuple[str, Any, An
     """(fully qualified name, field type, kids, value) of one field dictionary."""
     from pyhanko.pdf_utils import generic
 
-    fld = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
+    fld = ref
+    if isinstance(ref, generic.IndirectObject):
+        target: generic.Dereferenceable = ref  # IndirectObject's override is not annotated
+        fld = target.get_object()
     if not isinstance(fld, generic.DictionaryObject):
         raise FieldAnalysisError(f"form field is a {type(fld).__name__}, not a dictionary")
     part = fld.get("/T")
@@ -263,13 +272,15 @@ def _field_entry(ref: Any, prefix: str, inherited_ft: Any) -> tuple[str, Any, An
 
 
 def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: bool | None,
-                    fq_name: str, name: str, opts: dict[str, Any], prefilled: set[str] = frozenset()  # type: ignore[assignment]
+                    fq_name: str, name: str, opts: dict[str, Any],
+                    prefilled: AbstractSet[str] = frozenset(),
                     ) -> tuple[Coverage, list[Finding], dict[str, Any]]:
     from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     place = f"{name}#{fq_name}"
-    facts: dict[str, Any] = {"coverage": _COVERAGE_TEXT.get(getattr(coverage, "name", ""), "unknown")}
+    facts: dict[str, Any] = {
+        "coverage": _COVERAGE_TEXT.get(getattr(coverage, "name", ""), "unknown")}
     if docmdp is not None:
         facts["docmdp"] = getattr(docmdp, "name", str(docmdp)).lower().replace("_", "-")
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
@@ -307,7 +318,8 @@ def _coverage_layer(coverage: Any, diff_result: Any, docmdp: Any, docmdp_ok: boo
             change="form field(s) " + ", ".join(refilled) + " already filled when signed were "
                    "changed")], facts
     if level == ModificationLevel.OTHER or level.value > max(allowed, 1) or docmdp_ok is False:
-        if docmdp_ok is False and level != ModificationLevel.OTHER and level.value <= max(allowed, 1):
+        if (docmdp_ok is False and level != ModificationLevel.OTHER
+                and level.value <= max(allowed, 1)):
             change += ", beyond what the signer permitted (DocMDP)"
         return Coverage.PARTIAL, [make_finding("PDF_MODIFIED_AFTER_SIGNING", place=place, name=name,
                                                field=fq_name, change=change)], facts
@@ -348,7 +360,8 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
     findings: list[Finding] = list(extra_findings)
     facts: dict[str, Any] = {"field": fq_name, "subfilter": subfilter.lstrip("/")}
     if integrity is not Integrity.INTACT:
-        code = "PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN else "PDF_SIGNATURE_UNVERIFIABLE"
+        code = ("PDF_SIGNATURE_BROKEN" if integrity is Integrity.BROKEN
+                else "PDF_SIGNATURE_UNVERIFIABLE")
         findings.append(make_finding(code, place=place, name=name, field=fq_name, reason=reason))
     prefilled: set[str] = set()
     unchecked: str | None = None
@@ -417,7 +430,10 @@ def _finish(emb: Any, fmt: str, fq_name: str, subfilter: str, status: Any, integ
 def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str,
                        ctx: InspectContext, name: str, opts: dict[str, Any], lt: LongTermData
                        ) -> tuple[SignatureReport, dict[str, Any]]:
-    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_signature
+    from pyhanko.sign.validation.pdf_embedded import (
+        EmbeddedPdfSignature,
+        async_validate_pdf_signature,
+    )
 
     emb = EmbeddedPdfSignature(reader, sig_field, fq_name)
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
@@ -435,8 +451,10 @@ def _validate_standard(reader: Any, sig_field: Any, fq_name: str, subfilter: str
                    name, opts, lt, [])
 
 
-def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
-                   opts: dict[str, Any], lt: LongTermData) -> tuple[SignatureReport, dict[str, Any]]:
+def _validate_sha1(
+    reader: Any, sig_field: Any, fq_name: str, ctx: InspectContext, name: str,
+    opts: dict[str, Any], lt: LongTermData,
+) -> tuple[SignatureReport, dict[str, Any]]:
     """``adbe.pkcs7.sha1``: the CMS signs, as encapsulated content, the SHA-1 digest of the
     ByteRange. pyHanko does not validate it; the layers are checked here with its parts."""
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
@@ -456,8 +474,9 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
         except (ValueError, TypeError):  # not wrapped: compared as is (and found unequal)
             pass
     actual = emb.compute_digest("sha1")
-    emb.coverage = emb.evaluate_signature_coverage()
-    emb.diff_result = emb.evaluate_modifications(DEFAULT_DIFF_POLICY)
+    # pyHanko declares these two by their initial None, so their type is None
+    emb.coverage = emb.evaluate_signature_coverage()  # type: ignore[assignment]
+    emb.diff_result = emb.evaluate_modifications(DEFAULT_DIFF_POLICY)  # type: ignore[assignment]
     rev = revinfo_from_signed_data(emb.signed_data, emb.signer_info)
     try:
         others = list(emb.other_embedded_certs)
@@ -467,10 +486,12 @@ def _validate_sha1(reader: Any, sig_field: Any, fq_name: str, ctx: InspectContex
     dss = lt.store.revinfo()
     vc = validation_context(ctx, others, rev.crls + dss.crls, rev.ocsps + dss.ocsps)
     accept_all: dict[str, Any] = {"algorithm_policy": pyhanko_accept_all()}  # not in overloads
-    status = run(async_validate_cms_signature(emb.signed_data, status_cls=StandardCMSSignatureStatus,
-                                              validation_context=vc, **accept_all))
+    status = run(async_validate_cms_signature(
+        emb.signed_data, status_cls=StandardCMSSignatureStatus, validation_context=vc,
+        **accept_all))
     if signed_digest != actual:
-        integrity, reason = Integrity.BROKEN, "the document's SHA-1 digest does not match the signed one"
+        integrity = Integrity.BROKEN
+        reason = "the document's SHA-1 digest does not match the signed one"
     elif not (status.intact and status.valid):
         integrity, reason = _integrity(status)
     else:  # whether SHA-1 is acceptable is the algorithm policy's call (in _finish)

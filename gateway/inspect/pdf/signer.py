@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
+import threading
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Coroutine, Iterable
+from typing import Any
 
 from asn1crypto import cms, x509
 
@@ -26,13 +29,24 @@ log = logging.getLogger(__name__)
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine to completion, also when the caller already runs an event loop."""
+    """Run a coroutine to completion, also when called from inside an event loop.
+
+    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
+    a loop and its default executor's thread for every call and join that thread at the
+    end, a few milliseconds per chain validation."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        loop = getattr(_LOOPS, "loop", None)
+        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
+            loop = _LOOPS.loop = asyncio.new_event_loop()
+            _LOOPS.pid = os.getpid()
+        return loop.run_until_complete(coro)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+_LOOPS = threading.local()
 
 
 def short(exc: BaseException, limit: int = 200) -> str:
@@ -116,8 +130,9 @@ def signer_layers(ctx: InspectContext, signer_cert: x509.Certificate | None,
     name = subject_of(signer_cert)
     if signer_cert is None:
         return SignerLayers(Trust.UNTRUSTED, Revocation.UNKNOWN, None, ())
-    if ctx.trust is None:
-        return SignerLayers(Trust.UNKNOWN, Revocation.UNKNOWN, name, ())
+    if ctx.trust is None:  # said, as for XML signatures: never "unknown" in silence
+        return SignerLayers(Trust.UNKNOWN, Revocation.UNKNOWN, name, (make_finding(
+            "SIG_TRUST_NOT_CHECKED", signer=name or "?"),))
     try:
         result = ctx.trust.validate_chain(
             signer_cert.dump(), [c.dump() for c in others], at or ctx.at,

@@ -166,8 +166,8 @@ def check_doc_timestamps(reader: Any, items: list[tuple[str, Any]], ctx: Inspect
             findings.append(make_finding("PDF_TIMESTAMP_UNTRUSTED", place=place, name=name,
                                          field=ts.field, reason=ts.tsa.reason or
                                          f"trust {ts.tsa.trust.value}"))
-        if ts.proves_time:
-            proof_at = ts.time  # type: ignore[assignment]
+        if ts.proves_time and ts.time is not None:  # (a time is part of proving it)
+            proof_at = ts.time
     return [ts for ts, _ in embs], findings
 
 
@@ -216,7 +216,7 @@ def long_term(emb: Any, status: Any, intact: bool, stamps: list[DocTimestamp],
     facts: dict[str, Any] = {}
     findings: list[Finding] = []
     covering = [t for t in stamps if t.proves_time and t.revision > emb.signed_revision]
-    doc_proof = min((t.time for t in covering), default=None)  # type: ignore[type-var]
+    doc_proof = min((t.time for t in covering if t.time is not None), default=None)
     sig_proof: datetime | None = None
     tsa_chain: asn1_x509.Certificate | None = None
     tsa_pool: list[asn1_x509.Certificate] = []

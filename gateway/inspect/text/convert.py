@@ -26,10 +26,10 @@ from lxml import etree
 
 from gateway.inspect.text import detect, legacy
 from gateway.inspect.text.extract import (
-    S,
-    W,
     Package,
+    S,
     Unreadable,
+    W,
     _Styles,
 )
 
@@ -74,7 +74,8 @@ def convert_text(data: bytes, from_enc: str | None = None) -> tuple[str, Stats]:
     if from_enc:
         enc = from_enc.lower()
         if enc not in legacy.ENCODINGS:
-            raise ConvertError(f"unknown encoding {from_enc!r} (one of {', '.join(legacy.ENCODINGS)})")
+            known = ", ".join(legacy.ENCODINGS)
+            raise ConvertError(f"unknown encoding {from_enc!r} (one of {known})")
         if enc == "viqr" or enc == "vni":
             try:
                 text = data.decode("utf-8")
@@ -124,12 +125,14 @@ def _first_vn_line(text: str) -> str:
 # ------------------------------------------------------------------------------------------------
 # DOCX
 
-_WORD_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments|glossary/document)\.xml")
+_WORD_PARTS = re.compile(
+    r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments|glossary/document)\.xml")
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def _serialize(root: etree._Element) -> bytes:
-    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8", standalone=True)
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8",
+                          standalone=True)
 
 
 def _set_fonts(parent: etree._Element, tag: str, font: str, attrs: tuple[str, ...]) -> None:
@@ -300,7 +303,8 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
                 else:
                     legacy_use.setdefault(idx, enc)
 
-        def convert_si(si: etree._Element, cell_enc: tuple[str, detect.FontEncoding] | None) -> bool:
+        def convert_si(si: etree._Element,
+                       cell_enc: tuple[str, detect.FontEncoding] | None) -> bool:
             changed = False
             for child in si:
                 if child.tag == S + "t" and cell_enc is not None:
@@ -328,7 +332,8 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
             if enc is not None and i in unicode_use:
                 copy = etree.fromstring(etree.tostring(si))
                 convert_si(copy, enc)
-                sst.append(copy)  # type: ignore[union-attr]
+                assert sst is not None  # the shared strings are its children
+                sst.append(copy)
                 remap[i] = len(sis) + len(remap)
                 sst_changed = True
                 sst_changed |= convert_si(si, None)  # rich runs in legacy fonts only
@@ -352,12 +357,14 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
                     continue
                 if t == "s" and remap:
                     v = c.find(S + "v")
+                    if v is None or not v.text:
+                        continue
                     try:
-                        idx = int(v.text) if v is not None and v.text else -1
+                        idx = int(v.text)
                     except ValueError:
                         continue
                     if idx in remap:
-                        v.text = str(remap[idx])  # type: ignore[union-attr]
+                        v.text = str(remap[idx])
                         changed = True
                 elif t == "inlineStr":
                     is_ = c.find(S + "is")
@@ -374,7 +381,8 @@ def convert_xlsx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]
         if font_enc and styles is not None:
             for i, (name, _) in font_enc.items():
                 n = fonts[i].find(S + "name")
-                n.set("val", target)  # type: ignore[union-attr]
+                if n is not None:  # it is: its name made the font a legacy one
+                    n.set("val", target)
                 st.fonts.add(name)
             new["xl/styles.xml"] = _serialize(styles)
     except Unreadable as exc:
@@ -401,7 +409,8 @@ def _convert_t(t: etree._Element, enc: tuple[str, detect.FontEncoding], st: Stat
 # Command
 
 
-def convert_file(src: Path, dst: Path, *, from_enc: str | None = None, font: str = DEFAULT_FONT) -> Stats:
+def convert_file(src: Path, dst: Path, *, from_enc: str | None = None,
+                 font: str = DEFAULT_FONT) -> Stats:
     from gateway.intake.sniff import sniff
 
     try:

@@ -79,20 +79,81 @@ class Score:
     """ASCII words that are well-formed syllables (Vietnamese without tone, or chance)."""
 
 
-def score(text: str) -> Score:
-    counts = Counter(WORD_RE.findall(text))
+def _status_changers(enc: str) -> re.Pattern[str]:
+    """The characters that decoding ``enc`` turns from a letter into a non-letter or back,
+    the only ones that can join, split or create words (VNI: none, its sequences are letters
+    becoming a letter)."""
+    letter = re.compile(r"[^\W\d_]")
+    if enc == "vni":
+        table = {k: v for k, v in legacy._VNI_REV.items()}
+    else:
+        table = {chr(k): v for k, v in legacy._surface_translation(enc).items()}
+    chars = sorted({c for k, v in table.items() for c in k
+                    if any((letter.match(x) is None) != (letter.match(c) is None) for x in v + k)})
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]" if chars else "(?!)")
+
+
+_CHANGERS = {enc: _status_changers(enc) for enc in ("tcvn3", "vni", "cp1258")}
+_COMBINING = re.compile("[\u0300-\u036f]")
+_FLIPS_TCVN3 = _CHANGERS["tcvn3"]
+_FLIPS_CP1258 = _CHANGERS["cp1258"]
+assert not any(c.isspace() for c in _FLIPS_TCVN3.pattern + _FLIPS_CP1258.pattern if ord(c) > 127)
+
+_TOKEN_SCORES: dict[str, tuple[int, int, int, int, int, int, int]] = {}
+"""Whitespace token → (words, good, bad, plain_good, TCVN3 flips, Windows-1258 flips, free
+combining marks): texts repeat their tokens, and so do the trial decodings of one text, so
+each distinct token is judged once (no flip character and no combining mark is white
+space, so the token counts add up to the text's)."""
+
+
+def _token_score(token: str) -> tuple[int, int, int, int, int, int, int]:
     words = good = bad = plain = 0
-    for w, n in counts.items():
-        words += n
+    for w in WORD_RE.findall(token):
+        words += 1
         ok = is_syllable(w)
         if w.isascii():
-            if ok:
-                plain += n
+            plain += ok
         elif ok:
-            good += n
+            good += 1
         else:
-            bad += n
-    return Score(words, good, bad, plain)
+            bad += 1
+    if token.isascii():
+        r = (words, good, bad, plain, 0, 0, 0)
+    else:
+        r = (words, good, bad, plain, len(_FLIPS_TCVN3.findall(token)),
+             len(_FLIPS_CP1258.findall(token)), int(_COMBINING.search(token) is not None))
+    if len(_TOKEN_SCORES) > 200_000:
+        _TOKEN_SCORES.clear()
+    _TOKEN_SCORES[token] = r
+    return r
+
+
+def _measure(text: str) -> tuple[Score, dict[str, int], bool]:
+    """The score of ``text``, how many of its characters each 8-bit trial decoding would
+    flip between letter and non-letter (VNI: none), and whether it holds free combining
+    marks — one pass over its distinct white-space tokens."""
+    words = good = bad = plain = f_tcvn3 = f_cp1258 = marks = 0
+    cache = _TOKEN_SCORES
+    for token, n in Counter(text.split()).items():
+        r = cache.get(token)
+        if r is None:
+            r = _token_score(token)
+        words += n * r[0]
+        good += n * r[1]
+        bad += n * r[2]
+        plain += n * r[3]
+        if r[4] or r[5] or r[6]:
+            f_tcvn3 += n * r[4]
+            f_cp1258 += n * r[5]
+            marks |= r[6]
+    return (Score(words, good, bad, plain), {"tcvn3": f_tcvn3, "cp1258": f_cp1258, "vni": 0},
+            bool(marks))
+
+
+def score(text: str) -> Score:
+    """Count the words of ``text`` (``WORD_RE``; no word spans white space, so the text is
+    split on white space once and each distinct token is judged once)."""
+    return _measure(text)[0]
 
 
 @dataclass(frozen=True)
@@ -129,10 +190,38 @@ def accepts(before: Score, after: Score, *, min_gain: int, strict: bool = False)
 _CP1252_HIGH = re.compile("[\u00a0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
                           "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a"
                           "\u20ac\u2122\u0080-\u009f]")
-_VIQR_HINT = re.compile(r"[aAeEoOuU][\^(+]|[aeiouyAEIOUY][\^(+]?['`?~.](?=[a-zA-Z])|\b[dD][dD][aeiouAEIOU]")
-_UTF8_MOJIBAKE = re.compile("[\u00c2-\u00c6][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
-                            "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
-                            "\u2039\u203a\u20ac\u2122]|\u00e1[\u00ba\u00bb]")
+_VIQR_HINT = re.compile(r"[aAeEoOuU][\^(+]|[aeiouyAEIOUY][\^(+]?['`?~.](?=[a-zA-Z])"
+                        r"|\b[dD][dD][aeiouAEIOU]")
+_UTF8_MOJIBAKE = re.compile(
+    "[\u00c2-\u00c6][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+    "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u20ac\u2122]|\u00e1[\u00ba\u00bb]")
+_UTF8_TRAIL = _UTF8_MOJIBAKE.pattern.split("]|")[0].split("]", 1)[1] + "]"
+_UTF8_BY_LEAD = tuple((lead, re.compile(lead + trail)) for lead, trail in (
+    *((chr(c), _UTF8_TRAIL) for c in range(0xC2, 0xC7)), ("\u00e1", "[\u00ba\u00bb]")))
+"""``_UTF8_MOJIBAKE`` split by its lead character: each search then starts with a literal,
+which the regex engine finds at memory-scan speed (and is skipped when the lead is absent)."""
+
+
+def _has_utf8_mojibake(text: str) -> bool:
+    return any(lead in text and pat.search(text) is not None for lead, pat in _UTF8_BY_LEAD)
+
+
+_VIQR_MARKS = "^(+'`?~"
+_DOT_LETTER = re.compile(r"\.[a-zA-Z]")
+
+
+def _viqr_hints(text: str, min_gain: int) -> int:
+    """``len(_VIQR_HINT.findall(text))``, or a smaller count when it is certainly below
+    ``min_gain``: every hint holds a mark character, a ``.`` before a letter or a ``dd``
+    pair of its own, and those are counted by fast scans first."""
+    quick = sum(text.count(c) for c in _VIQR_MARKS)
+    quick += sum(text.count(p) for p in ("dd", "dD", "Dd", "DD"))
+    if quick < min_gain:
+        quick += len(_DOT_LETTER.findall(text))
+        if quick < min_gain:
+            return quick
+    return len(_VIQR_HINT.findall(text))
 
 CONTENT_CANDIDATES = ("tcvn3", "vni", "cp1258", "viqr", "utf8-as-cp1252")
 """Trial decodings for text with no font signal. VPS and VISCII share bytes and are only
@@ -153,26 +242,50 @@ def _sample(text: str) -> str:
     return "\n".join((text[:w], text[mid - w // 2: mid + w // 2], text[-w:]))
 
 
+
+
+def _cannot_gain(before: Score, flips: int, free_marks: bool) -> bool:
+    """Whether a TCVN3, VNI or Windows-1258 trial decoding of a text provably cannot double
+    its good words — the test every content detection must pass — without decoding it.
+
+    Those decodings change characters one for one (VNI: letter sequences into one letter).
+    A word that no changed character touches comes out the same; every other word yields at
+    most one good word, plus one per character whose letter status flips (and a flip touches
+    at most two words beside it). So ``after.good - 2 * before.good`` is at most
+    ``before.bad + 3 * flips - before.good``: clearly Unicode Vietnamese (many good words,
+    few malformed ones) is settled by its own score. Free combining marks could join words
+    under NFC, so a text holding any is decoded as before."""
+    margin = before.good - before.bad
+    return margin > 0 and not free_marks and margin > 3 * flips
+
+
 def detect_content(text: str, *, min_gain: int = 3,
                    candidates: tuple[str, ...] = CONTENT_CANDIDATES) -> Detection | None:
     """Best trial decoding of ``text`` (a Unicode string) that reads as Vietnamese."""
     if not text:
         return None
     # Decomposed Unicode is Unicode: judge and compare its NFC form.
-    full = unicodedata.normalize("NFC", text)
+    full = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     text = _sample(full)
     high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
+    flips: dict[str, int] = {}
+    free_marks = False
     best: Detection | None = None
     for enc in candidates:
         if enc == "viqr":
-            if len(_VIQR_HINT.findall(text[:200_000])) < min_gain:
+            if _viqr_hints(text[:200_000], min_gain) < min_gain:
                 continue
         elif enc == "utf8-as-cp1252":
-            if not _UTF8_MOJIBAKE.search(text):
+            if not _has_utf8_mojibake(text):
                 continue
         elif not high:
             continue
+        elif enc in _CHANGERS:
+            if before is None:
+                before, flips, free_marks = _measure(text)
+            if _cannot_gain(before, flips[enc], free_marks):
+                continue
         try:
             converted = _trial(text, enc, fix_case=False)  # case does not change the score
         except (UnicodeError, LookupError, ValueError):  # a trial that cannot apply: none
@@ -213,7 +326,8 @@ def detect_bytes(data: bytes, *, min_gain: int = 3, vps: bool = False) -> Detect
         return None
     view = legacy._cp1252_view(data)
     best = detect_content(view, min_gain=min_gain, candidates=("tcvn3", "vni", "cp1258", "viqr"))
-    sample = data if len(data) <= 4 * SAMPLE_WINDOW else _sample(data.decode("latin-1")).encode("latin-1")
+    sample = (data if len(data) <= 4 * SAMPLE_WINDOW
+              else _sample(data.decode("latin-1")).encode("latin-1"))
     before = score(sample.decode("latin-1"))
     for enc in ("viscii",) + (("vps",) if vps else ()):
         after = score(legacy.decode_bytes(sample, enc))

@@ -12,12 +12,14 @@ subject holds the message (the rules choose the action) and names the security c
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import email.errors
 import email.header
 import re
 import unicodedata
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.text import detect, legacy, stamps
@@ -58,14 +60,14 @@ class Options:
     stamp_top_blocks: int = 20
     snippet_chars: int = 80
     max_chars: int = 20_000_000
-    pdf_max_pages: int = 50
+    pdf_max_pages: int = 300
     check_subject: bool = True
     check_filenames: bool = True
     max_member: int = 100 * 1024 * 1024
     max_total: int = 200 * 1024 * 1024
 
     @classmethod
-    def from_context(cls, ctx: InspectContext) -> "Options":
+    def from_context(cls, ctx: InspectContext) -> Options:
         raw: Mapping[str, Any] = ctx.options.get("text") or {}
         limits: Mapping[str, Any] = ctx.options.get("limits") or {}
         kw = {f.name: raw[f.name] for f in dataclasses.fields(cls) if f.name in raw}
@@ -120,7 +122,8 @@ class _Group:
     first: tuple[Block, str] | None = None
 
 
-def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[list[Finding], dict[str, Any]]:
+def analyse(ex: Extracted, name: str, opts: Options,
+            fmt: str = "") -> tuple[list[Finding], dict[str, Any]]:
     """Findings and facts for the blocks of one document."""
     findings: list[Finding] = []
     groups: dict[tuple[str, str, bool], _Group] = {}
@@ -181,8 +184,8 @@ def analyse(ex: Extracted, name: str, opts: Options, fmt: str = "") -> tuple[lis
         legacy_found.append(g.encoding)
         findings.append(_with(_finding(
             "TEXT_LEGACY_FONT", place=first.place, name=name, font=g.font,
-            encoding=legacy.LABELS[g.encoding], count=len(g.places), snippet=snippet(block_text, opts.snippet_chars),
-            converted=block_text,
+            encoding=legacy.LABELS[g.encoding], count=len(g.places),
+            snippet=snippet(block_text, opts.snippet_chars), converted=block_text,
         ), severity=opts.legacy_severity))
 
     # Sheet names show in the program's own font: short, so judged one by one.
@@ -294,23 +297,28 @@ def inspect_text(doc: Document, ctx: InspectContext) -> InspectionResult:
                      max_total=opts.max_total, pdf_max_pages=opts.pdf_max_pages)
     except Unreadable as exc:
         if doc.fmt == "pdf":
-            # Encrypted or damaged PDFs are the PDF checks' findings; here only a fact.
+            # A fact: the judge makes it TEXT_UNCHECKED when the layout has text (a scan has
+            # none to read); encrypted or unreadable PDFs are the PDF checks' findings.
             return InspectionResult(facts={"text_unchecked": str(exc)})
         return InspectionResult(findings=(_finding("TEXT_UNCHECKED", place=name, name=name,
                                                         reason=str(exc)),))
     findings, facts = analyse(ex, name, opts, doc.fmt)
+    if ex.notes and doc.fmt == "pdf":  # pages past the limit: an error if they carry text
+        facts["text_pages_read"] = opts.pdf_max_pages
     if ex.truncated:
-        findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
-                                     reason=f"only the first {opts.max_chars} characters were read"))
+        findings.append(_finding(
+            "TEXT_UNCHECKED", place=name, name=name,
+            reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)
 
 
 def _decode_file(data: bytes) -> tuple[str, detect.Detection | None]:
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"),
+                       (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(codec, "replace"), None
-    try:
-        return data.decode("utf-8"), None
+    try:  # not final: a character cut by the read limit is not legacy text
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False), None
     except UnicodeDecodeError:
         pass
     det = detect.detect_bytes(data)
@@ -332,9 +340,13 @@ def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
         findings.extend(f for f in fs if f.code.startswith("SECRET"))
         facts["text_legacy_encodings"] = [det.label]
         return InspectionResult(findings=tuple(findings), facts=facts)
-    ex = html_blocks(text, budget, doc.name) if doc.fmt == "html" else plain_blocks(text, budget, doc.name)
+    ex = (html_blocks(text, budget, doc.name) if doc.fmt == "html"
+          else plain_blocks(text, budget, doc.name))
     fs, facts = analyse(ex, name, opts)
     findings.extend(fs)
+    if ex.truncated or len(doc.data) > opts.max_chars * 2:
+        findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
+                                 reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)
 
 
@@ -415,8 +427,9 @@ def _check_rtf_body(tp: Any, ctx: InspectContext, opts: Options) -> list[Finding
     doc = Document(tp.path, tp.path.rsplit("/", 1)[-1], tp.raw or b"", "text/rtf", "rtf",
                    DocClass.OTHER)
     found = inspect_text(doc, ctx).findings
-    return [f if f.code.startswith("SECRET_") else _with(f, severity=opts.body_legacy_severity)
-            for f in found]
+    # a body that could not be read was not checked for stamps either: not a mere warning
+    return [f if f.code.startswith("SECRET_") or f.code == "TEXT_UNCHECKED"
+            else _with(f, severity=opts.body_legacy_severity) for f in found]
 
 
 def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
@@ -443,7 +456,8 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
     ex = html_blocks(text, budget, where) if is_html else None
     if enc is None and ok:
         # Legacy fonts named in HTML, then legacy text behind a Unicode or Latin-1 label.
-        groups = [r for b in ex.blocks for r in b.runs if detect.font_encoding(r.font)] if ex else []
+        groups = ([r for b in ex.blocks for r in b.runs if detect.font_encoding(r.font)]
+                  if ex else [])
         if groups:
             fe = detect.font_encoding(groups[0].font)
             surf = "\n".join(r.text for r in groups)
@@ -455,7 +469,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
                     encoding=f"{legacy.LABELS[fe.encoding]} ({groups[0].font})",
                     snippet=snippet(_first_vietnamese_line(dec.converted), opts.snippet_chars),
                 ), severity=opts.body_legacy_severity))
-                for b in ex.blocks:  # type: ignore[union-attr]
+                for b in ex.blocks if ex is not None else ():  # groups came from ex
                     for r in b.runs:
                         fe2 = detect.font_encoding(r.font)
                         if fe2:
@@ -485,7 +499,8 @@ def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]*>", " ", text)
 
 
-def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options, is_html: bool) -> Finding:
+def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options,
+              is_html: bool) -> Finding:
     conv = _strip_tags(det.converted) if is_html else det.converted
     return _with(_finding(
         "ENCODING_MOJIBAKE", place=where, where=where, charset=charset, encoding=det.label,
@@ -518,7 +533,8 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
             continue
         un = stamps.unaccented_stamp(line)
         if un and hint is None:
-            hint = _finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
+            hint = _finding("SECRET_HINT", place=where, level=un,
+                            reason="written without diacritics")
     if best is not None:
         return _secret("SECRET_BODY", opts, place=best[2], level=best[1])
     seen = -1
@@ -537,7 +553,8 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
                                 reason="standalone mark below the first lines")
         un = stamps.unaccented_stamp(line)
         if un and hint is None:
-            hint = _finding("SECRET_HINT", place=where, level=un, reason="written without diacritics")
+            hint = _finding("SECRET_HINT", place=where, level=un,
+                            reason="written without diacritics")
     return hint
 
 
@@ -556,8 +573,9 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
         if used:
             subject = decoded
             out.append(_with(_finding(
-                "ENCODING_LEGACY_CHARSET", place="Subject", where="Subject", charset=", ".join(used),
-                snippet=snippet(decoded, opts.snippet_chars)), severity=opts.body_legacy_severity))
+                "ENCODING_LEGACY_CHARSET", place="Subject", where="Subject",
+                charset=", ".join(used), snippet=snippet(decoded, opts.snippet_chars)),
+                severity=opts.body_legacy_severity))
         elif subject is None or "\ufffd" in subject:
             subject = decoded
     if not subject:

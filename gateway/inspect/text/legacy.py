@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 from gateway.inspect.text import tables as T
 
@@ -50,7 +50,7 @@ def surface_char(b: int) -> str:
     return _cp1252_char(b)
 
 
-@lru_cache(maxsize=None)
+@cache
 def byte_table(enc: str) -> tuple[str, ...]:
     """The 256 Unicode values of ``enc``'s bytes (before NFC for Windows-1258)."""
     table = _TABLES[enc]
@@ -58,7 +58,7 @@ def byte_table(enc: str) -> tuple[str, ...]:
     return tuple(table.get(b, base(b)) for b in range(256))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _surface_translation(enc: str) -> dict[int, str]:
     """surface character → Unicode, for ``str.translate``."""
     full = byte_table(enc)
@@ -73,7 +73,7 @@ def _surface_translation(enc: str) -> dict[int, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _latin1_translation(enc: str) -> dict[int, str]:
     full = byte_table(enc)
     return {b: full[b] for b in range(256) if full[b] != chr(b)}
@@ -170,7 +170,8 @@ def _viqr_sub(m: re.Match[str]) -> str:
     if mod and base not in _VIQR_MOD_OK[mod]:
         # "i^" is no letter: the modifier is literal and so is anything after it.
         return base + mod + tone
-    if tone and _VIQR_TONED.search(_VIQR_WORD_TAIL.search(m.string[max(0, m.start() - 24):m.start()]).group(0)):
+    tail = _VIQR_WORD_TAIL.search(m.string[max(0, m.start() - 24):m.start()]) if tone else None
+    if tail is not None and _VIQR_TONED.search(tail.group(0)):
         # A syllable has one tone: after "na`y" a "." ends the sentence.
         literal, tone = tone, ""
     s = base + (_COMBINING_MOD[mod] if mod else "") + (_COMBINING_TONE[tone] if tone else "")
@@ -208,7 +209,8 @@ def decode_text(surface: str, enc: str, *, upper: bool = False, fix_case: bool =
 def decode_bytes(data: bytes, enc: str, *, upper: bool = False) -> str:
     """Decode bytes in a legacy encoding to NFC Unicode."""
     if enc in EIGHT_BIT:
-        out = unicodedata.normalize("NFC", data.decode("latin-1").translate(_latin1_translation(enc)))
+        out = unicodedata.normalize(
+            "NFC", data.decode("latin-1").translate(_latin1_translation(enc)))
         if upper:
             return out.upper()
         return restore_case(out) if enc == "tcvn3" else out
@@ -255,7 +257,7 @@ def join_lost_u(decoded: str) -> str:
 # Encoding (used by the tests, the benchmark and anyone who must produce legacy text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reverse(enc: str) -> dict[str, int]:
     full = byte_table(enc)
     rev: dict[str, int] = {}

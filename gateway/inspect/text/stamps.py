@@ -24,8 +24,8 @@ _STAMP = re.compile(
     r"(?P<level>TUYỆT\s+MẬT|TỐI\s+MẬT|MẬT)"
     r"(?:\s*[(\[][^()\[\]]{0,60}[)\]])?"
 )
-_LABELLED = re.compile(r"(?:MỨC\s+)?ĐỘ\s+MẬT\s*[:：]\s*(?P<level>TUYỆT\s+MẬT|TỐI\s+MẬT|MẬT)\s*[.;]?",
-                       re.IGNORECASE)
+_LABELLED = re.compile(
+    r"(?:MỨC\s+)?ĐỘ\s+MẬT\s*[:：]\s*(?P<level>TUYỆT\s+MẬT|TỐI\s+MẬT|MẬT)\s*[.;]?", re.IGNORECASE)
 _UNACCENTED = re.compile(r"(?P<level>TUYET\s+MAT|TOI\s+MAT)")
 
 
@@ -71,7 +71,8 @@ def unaccented_stamp(text: str) -> str | None:
     if c and c == c.upper() and len(c) <= 40:
         m = _UNACCENTED.fullmatch(c)
         if m:
-            return {"TUYET MAT": "TUYỆT MẬT", "TOI MAT": "TỐI MẬT"}[_SPACES.sub(" ", m.group("level"))]
+            level = _SPACES.sub(" ", m.group("level"))
+            return {"TUYET MAT": "TUYỆT MẬT", "TOI MAT": "TỐI MẬT"}[level]
     return None
 
 

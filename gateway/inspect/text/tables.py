@@ -100,7 +100,10 @@ TONE_MARKS = {
 # --- VNI-Windows (fonts VNI-Times, VNI-Helve, ...) ---------------------------------------------
 # A letter is an ASCII base followed by one "mark" character (as Windows-1252 shows it);
 # a few letters are single characters. Upper-case letters use upper-case marks.
-_VNI_TONE = {"acute": "ù", "grave": "ø", "hook": "û", "tilde": "õ", "dot": "ï"}
+# Keyed by the tone _split_letter gives, None for none (every letter not in _VNI_SINGLE that
+# has no modifier or a horn has a tone).
+_VNI_TONE: dict[str | None, str] = {
+    "acute": "ù", "grave": "ø", "hook": "û", "tilde": "õ", "dot": "ï"}
 _VNI_HAT_TONE = {None: "â", "acute": "á", "grave": "à", "hook": "å", "tilde": "ã", "dot": "ä"}
 _VNI_BREVE_TONE = {None: "ê", "acute": "é", "grave": "è", "hook": "ú", "tilde": "ü", "dot": "ë"}
 _VNI_SINGLE = {  # letters drawn by one character of the font
@@ -126,8 +129,8 @@ def _split_letter(ch: str) -> tuple[str, str | None, str | None]:
 
 def _vietnamese_letters() -> list[str]:
     """The 134 precomposed Vietnamese letters (67 lower, 67 upper case), NFC."""
-    bases = {"a": (None, "hat", "breve"), "e": (None, "hat"), "i": (None,), "o": (None, "hat", "horn"),
-             "u": (None, "horn"), "y": (None,)}
+    bases = {"a": (None, "hat", "breve"), "e": (None, "hat"), "i": (None,),
+             "o": (None, "hat", "horn"), "u": (None, "horn"), "y": (None,)}
     combining = {"hat": "\u0302", "breve": "\u0306", "horn": "\u031b"}
     out: list[str] = []
     for base, mods in bases.items():
@@ -160,7 +163,7 @@ def _vni_table() -> dict[str, str]:
             elif mod == "breve":
                 s = base + _VNI_BREVE_TONE[tone]
             else:
-                s = base + _VNI_TONE[tone]  # type: ignore[index]
+                s = base + _VNI_TONE[tone]
         out[ch] = s.upper() if ch.isupper() else s
     return out
 

@@ -108,7 +108,8 @@ def is_syllable(word: str) -> bool:
     return r
 
 
-_VN_ONLY = re.compile("[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]")
+_VN_ONLY = re.compile(
+    "[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]")
 WORD_RE = re.compile(r"[^\W\d_]+")
 
 

@@ -74,7 +74,7 @@ def _standalone(elem: etree._Element, method: C14nMethod) -> etree._Element:
     if method.version == "1.1":
         inherited.pop("base", None)  # C14N 1.1 does not inherit xml:base (it fixes it up)
     nsmap = {k: v for k, v in elem.nsmap.items()}
-    apex = etree.Element(elem.tag, nsmap=nsmap)  # type: ignore[arg-type]
+    apex = etree.Element(elem.tag, nsmap=nsmap)
     for key, value in elem.attrib.items():
         apex.set(key, value)
     for name, value in inherited.items():

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from gateway.inspect import safe_xml
 from gateway.inspect.algorithms import AlgorithmPolicy, key_of
@@ -35,14 +36,15 @@ class SignatureOptions:
     algorithms: AlgorithmPolicy = AlgorithmPolicy()
 
     @classmethod
-    def from_context(cls, ctx: InspectContext) -> "SignatureOptions":
+    def from_context(cls, ctx: InspectContext) -> SignatureOptions:
         raw: Mapping[str, Any] = (ctx.options or {}).get("signatures") or {}
         out = cls()
         if "ooxml_unsigned_parts" in raw:
             out = dataclasses.replace(out, ooxml_unsigned_parts=tuple(raw["ooxml_unsigned_parts"]))
         out = dataclasses.replace(out, algorithms=AlgorithmPolicy.from_options(ctx.options))
         if "signing_time_max_age_days" in raw:
-            out = dataclasses.replace(out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
+            out = dataclasses.replace(
+                out, signing_time_max_age_days=int(raw["signing_time_max_age_days"]))
         return out
 
 

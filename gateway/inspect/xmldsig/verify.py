@@ -27,10 +27,10 @@ import hashlib
 import hmac
 import re
 import urllib.parse
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterable
+from datetime import UTC, datetime
 
 from cryptography import x509
 from lxml import etree
@@ -264,18 +264,21 @@ def _canonical(data: bytes | _Nodes, method: C14nMethod, prefixes: list[str] | N
                                 algorithm=str(exc)) from None
 
 
+def _selectors(transform: etree._Element, name: str, attribute: str) -> frozenset[str]:
+    """The ``attribute`` values of the transform's ``name`` children (in the OPC signature
+    namespace); a child without the attribute selects nothing."""
+    tag = f"{{{OPC_DSIG_NS}}}{name}"
+    values = (r.get(attribute) for r in transform if isinstance(r.tag, str) and r.tag == tag)
+    return frozenset(v for v in values if v is not None)
+
+
 def _relationship_transform(data: bytes | _Nodes, transform: etree._Element, limits: Limits,
                             what: str, outcome: RefOutcome) -> _Nodes:
     """OPC Part 2 relationships transform: keep the selected Relationship elements, sorted
     by Id, attributes only (TargetMode defaulted), nothing else."""
-    ids = {r.get("SourceId") for r in transform
-           if isinstance(r.tag, str) and r.tag == f"{{{OPC_DSIG_NS}}}RelationshipReference"}
-    types = {r.get("SourceType") for r in transform
-             if isinstance(r.tag, str) and r.tag == f"{{{OPC_DSIG_NS}}}RelationshipsGroupReference"}
-    ids.discard(None)
-    types.discard(None)
-    outcome.relationship_ids = frozenset(ids)  # type: ignore[arg-type]
-    outcome.relationship_types = frozenset(types)  # type: ignore[arg-type]
+    ids = _selectors(transform, "RelationshipReference", "SourceId")
+    types = _selectors(transform, "RelationshipsGroupReference", "SourceType")
+    outcome.relationship_ids, outcome.relationship_types = ids, types
     if isinstance(data, bytes):
         try:
             root = safe_xml.parse(data, max_bytes=limits.xml_max_bytes, what=what,
@@ -296,7 +299,7 @@ def _relationship_transform(data: bytes | _Nodes, transform: etree._Element, lim
             selected.append(rel)
     selected.sort(key=lambda r: r.get("Id") or "")
     out = etree.Element(f"{{{OPC_RELATIONSHIPS_NS}}}Relationships",
-                        nsmap={None: OPC_RELATIONSHIPS_NS})  # type: ignore[dict-item]
+                        nsmap={None: OPC_RELATIONSHIPS_NS})
     for rel in selected:
         new = etree.SubElement(out, f"{{{OPC_RELATIONSHIPS_NS}}}Relationship")
         for key, value in rel.attrib.items():
@@ -384,7 +387,8 @@ def _check_reference(ref: etree._Element, sig: etree._Element, ids: _IdIndex,
                                     reason="a Reference without URI")
         digest_name, expected = _digest_of(ref, result)
         transforms_el = _one(ref, "Transforms")
-        transforms = [t for t in transforms_el if t.tag == _q("Transform")] if transforms_el is not None else []
+        transforms = ([t for t in transforms_el if t.tag == _q("Transform")]
+                      if transforms_el is not None else [])
         data: bytes | _Nodes
         if uri == "" or uri.startswith("#"):
             data = _deref_same_document(uri, sig, ids)
@@ -611,7 +615,8 @@ def _key_info(sig: etree._Element, result: DsigResult) -> None:
     ki = _one(sig, "KeyInfo")
     if ki is None:
         return
-    if ki.find(_q("PGPData")) is not None and ki.find(f"{_q('X509Data')}/{_q('X509Certificate')}") is None:
+    pgp = ki.find(_q("PGPData")) is not None
+    if pgp and ki.find(f"{_q('X509Data')}/{_q('X509Certificate')}") is None:
         result.openpgp = True
 
 
@@ -693,7 +698,7 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
             result.add("SIG_MALFORMED", BROKEN, reason="the XAdES SigningTime is not a date")
         else:
             result.signing_time, result.signing_time_source = when, "xades"
-    certs = []
+    certs: list[etree._Element] = []
     for tag in ("SigningCertificate", "SigningCertificateV2"):
         for sc in _xades_find(sp, tag):
             certs.extend(c for c in sc if isinstance(c.tag, str) and c.tag.endswith("}Cert"))
@@ -701,7 +706,8 @@ def _xades(sig: etree._Element, signed_targets: list[etree._Element], result: Ds
         return
     matched = False
     for cert_el in certs:
-        digest_el = next((c for c in cert_el if isinstance(c.tag, str) and c.tag.endswith("}CertDigest")), None)
+        digest_el = next((c for c in cert_el
+                          if isinstance(c.tag, str) and c.tag.endswith("}CertDigest")), None)
         if digest_el is None:
             continue
         dm = digest_el.find(_q("DigestMethod"))
@@ -761,7 +767,7 @@ def parse_time(text: str | None) -> datetime | None:
     try:
         micro = int((frac or "0")[:6].ljust(6, "0"))
         when = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro,
-                        tzinfo=timezone.utc)
+                        tzinfo=UTC)
     except ValueError:
         return None
     if tz and tz != "Z":

@@ -1,0 +1,132 @@
+"""The fast paths of content detection give the verdicts of the full trial decodings.
+
+``score`` counts words per distinct white-space token; ``_cannot_gain`` skips the TCVN3,
+VNI and Windows-1258 trials of text that is clearly Unicode Vietnamese; the VIQR and
+double-encoded UTF-8 gates scan with literal searches. Each is compared here against the
+plain computation on mixtures built to sit on both sides of every threshold: Unicode
+Vietnamese with growing shares of pasted legacy text, other languages, decomposed text,
+stray combining marks and the characters whose letter status a decoding flips.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from gateway.inspect.text import detect, legacy
+from gateway.inspect.text.vietnamese import WORD_RE, is_syllable
+from tests.textgen.samples import OTHER_LANGUAGES, VIETNAMESE, vietnamese_corpus
+
+UNICODE_LINES = [ln for ln in vietnamese_corpus().splitlines() if ln.strip()]
+FOREIGN_LINES = [ln for t in OTHER_LANGUAGES.values() for ln in t.splitlines() if ln.strip()]
+NOISE = "¡¢£¤¥¦§¨©«¬\xad®¶·¸»×÷ÌÒÞìòþŠšŽž\u0300\u0301\u0323^(+'`?~.dd DD\u00e1\u00ba\u00c3\u00a1"
+
+
+def slow_score(text: str) -> detect.Score:
+    counts = Counter(WORD_RE.findall(text))
+    words = good = bad = plain = 0
+    for w, n in counts.items():
+        words += n
+        ok = is_syllable(w)
+        if w.isascii():
+            plain += n if ok else 0
+        elif ok:
+            good += n
+        else:
+            bad += n
+    return detect.Score(words, good, bad, plain)
+
+
+def _legacy(line: str, enc: str) -> str:
+    return legacy.encode_text(line, enc, errors="replace")
+
+
+def mixtures(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts: list[str] = []
+        share = rng.random()  # how much of the text is pasted legacy text
+        enc = rng.choice(["tcvn3", "vni", "cp1258", "viqr"])
+        for _ in range(rng.randint(1, 12)):
+            r = rng.random()
+            if r < share:
+                parts.append(_legacy(rng.choice(UNICODE_LINES), enc))
+            elif r < share + 0.15:
+                parts.append(rng.choice(FOREIGN_LINES))
+            else:
+                parts.append(rng.choice(UNICODE_LINES))
+            if rng.random() < 0.3:
+                k = rng.randint(1, 6)
+                parts.append("".join(rng.choice(NOISE) for _ in range(k)))
+        sep = rng.choice(["\n", " ", "\n\n", "\t"])
+        out.append(sep.join(parts))
+    return out
+
+
+def full_detection(text: str, min_gain: int) -> detect.Detection | None:
+    """detect_content without the provable early exit."""
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(detect, "_cannot_gain", lambda *a: False)
+        return detect.detect_content(text, min_gain=min_gain)
+    finally:
+        mp.undo()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_score_counts_like_findall(seed: int) -> None:
+    for text in mixtures(seed, 60):
+        assert detect.score(text) == slow_score(text)
+    odd = "a\u00a0b\u2003c\u3000d\x1ce\x85f ngườiĐ123ư_x \u0301a"
+    assert detect.score(odd) == slow_score(odd)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_early_exit_keeps_every_verdict(seed: int) -> None:
+    detected = skipped = 0
+    for text in mixtures(100 + seed, 50):
+        for min_gain in (2, 3):
+            fast = detect.detect_content(text, min_gain=min_gain)
+            slow = full_detection(text, min_gain=min_gain)
+            assert (fast and (fast.encoding, fast.converted)) == \
+                (slow and (slow.encoding, slow.converted)), text[:200]
+            detected += slow is not None
+        before = detect.score(text)
+        skipped += before.good > before.bad
+    # the mixtures reach both sides: some are detected, many are settled early
+    assert detected > 5 and skipped > 10
+
+
+def test_clearly_unicode_skips_the_trials(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[str] = []
+    real = detect._trial
+
+    def spy(text: str, enc: str, fix_case: bool = True) -> str:
+        tried.append(enc)
+        return real(text, enc, fix_case)
+
+    monkeypatch.setattr(detect, "_trial", spy)
+    text = "\n".join(VIETNAMESE.values()) * 20
+    assert detect.detect_content(text) is None
+    assert not {"tcvn3", "vni", "cp1258"} & set(tried)
+    # one TCVN3 paragraph pasted into a Unicode letter of the same size is still found
+    tried.clear()
+    mixed = VIETNAMESE["letter"] + "\n" + legacy.encode_text(VIETNAMESE["letter"] * 3, "tcvn3")
+    det = detect.detect_content(mixed)
+    assert det is not None and det.encoding == "tcvn3"
+
+
+def test_flip_characters_are_the_ones_that_change_letter_status() -> None:
+    import re
+
+    letter = re.compile(r"[^\W\d_]")
+    for enc in ("tcvn3", "cp1258"):
+        table = legacy._surface_translation(enc)
+        for k, v in table.items():
+            flips = (letter.match(chr(k)) is None) != (letter.match(v) is None)
+            assert (detect._CHANGERS[enc].search(chr(k)) is not None) == flips, (enc, hex(k))
+    vni_pairs = "".join(k + v for k, v in legacy._VNI_REV.items())
+    assert detect._CHANGERS["vni"].search(vni_pairs) is None
