@@ -41,7 +41,6 @@ from gateway.model.findings import Finding
 from gateway.model.report import DocClass
 from gateway.policy.schema import Documents, Limits
 
-
 log = logging.getLogger(__name__)
 
 
