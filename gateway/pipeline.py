@@ -106,7 +106,8 @@ class Checker:
         from_addresses = _from_addresses(parsed)
         # the envelope sender; for an offline check, the From: address
         sender = env.sender or (from_addresses[0] if from_addresses else None)
-        documents = tuple(self._document(item, ctx, siblings, sender) for item in parsed.items)
+        documents = tuple(self._document(item, ctx, siblings, sender, parsed.digests)
+                          for item in parsed.items)
         findings: list[Finding] = list(parsed.findings)
         for check in message_checks():
             try:
@@ -144,7 +145,8 @@ class Checker:
         )
 
     def _document(
-        self, item: IntakeItem, ctx: InspectContext, siblings: list[Document], sender: str | None
+        self, item: IntakeItem, ctx: InspectContext, siblings: list[Document], sender: str | None,
+        digests: dict[int, tuple[bytes, str]],
     ) -> DocumentReport:
         doc = item.document
         findings: list[Finding] = list(item.findings)
@@ -179,7 +181,7 @@ class Checker:
         )
         return DocumentReport(
             path=doc.path,
-            sha256=sha256(doc.data),
+            sha256=_sha256(doc.data, digests),
             size=len(doc.data),
             media_type=doc.media_type,
             doc_class=doc.doc_class,
@@ -214,6 +216,12 @@ class Checker:
                 f = make_finding("SENDER_FREEMAIL_NO_DOCUMENTS", domain=domain)
                 return [dataclasses.replace(f, action=rules.without_documents)]
         return []
+
+
+def _sha256(data: bytes, digests: dict[int, tuple[bytes, str]]) -> str:
+    """The digest intake computed while decoding these very bytes, else computed now."""
+    known = digests.get(id(data))
+    return known[1] if known is not None and known[0] is data else sha256(data)
 
 
 def _from_addresses(parsed: ParsedMessage) -> list[str]:

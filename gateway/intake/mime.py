@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import os
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO, Iterator
 
-from gateway.intake import archives, structure
+from gateway.intake import archives, stream, structure
 from gateway.intake.names import _nfc, header_value, part_filename
 from gateway.intake.sniff import (
     ARCHIVES,
@@ -37,6 +41,8 @@ from gateway.model.findings import Finding
 from gateway.model.report import DocClass
 from gateway.policy.schema import Documents, Limits
 from gateway.zip_member import read_member
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class ParsedMessage:
     items: list[IntakeItem] = field(default_factory=list)
     text_parts: list[TextPart] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    digests: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+    """SHA-256 of decoded bodies computed while they were read: id(data) → (data, hex)."""
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:
@@ -80,6 +88,7 @@ class Walker:
     """Walks one message within the limits of the rules."""
 
     def __init__(self, limits: Limits, documents: Documents) -> None:
+        self._spills = stream.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
         self.limits = limits
         self.docs = documents
         self.parts_seen = 0
@@ -91,32 +100,66 @@ class Walker:
     # -- entry points -------------------------------------------------------------------
 
     def walk_message(self, fp: BinaryIO) -> ParsedMessage:
-        data = fp.read()
+        """Walk the message read from ``fp``: large bodies stay in the file and are decoded
+        from it one at a time (``stream.py``), never the whole message at once."""
+        if not fp.seekable():  # a pipe: kept in a private temp file, read as a file
+            with tempfile.TemporaryFile(prefix="msg-") as copy:
+                shutil.copyfileobj(fp, copy, stream.CHUNK)
+                copy.seek(0)
+                return self.walk_message(copy)
+        start = fp.tell()
+        spill_dir = _spill_dir(fp)
+        got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes)
+        self._spills = stream.Spills(got, spill_dir)
+        try:
+            self._walk_top(got, fp, start)
+        finally:
+            self._spills.close()
+        self.out.digests.update(self._spills.digests)
+        return self.out
+
+    def _walk_top(self, got: stream.Split, fp: BinaryIO, start: int) -> None:
         lim = self.limits
-        st = structure.scan(data)
+        st = got.structure
         if st.depth > lim.mime_max_depth:
             self._limit("depth", f"nesting {st.depth} levels deep, limit {lim.mime_max_depth}")
         if st.parts > lim.mime_max_parts:
             self._limit("parts", f"{st.parts} parts, limit {lim.mime_max_parts}")
         msg: Message | None = None
+        data = got.skeleton
         if st.header_bytes > lim.mime_max_header_bytes:
             self._limit("header", f"a header block of {st.header_bytes} bytes, "
                                   f"limit {lim.mime_max_header_bytes}")
         elif st.parts > 10 * lim.mime_max_parts:
             pass  # far beyond the limit: not worth parsing, the finding decides
         else:
-            msg, problem = structure.parse(data)
+            if data is None:
+                data = self._whole(fp, start)
+            msg, problem = structure.parse(data, st)
+            if msg is not None and self._spills.by_token:
+                wrong = stream.verify(msg, got)
+                if wrong is not None:  # the split read it otherwise: parse it whole
+                    log.warning("message read whole: %s", wrong)
+                    data = self._whole(fp, start)
+                    msg, problem = structure.parse(data, st)
             if msg is None:
                 self._limit("depth", f"{problem}, limit {lim.mime_max_depth}")
         if msg is None:  # nothing beyond the top header is parsed; the finding decides
-            top = structure.parse_headers(data) if st.header_bytes <= lim.mime_max_header_bytes \
-                else None
-            if top is not None:
-                self._headers(top)
-            return self.out
+            if st.header_bytes <= lim.mime_max_header_bytes:
+                top = structure.parse_headers(data if data is not None
+                                              else self._whole(fp, start))
+                if top is not None:
+                    self._headers(top)
+            return
         self._headers(msg)
         self._walk(msg, prefix="", depth=0)
-        return self.out
+
+    def _whole(self, fp: BinaryIO, start: int) -> bytes:
+        """The message as bytes (when the split cannot be used), spilled bodies dropped."""
+        self._spills.close()
+        self._spills = stream.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
+        fp.seek(start)
+        return fp.read()
 
     def _headers(self, msg: Message) -> None:
         self.out.raw_headers = [(k, str(v)) for k, v in msg.raw_items()]
@@ -144,6 +187,8 @@ class Walker:
                 continue
             try:
                 self._part(part, prefix, depth)
+            except OSError:
+                raise  # a spilled body that cannot be read back: the check fails (tempfail)
             except Exception as exc:  # the email package raises on some malformed headers
                 self.out.findings.append(make_finding(
                     "MIME_MALFORMED", place=prefix or None,
@@ -174,9 +219,13 @@ class Walker:
         if part.get_content_maintype() == "message":
             self._message_part(part, ctype, name, prefix, depth)
             return
+        spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             try:
-                raw = part.get_payload(decode=True) or b""
+                raw = self._spills.decoded(part, spill) if spill else \
+                    part.get_payload(decode=True) or b""
+            except OSError:
+                raise
             except Exception:
                 raw = b""
             if isinstance(raw, bytes) and raw and not _is_text(sniff_detail(raw[:1 << 16])):
@@ -191,7 +240,9 @@ class Walker:
             )
             return
         try:
-            data = part.get_payload(decode=True)
+            data = self._spills.decoded(part, spill) if spill else part.get_payload(decode=True)
+        except OSError:
+            raise
         except Exception:
             data = None
         if data is None:
@@ -417,11 +468,25 @@ class Walker:
                                      reason=f"nesting deeper than {self.limits.mime_max_depth}")
             )
             return
-        msg, problem = structure.parse(doc.data)
-        if msg is None:
-            self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")
-            return
-        self._walk(msg, doc.path + "/", depth + 1)
+        got = stream.split(io.BytesIO(doc.data), header_cap=self.limits.mime_max_header_bytes)
+        outer = self._spills
+        self._spills = stream.Spills(got, outer.spill_dir)
+        try:
+            msg, problem = structure.parse(
+                got.skeleton if got.skeleton is not None else doc.data, got.structure)
+            if msg is not None and got.skeleton is not None and self._spills.by_token \
+                    and stream.verify(msg, got) is not None:  # read otherwise: parse it whole
+                self._spills.close()
+                self._spills = stream.Spills(stream.Split(None, got.structure))
+                msg, problem = structure.parse(doc.data, got.structure)
+            if msg is None:
+                self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")
+                return
+            self._walk(msg, doc.path + "/", depth + 1)
+        finally:
+            self._spills.close()
+            self.out.digests.update(self._spills.digests)
+            self._spills = outer
 
     def _zip(self, doc: Document, depth: int) -> None:
         lim = self.limits
@@ -507,6 +572,14 @@ def _is_text(found: Sniffed) -> bool:
     recognise (a body in a legacy charset may look like binary to libmagic; the text checks
     report what they cannot decode)."""
     return found.fmt in ("txt", "csv", "html", "rtf", "other")
+
+
+def _spill_dir(fp: BinaryIO) -> str | None:
+    """Spilled bodies go beside the message's spool file (private), else to the temp dir."""
+    name = getattr(fp, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        return os.path.dirname(os.path.abspath(name))
+    return None
 
 
 def _dirpart(member: str) -> str:

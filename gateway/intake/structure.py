@@ -70,59 +70,76 @@ def _delimiter(line: bytes, stack: list[_Frame]) -> tuple[int, bool] | None:
     return None
 
 
-def scan(data: bytes) -> Structure:
-    """Measure ``data`` (a whole message) in one pass, without recursion."""
-    stack: list[_Frame] = []
-    max_depth = parts = max_header = 0
-    in_header = True
-    header: list[bytes] = []
-    header_size = 0
-    default_message = False  # the entity being read is in a multipart/digest
-    for line in data.splitlines(keepends=True):
-        if in_header:
+class Scanner:
+    """The measurement of :func:`scan`, fed one line at a time (keeping its line ending), so
+    a message read from a file is measured without holding it. ``in_header`` tells whether
+    the next line may belong to a header block (in a body only delimiters count)."""
+
+    def __init__(self) -> None:
+        self.stack: list[_Frame] = []
+        self.max_depth = self.parts = self.max_header = 0
+        self.in_header = True
+        self.header: list[bytes] = []
+        self.header_size = 0
+        self.default_message = False  # the entity being read is in a multipart/digest
+
+    def feed(self, line: bytes) -> None:
+        if self.in_header:
             is_blank = line in (b"\r\n", b"\n", b"\r")
-            if not is_blank and (line[:1] in (b" ", b"\t") and header):
-                header[-1] += line.strip(b"\r\n")
-                header_size += len(line)
-                continue
+            if not is_blank and (line[:1] in (b" ", b"\t") and self.header):
+                self.header[-1] += line.strip(b"\r\n")
+                self.header_size += len(line)
+                return
             if not is_blank and _FIELD.match(line):
-                header.append(line.rstrip(b"\r\n"))
-                header_size += len(line)
-                continue
+                self.header.append(line.rstrip(b"\r\n"))
+                self.header_size += len(line)
+                return
             # end of this entity's header: decide what its body is
-            parts += 1
-            max_header = max(max_header, header_size)
-            maintype, subtype, boundary = _content_type(header)
-            if not maintype and default_message:
+            self.parts += 1
+            self.max_header = max(self.max_header, self.header_size)
+            maintype, subtype, boundary = _content_type(self.header)
+            if not maintype and self.default_message:
                 maintype, subtype = b"message", b"rfc822"
-            header, header_size, in_header = [], 0, False
+            self.header, self.header_size, self.in_header = [], 0, False
             if maintype == b"multipart" and boundary:
-                stack.append(_Frame(boundary, digest=subtype == b"digest"))
+                self.stack.append(_Frame(boundary, digest=subtype == b"digest"))
             elif maintype == b"message" and subtype not in (b"delivery-status",
                                                              b"external-body"):
-                stack.append(_Frame(None))
-                in_header, default_message = True, False
-            max_depth = max(max_depth, len(stack))
-            if in_header or is_blank:
-                continue
-        found = _delimiter(line, stack)
+                self.stack.append(_Frame(None))
+                self.in_header, self.default_message = True, False
+            self.max_depth = max(self.max_depth, len(self.stack))
+            if self.in_header or is_blank:
+                return
+        found = _delimiter(line, self.stack)
         if found is None:
-            continue
+            return
         index, close = found
-        default_message = stack[index].digest
-        del stack[index + (1 if not close else 0):]
+        self.default_message = self.stack[index].digest
+        del self.stack[index + (1 if not close else 0):]
         if not close:
-            in_header = True
-    if in_header and (header or parts == 0):
-        parts += 1
-        max_header = max(max_header, header_size)
-    return Structure(max_depth, parts, max_header)
+            self.in_header = True
+
+    def result(self) -> Structure:
+        parts, max_header = self.parts, self.max_header
+        if self.in_header and (self.header or parts == 0):
+            parts += 1
+            max_header = max(max_header, self.header_size)
+        return Structure(self.max_depth, parts, max_header)
 
 
-def parse(data: bytes) -> tuple[Message | None, str | None]:
+def scan(data: bytes) -> Structure:
+    """Measure ``data`` (a whole message) in one pass, without recursion."""
+    scanner = Scanner()
+    for line in data.splitlines(keepends=True):
+        scanner.feed(line)
+    return scanner.result()
+
+
+def parse(data: bytes, st: Structure | None = None) -> tuple[Message | None, str | None]:
     """The message parsed by the standard library, or ``(None, reason)`` when its structure
-    is too deep to parse safely (or the parser still ran out of stack)."""
-    st = scan(data)
+    (``st``, measured here when not given) is too deep to parse safely (or the parser still
+    ran out of stack)."""
+    st = st or scan(data)
     if st.depth > PARSE_MAX_DEPTH:
         return None, f"nesting {st.depth} levels deep"
     try:
@@ -144,4 +161,4 @@ def parse_headers(data: bytes) -> Message | None:
         return None
 
 
-__all__ = ["PARSE_MAX_DEPTH", "Structure", "parse", "parse_headers", "scan"]
+__all__ = ["PARSE_MAX_DEPTH", "Scanner", "Structure", "parse", "parse_headers", "scan"]

@@ -282,4 +282,3 @@ def test_a_part_that_cannot_be_read_is_a_finding(monkeypatch: pytest.MonkeyPatch
     parsed = walk(with_attachment(PDF, "a.pdf"))
     assert {f.code for f in parsed.findings} == {"MIME_MALFORMED"}
     assert "IndexError" in parsed.findings[0].en
-

@@ -291,7 +291,7 @@ class _Scanner:
             return
         subtype = _dict_get(xo, "/Subtype")
         if subtype == "/Image":
-            self._image_painted(ctm, xo)
+            self._image_painted(ctm, _unpinned(raw, xo))
         elif subtype == "/Form":
             if depth >= MAX_FORM_DEPTH:
                 self.page.truncated = True
@@ -315,6 +315,18 @@ class _Scanner:
             self.page.truncated |= cut
             res = _dict_get(xo, "/Resources")
             self.run(data, res, _mul(fm, ctm), depth + 1)
+
+
+def _unpinned(raw: Any, xo: Any) -> Any:
+    """A painted image as its reference, dropped from the reader's object cache: the pages of
+    a scan are not all held in memory at once (the seal search reads its few pages again)."""
+    if not isinstance(raw, generic.IndirectObject):
+        return xo
+    reader = getattr(raw.reference, "pdf", None)
+    cache = getattr(reader, "resolved_objects", None)
+    if isinstance(cache, dict):
+        cache.pop((raw.generation, raw.idnum), None)
+    return raw
 
 
 def _string_len(kind: str, tok: bytes) -> int:

@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
 
 from gateway.inspect.text.extract.base import Block, Extracted, Run, Unreadable, _Budget
+
+
+def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
+    """pdfminer's ``extract_pages``, except that the large streams a page read (a scan's
+    images) leave the document's object cache once the page is laid out: the pages of a scan
+    are not all held in memory at once."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdftypes import PDFStream
+
+    manager = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(manager, laparams=LAParams())
+    interpreter = PDFPageInterpreter(manager, device)
+    for page in PDFPage.get_pages(io.BytesIO(data), maxpages=max_pages, caching=True):
+        cache = getattr(page.doc, "_cached_objs", None)
+        known = len(cache) if isinstance(cache, dict) else 0
+        interpreter.process_page(page)
+        yield device.get_result()
+        if isinstance(cache, dict) and len(cache) > known:  # what this page read: the newest
+            for key, value in list(islice(reversed(cache.items()), len(cache) - known)):
+                obj = value[0] if isinstance(value, tuple) else value  # (object, generation)
+                if isinstance(obj, PDFStream) and len(obj.rawdata or obj.data or b"") > 1 << 16:
+                    del cache[key]
 
 
 def pdf(data: bytes, budget: _Budget, max_pages: int) -> Extracted:
@@ -13,12 +41,11 @@ def pdf(data: bytes, budget: _Budget, max_pages: int) -> Extracted:
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     try:
-        from pdfminer.high_level import extract_pages
-        from pdfminer.layout import LAParams, LTChar, LTTextContainer, LTTextLine
+        from pdfminer.layout import LTChar, LTTextContainer, LTTextLine
     except ImportError as exc:  # pragma: no cover - pdfminer is a dependency
         raise Unreadable(f"PDF reader missing: {exc}") from None
     try:
-        pages = extract_pages(io.BytesIO(data), laparams=LAParams(), maxpages=max_pages + 1)
+        pages = _pdf_pages(data, max_pages + 1)
         for pno, page in enumerate(pages, 1):
             if pno > max_pages:  # said: the judge decides whether unread pages had text
                 out.notes.append(f"only the text of the first {max_pages} pages was read")

@@ -1,0 +1,500 @@
+"""Read a message from its file with bounded memory: large leaf bodies stay in the file (their
+place is noted), the rest (every header, the structure, small bodies) becomes a *skeleton*.
+
+:func:`split` reads the message line by line with the standard library parser's own rules
+(its header-line pattern, its boundary pattern, the boundaries of every enclosing multipart
+ending a part, each header block interpreted by the parser itself, ``multipart/digest``
+defaults), measures the structure on the way (``structure.Scanner``), and replaces each leaf
+body larger than ``spill_bytes`` by one token line. The skeleton is then parsed as before;
+:func:`verify` checks that the parser placed every token exactly where the split took its
+body from, as the whole payload of a part with the same type under the same boundaries. When
+anything disagrees the caller reads the whole message as before: the split saves memory, it
+never decides what a message contains.
+
+:class:`Spills` reads a spilled body from the message file again and decodes its transfer
+encoding (base64, quoted-printable) chunk by chunk into a private temp file (read back as the
+part's one copy in memory), with SHA-256 computed on the way; an encoding the chunked decoder cannot
+reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard library from
+the raw body, as before.
+"""
+
+from __future__ import annotations
+
+import binascii
+import email.policy
+import hashlib
+import logging
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import BytesParser
+from typing import IO, Any, BinaryIO
+
+from gateway.intake.structure import Scanner, Structure
+
+log = logging.getLogger(__name__)
+
+SPILL_BYTES = 256 * 1024
+"""A leaf body larger than this is kept in a temp file, not in the skeleton."""
+CHUNK = 1 << 20
+"""Bytes read from the message (and decoded) at a time."""
+
+_HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")  # email.feedparser.headerRE
+_NL = re.compile(rb"\r\n|\r|\n")
+_EOL = re.compile(rb"(\r\n|\r|\n)\Z")
+_DASH_LINE = re.compile(rb"[\r\n]--")
+_B64 = re.compile(rb"[A-Za-z0-9+/]*")
+
+
+def _boundary_re(boundary: str) -> re.Pattern[str]:
+    """The parser's delimiter pattern for one boundary (``email.feedparser``)."""
+    return re.compile("(?P<sep>" + re.escape("--" + boundary)
+                      + r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$")
+
+
+@dataclass
+class Spill:
+    token: str
+    path: tuple[int, ...]
+    """Child indexes from the top message to the part, as the parser numbers them."""
+    content_type: str
+    boundaries: tuple[str, ...]
+    """The boundaries of the multiparts on the way (outermost first)."""
+    offset: int
+    size: int
+    """Where the raw body is in the message file, without its last line ending (the skeleton
+    keeps that after the token, so the parser decides whether it belongs to the body)."""
+
+
+@dataclass
+class _Multi:
+    path: tuple[int, ...]
+    boundary: str
+    pattern: re.Pattern[str]
+    digest: bool
+    spill: bool
+    children: int = 0
+    in_parts: bool = True
+    """False in the epilogue: the parser no longer looks for this boundary there."""
+
+
+@dataclass
+class Split:
+    skeleton: bytes | None
+    """None when a header block was larger than the cap (the limits decide without it)."""
+    structure: Structure
+    spills: dict[str, Spill] = field(default_factory=dict)
+    source: BinaryIO | None = None
+    """The message file the spilled bodies are read from again (it stays the caller's)."""
+
+
+def _blocks(fp: BinaryIO) -> Iterator[bytes]:
+    """``fp`` read ``CHUNK`` bytes at a time, each block ending at the end of a line (a
+    ``\r`` at the end of a block waits for a possible ``\n``), the last one at the end. A
+    line is never cut: a body without line ends is held whole (as the parser would)."""
+    carry: list[bytes] = []
+    while True:
+        block = fp.read(CHUNK)
+        if not block:
+            break
+        cut = max(block.rfind(b"\n"), block.rfind(b"\r", 0, len(block) - 1)) + 1
+        if cut == 0 and not (carry and carry[-1].endswith(b"\r")):
+            carry.append(block)  # no line end yet
+            continue
+        data = b"".join(carry) + block if carry else block
+        if cut == 0:  # the "\r" that ended the carried text
+            cut = 1 + len(data) - len(block) if block.startswith(b"\n") else len(data) - len(block)
+        else:
+            cut += len(data) - len(block)
+        carry = [data[cut:]] if cut < len(data) else []
+        if cut:
+            yield data[:cut]
+    if carry:
+        yield b"".join(carry)
+
+
+class _Splitter:
+    def __init__(self, spill_bytes: int, header_cap: int, start: int) -> None:
+        self.spill_bytes = spill_bytes
+        self.header_cap = header_cap
+        self.scanner = Scanner()
+        self.out: list[bytes] | None = []
+        self.spills: dict[str, Spill] = {}
+        self.offset = start
+        """Where in the message file the block being fed starts."""
+        self.line_at = start
+        """Where the line being fed starts."""
+        self.prefix = secrets.token_hex(12)
+        self.multis: list[_Multi] = []
+        # the entity being read
+        self.state = "header"  # header | leaf | opaque | multi
+        self.header: list[bytes] = []
+        self.header_size = 0
+        self.path: tuple[int, ...] = ()
+        self.spill_ok = True
+        self.digest_child = False
+        self.after_separator: _Multi | None = None
+        self.unsafe = False
+        """A line the parser may read otherwise than the split: the split is not used."""
+        self.leaf_type = ""
+        self.body_at = 0
+        # a leaf body
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.spilling: Spill | None = None
+        self.pending_eol = b""
+
+    # -- output ------------------------------------------------------------------------
+
+    def _emit(self, data: bytes) -> None:
+        if self.out is not None:
+            self.out.append(data)
+
+    def _spilled(self, size: int) -> None:
+        """The body being spilled goes on for ``size`` more bytes of the message file."""
+        assert self.spilling is not None
+        self.spilling.size += size
+
+    # -- lines -----------------------------------------------------------------------------
+
+    def feed_block(self, block: bytes) -> None:
+        """Feed the lines of ``block``; inside a spilled body, everything up to the next line
+        that starts with ``--`` at once (no other line can end a body or count in the scan)."""
+        pos, n = 0, len(block)
+        while pos < n:
+            self.line_at = self.offset + pos
+            if self.state == "leaf" and (self.spilling is not None or self.out is None) \
+                    and not self.scanner.in_header and not block.startswith(b"--", pos):
+                m = _DASH_LINE.search(block, pos)
+                end = m.start() + 1 if m else n
+                self._spill_lines(block[pos:end])
+                pos = end
+                continue
+            m = _NL.search(block, pos)
+            end = m.end() if m else n
+            self.feed(block[pos:end])
+            pos = end
+        self.offset += n
+
+    def _spill_lines(self, chunk: bytes) -> None:
+        if self.out is None or self.spilling is None:
+            return
+        mo = _EOL.search(chunk)
+        eol = mo.group(1) if mo else b""
+        self._spilled(len(self.pending_eol) + len(chunk) - len(eol))
+        self.pending_eol = eol
+
+    def feed(self, line: bytes) -> None:
+        self.scanner.feed(line)
+        if line.startswith(b"--"):
+            hit = self._delimiter(line)
+            if hit is not None:
+                if self.after_separator is not self.multis[hit[0]]:
+                    self.after_separator = None
+                    self._end_entity()
+                self._delimit(hit, line)
+                return
+        self.after_separator = None
+        if self.state == "header":
+            self._header_line(line)
+        elif self.state == "leaf":
+            self._leaf_line(line)
+        else:
+            self._emit(line)
+
+    def _delimiter(self, line: bytes) -> tuple[int, bool] | None:
+        text = line.decode("ascii", "surrogateescape")
+        hits = []
+        for i in range(len(self.multis) - 1, -1, -1):
+            m = self.multis[i]
+            if not m.in_parts:
+                continue
+            mo = m.pattern.match(text)
+            if mo:
+                hits.append((i, bool(mo.group("end"))))
+        if len(hits) > 1:  # which one the parser takes depends on its state: do not guess
+            self.unsafe = True
+        return hits[0] if hits else None
+
+    def _delimit(self, hit: tuple[int, bool], line: bytes) -> None:
+        index, close = hit
+        m = self.multis[index]
+        self._emit(line)
+        if self.after_separator is m:
+            return  # a delimiter right after one (even a closing one): the parser skips it
+        del self.multis[index + 1:]
+        if close:
+            m.in_parts = False
+            self.state = "opaque"  # the epilogue
+            return
+        self.path = m.path + (m.children,)
+        m.children += 1
+        self.spill_ok = m.spill
+        self.digest_child = m.digest
+        self.header, self.header_size = [], 0
+        self.state = "header"
+        self.after_separator = m
+
+    def _header_line(self, line: bytes) -> None:
+        if _HEADER_RE.match(line.decode("ascii", "surrogateescape")):
+            if self.out is None:
+                return  # no skeleton: what follows only counts in the scan
+            self.header.append(line)
+            self.header_size += len(line)
+            if self.header_size > self.header_cap:
+                self.out = None  # the limits decide without parsing
+            self._emit(line)
+            return
+        blank = _NL.match(line) is not None
+        self._body_starts()
+        if blank:
+            self._emit(line)
+        else:
+            self.feed_body(line)
+
+    def feed_body(self, line: bytes) -> None:
+        """The first line after a header block that the parser did not take as a header."""
+        if self.state == "header":  # an attached message: its header starts (and ends) here
+            self._header_line(line)
+        elif self.state == "leaf":
+            self._leaf_line(line)
+        else:
+            self._emit(line)
+
+    def _body_starts(self) -> None:
+        """The header block ended: what the parser will expect next."""
+        try:
+            msg = BytesParser(policy=email.policy.default).parsebytes(
+                b"".join(self.header), headersonly=True)
+            if self.digest_child:
+                msg.set_default_type("message/rfc822")
+            ctype = msg.get_content_type()
+            maintype = msg.get_content_maintype()
+            boundary = msg.get_boundary() if maintype == "multipart" else None
+        except Exception as exc:  # noqa: BLE001 - not swallowed: the whole message is then
+            # parsed as before, where the same header meets the same outcome
+            log.debug("header block not split: %s", type(exc).__name__)
+            self.unsafe = True
+            ctype, maintype, boundary = "application/octet-stream", "application", None
+        self.header, self.header_size = [], 0
+        if ctype == "message/delivery-status":
+            self.state = "opaque"
+        elif maintype == "message":
+            self.spill_ok = self.spill_ok and ctype in ("message/rfc822", "message/global")
+            self.path = self.path + (0,)
+            self.digest_child = False
+            self.state = "header"
+        elif maintype == "multipart":
+            if boundary is None:
+                self.state = "opaque"
+            else:
+                self.multis.append(_Multi(self.path, boundary, _boundary_re(boundary),
+                                          ctype == "multipart/digest",
+                                          self.spill_ok))
+                self.state = "opaque"  # the preamble, until the first delimiter
+        else:
+            self.state = "leaf"
+            self.leaf_type = ctype
+            self.body, self.body_size, self.spilling, self.pending_eol = [], 0, None, b""
+
+    def _leaf_line(self, line: bytes) -> None:
+        if self.out is None:
+            return  # no skeleton: nothing to keep
+        if self.spilling is not None:
+            mo = _EOL.search(line)
+            eol = mo.group(1) if mo else b""
+            self._spilled(len(self.pending_eol) + len(line) - len(eol))
+            self.pending_eol = eol
+            return
+        if not self.body:
+            self.body_at = self.line_at
+        self.body.append(line)
+        self.body_size += len(line)
+        if self.body_size > self.spill_bytes and self.spill_ok:
+            self._start_spill()
+
+    def _start_spill(self) -> None:
+        token = f"HopleSpill.{self.prefix}.{len(self.spills)}"
+        self.spilling = Spill(token, self.path, self.leaf_type,
+                              tuple(m.boundary for m in self.multis), self.body_at, 0)
+        self.spills[token] = self.spilling
+        lines, self.body, self.body_size = self.body, [], 0
+        for ln in lines:
+            self._leaf_line(ln)
+
+    def _end_entity(self) -> None:
+        """A delimiter or the end of the message ends the leaf being read."""
+        if self.state == "leaf":
+            if self.spilling is not None:
+                self._emit(self.spilling.token.encode("ascii") + self.pending_eol)
+                self.spilling = None
+            else:
+                for ln in self.body:
+                    self._emit(ln)
+            self.body, self.body_size = [], 0
+        elif self.state == "header" and self.header:
+            self._body_starts()  # a header block cut by a delimiter: its (empty) body
+            self._end_entity()
+        self.state = "opaque"
+
+
+def split(fp: BinaryIO, spill_bytes: int | None = None, header_cap: int = 1 << 20) -> Split:
+    """Read ``fp`` (seekable) from where it is to its end (see the module's description)."""
+    s = _Splitter(SPILL_BYTES if spill_bytes is None else spill_bytes, header_cap, fp.tell())
+    for block in _blocks(fp):
+        s.feed_block(block)
+    s._end_entity()
+    skeleton = b"".join(s.out) if s.out is not None and not s.unsafe else None
+    return Split(skeleton, s.scanner.result(), s.spills, fp if s.spills else None)
+
+
+def verify(msg: Message, got: Split) -> str | None:
+    """None when the parser read the skeleton as the split did, else what differs."""
+    for spill in got.spills.values():
+        node = msg
+        seen: list[str] = []
+        for index in spill.path:
+            payload = node.get_payload()
+            if not node.is_multipart() or not isinstance(payload, list) \
+                    or index >= len(payload):
+                return f"{spill.token}: no part at {spill.path}"
+            if node.get_content_maintype() == "multipart":
+                seen.append(str(node.get_boundary()))
+            child = payload[index]
+            if not isinstance(child, Message):
+                return f"{spill.token}: no part at {spill.path}"
+            node = child
+        if node.is_multipart() or node.get_content_type() != spill.content_type:
+            return f"{spill.token}: the part at {spill.path} is {node.get_content_type()}"
+        if tuple(seen) != spill.boundaries:
+            return f"{spill.token}: other boundaries"
+        payload = node.get_payload()
+        if not isinstance(payload, str) or payload.rstrip("\r\n") != spill.token \
+                or len(payload) - len(spill.token) > 2:
+            return f"{spill.token}: not the whole payload"
+    return None
+
+
+class Spills:
+    """The spilled bodies of one message, decoded on demand; :meth:`close` removes them."""
+
+    def __init__(self, got: Split, spill_dir: str | None = None) -> None:
+        self.spill_dir = spill_dir
+        self.source = got.source
+        self.by_token = got.spills
+        self.digests: dict[int, tuple[bytes, str]] = {}
+        """id(decoded bytes) → (the bytes, their SHA-256): computed while decoding."""
+
+    def close(self) -> None:
+        """Nothing more is read from the message file (the caller closes it)."""
+        self.source = None
+
+    def find(self, part: Message) -> Spill | None:
+        if not self.by_token or part.is_multipart():
+            return None
+        payload = getattr(part, "_payload", None)  # as parsed, without decoding it
+        if isinstance(payload, str) and payload.startswith("HopleSpill."):
+            return self.by_token.get(payload.rstrip("\r\n"))
+        return None
+
+    def raw_chunks(self, spill: Spill, tail: bytes) -> Iterator[bytes]:
+        if self.source is None:
+            raise OSError("the message file is no longer open")
+        pos, left = spill.offset, spill.size
+        while left > 0:
+            self.source.seek(pos)
+            chunk = self.source.read(min(CHUNK, left))
+            if not chunk:
+                raise OSError("the message file is shorter than when it was read")
+            pos += len(chunk)
+            left -= len(chunk)
+            yield chunk
+        if tail:
+            yield tail
+
+    def decoded(self, part: Message, spill: Spill) -> bytes:
+        """``part.get_payload(decode=True)`` of the original body, streamed."""
+        payload = getattr(part, "_payload", "")
+        tail = payload[len(spill.token):].encode("ascii")
+        cte = str(part.get("content-transfer-encoding", "")).lower()
+        h = hashlib.sha256()
+        out = tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
+        try:
+            ok = True
+            if cte == "base64":
+                ok = _b64_stream(self.raw_chunks(spill, tail), out, h)
+            elif cte == "quoted-printable":
+                _qp_stream(self.raw_chunks(spill, tail), out, h)
+            elif cte in ("x-uuencode", "uuencode", "uue", "x-uue"):
+                ok = False
+            else:
+                for chunk in self.raw_chunks(spill, tail):
+                    h.update(chunk)
+                    out.write(chunk)
+            if not ok:  # exactly as the standard library decodes it, from the raw body
+                raw = b"".join(self.raw_chunks(spill, tail))
+                part.set_payload(raw.decode("ascii", "surrogateescape"))
+                try:
+                    data = part.get_payload(decode=True)
+                finally:
+                    part.set_payload(payload)
+                del raw
+                assert isinstance(data, bytes)
+                self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
+                return data
+            out.seek(0)
+            data = out.read()
+        finally:
+            out.close()
+        self.digests[id(data)] = (data, h.hexdigest())
+        return data
+
+
+def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
+    """Decode as ``email._encoded_words.decode_b`` does when its strict first attempt works
+    (the common, undamaged case); False whenever that attempt might not (the caller then
+    lets the standard library decode the raw body)."""
+    buf = b""
+    for raw in chunks:
+        buf += b"".join(raw.splitlines())
+        cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
+        if cut > 0:
+            head, buf = buf[:cut], buf[cut:]
+            if _B64.fullmatch(head) is None:  # padding or a foreign character inside
+                return False
+            piece = binascii.a2b_base64(head, strict_mode=True)
+            h.update(piece)
+            out.write(piece)
+    pad = len(buf) % 4
+    if pad:
+        buf += b"==="[: 4 - pad]
+    try:
+        piece = binascii.a2b_base64(buf, strict_mode=True)
+    except binascii.Error:
+        return False
+    h.update(piece)
+    out.write(piece)
+    return True
+
+
+def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:
+    """``quopri.decodestring`` (``binascii.a2b_qp``) in pieces cut after a line feed."""
+    carry = b""
+    for raw in chunks:
+        data = carry + raw
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            piece = binascii.a2b_qp(data[:cut])
+            h.update(piece)
+            out.write(piece)
+    if carry:
+        piece = binascii.a2b_qp(carry)
+        h.update(piece)
+        out.write(piece)
+
+
+__all__ = ["CHUNK", "SPILL_BYTES", "Spill", "Spills", "Split", "split", "verify"]
