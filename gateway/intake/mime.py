@@ -17,9 +17,10 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage, Message
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from gateway.intake import archives, stream, structure
 from gateway.intake.names import _nfc, header_value, part_filename
@@ -189,7 +190,8 @@ class Walker:
                 self._part(part, prefix, depth)
             except OSError:
                 raise  # a spilled body that cannot be read back: the check fails (tempfail)
-            except Exception as exc:  # the email package raises on some malformed headers
+            except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on
+                # malformed headers: an error finding, so the message is never valid
                 self.out.findings.append(make_finding(
                     "MIME_MALFORMED", place=prefix or None,
                     reason=f"{type(exc).__name__}: {str(exc)[:120]}"))
@@ -208,7 +210,7 @@ class Walker:
             if part.is_multipart() and part.get_content_maintype() == "multipart":
                 payload = part.get_payload()
                 if isinstance(payload, list):
-                    stack[0:0] = [(p, d + 1) for p in payload]
+                    stack[0:0] = [(p, d + 1) for p in payload if isinstance(p, Message)]
                 continue
             yield part, False
 
@@ -221,39 +223,44 @@ class Walker:
             return
         spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
-            try:
-                raw = self._spills.decoded(part, spill) if spill else \
-                    part.get_payload(decode=True) or b""
-            except OSError:
-                raise
-            except Exception:
-                raw = b""
-            if isinstance(raw, bytes) and raw and not _is_text(sniff_detail(raw[:1 << 16])):
+            raw = self._decoded(part, spill, prefix, ctype)
+            if raw and not _is_text(sniff_detail(raw[:1 << 16])):
                 # labelled text but something else (a document, an archive): a file
                 self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
                                prefix, depth, declared=ctype)
                 return
-            if isinstance(raw, bytes) and b"begin" in raw:
+            if b"begin" in raw:
                 raw = self._uuencoded(raw, prefix, depth)
             self.out.text_parts.append(
                 TextPart(prefix + f"body:{ctype}", ctype, part.get_content_charset(), raw)
             )
             return
-        try:
-            data = self._spills.decoded(part, spill) if spill else part.get_payload(decode=True)
-        except OSError:
-            raise
-        except Exception:
-            data = None
-        if data is None:
-            payload = part.get_payload()
-            data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+        data = self._decoded(part, spill, prefix, ctype)
         if disposition == "inline" and not name and part.get("Content-ID") and \
                 sniff_detail(data[:1 << 16]).fmt in IMAGES:
             return  # a picture in the HTML body (logo, signature image), not a document
         if not name:
             name = "unnamed" + (("." + ctype.split("/")[-1]) if "/" in ctype else "")
         self._add_file(name, data, prefix, depth, declared=ctype)
+
+    def _decoded(self, part: Message, spill: stream.Spill | None, prefix: str,
+                 ctype: str) -> bytes:
+        """A leaf part's body without its transfer encoding. When the decoder fails, the
+        undecoded body is what is inspected and the failure is an error finding: a body nobody
+        could decode never passes as empty text or as a harmless file."""
+        try:
+            got = self._spills.decoded(part, spill) if spill else part.get_payload(decode=True)
+        except OSError:
+            raise  # a spilled body that cannot be read back: the check fails (tempfail)
+        except Exception as exc:  # noqa: BLE001 - the email package's decoders raise many kinds
+            self.out.findings.append(make_finding(
+                "MIME_MALFORMED", place=prefix or None,
+                reason=f"{ctype} body not decodable: {type(exc).__name__}"))
+            got = None
+        if isinstance(got, bytes):
+            return got
+        payload = part.get_payload()
+        return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
 
     def _message_part(self, part: Message, ctype: str, name: str | None, prefix: str,
                       depth: int) -> None:
@@ -300,7 +307,8 @@ class Walker:
         limit = self.limits.attachment_max_bytes
         if len(data) > limit and not is_member:  # Art. 5.2 counts attachments, not members
             findings.append(
-                make_finding("ATTACHMENT_TOO_LARGE", place=path, name=path, size=len(data), limit=limit)
+                make_finding("ATTACHMENT_TOO_LARGE", place=path, name=path, size=len(data),
+                             limit=limit)
             )
             self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
             return

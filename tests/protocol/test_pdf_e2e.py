@@ -59,7 +59,7 @@ def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(
 
 
 def test_b_lta_pdf_is_valid_and_with_its_timestamp_altered_invalid(mta: Lab, new_message,
-                                                                  pki) -> None:  # type: ignore[no-untyped-def]
+                                                                  pki) -> None:
     """Long-term PAdES through Postfix: signature, signature timestamp and DSS from the test PKI
     (dated before the test clock), then a document timestamp by a TSA valid around the real
     clock (the gateway checks the newest timestamp's authority now)."""

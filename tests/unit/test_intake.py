@@ -282,3 +282,31 @@ def test_a_part_that_cannot_be_read_is_a_finding(monkeypatch: pytest.MonkeyPatch
     parsed = walk(with_attachment(PDF, "a.pdf"))
     assert {f.code for f in parsed.findings} == {"MIME_MALFORMED"}
     assert "IndexError" in parsed.findings[0].en
+
+
+@pytest.mark.parametrize("attachment", [False, True])
+def test_a_body_its_decoder_fails_on_is_an_error_not_empty_text(monkeypatch, attachment: bool
+                                                                ) -> None:
+    """The undecoded body is inspected and the failure prevents valid: before, a text body
+    became empty text (no 9.5 or 8.2 check) and an attachment its encoded form."""
+    import email.message
+
+    original = email.message.Message.get_payload
+
+    def failing(self, i=None, decode=False):
+        if decode:
+            raise ValueError("decoder failed")
+        return original(self, i, decode)
+
+    monkeypatch.setattr(email.message.Message, "get_payload", failing)
+    raw = (b"From: a@x.vn\r\nTo: b@y.vn\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n"
+           + (b"Content-Disposition: attachment; filename=a.txt\r\n" if attachment else b"")
+           + b"\r\nT\xc3\xa0i li\xe1\xbb\x87u M\xe1\xba\xacT\r\n")
+    parsed = walk(raw)
+    assert [f.code for f in parsed.findings] == ["MIME_MALFORMED"]
+    assert "decodable: ValueError" in parsed.findings[0].en
+    if attachment:
+        assert parsed.items[0].document.data.startswith("Tài liệu".encode())
+    else:
+        assert parsed.text_parts[0].raw.startswith("Tài liệu".encode())
