@@ -16,14 +16,15 @@ import logging
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO
 
 from gateway.intake import archives, stream, structure
-from gateway.intake.names import _nfc, header_value, part_filename
+from gateway.intake.containers import Openers
+from gateway.intake.names import header_value, part_filename
+from gateway.intake.parsed import IntakeItem, ParsedMessage, TextPart
 from gateway.intake.sniff import (
     ARCHIVES,
     CONTAINERS,
@@ -35,57 +36,16 @@ from gateway.intake.sniff import (
     same_family,
     sniff_detail,
 )
-from gateway.intake.unwrap import UnwrapError, cms_content, looks_like_mime, read_tnef, uu_blocks
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
 from gateway.model.report import DocClass
 from gateway.policy.schema import Documents, Limits
-from gateway.zip_member import read_member
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class TextPart:
-    """A body part people read (not an attachment): the Unicode checks look at these."""
-
-    path: str
-    media_type: str
-    charset: str | None
-    raw: bytes
-    """The decoded transfer encoding, still in the declared charset."""
-
-
-@dataclass(frozen=True)
-class IntakeItem:
-    document: Document
-    findings: tuple[Finding, ...] = ()
-    inspect: bool = True
-    """False when intake already decided (too large, unreadable archive): no inspector runs."""
-
-
-@dataclass
-class ParsedMessage:
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Header names and values as found (values decoded from RFC 2047)."""
-    raw_headers: list[tuple[str, str]] = field(default_factory=list)
-    """The same headers undecoded (RFC 2047 words kept), for charsets Python cannot decode
-    (VISCII, TCVN, VPS) and for telling which charset a subject was written in."""
-    items: list[IntakeItem] = field(default_factory=list)
-    text_parts: list[TextPart] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    digests: dict[int, tuple[bytes, str]] = field(default_factory=dict)
-    """SHA-256 of decoded bodies computed while they were read: id(data) → (data, hex)."""
-
-    def header(self, name: str) -> str | None:
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-
-class Walker:
+class Walker(Openers):
     """Walks one message within the limits of the rules."""
 
     def __init__(self, limits: Limits, documents: Documents) -> None:
@@ -357,116 +317,6 @@ class Walker:
         else:
             self.out.items.append(IntakeItem(other))
 
-    def _container(self, doc: Document, depth: int) -> None:
-        """A container recognised by its magic that intake has no reader for."""
-        self._replace_findings(doc, make_finding(
-            "CONTAINER_UNSUPPORTED", place=doc.path, name=doc.path, format=doc.fmt.upper()))
-
-    def _member_limits(self, doc: Document, depth: int, sizes: list[int]) -> bool:
-        """Apply the archive limits to a container's members; False (with a finding) when
-        the container must not be opened."""
-        lim = self.limits
-        problem = None
-        if depth + 1 > lim.archive_max_depth:
-            problem = f"archives nested deeper than {lim.archive_max_depth}"
-        elif len(sizes) > lim.archive_max_members:
-            problem = f"{len(sizes)} members, limit {lim.archive_max_members}"
-        elif sum(sizes) > lim.archive_max_total_bytes:
-            problem = f"{sum(sizes)} bytes inside, limit {lim.archive_max_total_bytes}"
-        elif sizes and max(sizes) > lim.archive_max_member_bytes:
-            problem = f"a member of {max(sizes)} bytes"
-        if problem:
-            self._replace_findings(doc, make_finding("ARCHIVE_LIMIT", place=doc.path,
-                                                     name=doc.path, reason=problem))
-        return problem is None
-
-    def _tnef(self, doc: Document, depth: int) -> None:
-        """winmail.dat: its attachments are documents, its body is text for the 9.5 checks."""
-        try:
-            tnef = read_tnef(doc.data)
-        except UnwrapError as exc:
-            self._replace_findings(doc, make_finding("TNEF_UNREADABLE", place=doc.path,
-                                                     name=doc.path, reason=str(exc)))
-            return
-        if not self._member_limits(doc, depth, [len(d) for _, d in tnef.attachments]):
-            return
-        for media_type, body, charset in (("text/plain", tnef.body_text, tnef.charset),
-                                          ("text/html", tnef.body_html, tnef.charset),
-                                          ("text/rtf", tnef.body_rtf, None)):
-            if body:
-                self.out.text_parts.append(
-                    TextPart(f"{doc.path}/body:{media_type}", media_type, charset, body))
-        for name, data in tnef.attachments:
-            self._add_file(_nfc(name), data, doc.path + "/", depth + 1, declared=None,
-                           is_member=True)
-
-    def _uuencoded(self, raw: bytes, prefix: str, depth: int) -> bytes:
-        """Decode the uuencoded files in a text body as attachments; return the text
-        without them (for the Unicode checks)."""
-        blocks = uu_blocks(raw, self.limits.attachment_max_bytes)
-        if not blocks:
-            return raw
-        for b in blocks:
-            name = _nfc(b.name)
-            if b.error is None:
-                self._add_file(name, b.data, prefix, depth, declared=None)
-                continue
-            doc = Document(prefix + name, name, b.data, "application/octet-stream", "other",
-                           DocClass.OTHER)
-            code = "ATTACHMENT_TOO_LARGE" if b.error.startswith("larger than") else \
-                "UUENCODE_DAMAGED"
-            finding = make_finding(code, place=doc.path, name=doc.path, reason=b.error,
-                                   size=f"> {self.limits.attachment_max_bytes}",
-                                   limit=self.limits.attachment_max_bytes)
-            self.out.items.append(IntakeItem(doc, (finding,), inspect=False))
-        kept, pos = [], 0
-        for b in blocks:
-            kept.append(raw[pos:b.start])
-            pos = b.end
-        kept.append(raw[pos:])
-        return b"".join(kept)
-
-    def _cms(self, doc: Document, findings: list[Finding], depth: int) -> None:
-        """A CMS file: a detached signature is inspected beside its document; one that
-        carries its content is opened (the content is a document signed by it, or an S/MIME
-        entity walked like an attached message)."""
-        try:
-            got = cms_content(doc.data)
-        except UnwrapError as exc:
-            findings.append(make_finding("CMS_UNREADABLE", place=doc.path, name=doc.path,
-                                         reason=str(exc)))
-            self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
-            return
-        if got.encrypted:
-            findings.append(make_finding("CMS_ENCRYPTED", place=doc.path, name=doc.path,
-                                         reason="enveloped"))
-            self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
-            return
-        if got.content is None:
-            self.out.items.append(IntakeItem(doc, tuple(findings)))
-            return
-        self.out.items.append(IntakeItem(doc, tuple(findings), inspect=False))
-        if not self._member_limits(doc, depth, [len(got.content)]):
-            return
-        if looks_like_mime(got.content):
-            self._attached_message(replace(doc, data=got.content), depth, report_on=doc)
-            return
-        inner = doc.name
-        for suffix in (".p7m", ".p7s", ".p7"):
-            if inner.lower().endswith(suffix) and len(inner) > len(suffix):
-                inner = inner[: -len(suffix)]
-                break
-        else:
-            inner = "content"
-        self._add_file(inner, got.content, doc.path + "/", depth + 1, declared=None,
-                       is_member=True)
-
-    def _replace_findings(self, doc: Document, extra: Finding) -> None:
-        for i, item in enumerate(self.out.items):
-            if item.document is doc:
-                self.out.items[i] = IntakeItem(doc, item.findings + (extra,), inspect=False)
-                return
-
     def _attached_message(self, doc: Document, depth: int,
                           report_on: Document | None = None) -> None:
         target = report_on or doc
@@ -496,85 +346,6 @@ class Walker:
             self.out.digests.update(self._spills.digests)
             self._spills = outer
 
-    def _zip(self, doc: Document, depth: int) -> None:
-        lim = self.limits
-        if depth + 1 > lim.archive_max_depth:
-            self._replace_findings(
-                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
-                                  reason=f"archives nested deeper than {lim.archive_max_depth}")
-            )
-            return
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(doc.data))
-            infos = zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-                NotImplementedError, RuntimeError) as exc:  # e.g. "zip file version 8.4"
-            self._replace_findings(
-                doc, make_finding("ARCHIVE_UNREADABLE", place=doc.path, name=doc.path,
-                                  reason=str(exc) or type(exc).__name__)
-            )
-            return
-        # not ZipInfo.is_dir(): it raises IndexError on a member with an empty name
-        files = [i for i in infos if not i.filename.endswith("/")]
-        problem = None
-        if len(files) > lim.archive_max_members:
-            problem = f"{len(files)} members, limit {lim.archive_max_members}"
-        total = sum(i.file_size for i in files)
-        if problem is None and total > lim.archive_max_total_bytes:
-            problem = f"{total} bytes inflated, limit {lim.archive_max_total_bytes}"
-        for i in files:
-            if problem:
-                break
-            if i.file_size > lim.archive_max_member_bytes:
-                problem = f"member {i.filename} is {i.file_size} bytes"
-            elif i.compress_size and i.file_size / i.compress_size > lim.archive_max_ratio:
-                problem = f"member {i.filename} compresses {i.file_size // i.compress_size}:1"
-        if problem:
-            self._replace_findings(
-                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path, reason=problem)
-            )
-            return
-        for info in files:
-            member = _nfc(info.filename.replace("\\", "/"))
-            if info.flag_bits & 0x1:
-                self._replace_findings(
-                    doc, make_finding("ARCHIVE_ENCRYPTED", place=doc.path, name=doc.path,
-                                      format="ZIP", reason=f"member {member}")
-                )
-                continue
-            try:
-                data = read_member(zf, info, lim.archive_max_member_bytes)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-                    RuntimeError, zlib_error()) as exc:
-                self._replace_findings(
-                    doc, make_finding("ARCHIVE_UNREADABLE", place=doc.path, name=doc.path,
-                                      reason=f"{member}: {exc or type(exc).__name__}")
-                )
-                continue
-            self._add_file(member.rsplit("/", 1)[-1] if member else "unnamed",
-                           data, doc.path + "/" + _dirpart(member), depth + 1, declared=None,
-                           is_member=True)
-
-    def _libarchive(self, doc: Document, depth: int) -> None:
-        """RAR, 7z, tar, cab, ISO and compressed files (intake/archives.py): every member is
-        a file like a ZIP member; problems become findings on the archive."""
-        lim = self.limits
-        if depth + 1 > lim.archive_max_depth:
-            self._replace_findings(
-                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
-                                  reason=f"archives nested deeper than {lim.archive_max_depth}")
-            )
-            return
-        got = archives.expand(doc.data, doc.fmt, doc.name, lim, already=self._unpacked)
-        self._unpacked += sum(len(m.data) for m in got.members)
-        for p in got.problems:
-            self._replace_findings(doc, make_finding(p.code, place=doc.path, name=doc.path,
-                                                     reason=p.reason, format=got.label))
-        for m in got.members:
-            self._add_file(m.path.rsplit("/", 1)[-1], m.data, doc.path + "/" + _dirpart(m.path),
-                           depth + 1, declared=None, is_member=True)
-
-
 def _is_text(found: Sniffed) -> bool:
     """Whether a body part's content may be read as the body: anything but a file format we
     recognise (a body in a legacy charset may look like binary to libmagic; the text checks
@@ -588,16 +359,6 @@ def _spill_dir(fp: BinaryIO) -> str | None:
     if isinstance(name, str) and os.path.isfile(name):
         return os.path.dirname(os.path.abspath(name))
     return None
-
-
-def _dirpart(member: str) -> str:
-    return member.rsplit("/", 1)[0] + "/" if "/" in member else ""
-
-
-def zlib_error() -> type[BaseException]:
-    import zlib
-
-    return zlib.error
 
 
 def sha256(data: bytes) -> str:
