@@ -45,11 +45,11 @@ class Openers:
     def _member_limits(self, doc: Document, depth: int, sizes: list[int]) -> bool:
         """Apply the archive limits to a container's members; False (with a finding) when
         the container must not be opened."""
+        if self._too_deep(doc, depth):
+            return False
         lim = self.limits
         problem = None
-        if depth + 1 > lim.archive_max_depth:
-            problem = f"archives nested deeper than {lim.archive_max_depth}"
-        elif len(sizes) > lim.archive_max_members:
+        if len(sizes) > lim.archive_max_members:
             problem = f"{len(sizes)} members, limit {lim.archive_max_members}"
         elif sum(sizes) > lim.archive_max_total_bytes:
             problem = f"{sum(sizes)} bytes inside, limit {lim.archive_max_total_bytes}"
@@ -147,13 +147,18 @@ class Openers:
                 self.out.items[i] = IntakeItem(doc, item.findings + (extra,), inspect=False)
                 return
 
+    def _too_deep(self, doc: Document, depth: int) -> bool:
+        """Whether opening ``doc`` would nest archives past the limit (then said on it)."""
+        if depth + 1 <= self.limits.archive_max_depth:
+            return False
+        self._replace_findings(doc, make_finding(
+            "ARCHIVE_LIMIT", place=doc.path, name=doc.path,
+            reason=f"archives nested deeper than {self.limits.archive_max_depth}"))
+        return True
+
     def _zip(self, doc: Document, depth: int) -> None:
         lim = self.limits
-        if depth + 1 > lim.archive_max_depth:
-            self._replace_findings(
-                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
-                                  reason=f"archives nested deeper than {lim.archive_max_depth}")
-            )
+        if self._too_deep(doc, depth):
             return
         try:
             zf = zipfile.ZipFile(io.BytesIO(doc.data))
@@ -210,11 +215,7 @@ class Openers:
         """RAR, 7z, tar, cab, ISO and compressed files (intake/archives.py): every member is
         a file like a ZIP member; problems become findings on the archive."""
         lim = self.limits
-        if depth + 1 > lim.archive_max_depth:
-            self._replace_findings(
-                doc, make_finding("ARCHIVE_LIMIT", place=doc.path, name=doc.path,
-                                  reason=f"archives nested deeper than {lim.archive_max_depth}")
-            )
+        if self._too_deep(doc, depth):
             return
         got = archives.expand(doc.data, doc.fmt, doc.name, lim, already=self._unpacked)
         self._unpacked += sum(len(m.data) for m in got.members)
