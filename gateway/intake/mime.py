@@ -70,7 +70,12 @@ class Walker(Openers):
                 return self.walk_message(copy)
         start = fp.tell()
         spill_dir = _spill_dir(fp)
-        got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes)
+        size = fp.seek(0, os.SEEK_END) - start
+        fp.seek(start)
+        if size <= stream.SPILL_BYTES:  # no body of it could be spilled: measured and read whole
+            got = stream.Split(None, structure.scan(fp.read()))
+        else:
+            got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes)
         self._spills = stream.Spills(got, spill_dir)
         try:
             self._walk_top(got, fp, start)

@@ -299,3 +299,27 @@ def test_a_spilled_body_that_cannot_be_read_back_fails_the_check(
     with pytest.raises(OSError, match="shorter"):
         Checker(load_policy(None)).check_message(io.BytesIO(CASES["plain+qp+pdf"]), Envelope())
 
+
+
+def test_a_message_no_larger_than_a_spilled_body_is_read_whole(monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """The split costs a Python pass per line; a message smaller than the spill threshold has
+    no body to spill, so it is measured and parsed whole (as fast as before streaming)."""
+    calls: list[int] = []
+    real = stream.split
+
+    def counting(fp: Any, *a: Any, **k: Any) -> stream.Split:
+        calls.append(1)
+        return real(fp, *a, **k)
+
+    monkeypatch.setattr(stream, "split", counting)
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "a@x.vn", "b@y.vn", "t"
+    m.set_content("Kính gửi\n")
+    m.add_attachment(PDF * 100, maintype="application", subtype="pdf", filename="a.pdf")
+    small = m.as_bytes()
+    p = Walker(Limits(), Documents()).walk_message(io.BytesIO(small))
+    assert calls == [] and [i.document.fmt for i in p.items] == ["pdf"]
+    monkeypatch.setattr(stream, "SPILL_BYTES", len(small) - 1)
+    q = Walker(Limits(), Documents()).walk_message(io.BytesIO(small))
+    assert calls == [1] and summary(q) == summary(p)
