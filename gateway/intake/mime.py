@@ -44,6 +44,11 @@ from gateway.policy.schema import Documents, Limits
 
 log = logging.getLogger(__name__)
 
+_BODY_SNIFF = 1 << 12
+"""How much of a body labelled text (or an inline picture) is sniffed to tell whether it is
+really a file: every format that matters there is known by its first bytes, and libmagic's
+text analysis costs time with what it is given (2.8 ms for 64 KiB, 1.7 ms for 4 KiB)."""
+
 
 class Walker(Openers):
     """Walks one message within the limits of the rules."""
@@ -189,7 +194,7 @@ class Walker(Openers):
         spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             raw = self._decoded(part, spill, prefix, ctype)
-            if raw and not _is_text(sniff_detail(raw[:1 << 16])):
+            if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF])):
                 # labelled text but something else (a document, an archive): a file
                 self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
                                prefix, depth, declared=ctype)
@@ -202,7 +207,7 @@ class Walker(Openers):
             return
         data = self._decoded(part, spill, prefix, ctype)
         if disposition == "inline" and not name and part.get("Content-ID") and \
-                sniff_detail(data[:1 << 16]).fmt in IMAGES:
+                sniff_detail(data[:_BODY_SNIFF]).fmt in IMAGES:
             return  # a picture in the HTML body (logo, signature image), not a document
         if not name:
             name = "unnamed" + (("." + ctype.split("/")[-1]) if "/" in ctype else "")
