@@ -40,36 +40,25 @@ MB = 1024 * 1024
 
 def scanned_pdf(size: int, seed: int = 1) -> bytes:
     """Pages of incompressible 1000×1000 grey images stored unfiltered, about ``size`` bytes."""
+    from tests.pdfgen.build import PdfBuilder
+
     rng = random.Random(seed)
     w = h = 1000
-    objs: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
+    b = PdfBuilder()
+    catalog, pages = b.reserve(), b.reserve()
     kids = []
     for _ in range(max(1, size // (w * h))):
-        img = rng.randbytes(w * h)
-        content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
-        objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-        cn = len(objs)
-        objs.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace "
-                    b"/DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n"
-                    % (w, h, len(img)) + img + b"\nendstream")
-        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << "
-                    b"/XObject << /Im1 %d 0 R >> >> /Contents %d 0 R >>" % (len(objs), cn))
-        kids.append(len(objs))
-    objs[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
-               + b"] /Count %d >>" % len(kids))
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objs) + 1, xref))
-    return out.getvalue()
+        content = b.stream(b"", b"q 595 0 0 842 0 0 cm /Im1 Do Q", compress=False)
+        image = b.stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace "
+                         b"/DeviceGray /BitsPerComponent 8" % (w, h), rng.randbytes(w * h),
+                         compress=False)
+        kids.append(b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources "
+                          b"<< /XObject << /Im1 %d 0 R >> >> /Contents %d 0 R >>"
+                          % (pages, image, content)))
+    b.set(pages, b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
+          + b"] /Count %d >>" % len(kids))
+    b.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages)
+    return b.serialize(catalog)
 
 
 def message(name: str, data: bytes, subtype: str = "pdf") -> bytes:

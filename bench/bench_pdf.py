@@ -23,8 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+from bench.timing import best_of
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf import inspect_pdf, open_reader
 from gateway.inspect.pdf.layout import classify
@@ -35,13 +38,8 @@ from tests.pdfgen.build import scanned_pdf
 from tests.pdfgen.scans import ScanSpec, page_image, seal_dataset
 
 
-def _best(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def _inspect(data: bytes, ctx: InspectContext) -> Any:
+    return inspect_pdf(_doc(data), ctx)
 
 
 def _doc(data: bytes) -> Document:
@@ -54,7 +52,7 @@ def bench_classify() -> None:
     pages = [page_image(ScanSpec(seal=(i == 99), seed=i % 4), dpi=100) for i in range(4)]
     data = scanned_pdf([pages[i % 3] for i in range(99)] + [page_image(ScanSpec(seed=9), dpi=100)],
                        ocr=True)
-    ours = _best(lambda: classify(open_reader(data)))
+    ours = best_of(lambda: classify(open_reader(data)))
     t = time.perf_counter()
     text = extract_text(io.BytesIO(data))
     base = time.perf_counter() - t
@@ -65,7 +63,7 @@ def bench_classify() -> None:
     from tests.pki import NOW
 
     ctx = InspectContext(at=NOW)
-    full = _best(lambda: inspect_pdf(_doc(data), ctx))
+    full = best_of(lambda: inspect_pdf(_doc(data), ctx))
     res = inspect_pdf(_doc(data), ctx)
     seal_pages = [s["page"] for s in res.facts.get("seal", [])]
     print(f"   whole inspector on it (layout + signatures + seal on last 3 pages): "
@@ -114,7 +112,7 @@ def bench_validate() -> None:
         path.write_bytes(signed)
         engine = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir])
         ctx = InspectContext(at=pki.now, trust=engine)
-        ours = _best(lambda: inspect_pdf(_doc(signed), ctx), runs=2)
+        ours = best_of(lambda: inspect_pdf(_doc(signed), ctx), repeat=2)
         res = inspect_pdf(_doc(signed), ctx)
         s = res.signatures[0]
 
@@ -128,7 +126,7 @@ def bench_validate() -> None:
             for emb in r.embedded_signatures:
                 asyncio.run(async_validate_pdf_signature(emb, engine.validation_context(pki.now)))
 
-        lib = _best(in_process, runs=2)
+        lib = best_of(in_process, repeat=2)
         cli = (shutil.which("pyhanko", path=str(Path(sys.executable).parent))
                or shutil.which("pyhanko"))
         line = (f"   validate signed PDF ({len(signed) / 1e6:.1f} MB, {n} pages): "
@@ -167,7 +165,7 @@ def bench_long_term() -> None:
             "B-LTA": ltv.sign_ltv(base, pki, "B-LTA"),
             "B-LT rebuilt xref": damage.swap_last_xref_offsets(ltv.sign_ltv(base, pki, "B-LT")),
         }
-        times = {k: _best(lambda d=d: inspect_pdf(_doc(d), ctx), runs=5) for k, d in files.items()}
+        times = {k: best_of(partial(_inspect, d, ctx), repeat=5) for k, d in files.items()}
         levels = {k: (inspect_pdf(_doc(d), ctx).facts["pdf_signatures"][0]["level"])
                   for k, d in files.items()}
         base_t = times["B-B"]
@@ -177,7 +175,7 @@ def bench_long_term() -> None:
     from gateway.inspect.pdf import repair
 
     scan = scanned_pdf([page_image(ScanSpec(seed=3), dpi=150)] * 100, quality=92)
-    opens = {m: _best(lambda m=m: repair.open_reader(scan, m), runs=5) for m in repair.MODES}
+    opens = {m: best_of(partial(repair.open_reader, scan, m), repeat=5) for m in repair.MODES}
     print(f"   opening a {len(scan) / 1e6:.1f} MB scan: " + "; ".join(
         f"{m} {t * 1000:.1f} ms" for m, t in opens.items())
         + " (tolerant and reconstructed include the scan for hidden object bodies)")

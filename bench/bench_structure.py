@@ -16,8 +16,10 @@ import email
 import email.policy
 import os
 import sys
-import time
+from functools import partial
 from pathlib import Path
+
+from bench.timing import best_of
 
 TARGET = 0.5
 
@@ -26,15 +28,6 @@ def _root() -> None:
     root = Path(__file__).resolve().parents[1]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-
-
-def _best(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def messages() -> dict[str, bytes]:
@@ -61,8 +54,8 @@ def main() -> None:
 
     worst = 0.0
     for label, raw in messages().items():
-        base = _best(lambda raw=raw: email.message_from_bytes(raw, policy=email.policy.default))
-        cost = _best(lambda raw=raw: scan(raw))
+        base = best_of(partial(email.message_from_bytes, raw, policy=email.policy.default))
+        cost = best_of(partial(scan, raw))
         ratio = cost / base
         worst = max(worst, ratio)
         print(f"   {label:18s} parse {base * 1000:8.1f} ms   scan {cost * 1000:8.1f} ms   "

@@ -24,13 +24,14 @@ from __future__ import annotations
 import io
 import random
 import sys
-import time
 import zipfile
 from collections.abc import Callable
 from datetime import UTC
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bench.timing import best_of
 
 if TYPE_CHECKING:
     from gateway.inspect.base import InspectContext
@@ -107,15 +108,6 @@ def _baseline_docx(data: bytes) -> int:
     return len("".join(el.text or "" for el in root.iter(t)))
 
 
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def build_body(target: int = 2 * 1024 * 1024) -> str:
     rng = random.Random(11)
     words = _words()
@@ -171,8 +163,8 @@ def main() -> None:
     chars = _baseline_docx(data)
     result = inspect_text(doc, ctx)
     found = sorted({f.code for f in result.findings})
-    base = _best(lambda: _baseline_docx(data))
-    scan = _best(lambda: inspect_text(doc, ctx))
+    base = best_of(lambda: _baseline_docx(data))
+    scan = best_of(lambda: inspect_text(doc, ctx))
     ratio = scan / base
     print(f"   DOCX {len(data) / 1e6:.1f} MB ({chars / 1e6:.1f} M chars): "
           f"baseline {base * 1000:.0f} ms, scan {scan * 1000:.0f} ms, ratio {ratio:.2f} "
@@ -189,8 +181,8 @@ def main() -> None:
         codes = sorted({f.code for f in check_message(parsed, ctx)})
         # partial() binds this round's message now; a closure would read the loop's variables
         # whenever it is called
-        base = _best(partial(_parse, pol, raw))
-        scan = _best(partial(check_message, parsed, ctx))
+        base = best_of(partial(_parse, pol, raw))
+        scan = best_of(partial(check_message, parsed, ctx))
         ratio = scan / base
         target = (f" (target ≤ {TARGET_BODY}) {'OK' if ratio <= TARGET_BODY else 'OVER'}"
                   if label == "Unicode" else "")
@@ -211,15 +203,15 @@ def reading_speed(pol: Policy, ctx: InspectContext) -> None:
         parsed = Walker(pol.rules.limits, pol.rules.documents).walk_message(io.BytesIO(raw))
         codes = sorted({f.code for f in check_message(parsed, ctx)})
         repeat = 20 if size < 1e6 else 5
-        base = _best(partial(body.decode, "utf-8"), repeat)
-        scan = _best(partial(check_message, parsed, ctx), repeat)
+        base = best_of(partial(body.decode, "utf-8"), repeat)
+        scan = best_of(partial(check_message, parsed, ctx), repeat)
         ratio = scan / base
         print(f"   text checks {len(body) / 1024:.0f} KB UTF-8: decode {base * 1000:.2f} ms, "
               f"checks {scan * 1000:.2f} ms, ratio {ratio:.1f} (target ≤ {TARGET_TEXT_CHECKS}) "
               f"{'OK' if ratio <= TARGET_TEXT_CHECKS else 'OVER'}; findings {', '.join(codes)}")
         if size < 1e6:
             _breakdown(body, base, repeat)
-            whole = _best(partial(_check_whole, checker, raw), repeat)
+            whole = best_of(partial(_check_whole, checker, raw), repeat)
             ratio = whole / base
             print(f"   whole message {len(raw) / 1024:.0f} KB (Checker.check_message): "
                   f"{whole * 1000:.2f} ms, ratio {ratio:.1f} (target ≤ {TARGET_WHOLE_MESSAGE}) "
@@ -244,7 +236,7 @@ def _breakdown(body: bytes, decode: float, repeat: int) -> None:
         ("set(text)", partial(set, text)),
     ]
     print("   110 KB passes vs decode: " + ", ".join(
-        f"{name} {_best(fn, repeat) / decode:.1f}×" for name, fn in passes))
+        f"{name} {best_of(fn, repeat) / decode:.1f}×" for name, fn in passes))
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ import csv
 import io
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.timing import best_of
 from gateway.audit import render
 from gateway.audit.metrics import LogMetrics
 from gateway.audit.reports import report_zone
@@ -32,15 +32,6 @@ LOG_SIZE = 2000
 REPEAT = 5
 
 
-def _best(fn: Callable[[], object], repeat: int = REPEAT) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def main() -> None:
     samples = _reports()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -50,8 +41,8 @@ def main() -> None:
             for i in range(LOG_SIZE):
                 _, env, report, _ = samples[i % len(samples)]
                 store.record(report, env, decided_at=t0 + timedelta(minutes=i))
-            read_all = _best(lambda: sum(1 for _ in store.iter_query()))
-            first = _best(lambda: LogMetrics(store).render())
+            read_all = best_of(lambda: sum(1 for _ in store.iter_query()), repeat=REPEAT)
+            first = best_of(lambda: LogMetrics(store).render(), repeat=REPEAT)
             print(f"   metrics first scrape over {LOG_SIZE} decisions: {first * 1000:.0f} ms, "
                   f"{first / read_all:.2f} x reading them ({read_all * 1000:.0f} ms)")
 
@@ -62,7 +53,7 @@ def main() -> None:
                 _, env, report, _ = samples[i % len(samples)]
                 store.record(report, env, decided_at=t0 + timedelta(days=60, minutes=i))
             since = t0 + timedelta(days=59)
-            read_new = _best(lambda: sum(1 for _ in store.iter_query(since=since)))
+            read_new = best_of(lambda: sum(1 for _ in store.iter_query(since=since)), repeat=REPEAT)
             started = time.perf_counter()
             metrics.render()
             incremental = time.perf_counter() - started
@@ -80,8 +71,8 @@ def main() -> None:
             client.set_cookie("hople_session", sign(app.extensions["hople"]["config"].secret,
                                                     token))
             assert client.get("/decisions").status_code == 200
-            page = _best(lambda: client.get("/decisions"))
-            query = _best(lambda: store.query(limit=50))
+            page = best_of(lambda: client.get("/decisions"), repeat=REPEAT)
+            query = best_of(lambda: store.query(limit=50), repeat=REPEAT)
             print(f"   list page: {page * 1000:.1f} ms, {page / query:.2f} x its store query "
                   f"({query * 1000:.1f} ms)")
 
@@ -91,8 +82,8 @@ def main() -> None:
                 for d in store.iter_query():
                     w.writerow(render.decision_csv_row(d, agencies))
 
-            export = _best(lambda: client.get("/export.csv").data, repeat=3)
-            baseline = _best(cli_rows, repeat=3)
+            export = best_of(lambda: client.get("/export.csv").data, repeat=3)
+            baseline = best_of(cli_rows, repeat=3)
             print(f"   export of {LOG_SIZE + added} decisions: {export * 1000:.0f} ms, "
                   f"{export / baseline:.2f} x the command line's rows ({baseline * 1000:.0f} ms)")
         finally:
