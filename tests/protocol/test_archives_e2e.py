@@ -4,21 +4,18 @@ encrypted 7z is invalid with the finding that asks for it without a password."""
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Callable
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
 
 from gateway.demo import sample_docx
-from gateway.lab import Lab, strip_sink_pseudo_headers
+from gateway.lab import Lab
 from tests.archgen.build import seven_zip
 from tests.archgen.rar import Member, rar5
 from tests.pdfgen.build import scanned_pdf
 from tests.pdfgen.scans import ScanSpec, page_image
+from tests.protocol.delivery import deliver, report_header, wait_notice_about
 
 pytestmark = pytest.mark.postfix
 
@@ -30,25 +27,10 @@ INNER = "Kế hoạch hội nghị.docx"
 def _deliver(mta: Lab, new_message: Callable[..., EmailMessage], name: str, data: bytes,
              mime: str) -> tuple[EmailMessage, str, str]:
     m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, mime)])
-    mid = m["Message-ID"]
-    code, text = mta.send(m, AGENCY, [RCPT])
-    assert code == 250, text
-    raw = mta.wait_delivered(mid)
-    got = message_from_bytes(raw, policy=policy.default)
-    (report,) = got.get_all("X-Legal-Validity-Report") or []
-    return got, re.sub(r"\s+", "", str(report)), mid
+    got, _ = deliver(mta, m, AGENCY, RCPT)
+    return got, report_header(got), m["Message-ID"]
 
 
-def _notice_about(mta: Lab, message_id: str, timeout: float = 60) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        for f in sorted(mta.sink_dir.iterdir()):
-            msg = message_from_bytes(strip_sink_pseudo_headers(f.read_bytes()),
-                                     policy=policy.default)
-            if msg.get("In-Reply-To", "").strip() == message_id:
-                return msg
-        time.sleep(0.2)
-    raise AssertionError(f"no notice about {message_id}: {mta.gateway_log()[-2000:]}")
 
 
 def test_unsigned_docx_inside_a_rar_is_invalid_with_a_notice(mta: Lab, new_message) -> None:
@@ -58,7 +40,7 @@ def test_unsigned_docx_inside_a_rar_is_invalid_with_a_notice(mta: Lab, new_messa
     assert "EDITABLE_NOT_SIGNED" in header
     (row,) = [d for d in mta.store().query(limit=200) if d.message_id == mid]
     assert row.verdict == "invalid" and "EDITABLE_NOT_SIGNED" in row.codes
-    body = _notice_about(mta, mid).get_content()
+    body = wait_notice_about(mta, mid).get_content()
     assert f"ho-so.rar/Hồ sơ/{INNER}" in body and "EDITABLE_NOT_SIGNED" in body
 
 

@@ -25,10 +25,11 @@ from typing import Any
 import pytest
 
 from gateway.demo import DOCX, sample_docx
-from gateway.lab import Lab, free_ports, strip_sink_pseudo_headers, unavailable_reason
+from gateway.lab import Lab, free_ports, unavailable_reason
 from gateway.model.catalog import make_finding
 from gateway.notices.marker import verify_marker
 from gateway.notices.outbox import Outbox, OutboxEntry
+from tests.protocol.delivery import notices_about
 
 pytestmark = pytest.mark.postfix
 
@@ -175,14 +176,6 @@ def _wait_row(lab: Lab, decision_id: int, ok: Callable[[OutboxEntry], bool],
                          f"gateway log: {lab.gateway_log()[-2000:]}")
 
 
-def _notices_about(lab: Lab, message_id: str) -> list[Any]:
-    """Every message in the sink that replies to ``message_id``."""
-    out = []
-    for f in sorted(lab.sink_dir.iterdir()):
-        msg = message_from_bytes(strip_sink_pseudo_headers(f.read_bytes()), policy=policy.default)
-        if msg.get("In-Reply-To", "").strip() == message_id:
-            out.append(msg)
-    return out
 
 
 def _send_invalid(lab: Lab, new_message: Callable[..., Any], sender: str = AGENCY,
@@ -241,7 +234,7 @@ def test_invalid_message_gets_exactly_one_notice(fresh: NoticeLab, new_message) 
     assert f"[error] {finding.en}" in en and "Code: EDITABLE_NOT_SIGNED." in en
     # exactly one, also once the sender thread has sent a later notice
     _barrier(lab, new_message)
-    assert len(_notices_about(lab, mid)) == 1
+    assert len(notices_about(lab, mid)) == 1
     assert len(_rows(lab, did)) == 1
 
 
@@ -261,7 +254,7 @@ def test_no_notice_for_null_sender_automatic_mail_or_lists(
     (row,) = _rows(lab, did)  # recorded at decision time, before delivery
     assert row.state == "suppressed" and row.reason == reason and row.attempts == 0
     _barrier(lab, new_message)  # the sender thread went past this decision
-    assert _notices_about(lab, mid) == []
+    assert notices_about(lab, mid) == []
     assert _rows(lab, did)[0].state == "suppressed"
 
 
@@ -339,13 +332,13 @@ def test_outbox_retries_while_postfix_is_unreachable_and_survives_a_restart(
         now = datetime.now(UTC)
         assert row.next_attempt_at is not None
         assert (row.next_attempt_at - now).total_seconds() <= 2.5  # capped backoff (2 s)
-        assert _notices_about(lab, mid1) == []
+        assert notices_about(lab, mid1) == []
         # 2. Postfix reachable again: the next retry delivers it, once
         forwarder = Forwarder(closed, lab.notice_port)
         row = _wait_row(lab, did1, lambda r: r.state == "sent")
         assert row.attempts >= 4 and row.last_error is None
         lab.wait_delivered(row.message_id)
-        assert len(_notices_about(lab, mid1)) == 1
+        assert len(notices_about(lab, mid1)) == 1
 
         # 3. A notice pending when the gateway stops is sent by the next gateway process
         forwarder.close()
@@ -355,13 +348,13 @@ def test_outbox_retries_while_postfix_is_unreachable_and_survives_a_restart(
         lab.stop_gateway()
         stopped = _rows(lab, did2)[0]
         assert stopped.state == "pending" and stopped.attempts >= first.attempts
-        assert _notices_about(lab, mid2) == []
+        assert notices_about(lab, mid2) == []
         forwarder = Forwarder(closed, lab.notice_port)
         lab.start_gateway()
         row = _wait_row(lab, did2, lambda r: r.state == "sent")
         assert row.attempts == stopped.attempts + 1
         lab.wait_delivered(row.message_id)
-        assert len(_notices_about(lab, mid2)) == 1
+        assert len(notices_about(lab, mid2)) == 1
         starts = [line for line in lab.gateway_log().splitlines() if "notices: submitting" in line]
         assert "outbox pending 1," in starts[-1]  # what the restarted gateway found
     finally:

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import re
-from email import message_from_bytes, policy
-
 import pytest
 
 from gateway.lab import Lab
 from tests.pdfgen.build import born_digital_pdf, scanned_pdf
 from tests.pdfgen.scans import ScanSpec, page_image
+from tests.protocol.delivery import deliver, report_header
 
 pytestmark = pytest.mark.postfix
 
@@ -18,20 +16,11 @@ AGENCY = "van-thu@stc.daknong.gov.vn"
 RCPT = "ubnd@daknong.gov.vn"
 
 
-def _report_header(raw: bytes) -> str:
-    got = message_from_bytes(raw, policy=policy.default)
-    (report,) = got.get_all("X-Legal-Validity-Report") or []
-    return re.sub(r"\s+", "", str(report))  # folded code lists read "A,B, C" once unfolded
-
-
 def _deliver(mta: Lab, new_message, name: str, data: bytes):
     m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, "application/pdf")])
-    mid = m["Message-ID"]
-    code, text = mta.send(m, AGENCY, [RCPT])
-    assert code == 250, text
-    raw = mta.wait_delivered(mid)
-    rows = [d for d in mta.store().query(limit=200) if d.message_id == mid]
-    return message_from_bytes(raw, policy=policy.default), raw, rows
+    got, raw = deliver(mta, m, AGENCY, RCPT)
+    rows = [d for d in mta.store().query(limit=200) if d.message_id == m["Message-ID"]]
+    return got, raw, rows
 
 
 def test_scanned_pdf_is_tagged_valid_with_the_seal_reported(mta: Lab, new_message) -> None:
@@ -39,7 +28,7 @@ def test_scanned_pdf_is_tagged_valid_with_the_seal_reported(mta: Lab, new_messag
                        ocr=True)
     got, raw, rows = _deliver(mta, new_message, "cong-van-quet.pdf", data)
     assert got.get_all("X-Legal-Validity") == ["valid"]
-    header = _report_header(raw)
+    header = report_header(got)
     assert "cong-van-quet.pdfclass=non-editableverdict=valid" in header
     assert "NON_EDITABLE_ACCEPTED" in header and "SEAL_FOUND" in header
     (row,) = rows
@@ -51,7 +40,7 @@ def test_unsigned_born_digital_pdf_is_tagged_invalid_with_the_93_finding(
         mta: Lab, new_message) -> None:
     got, raw, rows = _deliver(mta, new_message, "cong-van.pdf", born_digital_pdf(1))
     assert got.get_all("X-Legal-Validity") == ["invalid"]
-    header = _report_header(raw)
+    header = report_header(got)
     assert "cong-van.pdfclass=non-editableverdict=invalid" in header
     assert "PDF_BORN_DIGITAL_UNSIGNED" in header
     (row,) = rows
@@ -84,7 +73,7 @@ def test_b_lta_pdf_is_valid_and_with_its_timestamp_altered_invalid(mta: Lab, new
         f'crl-cache = "{pki.crl_dir}"\n'
     )
     got, raw, rows = _deliver(mta, new_message, "quyet-dinh-lta.pdf", lta)
-    header = _report_header(raw)
+    header = report_header(got)
     assert got.get_all("X-Legal-Validity") == ["valid"], header
     assert "quyet-dinh-lta.pdfclass=non-editableverdict=valid" in header
     (row,) = rows
@@ -93,7 +82,7 @@ def test_b_lta_pdf_is_valid_and_with_its_timestamp_altered_invalid(mta: Lab, new
     altered = ltv.alter_last_token(lta, "signature")
     assert len(altered) == len(lta) and altered != lta
     got, raw, rows = _deliver(mta, new_message, "quyet-dinh-lta.pdf", altered)
-    header = _report_header(raw)
+    header = report_header(got)
     assert got.get_all("X-Legal-Validity") == ["invalid"], header
     assert "PDF_DOC_TIMESTAMP_BROKEN" in header
     (row,) = rows

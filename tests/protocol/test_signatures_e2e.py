@@ -3,16 +3,14 @@ with one byte of word/document.xml changed is tagged invalid (Article 9.2a)."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 
 from gateway.lab import Lab
 from tests import signer as S
 from tests.pki import issue
+from tests.protocol.delivery import deliver, report_header, wait_notice_about
 
 pytestmark = pytest.mark.postfix
 
@@ -43,13 +41,8 @@ def _one_byte_changed(data: bytes) -> bytes:
 
 def _deliver(mta: Lab, new_message, name: str, data: bytes):
     m = new_message(sender=AGENCY, to=RCPT, attachments=[(name, data, DOCX)])
-    mid = m["Message-ID"]
-    code, text = mta.send(m, AGENCY, [RCPT])
-    assert code == 250, text
-    raw = mta.wait_delivered(mid)
-    got = message_from_bytes(raw, policy=policy.default)
-    report = re.sub(r"\s+", "", str(got.get("X-Legal-Validity-Report", "")))
-    return got, report
+    got, _ = deliver(mta, m, AGENCY, RCPT)
+    return got, report_header(got)
 
 
 def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_message, pki,
@@ -74,9 +67,7 @@ def test_trusted_signed_docx_valid_and_one_byte_changed_invalid(mta: Lab, new_me
 def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -> None:
     """A SHA-1 signature is refused by the algorithm policy: the header names the reason code
     and the notice to the sender names it in Vietnamese and English."""
-    import time
 
-    from gateway.lab import strip_sink_pseudo_headers
 
     now = datetime.now(UTC)
     who = issue("e2e-sha1", "Văn thư Sở Tài chính", 0x2F02, pki.intermediate,
@@ -94,17 +85,7 @@ def test_refused_signature_notice_names_the_reason(mta: Lab, new_message, pki) -
     assert got.get_all("X-Legal-Validity") == ["invalid"], report
     assert "reasons=digest-not-allowed" in report
     mid = got["Message-ID"]
-    end = time.monotonic() + 60
-    notices: list[EmailMessage] = []
-    while time.monotonic() < end and not notices:
-        for f in sorted(mta.sink_dir.iterdir()):
-            msg = message_from_bytes(strip_sink_pseudo_headers(f.read_bytes()),
-                                     policy=policy.default)
-            if msg.get("In-Reply-To", "").strip() == mid:
-                notices.append(msg)
-        time.sleep(0.2)
-    assert notices, mta.gateway_log()[-2000:]
-    body = notices[0].get_content()
+    body = wait_notice_about(mta, mid).get_content()
     vi, en = body.split("\nEnglish\n", 1)
     assert "thuật toán băm không được chấp nhận [digest-not-allowed]" in vi
     assert "digest algorithm not allowed [digest-not-allowed]" in en
