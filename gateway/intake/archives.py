@@ -292,6 +292,9 @@ class _Reader:
             self.check_time()
 
 
+_ODD_BYTES = frozenset(bytes([b]) for b in range(1, 256, 2))
+
+
 def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
            clock: Callable[[], float] = time.monotonic, already: int = 0) -> Expansion:
     """Read every member of the archive ``data`` (sniffed as ``fmt``) within ``limits``.
@@ -305,7 +308,9 @@ def expand(data: bytes, fmt: str, outer_name: str, limits: Limits,
         return out
     _utf8_ctype()
     hidden: frozenset[bytes] = frozenset()
-    volume = out.label == "RAR 4" and data[9:10] == b"\x73" and bool(data[10] & 0x01)
+    # RAR 4 main header (type 0x73) flags: 0x01 marks one volume of a split archive. A cut
+    # archive can end right after the type byte, so the flags are sliced, not indexed.
+    volume = out.label == "RAR 4" and data[9:10] == b"\x73" and data[10:11] in _ODD_BYTES
     if fmt == "rar" and out.label == "RAR 5":
         info = rar5_headers(data)
         if info.headers_encrypted:

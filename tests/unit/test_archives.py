@@ -133,6 +133,7 @@ def test_encrypted_member_does_not_hide_the_others() -> None:
     ("a.7z", lambda: seven_zip({NAME: docx()})[:-40], "7z"),
     ("a.rar", lambda: rar5([Member(NAME, docx())])[:-200], "RAR 5"),
     ("a.rar", lambda: rar4([Member(NAME, docx())])[:-200], "RAR 4"),
+    ("a.rar", lambda: b"Rar!\x1a\x07\x00\xcf\x90s", "RAR 4"),  # ends at the main header type
     ("a.rar", lambda: b"Rar!\x1a\x07\x01\x00" + random.Random(3).randbytes(300), "RAR 5"),
     ("a.tar.gz", lambda: tar({NAME: docx()}, compression="gz")[:-300], "gzip"),
     ("a.tar.xz", lambda: tar({NAME: docx()}, compression="xz")[:200], "xz"),
