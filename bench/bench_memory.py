@@ -14,7 +14,12 @@ ready (memory). Each message is also checked with streaming intake off (every bo
 the parsed message, as the whole-message parse did). Targets: decided within 1.5 s, the
 worker's peak RSS within 120 MB, and its growth within 2.5 times the largest part. The 36 MB
 message also goes through a private Postfix (when one can be started) to measure the whole
-gateway: milter, forkserver and workers, whose summed peak RSS the issue wants within 120 MB.
+gateway: milter, forkserver, resource tracker and workers, whose peak the issue wants within
+120 MB; it is given per process as RSS, PSS and USS, and summed as RSS (shared pages once per
+process), as PSS (shared pages divided) and as distinct resident pages. Last, what a worker's
+full garbage collection copies of the forkserver's preloaded pages, frozen or not.
+
+``python -m bench.bench_memory --postfix`` runs only the Postfix part, ``--gc`` only the last.
 """
 
 from __future__ import annotations
@@ -337,6 +342,36 @@ def through_postfix(path: Path) -> None:
           f"{'OK' if rss_ok else 'MISSED'} ({hwm_sum:.0f} MB)")
 
 
+def gc_after_fork() -> None:
+    """What a worker's full garbage collection copies of the forkserver's pages: a process
+    imports what the forkserver preloads, forks, and the child collects; the child's USS
+    before and after, with the preload's ``gc.freeze()`` and without it (``gc.unfreeze()``)."""
+    import gc
+
+    import gateway.milter.preload  # noqa: F401  (imports and freezes, as the forkserver does)
+
+    def child_uss() -> tuple[int, int]:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            before = _smaps_kib(os.getpid())[2]
+            gc.collect()
+            os.write(w, json.dumps([before, _smaps_kib(os.getpid())[2]]).encode())
+            os._exit(0)
+        os.close(w)
+        os.waitpid(pid, 0)
+        with os.fdopen(r) as fp:
+            before, after = json.loads(fp.read())
+        return before, after
+
+    for label in ("frozen (as the forkserver)", "not frozen"):
+        if label == "not frozen":
+            gc.unfreeze()
+        before, after = child_uss()
+        print(f"   a worker's full collection, preloaded objects {label}: its USS "
+              f"{before / 1024:.1f} → {after / 1024:.1f} MiB")
+
+
 def main() -> None:
     base = _run("--bare")
     print(f"   a bare process importing the gateway: {int(base['ready']) / MB:.0f} MB RSS")
@@ -364,13 +399,16 @@ def main() -> None:
                         missed.append(f"{label}: peak {peak / MB:.0f} MB > {PEAK_TARGET_MB} MB")
                     if growth > GROWTH_TARGET:
                         missed.append(f"{label}: growth {growth:.1f}× > {GROWTH_TARGET}×")
+    gc_after_fork()
     print(f"   targets (streaming): decided ≤ {TIME_TARGET} s, worker peak ≤ {PEAK_TARGET_MB} MB, "
           f"growth ≤ {GROWTH_TARGET}× the part: " + ("OK" if not missed else
                                                     "MISSED: " + "; ".join(missed)))
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--postfix"]:  # only the whole gateway through Postfix
+    if sys.argv[1:2] == ["--gc"]:
+        gc_after_fork()
+    elif sys.argv[1:2] == ["--postfix"]:  # only the whole gateway through Postfix
         with tempfile.TemporaryDirectory(prefix="hople-bench-") as tmp:
             through_postfix(corpus(Path(tmp))[0][1])
     elif sys.argv[1:2] == ["--child"]:
