@@ -60,12 +60,14 @@ MODULES = (
 
 def preload(modules: tuple[str, ...] = MODULES) -> list[str]:
     """Import ``modules``; returns those that could not be imported (a worker that needs one
-    imports it itself and reports the failure as it always did)."""
+    imports it itself and reports the failure as it always did: a missing libarchive or
+    libmagic is the finding of the message that needs it, not a gateway that cannot start,
+    since any other exception here would end the forkserver)."""
     missing = []
     for name in modules:
         try:
             importlib.import_module(name)
-        except ImportError:
+        except (ImportError, OSError):  # OSError: a shared library ctypes could not load
             missing.append(name)
     return missing
 

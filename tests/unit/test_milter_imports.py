@@ -153,3 +153,26 @@ def test_a_worker_imports_nothing_the_forkserver_did_not(tmp_path: Path) -> None
         got = _python(WORKER, where)
     assert len(got["verdicts"]) == len(mails)  # type: ignore[arg-type]
     assert got["new"] == []
+
+
+PRELOAD_FAILS = r"""
+import json, sys
+from pathlib import Path
+
+Path(sys.argv[1], "needs_missing_lib.py").write_text("raise OSError('libx.so: cannot open')")
+sys.path.insert(0, sys.argv[1])
+from gateway.milter.preload import preload
+
+print(json.dumps(preload(("json", "needs_missing_lib", "no_such_module_here"))))
+"""
+
+
+def test_a_library_that_cannot_load_does_not_stop_the_preload(tmp_path: Path) -> None:
+    """The forkserver dies on any exception but ImportError from its preload; a library
+    that cannot load (libarchive or libmagic missing) is left to the worker that needs it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    got = subprocess.run([sys.executable, "-W", "ignore", "-c", PRELOAD_FAILS, str(tmp_path)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert json.loads(got.stdout.strip().splitlines()[-1]) == ["needs_missing_lib",
+                                                                "no_such_module_here"]
