@@ -145,7 +145,10 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", metavar="ISO-TIME", help="validation time (default: now)")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(serve_only: bool = False) -> argparse.ArgumentParser:
+    """The command line; ``serve_only`` leaves out the other layers' subcommands, whose
+    imports (cryptography, the web console, the text converter) the milter process does not
+    need and would otherwise keep resident."""
     ap = argparse.ArgumentParser(
         prog="hople",
         description="Legal-validity gateway for e-mailed documents (Decision 12/2012/QĐ-UBND).",
@@ -168,17 +171,24 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--show", action="store_true", help="print the merged rules")
     rc.set_defaults(func=cmd_rules_check)
 
-    for register in _plugins():
+    for register in _plugins(serve_only):
         register(sub)
     return ap
 
 
-def _plugins() -> list[Callable[[Any], None]]:
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _plugins(serve_only: bool = False) -> list[Callable[[Any], None]]:
     """Subcommands that live with their layer (serve, audit, trust, convert…)."""
     out: list[Callable[[Any], None]] = []
     from gateway.milter.cli import register as register_serve
 
     out.append(register_serve)
+    if serve_only:
+        return out
     from gateway.trust.cli import register as register_trust
 
     out.append(register_trust)
@@ -244,7 +254,7 @@ def _setup_logging(verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = parser()
+    ap = parser(serve_only=_command(sys.argv[1:] if argv is None else argv) == "serve")
     args = ap.parse_args(argv)
     if getattr(args, "command", None) != "serve":  # the milter configures its own logging
         _setup_logging(getattr(args, "verbose", 0) or 0)

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -236,12 +237,12 @@ def backend_for(url: str) -> Backend:
 
 
 def database_errors() -> tuple[type[BaseException], ...]:
-    """The exception types of the database drivers (sqlite3, and psycopg when installed),
-    for commands that turn a failing database into a one-line message."""
+    """The exception types of the database drivers in use (sqlite3, and psycopg once a
+    PostgreSQL log was opened: only then can it raise), for commands that turn a failing
+    database into a one-line message. Importing psycopg for an SQLite log would keep it,
+    asyncio and ssl resident in the milter for nothing."""
     errors: list[type[BaseException]] = [sqlite3.Error]
-    try:
-        import psycopg
-    except ImportError:
-        return tuple(errors)
-    errors.append(psycopg.Error)
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors.append(psycopg.Error)
     return tuple(errors)

@@ -122,7 +122,9 @@ class WorkerPool:
         self.max_jobs = max_jobs
         self.start_timeout = start_timeout
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["gateway.milter.worker", "gateway.pipeline"])
+        # the forkserver imports everything a check needs, once, so the workers forked from it
+        # share those pages (gateway.milter.preload); the milter process imports none of it
+        self._ctx.set_forkserver_preload(["gateway.milter.preload"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
