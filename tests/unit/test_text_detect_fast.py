@@ -72,7 +72,7 @@ def full_detection(text: str, min_gain: int) -> detect.Detection | None:
     mp = pytest.MonkeyPatch()
     try:
         mp.setattr(detect, "_cannot_gain", lambda *a: False)
-        mp.setattr(detect, "_quick_bound", lambda text: None)
+        mp.setattr(detect, "_quick_bound", lambda *a: None)
         return detect.detect_content(text, min_gain=min_gain)
     finally:
         mp.undo()

@@ -293,7 +293,7 @@ def _pack(tok: bytes) -> int:
     return (r[1] - r[2]) + (r[4] << f) + (r[5] << 2 * f) + (r[6] << 3 * f) + (hints << 4 * f)
 
 
-def _quick_bound(text: str) -> Bound | None:
+def _quick_bound(text: str, utf8: bytes | None = None) -> Bound | None:
     """The good words minus the malformed ones, the flips of each 8-bit trial, whether free
     combining marks occur and the VIQR hints of ``text``, exactly, from one pass: the text's
     UTF-8 split on ASCII white space, each token looked up in a table of packed figures and
@@ -303,7 +303,7 @@ def _quick_bound(text: str) -> Bound | None:
     None for a text too long for them."""
     if len(text) > _MAX_PACKED_TEXT:
         return None
-    tokens = text.encode("utf-8", "surrogatepass").split()
+    tokens = (text.encode("utf-8", "surrogatepass") if utf8 is None else utf8).split()
     cache = _PACKED
     try:
         total = sum(map(cache.__getitem__, tokens))
@@ -326,11 +326,31 @@ def _quick_bound(text: str) -> Bound | None:
 def detect_content(text: str, *, min_gain: int = 3,
                    candidates: tuple[str, ...] = CONTENT_CANDIDATES) -> Detection | None:
     """Best trial decoding of ``text`` (a Unicode string) that reads as Vietnamese."""
+    return detect_form(text, min_gain=min_gain, candidates=candidates)[0]
+
+
+def detect_form(text: str, *, min_gain: int = 3,
+                candidates: tuple[str, ...] = CONTENT_CANDIDATES,
+                utf8: bytes | None = None) -> tuple[Detection | None, bool]:
+    """``detect_content`` and whether ``text`` is in NFC (found on the way, so that a
+    caller's check for decomposed text needs no second pass). ``utf8``: the text's UTF-8
+    encoding, exactly (``text.encode("utf-8")``), when the caller decoded it from there."""
     if not text:
-        return None
+        return None, True
     # Decomposed Unicode is Unicode: judge and compare its NFC form.
-    full = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    nfc = unicodedata.is_normalized("NFC", text)
+    if nfc:
+        full = text
+    else:
+        full, utf8 = unicodedata.normalize("NFC", text), None
     text = _sample(full)
+    if text is not full:
+        utf8 = None
+    return _detect(text, full, min_gain, candidates, utf8), nfc
+
+
+def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
+            utf8: bytes | None) -> Detection | None:
     high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
     flips: dict[str, int] = {}
@@ -355,7 +375,7 @@ def detect_content(text: str, *, min_gain: int = 3,
         elif enc in _CHANGERS:
             if before is None:
                 if not bounded:
-                    quick, bounded = _quick_bound(text), True
+                    quick, bounded = _quick_bound(text, utf8), True
                 if quick is not None and _cannot_gain(quick.margin, quick.flips[enc],
                                                       quick.free_marks):
                     continue
