@@ -211,3 +211,24 @@ def test_clearly_unicode_takes_no_token_pass_but_the_packed_one(
     monkeypatch.setattr(detect, "_measure", no_measure)
     text = "\n".join(VIETNAMESE.values()) * 20 + " «trích» Mình trình (kèm theo) ?"
     assert detect.detect_content(text) is None
+
+
+def test_packed_sums_with_tokens_new_to_the_table() -> None:
+    detect._PACKED.clear()
+    first = mixtures(300, 1)[0]
+    assert detect._quick_bound(first) is not None
+    # known tokens, new ones, and new ones repeated: each new token is packed once
+    text = first + " Zq1 Zq2 Zq1 ngườiZ " + first + " Zq2"
+    q = detect._quick_bound(text)
+    assert q is not None and (q.margin, q.flips, q.free_marks, q.viqr) == _slow_figures(text)
+    assert b"Zq1" in detect._PACKED and b"ng\xc6\xb0\xe1\xbb\x9diZ" in detect._PACKED
+
+
+def test_a_new_token_is_seen_beside_a_negative_margin() -> None:
+    detect._PACKED.clear()
+    bad = "café " * 40
+    assert detect._quick_bound(bad) is not None
+    text = bad + " «x»"  # the only new token: flips, no word score of its own
+    q = detect._quick_bound(text)
+    assert q is not None and (q.margin, q.flips, q.viqr) == (-40, {"tcvn3": 2, "cp1258": 0,
+                                                                  "vni": 0}, 0)
