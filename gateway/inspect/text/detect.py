@@ -9,13 +9,11 @@ German or Spanish decode into non-syllables.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
 
 from gateway.inspect.text import legacy
 from gateway.inspect.text.vietnamese import WORD_RE, has_vietnamese_letters, is_syllable
@@ -277,13 +275,18 @@ class Bound:
     """``len(_VIQR_HINT.findall(text))``."""
 
 
-_PACKED: dict[bytes, int] = {}
-"""UTF-8 white-space token → its figures packed in one integer (see ``_pack``), so that the
-sum over the text's tokens runs in C."""
+class _PackedTable(dict[bytes, int]):
+    """UTF-8 white-space token → its figures packed in one integer (see ``_pack``), so that
+    the sum over the text's tokens runs in C; a token seen for the first time is packed
+    on the way (``__missing__``: one Python call per new token, none per known one)."""
+
+    def __missing__(self, tok: bytes) -> int:
+        v = self[tok] = _pack(tok)
+        return v
+
+
 _FIELD = 21
 _FIELD_MASK = (1 << _FIELD) - 1
-_MISS = 1 << 5 * _FIELD
-"""The value of a token not in the table yet (above every packed value)."""
 _MAX_PACKED_TEXT = 1_000_000
 """No field of a text this long can reach 2**20 (a token has at least one byte and is
 followed by white space; a word at least one letter and a non-letter after it)."""
@@ -307,29 +310,7 @@ def _pack(tok: bytes) -> int:
     return (r[1] - r[2]) + (r[4] << f) + (r[5] << 2 * f) + (r[6] << 3 * f) + (hints << 4 * f)
 
 
-def _fill(tokens: list[bytes], values: list[int], misses: int) -> int:
-    """Pack the tokens the table lacks and sum again. A few misses are found by
-    ``list.index`` (it compares in C: the known tokens cost no Python step; a Python step
-    per missing occurrence); many (a table still empty) by the set of the distinct tokens,
-    then looked up again."""
-    cache = _PACKED
-    if len(cache) > 200_000:
-        cache.clear()
-    if misses > len(tokens) // 4:
-        for tok in set(tokens).difference(cache):
-            cache[tok] = _pack(tok)
-        return sum(map(cache.get, tokens, repeat(0)))
-    i = 0
-    with contextlib.suppress(ValueError):  # no _MISS left
-        while True:
-            i = values.index(_MISS, i)
-            tok = tokens[i]
-            v = cache.get(tok)
-            if v is None:
-                v = cache[tok] = _pack(tok)
-            values[i] = v
-            i += 1
-    return sum(values)
+_PACKED = _PackedTable()
 
 
 def _quick_bound(text: str, utf8: bytes | None = None) -> Bound | None:
@@ -337,17 +318,16 @@ def _quick_bound(text: str, utf8: bytes | None = None) -> Bound | None:
     combining marks occur and the VIQR hints of ``text``, exactly, from one pass: the text's
     UTF-8 (``utf8`` when the caller has it) split on ASCII white space, each token looked
     up in a table of packed figures and the figures summed in C (``map`` and ``sum``; no
-    ``Counter``, no object per word; tokens new to the table are packed by ``_fill``).
+    ``Counter``, no object per word; tokens new to the table are packed on the way).
     Words, flip characters, combining marks and VIQR hints never span white space, so the
     token figures add up to the text's. The fields are 21 bits wide and the sum is unpacked
     once; None for a text too long for them."""
     if len(text) > _MAX_PACKED_TEXT:
         return None
     tokens = (text.encode("utf-8", "surrogatepass") if utf8 is None else utf8).split()
-    values = list(map(_PACKED.get, tokens, repeat(_MISS)))
-    total = sum(values)
-    if total > _MISS - (1 << _FIELD):  # a miss, even beside the most negative margin
-        total = _fill(tokens, values, (total + (1 << _FIELD)) >> 5 * _FIELD)
+    if len(_PACKED) > 200_000:
+        _PACKED.clear()
+    total = sum(map(_PACKED.__getitem__, tokens))
     f, mask, half = _FIELD, _FIELD_MASK, 1 << (_FIELD - 1)
     margin = ((total + half) & mask) - half  # the one signed field
     total = (total - margin) >> f
