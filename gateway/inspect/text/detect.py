@@ -288,8 +288,9 @@ class _PackedTable(dict[bytes, int]):
 _FIELD = 21
 _FIELD_MASK = (1 << _FIELD) - 1
 _MAX_PACKED_TEXT = 1_000_000
-"""No field of a text this long can reach 2**20 (a token has at least one byte and is
-followed by white space; a word at least one letter and a non-letter after it)."""
+"""The longest text the 21-bit fields hold: no count in it reaches 2**21 (the flips and the
+marked tokens are at most its characters, the hints fewer), and the signed word score no
+more than 2**20 either way (a word is a letter at least, and a non-letter follows it)."""
 
 
 _MAY_HINT = re.compile(rb"[\^(+'`?~.]|[dD][dD]")
@@ -374,11 +375,10 @@ def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
     for enc in candidates:
         if enc == "viqr":
             # the gate counts the hints of the first 200,000 characters: fewer in the whole
-            # text is fewer there
-            if (quick is None or quick.viqr >= min_gain) and \
-                    _viqr_hints(text[:200_000], min_gain) < min_gain:
-                continue
+            # text (the token sums) is fewer there
             if quick is not None and quick.viqr < min_gain:
+                continue
+            if _viqr_hints(text[:200_000], min_gain) < min_gain:
                 continue
         elif enc == "utf8-as-cp1252":
             if not _has_utf8_mojibake(text):
