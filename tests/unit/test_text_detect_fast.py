@@ -232,3 +232,15 @@ def test_a_new_token_is_seen_beside_a_negative_margin() -> None:
     q = detect._quick_bound(text)
     assert q is not None and (q.margin, q.flips, q.viqr) == (-40, {"tcvn3": 2, "cp1258": 0,
                                                                   "vni": 0}, 0)
+
+
+def test_texts_too_long_for_the_packed_fields_take_the_counter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect, "_MAX_PACKED_TEXT", 10)
+    for text in mixtures(400, 20):
+        assert detect._quick_bound(text) is None
+        assert detect.score(text) == slow_score(text)
+        fast = detect.detect_content(text)
+        slow = full_detection(text, 3)
+        assert (fast and (fast.encoding, fast.converted)) == (slow and (slow.encoding,
+                                                                        slow.converted))
