@@ -67,10 +67,12 @@ def mixtures(seed: int, n: int) -> list[str]:
 
 
 def full_detection(text: str, min_gain: int) -> detect.Detection | None:
-    """detect_content without the provable early exit."""
+    """detect_content without the provable early exit and without the packed token sums
+    (the VIQR trial behind its character gate alone)."""
     mp = pytest.MonkeyPatch()
     try:
         mp.setattr(detect, "_cannot_gain", lambda *a: False)
+        mp.setattr(detect, "_quick_bound", lambda *a: None)
         return detect.detect_content(text, min_gain=min_gain)
     finally:
         mp.undo()
@@ -130,3 +132,115 @@ def test_flip_characters_are_the_ones_that_change_letter_status() -> None:
             assert (detect._CHANGERS[enc].search(chr(k)) is not None) == flips, (enc, hex(k))
     vni_pairs = "".join(k + v for k, v in legacy._VNI_REV.items())
     assert detect._CHANGERS["vni"].search(vni_pairs) is None
+
+
+def _slow_figures(text: str) -> tuple[int, dict[str, int], bool, int]:
+    """What ``_quick_bound`` sums, computed on the whole text with the plain passes."""
+    s = slow_score(text)
+    flips = {enc: len(detect._CHANGERS[enc].findall(text)) for enc in ("tcvn3", "cp1258")}
+    flips["vni"] = 0
+    return (s.good - s.bad, flips, detect._COMBINING.search(text) is not None,
+            len(detect._VIQR_HINT.findall(text)))
+
+
+ODD = ("a\u00a0b\u2003c\u3000d\x1ce\x85f ngườiĐ123ư_x \u0301a Mình trình ò Ì «ư» §1 "
+       "Vie^.t Nam dda^u ddi.nh\x0bx\x0cy\u2028z \ud800 ca'c")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_packed_sums_are_the_whole_text_figures(seed: int) -> None:
+    for text in [*mixtures(200 + seed, 60), ODD, ODD * 50]:
+        q = detect._quick_bound(text)
+        assert q is not None
+        assert (q.margin, q.flips, q.free_marks, q.viqr) == _slow_figures(text), text[:120]
+
+
+def test_packed_sums_hold_a_negative_margin_and_refuse_what_overflows() -> None:
+    bad = "café " * 3000 + "người " * 10  # malformed words outnumber the good ones
+    q = detect._quick_bound(bad)
+    assert q is not None and q.margin == 10 - 3000
+    assert detect._quick_bound("x " * (detect._MAX_PACKED_TEXT // 2 + 1)) is None
+
+
+ADVERSARIAL = {
+    # a Unicode letter with one TCVN3 paragraph pasted in the middle
+    "tcvn3": VIETNAMESE["letter"] + "\n" + legacy.encode_text(VIETNAMESE["letter"] * 3, "tcvn3")
+    + "\n" + VIETNAMESE["header"],
+    # Windows-1258 decomposed surface between Unicode lines
+    "cp1258": VIETNAMESE["header"] + legacy.encode_text(VIETNAMESE["letter"] * 3, "cp1258"),
+    # VNI pasted after a Unicode header
+    "vni": VIETNAMESE["header"] + legacy.encode_text(VIETNAMESE["letter"] * 2, "vni"),
+    # VIQR lines inside Unicode text
+    "viqr": VIETNAMESE["header"] + legacy.encode_text(VIETNAMESE["letter"] * 3, "viqr"),
+}
+
+
+@pytest.mark.parametrize("enc", sorted(ADVERSARIAL))
+def test_pasted_legacy_text_inside_unicode_is_still_found(enc: str) -> None:
+    text = ADVERSARIAL[enc]
+    fast = detect.detect_content(text)
+    slow = full_detection(text, 3)
+    assert fast is not None and fast.encoding == enc
+    assert slow is not None and (fast.encoding, fast.converted) == (slow.encoding, slow.converted)
+
+
+def test_decomposed_unicode_and_free_marks_take_the_exact_path() -> None:
+    import unicodedata
+
+    letter = VIETNAMESE["letter"] * 5
+    # decomposed Unicode is judged in NFC: nothing to find
+    assert detect.detect_content(unicodedata.normalize("NFD", letter)) is None
+    # a free combining mark in the text: the packed sums report it, so no early exit
+    marked = letter + " \u0301x"
+    q = detect._quick_bound(marked)
+    assert q is not None and q.free_marks
+    assert not detect._cannot_gain(q.margin, q.flips["tcvn3"], q.free_marks)
+    # Windows-1258 surface hidden among decomposed Unicode is still found
+    mixed = unicodedata.normalize("NFD", VIETNAMESE["header"]) + \
+        legacy.encode_text(VIETNAMESE["letter"] * 3, "cp1258")
+    fast, slow = detect.detect_content(mixed), full_detection(mixed, 3)
+    assert fast is not None and fast.encoding == "cp1258"
+    assert slow is not None and fast.converted == slow.converted
+
+
+def test_clearly_unicode_takes_no_token_pass_but_the_packed_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_measure(text: str) -> None:
+        raise AssertionError("the exact token pass ran")
+
+    monkeypatch.setattr(detect, "_measure", no_measure)
+    text = "\n".join(VIETNAMESE.values()) * 20 + " «trích» Mình trình (kèm theo) ?"
+    assert detect.detect_content(text) is None
+
+
+def test_packed_sums_with_tokens_new_to_the_table() -> None:
+    detect._PACKED.clear()
+    first = mixtures(300, 1)[0]
+    assert detect._quick_bound(first) is not None
+    # known tokens, new ones, and new ones repeated: each new token is packed once
+    text = first + " Zq1 Zq2 Zq1 ngườiZ " + first + " Zq2"
+    q = detect._quick_bound(text)
+    assert q is not None and (q.margin, q.flips, q.free_marks, q.viqr) == _slow_figures(text)
+    assert b"Zq1" in detect._PACKED and b"ng\xc6\xb0\xe1\xbb\x9diZ" in detect._PACKED
+
+
+def test_a_new_token_is_seen_beside_a_negative_margin() -> None:
+    detect._PACKED.clear()
+    bad = "café " * 40
+    assert detect._quick_bound(bad) is not None
+    text = bad + " «x»"  # the only new token: flips, no word score of its own
+    q = detect._quick_bound(text)
+    assert q is not None and (q.margin, q.flips, q.viqr) == (-40, {"tcvn3": 2, "cp1258": 0,
+                                                                  "vni": 0}, 0)
+
+
+def test_texts_too_long_for_the_packed_fields_take_the_counter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect, "_MAX_PACKED_TEXT", 10)
+    for text in mixtures(400, 20):
+        assert detect._quick_bound(text) is None
+        assert detect.score(text) == slow_score(text)
+        fast = detect.detect_content(text)
+        slow = full_detection(text, 3)
+        assert (fast and (fast.encoding, fast.converted)) == (slow and (slow.encoding,
+                                                                        slow.converted))

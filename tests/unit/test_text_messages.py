@@ -190,3 +190,40 @@ def test_every_text_finding_renders_completely():
             "ENCODING_LEGACY_CHARSET", "ENCODING_INVALID", "TEXT_LEGACY_FONT"} <= seen
     for f in fs:
         assert "{" not in f.vi and "{" not in f.en, (f.code, f.vi)
+
+
+LONG_UNICODE = "\n".join(VIETNAMESE.values()) * 12
+
+
+@pytest.mark.parametrize("enc", ["tcvn3", "vni", "viqr"])
+@pytest.mark.parametrize("charset", ["utf-8", "UTF8", '"utf-8"'])
+def test_legacy_paragraphs_inside_a_utf8_body(enc, charset, monkeypatch):
+    # the detection reads the body's own bytes (no second encoding): it must see the paste
+    # (a paste much shorter than the Unicode text around it cannot double its good words
+    # and is, by design, not reported)
+    from gateway.inspect.text import detect
+
+    seen: list[bytes | None] = []
+    real = detect._quick_bound
+
+    def spy(text, utf8=None):
+        seen.append(utf8)
+        if utf8 is not None:
+            assert utf8 == text.encode("utf-8")
+        return real(text, utf8)
+
+    monkeypatch.setattr(detect, "_quick_bound", spy)
+    text = (VIETNAMESE["header"] + "\n" + legacy.encode_text(LETTER * 4, enc) + "\n"
+            + LETTER)
+    fs = message_findings(raw_message(text.encode("utf-8"), charset=charset))
+    assert [f.params["encoding"] for f in fs if f.code == "ENCODING_MOJIBAKE"] == \
+        [legacy.LABELS[enc]]
+    assert any(u is not None for u in seen) or enc == "viqr"
+
+
+def test_one_decomposed_line_inside_a_long_utf8_body():
+    line = unicodedata.normalize("NFD", "Tỉnh ủy chỉ đạo các huyện")
+    body = "\ufeff" + LONG_UNICODE + "\n" + line + "\n" + LONG_UNICODE
+    (f,) = message_findings(raw_message(body.encode("utf-8")))
+    assert f.code == "ENCODING_DECOMPOSED" and f.params["snippet"] == "Tỉnh ủy chỉ đạo các huyện"
+    assert message_findings(raw_message(("\ufeff" + LONG_UNICODE).encode("utf-8"))) == []

@@ -244,9 +244,12 @@ def _sample(text: str) -> str:
 
 
 
-def _cannot_gain(before: Score, flips: int, free_marks: bool) -> bool:
+def _cannot_gain(margin: int, flips: int, free_marks: bool) -> bool:
     """Whether a TCVN3, VNI or Windows-1258 trial decoding of a text provably cannot double
-    its good words — the test every content detection must pass — without decoding it.
+    its good words — the test every content detection must pass — without decoding it;
+    ``margin`` is its good words minus its malformed ones (``before.good - before.bad``, or a
+    lower bound of it), ``flips`` how many of its characters the decoding turns from letter
+    to non-letter or back (or an upper bound).
 
     Those decodings change characters one for one (VNI: letter sequences into one letter).
     A word that no changed character touches comes out the same; every other word yields at
@@ -255,25 +258,126 @@ def _cannot_gain(before: Score, flips: int, free_marks: bool) -> bool:
     ``before.bad + 3 * flips - before.good``: clearly Unicode Vietnamese (many good words,
     few malformed ones) is settled by its own score. Free combining marks could join words
     under NFC, so a text holding any is decoded as before."""
-    margin = before.good - before.bad
     return margin > 0 and not free_marks and margin > 3 * flips
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The figures of a text the early exits need, from one look-up per white-space token."""
+
+    margin: int
+    """``good - bad``."""
+    flips: dict[str, int]
+    """The letter-status flips of each 8-bit trial (VNI: none)."""
+    free_marks: bool
+    """Whether the text holds a free combining mark."""
+    viqr: int
+    """``len(_VIQR_HINT.findall(text))``."""
+
+
+class _PackedTable(dict[bytes, int]):
+    """UTF-8 white-space token → its figures packed in one integer (see ``_pack``), so that
+    the sum over the text's tokens runs in C; a token seen for the first time is packed
+    on the way (``__missing__``: one Python call per new token, none per known one)."""
+
+    def __missing__(self, tok: bytes) -> int:
+        v = self[tok] = _pack(tok)
+        return v
+
+
+_FIELD = 21
+_FIELD_MASK = (1 << _FIELD) - 1
+_MAX_PACKED_TEXT = 1_000_000
+"""The longest text the 21-bit fields hold: no count in it reaches 2**21 (the flips and the
+marked tokens are at most its characters, the hints fewer), and the signed word score no
+more than 2**20 either way (a word is a letter at least, and a non-letter follows it)."""
+
+
+_MAY_HINT = re.compile(rb"[\^(+'`?~.]|[dD][dD]")
+"""What every VIQR hint holds (an ASCII token without it has none)."""
+
+
+def _pack(tok: bytes) -> int:
+    if tok.isascii():
+        # no word score, no flip, no combining mark: only VIQR hints (the syllable checks
+        # are left to the exact token pass, which counts ASCII words)
+        if _MAY_HINT.search(tok) is None:
+            return 0
+        return len(_VIQR_HINT.findall(tok.decode("ascii"))) << 4 * _FIELD
+    s = tok.decode("utf-8", "surrogatepass")
+    r = _TOKEN_SCORES.get(s) or _token_score(s)
+    hints = len(_VIQR_HINT.findall(s)) if not s.isalpha() or "d" in s or "D" in s else 0
+    f = _FIELD
+    return (r[1] - r[2]) + (r[4] << f) + (r[5] << 2 * f) + (r[6] << 3 * f) + (hints << 4 * f)
+
+
+_PACKED = _PackedTable()
+
+
+def _quick_bound(text: str, utf8: bytes | None = None) -> Bound | None:
+    """The good words minus the malformed ones, the flips of each 8-bit trial, whether free
+    combining marks occur and the VIQR hints of ``text``, exactly, from one pass: the text's
+    UTF-8 (``utf8`` when the caller has it) split on ASCII white space, each token looked
+    up in a table of packed figures and the figures summed in C (``map`` and ``sum``; no
+    ``Counter``, no object per word; tokens new to the table are packed on the way).
+    Words, flip characters, combining marks and VIQR hints never span white space, so the
+    token figures add up to the text's. The fields are 21 bits wide and the sum is unpacked
+    once; None for a text too long for them."""
+    if len(text) > _MAX_PACKED_TEXT:
+        return None
+    tokens = (text.encode("utf-8", "surrogatepass") if utf8 is None else utf8).split()
+    if len(_PACKED) > 200_000:
+        _PACKED.clear()
+    total = sum(map(_PACKED.__getitem__, tokens))
+    f, mask, half = _FIELD, _FIELD_MASK, 1 << (_FIELD - 1)
+    margin = ((total + half) & mask) - half  # the one signed field
+    total = (total - margin) >> f
+    fields = [(total >> (i * f)) & mask for i in range(3)]
+    return Bound(margin, {"tcvn3": fields[0], "cp1258": fields[1], "vni": 0}, fields[2] > 0,
+                 total >> 3 * f)
 
 
 def detect_content(text: str, *, min_gain: int = 3,
                    candidates: tuple[str, ...] = CONTENT_CANDIDATES) -> Detection | None:
     """Best trial decoding of ``text`` (a Unicode string) that reads as Vietnamese."""
+    return detect_form(text, min_gain=min_gain, candidates=candidates)[0]
+
+
+def detect_form(text: str, *, min_gain: int = 3,
+                candidates: tuple[str, ...] = CONTENT_CANDIDATES,
+                utf8: bytes | None = None) -> tuple[Detection | None, bool]:
+    """``detect_content`` and whether ``text`` is in NFC (found on the way, so that a
+    caller's check for decomposed text needs no second pass). ``utf8``: the text's UTF-8
+    encoding, exactly (``text.encode("utf-8")``), when the caller decoded it from there."""
     if not text:
-        return None
+        return None, True
     # Decomposed Unicode is Unicode: judge and compare its NFC form.
-    full = text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    nfc = unicodedata.is_normalized("NFC", text)
+    if nfc:
+        full = text
+    else:
+        full, utf8 = unicodedata.normalize("NFC", text), None
     text = _sample(full)
+    if text is not full:
+        utf8 = None
+    return _detect(text, full, min_gain, candidates, utf8), nfc
+
+
+def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
+            utf8: bytes | None) -> Detection | None:
     high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
     flips: dict[str, int] = {}
     free_marks = False
+    quick: Bound | None = None
+    bounded = False
     best: Detection | None = None
     for enc in candidates:
         if enc == "viqr":
+            # the gate counts the hints of the first 200,000 characters: fewer in the whole
+            # text (the token sums) is fewer there
+            if quick is not None and quick.viqr < min_gain:
+                continue
             if _viqr_hints(text[:200_000], min_gain) < min_gain:
                 continue
         elif enc == "utf8-as-cp1252":
@@ -283,8 +387,13 @@ def detect_content(text: str, *, min_gain: int = 3,
             continue
         elif enc in _CHANGERS:
             if before is None:
+                if not bounded:
+                    quick, bounded = _quick_bound(text, utf8), True
+                if quick is not None and _cannot_gain(quick.margin, quick.flips[enc],
+                                                      quick.free_marks):
+                    continue
                 before, flips, free_marks = _measure(text)
-            if _cannot_gain(before, flips[enc], free_marks):
+            if _cannot_gain(before.good - before.bad, flips[enc], free_marks):
                 continue
         try:
             converted = _trial(text, enc, fix_case=False)  # case does not change the score

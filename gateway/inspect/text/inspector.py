@@ -475,14 +475,19 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
                         if fe2:
                             r.text = legacy.decode_text(r.text, fe2.encoding, upper=fe2.upper)
         plain = "\n".join(b.text for b in ex.blocks) if ex else text[: opts.max_chars]
+        is_nfc: bool | None = None
         if (tp.charset or "us-ascii").lower() in _LATIN_LABELS:
             det = detect.detect_bytes(raw)  # VISCII bytes read as Latin-1 too
         else:
-            det = detect.detect_content(plain, min_gain=3)
+            # a body decoded whole from UTF-8 is its raw bytes: the detection splits those
+            whole_utf8 = (not ex and plain is text
+                          and (tp.charset or "").strip().strip('"').lower() in ("utf-8", "utf8"))
+            det, is_nfc = detect.detect_form(plain, min_gain=3, utf8=raw if whole_utf8 else None)
         if det is not None:
             out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, is_html))
             plain = _strip_tags(det.converted) if is_html else det.converted
-        elif not unicodedata.is_normalized("NFC", plain) and _TONES.search(plain):
+        elif not (unicodedata.is_normalized("NFC", plain) if is_nfc is None else is_nfc) \
+                and _TONES.search(plain):
             nfc = unicodedata.normalize("NFC", plain)
             line = next((unicodedata.normalize("NFC", ln) for ln in plain.splitlines()
                          if not unicodedata.is_normalized("NFC", ln)), nfc)
