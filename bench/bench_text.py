@@ -149,7 +149,8 @@ def main() -> None:
 
     from gateway.inspect.base import InspectContext
     from gateway.inspect.text import legacy
-    from gateway.inspect.text.inspector import check_message, inspect_text
+    from gateway.inspect.text.inspector import inspect_text
+    from gateway.inspect.text.message import check_message
     from gateway.intake.sniff import classify, sniff
     from gateway.model.document import Document
     from gateway.policy.load import load_policy
@@ -193,7 +194,7 @@ def main() -> None:
 
 def reading_speed(pol: Policy, ctx: InspectContext) -> None:
     """Text checks and a whole message against decoding the same bytes (see module doc)."""
-    from gateway.inspect.text.inspector import check_message
+    from gateway.inspect.text.message import check_message
     from gateway.intake.mime import Walker
     from gateway.pipeline import Checker
 

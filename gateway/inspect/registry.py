@@ -64,7 +64,7 @@ def _message_table() -> list[MessageCheck]:
     from gateway.inspect.cms import detached_signatures
 
     table.append(detached_signatures)
-    from gateway.inspect.text.inspector import check_message as text_message_check
+    from gateway.inspect.text.message import check_message as text_message_check
 
     table.append(text_message_check)  # Art. 9.5 bodies/subject/names, 8.2 stamps
     return table

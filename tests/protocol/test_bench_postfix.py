@@ -52,5 +52,5 @@ def test_quick_run_writes_a_sane_result(tmp_path: Path) -> None:
         gw["msg_per_s"] / phases["postfix"]["msg_per_s"], rel=0.01)
     stages = saved["profile"]["stages_s"]
     assert saved["profile"]["messages"] == 10
-    assert "intake.mime.walk_message" in stages and "text.inspector.check_message" in stages
+    assert "intake.mime.walk_message" in stages and "text.message.check_message" in stages
     assert saved["machine"]["nproc"] >= 1

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from gateway.inspect.base import InspectContext
-from gateway.inspect.text.inspector import check_message, inspect_text
+from gateway.inspect.text.inspector import inspect_text
+from gateway.inspect.text.message import check_message
 from gateway.intake.mime import Walker
 from gateway.intake.sniff import classify, sniff
 from gateway.model.document import Document

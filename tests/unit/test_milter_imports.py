@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,7 @@ print(json.dumps({"new": new, "verdicts": verdicts}))
 """
 
 
-def _python(script: str, *args: str) -> dict[str, object]:
+def _python(script: str, *args: str) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     got = subprocess.run([sys.executable, "-W", "ignore", "-c", script, *args], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=300)
@@ -118,7 +119,7 @@ def pdf_report() -> bytes:
     return pickle.dumps(report)
 
 
-def _serve(tmp: Path, report: bytes, mode: str) -> dict[str, object]:
+def _serve(tmp: Path, report: bytes, mode: str) -> dict[str, Any]:
     (tmp / "report.pickle").write_bytes(report)
     cfg = tmp / "gateway.toml"
     cfg.write_text(f'[milter]\nspool-dir = "{tmp / "spool"}"\n'
@@ -136,7 +137,7 @@ def test_the_milter_process_imports_no_inspector_library(tmp_path: Path,
 
 def test_the_import_check_sees_an_inspector_library(tmp_path: Path, pdf_report: bytes) -> None:
     got = _serve(tmp_path, pdf_report, "import-pipeline")
-    held = set(got["held"])  # type: ignore[arg-type]
+    held = set(got["held"])
     assert {"gateway.pipeline", "pyhanko", "lxml", "PIL"} <= held
 
 
@@ -151,7 +152,7 @@ def test_a_worker_imports_nothing_the_forkserver_did_not(tmp_path: Path) -> None
         for i, m in enumerate(mails):
             Path(where, f"{i:03d}.eml").write_bytes(m.data)
         got = _python(WORKER, where)
-    assert len(got["verdicts"]) == len(mails)  # type: ignore[arg-type]
+    assert len(got["verdicts"]) == len(mails)
     assert got["new"] == []
 
 

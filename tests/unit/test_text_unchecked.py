@@ -121,7 +121,7 @@ def test_an_rtf_body_that_cannot_be_read_is_an_error_not_a_warning() -> None:
     from types import SimpleNamespace
 
     from gateway.inspect.base import InspectContext
-    from gateway.inspect.text.inspector import check_message
+    from gateway.inspect.text.message import check_message
     from gateway.model.findings import Severity
 
     deep = b"{\\rtf1 " + b"{" * 5000 + b"MAT" + b"}" * 5001  # nested past the reader's depth
