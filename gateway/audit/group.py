@@ -73,8 +73,8 @@ class GroupCommit(Generic[T]):
                 for q in group:
                     try:
                         self._commit([q])
-                    except Exception as exc:  # noqa: BLE001 - raised in q's caller (submit)
-                        q.fail(exc)
+                    except Exception as own:  # noqa: BLE001 - raised in q's caller (submit)
+                        q.fail(own)
         finally:
             for q in group:
                 if not q.done:  # interrupted (BaseException in this thread)
