@@ -165,6 +165,12 @@ def tree_cpu(pid: int) -> float:
     return total / TICK
 
 
+def own_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` alone (all its threads; not its children)."""
+    st = _stat(pid)
+    return sum(int(x) for x in st[11:13]) / TICK if st else 0.0
+
+
 def _kib(pid: int, key: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Unpack
 
 from gateway.audit.backends import Backend, StoreError, backend_for, database_errors, first_line
+from gateway.audit.group import GroupCommit
 from gateway.audit.query import DecisionFilter, Filters, select_decisions
 from gateway.audit.records import (
     Checkpoint,
@@ -106,6 +107,7 @@ class DecisionStore:
     def __init__(self, backend: Backend) -> None:
         self._db = backend
         self._lock = threading.RLock()
+        self._appends = GroupCommit(self._lock, self._append_group)
         self._migrate()
 
     @property
@@ -168,20 +170,32 @@ class DecisionStore:
     ) -> int:
         """Append one decision (and its documents) to the chain; returns its id (= seq).
         ``session_ms``: milliseconds from the first byte the milter saw of the message until
-        its answer was handed to the MTA (None for offline checks)."""
+        its answer was handed to the MTA (None for offline checks).
+
+        Records appended by several threads at once share one transaction
+        (:mod:`gateway.audit.group`); this returns only once the commit that holds the record
+        is done, so a returned id is durable (``synchronous = FULL``)."""
         draft = decision_from_report(
             report, envelope, decided_at=decided_at, action_taken=action_taken,
             session_ms=session_ms,
         )
+        return self._appends.submit(draft)
+
+    def _append_group(self, drafts: list[Decision]) -> list[int]:
+        """Append ``drafts`` in one transaction; their sequence numbers once committed."""
         db = self._db
-        with self._lock, db.write_tx():
+        seqs: list[int] = []
+        with db.write_tx():
             seq, prev = self._head_for_update()
-            seq += 1
-            d = replace(draft, id=seq, prev_hash=prev)
-            d = replace(d, hash=chain_hash(prev, canonical_decision(d)))
-            self._insert_decision(d)
-            db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, d.hash))
-        return seq
+            for draft in drafts:
+                seq += 1
+                d = replace(draft, id=seq, prev_hash=prev)
+                d = replace(d, hash=chain_hash(prev, canonical_decision(d)))
+                self._insert_decision(d)
+                prev = d.hash
+                seqs.append(seq)
+            db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
+        return seqs
 
     def _head_for_update(self) -> tuple[int, str]:
         rows = self._db.execute("SELECT seq, hash FROM chain_head WHERE id = 1" +

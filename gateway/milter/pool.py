@@ -13,8 +13,10 @@ threads, so no worker is ever forked from a multi-threaded process.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import queue
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -75,6 +77,33 @@ class _Worker:
     @property
     def pid(self) -> int | None:
         return self.proc.pid
+
+    # One poll object per worker for the per-message waits, instead of the selector that
+    # ``Connection.poll`` and ``Process.is_alive`` build, register and close on every call.
+    _reply_poll: Any = None
+    _exit_poll: Any = None
+
+    def reply_ready(self, timeout: float) -> bool:
+        """True once the worker's answer can be read, or its end of the pipe closed (``recv``
+        then raises), within ``timeout`` seconds."""
+        if self._reply_poll is None:
+            self._reply_poll = select.poll()
+            self._reply_poll.register(self.conn.fileno(), select.POLLIN)
+        return bool(self._reply_poll.poll(max(0, math.ceil(timeout * 1000))))
+
+    def alive(self) -> bool:
+        """False once the worker's end of the pipe is closed or the process ended. Asked of an
+        idle worker, which has nothing to say: a readable pipe is its end closing (a killed
+        worker's, before the forkserver has reaped it) or a stray message; either way the
+        worker is not given another message."""
+        if self.reply_ready(0):
+            return False
+        if self._exit_poll is None:
+            self._exit_poll = select.poll()
+            self._exit_poll.register(self.proc.sentinel, select.POLLIN)
+        if self._exit_poll.poll(0):  # ended (or the sentinel is gone): multiprocessing knows
+            return bool(self.proc.is_alive())
+        return True
 
     def kill(self) -> None:
         try:
@@ -204,7 +233,7 @@ class WorkerPool:
                 if progress and now - last_progress >= PROGRESS_EVERY:
                     progress()
                     last_progress = now
-                if worker.conn.poll(min(remaining, PROGRESS_EVERY)):
+                if worker.reply_ready(min(remaining, PROGRESS_EVERY)):
                     break
             try:
                 status, payload = worker.conn.recv()
@@ -231,7 +260,7 @@ class WorkerPool:
                 if progress:
                     progress()
                 continue
-            if worker.proc.is_alive():
+            if worker.alive():
                 return worker
             log.warning("worker %s found dead; replacing it", worker.pid)
             self._replace(worker)
@@ -240,7 +269,7 @@ class WorkerPool:
         if killed:
             log.warning("killing worker %s", worker.pid)
             self._replace(worker)
-        elif worker.jobs >= self.max_jobs or not worker.proc.is_alive():
+        elif worker.jobs >= self.max_jobs or not worker.alive():
             self._replace(worker)
         else:
             self._idle.put(worker)

@@ -264,3 +264,28 @@ def test_reply_lines() -> None:
     assert lines[-1].endswith("...")
     assert all(x.isascii() for x in reply_lines("ĐIỀU 9.4 – miễn phí “x”"))
     assert reply_lines("") == ["-"]
+
+
+def test_decisions_of_several_connections_reach_the_log_at_once() -> None:
+    """The engine holds no lock around the log: records of messages decided at the same time
+    reach the store together, so they can share one commit (gateway/audit/group.py)."""
+    import threading
+
+    inside = threading.Barrier(2, timeout=10)
+
+    class MeetingStore(FakeStore):
+        def record(self, report, envelope, *, decided_at, action_taken=None, session_ms=None):
+            inside.wait()  # both callers must be in record() at the same time
+            return super().record(report, envelope, decided_at=decided_at,
+                                  action_taken=action_taken, session_ms=session_ms)
+
+    store = MeetingStore()
+    eng, _, _ = _engine(_report(Verdict.VALID, Action.ACCEPT), store)
+    results: list[Action] = []
+    threads = [threading.Thread(target=lambda: results.append(eng.decide(_data()).action))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert results == [Action.ACCEPT, Action.ACCEPT] and len(store.rows) == 2

@@ -99,6 +99,19 @@ def test_dead_worker_is_replaced(pool: WorkerPool) -> None:
     assert old not in pool.pids()
 
 
+def test_a_killed_worker_is_seen_dead_before_it_is_reaped(pool: WorkerPool) -> None:
+    """Its end of the pipe closes when it dies: no message is sent to it while the forkserver
+    has not yet reported its exit."""
+    (worker,) = list(pool._idle.queue)
+    assert worker.alive()
+    os.kill(worker.pid, signal.SIGKILL)
+    _wait_dead(worker.pid)
+    assert not worker.alive()
+    # and the next message goes to its replacement
+    assert pool.run("bytes", MSG, ENV, "Q5", time.monotonic() + 30).input == "Q5"
+    assert worker.pid not in pool.pids()
+
+
 def test_no_free_worker_within_the_deadline(pool: WorkerPool, tmp_path: Path) -> None:
     fifo = tmp_path / "fifo2"
     os.mkfifo(fifo)
