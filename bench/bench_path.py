@@ -70,8 +70,8 @@ def _message_data(mail: mailcorpus.Mail, i: int) -> Any:
             name, value = headers[-1]
             headers[-1] = (name, value + b"\r\n" + line)
         elif b":" in line:
-            name, _, value = line.partition(b":")
-            headers.append((name.decode("ascii", "replace"), value.strip()))
+            key, _, value = line.partition(b":")
+            headers.append((key.decode("ascii", "replace"), value.strip()))
     env = Envelope(sender=mail.sender, recipients=(mailcorpus.RECIPIENT,),
                    client_addr="127.0.0.1", client_name="localhost", queue_id=f"B{i:06d}",
                    message_id=first_header(headers, "Message-ID"),
@@ -210,14 +210,17 @@ def run(count: int, clients: int, workers: int, rounds: int) -> dict[str, Any]:
         "worker_busy": res["check_wall"] / (res["engine_wall"] * workers),
         "pieces_us": pieces,
     }
-    check = out["check_cpu_ms"]
+    check = res["inproc_cpu"] / n * 1000
     print(f"   {n} messages of ~{len(items[0].source) // 1024} KiB, {clients} threads, "
           f"{workers} workers: {out['msg_per_s']:.1f} msg/s")
     print(f"   check_message in this process {check:.2f} ms CPU per message (baseline)")
-    print(f"   through the engine: milter {out['milter_cpu_ms']:.2f} ms "
-          f"({out['milter_cpu_ms'] / check:.3f}× the check), workers "
-          f"{out['worker_cpu_ms']:.2f} ms ({out['worker_cpu_ms'] / check:.3f}×); workers busy "
-          f"checking {100 * out['worker_busy']:.0f} % of their wall time")
+    milter_ms = res["engine_cpu"] / n * 1000
+    worker_ms = res["worker_cpu"] / n * 1000
+    busy = res["check_wall"] / (res["engine_wall"] * workers)
+    print(f"   through the engine: milter {milter_ms:.2f} ms "
+          f"({milter_ms / check:.3f}× the check), workers "
+          f"{worker_ms:.2f} ms ({worker_ms / check:.3f}×); workers busy "
+          f"checking {100 * busy:.0f} % of their wall time")
     print("   milter pieces alone (µs CPU per message): " + ", ".join(
         f"{k} {v:.0f}" for k, v in pieces.items() if "/s" not in k))
     print("   decision log (synchronous = FULL): " + ", ".join(
