@@ -122,6 +122,44 @@ def test_stamp_far_down_a_body_is_only_a_hint():
     assert hint.action is Action.ACCEPT
 
 
+def test_only_lines_that_could_be_stamps_are_read_again():
+    """The body check reads again only the lines ``_STAMP_LINE`` lets through: every line
+    the stamp readers accept, in any normal form, must pass it (else a mark is missed), and
+    prose about secrecy must not (else long bodies are read line by line)."""
+    import random
+    import unicodedata
+
+    from gateway.inspect.text.message import _STAMP_LINE
+
+    rng = random.Random(12)
+    pieces = [*STAMP_LINES, *NOT_STAMPS, "TUYET MAT", "TOI MAT", "Độ mật:", "độ  mật : mật",
+              "ĐỘ MẬT", "(", ")", "  ", "\t", "|", "Mật", "mật", "MAT", "Đô mât"]
+    lines = list(STAMP_LINES) + ["TUYET MAT", "** TOI MAT **"]
+    lines += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 3)))
+              for _ in range(3000)]
+    found = 0
+    for line in lines:
+        for form in ("NFC", "NFD"):
+            text = unicodedata.normalize(form, line)
+            if stamps.segment_stamp(text) or stamps.unaccented_stamp(text):
+                found += 1
+                assert _STAMP_LINE.search(text), text
+    assert found > 500
+    for prose in [*NOT_STAMPS[:12], VIETNAMESE["prose_secret_words"], "Đổi mật khẩu"]:
+        if prose.upper() != prose:
+            assert not _STAMP_LINE.search(prose), prose
+
+
+def test_decomposed_stamp_below_the_top_is_still_a_hint():
+    import unicodedata
+
+    body = ("\n".join(f"Dòng thứ {i} của thư về bảo mật." for i in range(40))
+            + "\n" + unicodedata.normalize("NFD", "TỐI MẬT") + "\n").encode()
+    fs = message_findings(raw_message(body))
+    hint = next(f for f in fs if f.code == "SECRET_HINT")
+    assert hint.params["level"] == "TỐI MẬT"
+
+
 def test_subject_stamp_holds():
     fs = message_findings(raw_message(b"Noi dung.", subject="[MẬT] Báo cáo tình hình"))
     f = next(f for f in fs if f.code == "SECRET_SUBJECT")

@@ -19,7 +19,6 @@ from gateway.inspect.text import detect, legacy, stamps
 from gateway.inspect.text.extract import _Budget, html_blocks
 from gateway.inspect.text.inspector import (
     _LEVEL_RANK,
-    _MAYBE_STAMP,
     _TONES,
     Options,
     _finding,
@@ -194,7 +193,8 @@ def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options,
 def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
     """A stamp on one of the first lines of a body holds the message; a standalone mark
     further down is only a hint. Long bodies are not split: the first lines are read, then
-    only the lines around each "mật"/"mat"."""
+    only the lines that could hold a stamp (``_STAMP_LINE``): prose that merely says "bảo
+    mật" or "mật khẩu" is not read again line by line."""
     best: tuple[int, str, str] | None = None
     hint: Finding | None = None
     n = 0
@@ -206,7 +206,7 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
         if n > opts.stamp_top_blocks:
             pos = m.start()
             break
-        if len(line) > 160 or not _MAYBE_STAMP.search(line):
+        if len(line) > 160 or not _STAMP_LINE.search(line):
             continue
         level = stamps.segment_stamp(line)
         if level:
@@ -221,7 +221,7 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
     if best is not None:
         return _secret("SECRET_BODY", opts, place=best[2], level=best[1])
     seen = -1
-    for m in _MAYBE_STAMP.finditer(text, pos):
+    for m in _STAMP_LINE.finditer(text, pos):
         start = text.rfind("\n", 0, m.start()) + 1
         if start == seen:
             continue
@@ -242,6 +242,13 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
 
 
 _NONEMPTY_LINE = re.compile(r"[^\n]*\S[^\n]*")
+# What a line needs for ``stamps.segment_stamp`` or ``unaccented_stamp`` to find a mark in
+# it: the level in capitals (MẬT, or MAT typed without marks; composed or not, since they
+# normalise the line), or a "Độ mật:" label, which they accept in any case. Every other line
+# is prose about secrecy, not a stamp.
+_STAMP_LINE = re.compile(
+    "M(?:\u1eac|[A\u1ea0\u00c2][\u0300-\u036f]*)T"
+    "|[\u0110\u0111](?:[\u1ed8\u1ed9]|[oO\u1ecc\u1ecd\u00d4\u00f4][\u0300-\u036f]+)\\s+[mM]")
 
 
 def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
