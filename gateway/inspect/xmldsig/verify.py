@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from cryptography import x509
 from lxml import etree
@@ -57,8 +58,22 @@ BROKEN = "broken"
 UNVERIFIABLE = "unverifiable"
 NOTE = "note"
 
-ExternalResolver = Callable[[str], bytes]
-"""URI → bytes of the referenced part; raises :class:`Unresolved` when it cannot."""
+class Part(Protocol):
+    """A referenced package part a resolver may return instead of its bytes, so that a
+    part digested without transforms (images, embeddings) is hashed as it is inflated."""
+
+    def read(self) -> bytes:
+        """The part's bytes; raises :class:`Unresolved` when they cannot be read."""
+        ...
+
+    def digest(self, algorithm: str) -> bytes:
+        """The part's ``algorithm`` (hashlib name) digest; raises :class:`Unresolved`."""
+        ...
+
+
+ExternalResolver = Callable[[str], "bytes | Part"]
+"""URI → the referenced part (its bytes, or a :class:`Part`); raises :class:`Unresolved`
+when it cannot."""
 
 _ID_ATTRS = ("Id", "ID", "id", "{http://www.w3.org/XML/1998/namespace}id")
 _DEFAULT_C14N = C14N["http://www.w3.org/TR/2001/REC-xml-c14n-20010315"]
@@ -390,28 +405,42 @@ def _check_reference(ref: etree._Element, sig: etree._Element, ids: _IdIndex,
         transforms = ([t for t in transforms_el if t.tag == _q("Transform")]
                       if transforms_el is not None else [])
         data: bytes | _Nodes
+        actual: bytes | None = None
         if uri == "" or uri.startswith("#"):
             data = _deref_same_document(uri, sig, ids)
             outcome.target = data.elem
         else:
             outcome.external = True
-            if resolve is None:
-                raise _TransformFailure("SIG_REFERENCE_UNRESOLVED", UNVERIFIABLE, uri=uri,
-                                        reason="external references are not allowed here")
-            try:
-                data = resolve(uri)
-            except Unresolved as exc:
-                kind = UNVERIFIABLE if exc.code == "SIG_ENCRYPTED_PACKAGE" else BROKEN
-                raise _TransformFailure(exc.code, kind, uri=uri, reason=exc.reason,
-                                        **exc.params) from None
-        octets = _apply_transforms(data, transforms, sig, limits, uri, outcome, result)
-        actual = hashlib.new(digest_name, octets).digest()
+            data, actual = _external(uri, resolve, digest_name, bool(transforms))
+        if actual is None:
+            octets = _apply_transforms(data, transforms, sig, limits, uri, outcome, result)
+            actual = hashlib.new(digest_name, octets).digest()
         if not hmac.compare_digest(actual, expected):
             raise _TransformFailure("SIG_DIGEST_MISMATCH", BROKEN, uri=uri)
         outcome.ok = True
     except _TransformFailure as exc:
         outcome.issue = result.add(exc.code, exc.kind, **exc.params)
     return outcome
+
+
+def _external(uri: str, resolve: ExternalResolver | None, digest_name: str,
+              transformed: bool) -> tuple[bytes, bytes | None]:
+    """(bytes, None) of a part to transform, or (b"", digest) of a :class:`Part` digested
+    as it is (streamed: never held whole)."""
+    if resolve is None:
+        raise _TransformFailure("SIG_REFERENCE_UNRESOLVED", UNVERIFIABLE, uri=uri,
+                                reason="external references are not allowed here")
+    try:
+        part = resolve(uri)
+        if isinstance(part, bytes):
+            return part, None
+        if transformed:
+            return part.read(), None
+        return b"", part.digest(digest_name)
+    except Unresolved as exc:
+        kind = UNVERIFIABLE if exc.code == "SIG_ENCRYPTED_PACKAGE" else BROKEN
+        raise _TransformFailure(exc.code, kind, uri=uri, reason=exc.reason,
+                                **exc.params) from None
 
 
 def _check_all(refs: list[etree._Element], sig: etree._Element, ids: _IdIndex,
@@ -794,6 +823,7 @@ def iter_signatures(root: etree._Element) -> Iterable[etree._Element]:
             yield child
 
 
-__all__ = ["BROKEN", "DsigResult", "ExternalResolver", "Issue", "Limits", "NOTE", "RefOutcome",
+__all__ = ["BROKEN", "DsigResult", "ExternalResolver", "Issue", "Limits", "NOTE", "Part",
+           "RefOutcome",
            "UNVERIFIABLE", "Unresolved", "iter_signatures", "parse_time", "part_name_from_uri",
            "verify"]
