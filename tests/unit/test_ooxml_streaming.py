@@ -105,3 +105,21 @@ def test_a_damaged_streamed_part_is_unreadable_not_passed(pki):
     sig, codes = _inspect(pki, bytes(data))
     assert sig.integrity is Integrity.BROKEN
     assert "SIG_REFERENCE_UNREADABLE" in codes
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_parallel_reference_checks_give_the_same_result(pki, monkeypatch, tamper):
+    import functools
+
+    from gateway.inspect.xmldsig import verify as dsig
+
+    parts = _signed_docx(pki)
+    if tamper:
+        parts["word/document.xml"] = parts["word/document.xml"].replace(b"</w:body>",
+                                                                        b"<w:p/></w:body>")
+    data = S.zip_package(parts)
+    sequential = _inspect(pki, data)
+    monkeypatch.setattr(dsig, "Limits", functools.partial(dsig.Limits, workers=2))
+    parallel = _inspect(pki, data)
+    assert parallel == sequential
+    assert (sequential[0].integrity is Integrity.BROKEN) is tamper
