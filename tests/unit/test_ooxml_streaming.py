@@ -118,8 +118,11 @@ def test_parallel_reference_checks_give_the_same_result(pki, monkeypatch, tamper
         parts["word/document.xml"] = parts["word/document.xml"].replace(b"</w:body>",
                                                                         b"<w:p/></w:body>")
     data = S.zip_package(parts)
+    real = dsig.Limits
+    monkeypatch.setattr(dsig, "Limits", functools.partial(real, workers=1))
     sequential = _inspect(pki, data)
-    monkeypatch.setattr(dsig, "Limits", functools.partial(dsig.Limits, workers=2))
+    monkeypatch.setattr(dsig, "Limits", functools.partial(real, workers=2))
     parallel = _inspect(pki, data)
     assert parallel == sequential
     assert (sequential[0].integrity is Integrity.BROKEN) is tamper
+    assert ("SIG_DIGEST_MISMATCH" in sequential[1]) is tamper
