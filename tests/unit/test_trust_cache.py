@@ -174,3 +174,27 @@ def test_rules_set_the_cache(pki):
     assert TrustRules().chain_cache_size == 512
     with pytest.raises(ValueError):
         TrustRules(chain_cache_time_step_seconds=0).check()
+
+
+def test_ocsp_answers_are_part_of_the_key_and_bound_the_window(pki, clock):
+    from cryptography.x509.ocsp import OCSPCertStatus
+
+    from tests.unit.test_trust_engine import _ocsp
+
+    e = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.empty_crl_dir],
+                     cache=clock.cache(time_step=10 * 365 * 86400))
+    leaf = issue("ocspcache", "OCSP Cache Signer", 0x2F03, pki.intermediate, t(2024), t(2027),
+                 ocsp_url="http://ocsp.hople.test.invalid/")
+    good = _ocsp(pki, leaf, OCSPCertStatus.GOOD)  # nextUpdate 2025-12-01
+    revoked = _ocsp(pki, leaf, OCSPCertStatus.REVOKED, t(2025, 3, 1))
+    given = {"crls": [pki.root_crl_der]}
+    r = e.validate_chain(leaf.der, [], pki.now, ocsps=[good], **given)
+    assert (r.trust, r.revocation, r.findings) == (Trust.TRUSTED, Revocation.GOOD, ())
+    assert e.validate_chain(leaf.der, [], pki.now, ocsps=[good], **given) == r
+    assert e.cache.hits == 1
+    r = e.validate_chain(leaf.der, [], pki.now, ocsps=[revoked], **given)
+    assert r.revocation is Revocation.REVOKED
+    # past the OCSP answer's nextUpdate the good answer no longer says anything
+    late = e.validate_chain(leaf.der, [], t(2025, 12, 2), ocsps=[good], **given)
+    assert late.revocation is Revocation.UNKNOWN
+    assert e.cache.hits == 1
