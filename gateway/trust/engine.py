@@ -188,7 +188,8 @@ class TrustEngine:
             return self._validate_chain(leaf, intermediates, at, crls, ocsps, usage)[0]
         raw = [_der_of(x) for x in intermediates]
         rev = ([_der_of(x) for x in crls], [_der_of(x) for x in ocsps])
-        key = self.cache.key(self.cache_id, usage, _der_of(leaf), raw, *rev, at)
+        key = self.cache.key(self.cache_id + self._policy_id(), usage, _der_of(leaf), raw,
+                             *rev, at)
         hit = self.cache.get(key, at)
         if hit is not None:
             return hit
@@ -247,8 +248,8 @@ class TrustEngine:
     # -- cache ------------------------------------------------------------------------------
 
     def _cache_id(self) -> bytes:
-        """A digest of everything of the engine a validation depends on: anchors,
-        configured intermediates, cached CRLs and policy."""
+        """A digest of the engine's data a validation depends on: anchors, configured
+        intermediates and cached CRLs (read once, at construction)."""
         h = hashlib.sha256()
         for label, ders in ((b"anchors", [a.der for a in self.anchors]),
                             (b"inters", [c.der for c in self.intermediates]),
@@ -256,10 +257,12 @@ class TrustEngine:
             h.update(label + len(ders).to_bytes(4, "big"))
             for der in sorted(ders):
                 h.update(len(der).to_bytes(8, "big") + der)
-        policy = (self.check_intermediates, sorted(self.weak_hashes),
-                  str(self.revocation_unknown))
-        h.update(repr(policy).encode())
         return h.digest()
+
+    def _policy_id(self) -> bytes:
+        """The engine's policy settings, read at each validation."""
+        return repr((self.check_intermediates, sorted(self.weak_hashes),
+                     str(self.revocation_unknown))).encode()
 
     def _window(self, path: ValidationPath, given: Sequence[bytes], crls: Sequence[bytes],
                 ocsps: Sequence[bytes]) -> Window | None:

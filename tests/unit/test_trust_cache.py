@@ -198,3 +198,12 @@ def test_ocsp_answers_are_part_of_the_key_and_bound_the_window(pki, clock):
     late = e.validate_chain(leaf.der, [], t(2025, 12, 2), ocsps=[good], **given)
     assert late.revocation is Revocation.UNKNOWN
     assert e.cache.hits == 1
+
+
+def test_a_changed_engine_policy_is_not_served(pki, clock):
+    e = build_engine([pki.anchors_dir], [pki.intermediates_dir], [pki.crl_dir],
+                     cache=clock.cache())
+    assert e.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now).trust is Trust.TRUSTED
+    e.weak_hashes = frozenset({"sha256"})  # the test PKI signs with SHA-256
+    r = e.validate_chain(pki.leaf.der, pki.chain(pki.leaf), pki.now)
+    assert r.trust is Trust.UNTRUSTED and e.cache.hits == 0
