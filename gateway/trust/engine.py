@@ -16,6 +16,10 @@ the CRL is fetched later); a revocation dated before ``at`` makes the certificat
 ``revoked``; one dated at or after ``at`` leaves it ``good`` with an info finding. Data
 whose validity window (nextUpdate) ended before ``at`` is stale: ``unknown``.
 
+A clean result (trusted, not revoked, no finding) is kept in a bounded cache and served
+again for the same certificates, anchors, revocation data and time step, inside the
+result's validity window (:mod:`gateway.trust.cache`); anything else is validated afresh.
+
 The engine reads its directories once, at construction, and does no network I/O unless it
 was built with ``allow_fetch=True`` (then it may download a missing CRL from a
 certificate's distribution point, with a timeout).
