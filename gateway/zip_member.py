@@ -18,6 +18,7 @@ import lzma
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 
 CHUNK = 1 << 20
 
@@ -59,4 +60,27 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["MemberUnreadable", "read_member"]
+def iter_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> Iterator[bytes]:
+    """The inflated chunks of ``info``, for a caller that hashes them as they come instead
+    of holding the member (the same cap, CRC check and errors as :func:`read_member`).
+
+    :raises MemberUnreadable: the member inflates past ``cap`` bytes or cannot be read.
+    """
+    total = 0
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    return
+                total += len(chunk)
+                if total > cap:
+                    raise MemberUnreadable(f"inflates past {cap} bytes", over_cap=True)
+                yield chunk
+    except MemberUnreadable:
+        raise
+    except _DAMAGE as exc:
+        raise MemberUnreadable(str(exc) or type(exc).__name__) from None
+
+
+__all__ = ["MemberUnreadable", "iter_member", "read_member"]

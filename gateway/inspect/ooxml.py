@@ -45,6 +45,7 @@ Each signature must:
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import posixpath
 import urllib.parse
 from dataclasses import dataclass, field
@@ -109,6 +110,10 @@ class Package:
             data = self.zip.read(name)
             self._cache[name] = data
         return data
+
+    def held(self, name: str) -> bytes | None:
+        """The part's bytes if already read (and so kept), else None."""
+        return self._cache.get(name)
 
     def xml(self, name: str) -> etree._Element:
         return safe_xml.parse(self.read(name), max_bytes=self.xml_max_bytes, what=name)
@@ -274,7 +279,7 @@ def _discover(pkg: Package) -> _Discovery:
 
 
 def _resolver(pkg: Package) -> dsig.ExternalResolver:
-    def resolve(uri: str) -> bytes:
+    def resolve(uri: str) -> bytes | dsig.Part:
         if not uri.startswith("/"):
             raise dsig.Unresolved("not a part of this package")
         path, _, query = uri.partition("?")
@@ -292,12 +297,34 @@ def _resolver(pkg: Package) -> dsig.ExternalResolver:
             if declared is None or declared.casefold() != signed_type.casefold():
                 raise dsig.Unresolved("content type changed", code="SIG_CONTENT_TYPE_MISMATCH",
                                       part=name, signed=signed_type, declared=declared or "none")
+        return _PartOf(pkg, real)
+
+    return resolve
+
+
+@dataclass
+class _PartOf:
+    """A package part for :mod:`~gateway.inspect.xmldsig.verify`: read (and kept, for the
+    XML parts that are parsed again for coverage) or digested as it is inflated (binary
+    parts: never held whole, nor kept)."""
+
+    pkg: Package
+    name: str
+
+    def read(self) -> bytes:
         try:
-            return pkg.read(real)
+            return self.pkg.read(self.name)
         except ZipProblem as exc:
             raise dsig.Unresolved(str(exc), code="SIG_REFERENCE_UNREADABLE") from None
 
-    return resolve
+    def digest(self, algorithm: str) -> bytes:
+        held = self.pkg.held(self.name)
+        try:
+            if held is not None:
+                return hashlib.new(algorithm, held).digest()
+            return self.pkg.zip.digest(self.name, algorithm)
+        except ZipProblem as exc:
+            raise dsig.Unresolved(str(exc), code="SIG_REFERENCE_UNREADABLE") from None
 
 
 def _coverage(pkg: Package, result: dsig.DsigResult, disc: _Discovery,

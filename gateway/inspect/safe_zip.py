@@ -19,6 +19,7 @@ caller can still say *what* was signed); a package that cannot be opened at all 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import zipfile
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.zip_member import MemberUnreadable, read_member
+from gateway.zip_member import MemberUnreadable, iter_member, read_member
 
 _LFH = struct.Struct("<4sHHHHHIIIHH")
 _LFH_SIG = b"PK\x03\x04"
@@ -183,17 +184,37 @@ class SafeZip:
 
         :raises ZipProblem: the entry is over a limit, encrypted or damaged.
         """
+        info = self._readable(name)
+        try:
+            return read_member(self._zf, info, self.limits.max_member_bytes)
+        except MemberUnreadable as exc:
+            raise _unreadable(name, exc) from None
+
+    def digest(self, name: str, algorithm: str) -> bytes:
+        """The ``algorithm`` (hashlib name) digest of one entry, inflated and hashed chunk by
+        chunk: the entry is never held whole (same checks and errors as :meth:`read`)."""
+        info = self._readable(name)
+        h = hashlib.new(algorithm)
+        try:
+            for chunk in iter_member(self._zf, info, self.limits.max_member_bytes):
+                h.update(chunk)
+        except MemberUnreadable as exc:
+            raise _unreadable(name, exc) from None
+        return h.digest()
+
+    def _readable(self, name: str) -> zipfile.ZipInfo:
         info = self._infos[name]
         if info.file_size > self.limits.max_member_bytes:
             raise ZipProblem(f"{name}: over the size limit")
         if info.flag_bits & 0x1:
             raise ZipProblem(f"{name}: encrypted")
-        try:
-            return read_member(self._zf, info, self.limits.max_member_bytes)
-        except MemberUnreadable as exc:
-            if exc.over_cap:
-                raise ZipProblem(f"{name}: over the size limit") from None
-            raise ZipProblem(f"{name}: damaged entry ({_short(exc)})") from None
+        return info
+
+
+def _unreadable(name: str, exc: MemberUnreadable) -> ZipProblem:
+    if exc.over_cap:
+        return ZipProblem(f"{name}: over the size limit")
+    return ZipProblem(f"{name}: damaged entry ({_short(exc)})")
 
 
 def _central_name_bytes(info: zipfile.ZipInfo) -> bytes:

@@ -123,10 +123,24 @@ class Trust:
     """Require revocation data for issuing CAs too, not only for the signer."""
     weak_hash_algorithms: tuple[str, ...] = ("md2", "md5", "sha1")
     """Digests refused in certificate and CRL signatures."""
+    chain_cache_size: int = 512
+    """Chain-validation results kept per worker for signers seen again (0: no cache). Only
+    clean results (trusted, not revoked, no finding) are kept, keyed on the certificates,
+    anchors and revocation data used; see ``gateway/trust/cache.py``."""
+    chain_cache_seconds: float = 900.0
+    """How long a cached result is served at most; it also ends at the nextUpdate of the
+    CRLs or OCSP responses it relied on."""
+    chain_cache_time_step_seconds: int = 3600
+    """Validation times (signing times) within the same step of this many seconds share a
+    cached result, and only while every certificate and CRL is valid at the time asked."""
 
     def check(self) -> None:
         if self.fetch_timeout_seconds <= 0:
             raise ValueError("fetch-timeout-seconds must be positive")
+        if self.chain_cache_size < 0 or self.chain_cache_seconds < 0:
+            raise ValueError("chain-cache-size and chain-cache-seconds must be >= 0")
+        if self.chain_cache_time_step_seconds <= 0:
+            raise ValueError("chain-cache-time-step-seconds must be positive")
         if self.fetch_during_check and not self.allow_network:
             raise ValueError("fetch-during-check needs allow-network = true")
         for url in self.crl_urls:

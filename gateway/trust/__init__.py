@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.trust.cache import ChainCache
 from gateway.trust.engine import TrustEngine, build_engine
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def engine_from_rules(trust: Any, extra_dirs: Sequence[Path] = (), *,
         check_intermediates=trust.check_intermediates,
         weak_hashes=trust.weak_hash_algorithms,
         fetch_timeout=trust.fetch_timeout_seconds,
+        cache=ChainCache(trust.chain_cache_size, trust.chain_cache_seconds,
+                         trust.chain_cache_time_step_seconds),
     )
 
 

@@ -16,6 +16,10 @@ the CRL is fetched later); a revocation dated before ``at`` makes the certificat
 ``revoked``; one dated at or after ``at`` leaves it ``good`` with an info finding. Data
 whose validity window (nextUpdate) ended before ``at`` is stale: ``unknown``.
 
+A clean result (trusted, not revoked, no finding) is kept in a bounded cache and served
+again for the same certificates, anchors, revocation data and time step, inside the
+result's validity window (:mod:`gateway.trust.cache`); anything else is validated afresh.
+
 The engine reads its directories once, at construction, and does no network I/O unless it
 was built with ``allow_fetch=True`` (then it may download a missing CRL from a
 certificate's distribution point, with a timeout).
@@ -69,6 +73,7 @@ from gateway.model.findings import Finding, Severity
 from gateway.model.names import readable_name, readable_subject
 from gateway.model.report import Revocation, Trust
 from gateway.trust import fetch as fetchmod
+from gateway.trust.cache import ChainCache, Window, is_clean, revocation_window
 from gateway.trust.store import (
     CertFile,
     CrlFile,
@@ -137,6 +142,7 @@ class TrustEngine:
         weak_hashes: Iterable[str] = DEFAULT_WEAK_HASHES,
         problems: Sequence[str] = (),
         sources: dict[str, tuple[Path, ...]] | None = None,
+        cache: ChainCache | None = None,
     ) -> None:
         self.anchors: tuple[CertFile, ...] = tuple(anchors)
         self.intermediates: tuple[CertFile, ...] = tuple(intermediates)
@@ -155,6 +161,10 @@ class TrustEngine:
             (asn1_crl.CertificateList.load(c.der), c.crl) for c in self.crls]
         self._fetched: dict[str, bytes] = {}
         self._fetch_lock = threading.Lock()
+        self.cache = cache if cache is not None else ChainCache()
+        """Clean results served again (see :mod:`gateway.trust.cache`); never used when
+        fetching is allowed (what a fetch brings is not in the key)."""
+        self.cache_id = self._cache_id()
 
     # -- public -----------------------------------------------------------------------------
 
@@ -178,15 +188,33 @@ class TrustEngine:
         if at is None:
             raise ValueError("validate_chain needs the validation time 'at'")
         at = utc(at)
+        if not self.cache.enabled or self.allow_fetch:
+            return self._validate_chain(leaf, intermediates, at, crls, ocsps, usage)[0]
+        raw = [_der_of(x) for x in intermediates]
+        rev = ([_der_of(x) for x in crls], [_der_of(x) for x in ocsps])
+        key = self.cache.key(self.cache_id + self._policy_id(), usage, _der_of(leaf), raw,
+                             *rev, at)
+        hit = self.cache.get(key, at)
+        if hit is not None:
+            return hit
+        result, path = self._validate_chain(leaf, intermediates, at, crls, ocsps, usage)
+        if path is not None and is_clean(result):
+            self.cache.put(key, result, self._window(path, raw, *rev))
+        return result
+
+    def _validate_chain(self, leaf: bytes, intermediates: Sequence[bytes], at: datetime,
+                        crls: Sequence[bytes], ocsps: Sequence[bytes], usage: str
+                        ) -> tuple[ChainResult, ValidationPath | None]:
+        """:meth:`validate_chain` without the cache: the result and the path it found."""
         try:
             leaf_file = parse_cert(leaf)
         except ValueError as exc:
             return ChainResult(Trust.UNTRUSTED, Revocation.UNKNOWN, "?",
-                               (make_finding("CERT_UNREADABLE", reason=_short(exc)),))
+                               (make_finding("CERT_UNREADABLE", reason=_short(exc)),)), None
         signer = leaf_file.subject
         if not self.anchors:
             return ChainResult(Trust.UNKNOWN, Revocation.UNKNOWN, signer,
-                               (make_finding("TRUST_NO_ANCHORS", signer=signer),))
+                               (make_finding("TRUST_NO_ANCHORS", signer=signer),)), None
 
         extra: list[asn1_x509.Certificate] = []
         unreadable: list[str] = []
@@ -213,12 +241,43 @@ class TrustEngine:
                 make_finding("CERT_UNREADABLE", reason=u) for u in unreadable
             )
             return ChainResult(Trust.UNTRUSTED, Revocation.UNKNOWN, signer,
-                               tuple(trust_findings), subjects)
+                               tuple(trust_findings), subjects), None
 
         # Pass 2: revocation.
         assert path is not None
         revocation, rev_findings = self._revocation(path, at, list(crls), list(ocsps))
-        return ChainResult(Trust.TRUSTED, revocation, signer, tuple(rev_findings), subjects)
+        return (ChainResult(Trust.TRUSTED, revocation, signer, tuple(rev_findings), subjects),
+                path)
+
+    # -- cache ------------------------------------------------------------------------------
+
+    def _cache_id(self) -> bytes:
+        """A digest of the engine's data a validation depends on: anchors, configured
+        intermediates and cached CRLs (read once, at construction)."""
+        h = hashlib.sha256()
+        for label, ders in ((b"anchors", [a.der for a in self.anchors]),
+                            (b"inters", [c.der for c in self.intermediates]),
+                            (b"crls", [c.der for c in self.crls])):
+            h.update(label + len(ders).to_bytes(4, "big"))
+            for der in sorted(ders):
+                h.update(len(der).to_bytes(8, "big") + der)
+        return h.digest()
+
+    def _policy_id(self) -> bytes:
+        """The engine's policy settings, read at each validation."""
+        return repr((self.check_intermediates, sorted(self.weak_hashes),
+                     str(self.revocation_unknown))).encode()
+
+    def _window(self, path: ValidationPath, given: Sequence[bytes], crls: Sequence[bytes],
+                ocsps: Sequence[bytes]) -> Window | None:
+        """Where the clean result for ``path`` holds (see :func:`revocation_window`)."""
+        try:
+            path_certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
+            given_certs = [x509.load_der_x509_certificate(d) for d in given]
+        except ValueError:  # a certificate the validation used cannot be read: not cached
+            return None
+        all_crls = [c for _, c in self._cached_crls] + [c for _, c in _crl_pairs(crls)]
+        return revocation_window(path_certs, given_certs, all_crls, ocsps)
 
     def validation_context(
         self,
@@ -624,6 +683,11 @@ def _loadable_any(items: Iterable[Any], spec: Any) -> list[Any]:
     return [i for i in items if not isinstance(i, (bytes, bytearray))] + _loadable(raw, spec)
 
 
+def _der_of(item: Any) -> bytes:
+    """DER bytes of a certificate or revocation item given as bytes or asn1crypto object."""
+    return bytes(item.dump()) if hasattr(item, "dump") else bytes(item)
+
+
 def _path_certs(path: ValidationPath) -> list[asn1_x509.Certificate]:
     """Certificates of the path from the anchor side to the leaf (anchor included when it
     is a certificate)."""
@@ -641,6 +705,7 @@ def build_engine(
     check_intermediates: bool = True,
     weak_hashes: Iterable[str] = DEFAULT_WEAK_HASHES,
     fetch_timeout: float = 10.0,
+    cache: ChainCache | None = None,
 ) -> TrustEngine:
     """Read the directories once and return an engine. Unreadable files are listed in
     ``engine.problems`` (and logged), not raised."""
@@ -658,7 +723,7 @@ def build_engine(
         anchors, inters, crls,
         allow_fetch=allow_fetch, fetch_timeout=fetch_timeout,
         revocation_unknown=revocation_unknown, check_intermediates=check_intermediates,
-        weak_hashes=weak_hashes, problems=problems,
+        weak_hashes=weak_hashes, problems=problems, cache=cache,
         sources={"anchors": tuple(anchor_dirs), "intermediates": tuple(intermediate_dirs),
                  "crls": tuple(crl_dirs)},
     )
