@@ -193,7 +193,7 @@ def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options,
 def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
     """A stamp on one of the first lines of a body holds the message; a standalone mark
     further down is only a hint. Long bodies are not split: the first lines are read, then
-    only the lines that could hold a stamp (``_STAMP_LINE``): prose that merely says "bảo
+    only the lines that could hold a stamp (``_could_be_stamp``): prose that merely says "bảo
     mật" or "mật khẩu" is not read again line by line."""
     best: tuple[int, str, str] | None = None
     hint: Finding | None = None
@@ -206,7 +206,7 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
         if n > opts.stamp_top_blocks:
             pos = m.start()
             break
-        if len(line) > 160 or not _STAMP_LINE.search(line):
+        if len(line) > 160 or not _could_be_stamp(line):
             continue
         level = stamps.segment_stamp(line)
         if level:
@@ -220,13 +220,8 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
                             reason="written without diacritics")
     if best is not None:
         return _secret("SECRET_BODY", opts, place=best[2], level=best[1])
-    seen = -1
-    for m in _STAMP_LINE.finditer(text, pos):
-        start = text.rfind("\n", 0, m.start()) + 1
-        if start == seen:
-            continue
-        seen = start
-        end = text.find("\n", m.end())
+    for start in _stamp_line_starts(text, pos):
+        end = text.find("\n", start)
         line = text[start: end if end >= 0 else len(text)]
         if len(line) > 160:
             continue
@@ -246,9 +241,22 @@ _NONEMPTY_LINE = re.compile(r"[^\n]*\S[^\n]*")
 # it: the level in capitals (MẬT, or MAT typed without marks; composed or not, since they
 # normalise the line), or a "Độ mật:" label, which they accept in any case. Every other line
 # is prose about secrecy, not a stamp.
-_STAMP_LINE = re.compile(
-    "M(?:\u1eac|[A\u1ea0\u00c2][\u0300-\u036f]*)T"
-    "|[\u0110\u0111](?:[\u1ed8\u1ed9]|[oO\u1ecc\u1ecd\u00d4\u00f4][\u0300-\u036f]+)\\s+[mM]")
+# Two patterns: as one alternation they take twice as long over a body.
+_STAMP_LEVEL = re.compile("M(?:\u1eac|[A\u1ea0\u00c2][\u0300-\u036f]*)T")
+_STAMP_LABEL = re.compile(
+    "[\u0110\u0111](?:[\u1ed8\u1ed9]|[oO\u1ecc\u1ecd\u00d4\u00f4][\u0300-\u036f]+)\\s+[mM]")
+
+
+def _could_be_stamp(line: str) -> bool:
+    return bool(_STAMP_LEVEL.search(line) or _STAMP_LABEL.search(line))
+
+
+def _stamp_line_starts(text: str, pos: int) -> list[int]:
+    """Where the lines that could hold a stamp start, from the one holding ``pos`` on, in
+    order."""
+    return sorted({text.rfind("\n", 0, m.start()) + 1
+                   for pattern in (_STAMP_LEVEL, _STAMP_LABEL)
+                   for m in pattern.finditer(text, pos)})
 
 
 def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
