@@ -10,6 +10,64 @@ from typing import Any
 from gateway.inspect.text.extract.base import Block, Extracted, Run, Unreadable, _Budget
 
 
+def find_startxref(data: bytes) -> int | None:
+    """Where the last ``startxref`` line of ``data`` points, as pdfminer's ``find_xref`` finds
+    it, or None where pdfminer would find no valid one (and rebuild the cross-reference
+    instead).
+
+    pdfminer reads the file backwards line by line in Python, which is slow through the
+    megabytes of data appended after a file's end; this searches the same lines in C: the
+    last line (split at CR or LF, white space stripped, never the file's first line, which
+    pdfminer's backward reader does not return) that is ``startxref``, then the first
+    non-empty line after it, which must be a number below 2**31."""
+    hi = len(data)
+    while True:
+        at = data.rfind(b"startxref", 0, hi)
+        if at < 0:
+            return None
+        start = max(data.rfind(b"\r", 0, at), data.rfind(b"\n", 0, at))
+        end = _line_end(data, at)
+        if start >= 0 and data[start + 1:end].strip() == b"startxref":
+            break
+        hi = at
+    pos = end
+    prev = b""
+    while pos < len(data):
+        nxt = _line_end(data, pos + 1)
+        prev = data[pos:nxt].strip()
+        if prev:
+            break
+        pos = nxt
+    if not prev.isdigit() or int(prev) >= 2**31:
+        return None
+    return int(prev)
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    """The index of the first CR or LF at or after ``pos`` (the length when there is none)."""
+    cr, lf = data.find(b"\r", pos), data.find(b"\n", pos)
+    if cr < 0:
+        return lf if lf >= 0 else len(data)
+    return cr if lf < 0 else min(cr, lf)
+
+
+def _document(data: bytes) -> Any:
+    """pdfminer's document over ``data``, with the last cross-reference found by
+    :func:`find_startxref` instead of pdfminer's backward line reader (same position, same
+    fallback when there is none)."""
+    from pdfminer.pdfdocument import PDFDocument, PDFNoValidXRef
+    from pdfminer.pdfparser import PDFParser
+
+    class _Document(PDFDocument):
+        def find_xref(self, parser: PDFParser) -> int:
+            start = find_startxref(data)
+            if start is None:
+                raise PDFNoValidXRef("no valid startxref")
+            return start
+
+    return _Document(PDFParser(io.BytesIO(data)), caching=True)
+
+
 def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
     """pdfminer's ``extract_pages``, except that the large streams a page read (a scan's
     images) leave the document's object cache once the page is laid out: the pages of a scan
@@ -23,7 +81,7 @@ def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
     manager = PDFResourceManager(caching=True)
     device = PDFPageAggregator(manager, laparams=LAParams())
     interpreter = PDFPageInterpreter(manager, device)
-    for page in PDFPage.get_pages(io.BytesIO(data), maxpages=max_pages, caching=True):
+    for page in islice(PDFPage.create_pages(_document(data)), max_pages):
         cache = getattr(page.doc, "_cached_objs", None)
         known = len(cache) if isinstance(cache, dict) else 0
         interpreter.process_page(page)
