@@ -94,6 +94,38 @@ def bench_seal() -> None:
           f"{'; wrong: ' + ', '.join(misses) if misses else ''}")
 
 
+def bench_seal_pdf(dpis: tuple[int, ...] = (150, 300)) -> None:
+    """The seal search as the PDF inspector runs it on the generated pages, each the JPEG
+    image of a scanned PDF page, against a full decoding of the same JPEG (the baseline)."""
+    from PIL import Image
+
+    from gateway.inspect.pdf import _seal_search, pdf_options
+    from tests.pki import NOW
+
+    opts = pdf_options(InspectContext(at=NOW))
+    for dpi in dpis:
+        tp = fp = fn = pages = 0
+        ours = base = 0.0
+        for _name, img, has in seal_dataset(dpi):
+            jpeg = io.BytesIO()
+            img.save(jpeg, "JPEG", quality=75)
+            raw = jpeg.getvalue()
+            lay = classify(open_reader(scanned_pdf([img], quality=75)))
+            ours += best_of(partial(_seal_search, lay, opts), repeat=3)
+            base += best_of(lambda r=raw: Image.open(io.BytesIO(r)).load(), repeat=3)
+            found = bool(_seal_search(lay, opts)["seal"])
+            tp += found and has
+            fp += found and not has
+            fn += has and not found
+            pages += 1
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / (tp + fn) if tp + fn else 1.0
+        print(f"   seal search on {pages} PDF page images at {dpi} dpi (JPEG q75): precision "
+              f"{precision:.2f}, recall {recall:.2f}; {ours / pages * 1000:.1f} ms per page, "
+              f"a full decoding of the page image {base / pages * 1000:.1f} ms "
+              f"(ratio {ours / base:.2f}x)")
+
+
 def bench_validate() -> None:
     from gateway.trust import build_engine
     from tests.pdfgen.sign import sign
@@ -184,6 +216,7 @@ def bench_long_term() -> None:
 def main() -> None:
     bench_classify()
     bench_seal()
+    bench_seal_pdf()
     bench_validate()
     bench_long_term()
 
