@@ -1,12 +1,13 @@
 """Seal evidence (con dấu): a red, roughly circular stamp on a scanned page.
 
-The page image is brought to a working scale of a few pixels per millimetre, red-dominant
-pixels are masked, nearby red marks are joined into candidate regions, and each region of a
-seal's size (about 24–65 mm across, near-square bounding box) is scored on how a seal
-impression looks: red all around a circle (the outer ring, even where a signature crosses it),
-nothing red outside that circle, and a hollow interior (ring text and a star, not a filled
-disc). Red headings, red logos, rectangular urgency stamps and small round emblems fail on
-size, shape or fill.
+The page image is brought to a working scale of a few pixels per millimetre (a JPEG page is
+decoded at the reduced DCT scale nearest to it, and an image already near it is searched at
+its own scale rather than resized), red-dominant pixels are masked, nearby red marks are
+joined into candidate regions, and each region of a seal's size (about 24–65 mm across,
+near-square bounding box) is scored on how a seal impression looks: red all around a circle
+(the outer ring, even where a signature crosses it), nothing red outside that circle, and a
+hollow interior (ring text and a star, not a filled disc). Red headings, red logos,
+rectangular urgency stamps and small round emblems fail on size, shape or fill.
 
 This is evidence for the auditor, not proof: a seal can be printed, and a greyscale scan
 shows none.
