@@ -67,8 +67,21 @@ def test_text_read_through_appended_bytes() -> None:
 
 def test_same_position_on_random_tails() -> None:
     rng = random.Random(12)
-    pieces = [b"startxref", b"123", b"4", b" ", b"\t", b"\r", b"\n", b"\r\n", b"%%EOF", b"x",
-              b"startxref 1", b"00"]
+    pieces = [b"startxref", b"123", b"4", b" ", b"\t", b"\x0b", b"\x0c", b"\r", b"\n", b"\r\n",
+              b"%%EOF", b"x", b"startxref 1", b"00", b"12 ", b"\x00"]
     for _ in range(3000):
         data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         assert find_startxref(data) == _pdfminer(data), data
+
+
+def test_same_position_on_many_decoys() -> None:
+    """Many ``startxref`` not alone on their line, long blank stretches: still pdfminer's
+    answer (and each byte is looked at a bounded number of times, not once per decoy)."""
+    cases = [
+        b"%PDF-1.4\nstartxref\n42\n" + b"startxref x" * 20_000,
+        b"%PDF-1.4\nstartxref" + b" " * 50_000 + b"\n" + b"\n" * 50_000 + b"  42 \n",
+        b"%PDF-1.4\n" + b"x startxref" * 20_000 + b"\nstartxref\n7",
+        b"%PDF-1.4\n" + b"startxref\t" * 20_000 + b"\n9\n",
+    ]
+    for data in cases:
+        assert find_startxref(data) == _pdfminer(data)

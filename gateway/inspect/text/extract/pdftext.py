@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -19,36 +20,44 @@ def find_startxref(data: bytes) -> int | None:
     megabytes of data appended after a file's end; this searches the same lines in C: the
     last line (split at CR or LF, white space stripped, never the file's first line, which
     pdfminer's backward reader does not return) that is ``startxref``, then the first
-    non-empty line after it, which must be a number below 2**31."""
+    non-empty line after it, which must be a number below 2**31. Every byte is looked at a
+    bounded number of times, whatever the file holds."""
     hi = len(data)
     while True:
         at = data.rfind(b"startxref", 0, hi)
         if at < 0:
             return None
-        start = max(data.rfind(b"\r", 0, at), data.rfind(b"\n", 0, at))
-        end = _line_end(data, at)
-        if start >= 0 and data[start + 1:end].strip() == b"startxref":
+        if _alone_on_line(data, at):
             break
         hi = at
-    pos = end
-    prev = b""
-    while pos < len(data):
-        nxt = _line_end(data, pos + 1)
-        prev = data[pos:nxt].strip()
-        if prev:
-            break
-        pos = nxt
+    first = _NOT_SPACE.search(data, at + 9)  # on a later line: this one ends in white space
+    if first is None:
+        return None
+    end = _LINE_END.search(data, first.start())
+    prev = data[first.start():end.start() if end else len(data)].rstrip()
     if not prev.isdigit() or int(prev) >= 2**31:
         return None
     return int(prev)
 
 
-def _line_end(data: bytes, pos: int) -> int:
-    """The index of the first CR or LF at or after ``pos`` (the length when there is none)."""
-    cr, lf = data.find(b"\r", pos), data.find(b"\n", pos)
-    if cr < 0:
-        return lf if lf >= 0 else len(data)
-    return cr if lf < 0 else min(cr, lf)
+_SPACE = frozenset(b" \t\x0b\x0c")
+"""White space within a line (``bytes.strip`` also removes these)."""
+_NOT_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def _alone_on_line(data: bytes, at: int) -> bool:
+    """Whether the ``startxref`` at ``at`` is alone on its line (but for white space), and
+    that line is not the file's first."""
+    i = at
+    while i > 0 and data[i - 1] in _SPACE:
+        i -= 1
+    if i == 0 or data[i - 1] not in b"\r\n":
+        return False
+    j = at + 9
+    while j < len(data) and data[j] in _SPACE:
+        j += 1
+    return j == len(data) or data[j] in b"\r\n"
 
 
 def _document(data: bytes) -> Any:
