@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,97 @@ def bench_seal() -> None:
           f"{fp + tn} without): precision {precision:.2f}, recall {recall:.2f}; "
           f"{per * 1000:.0f} ms per page (generation {gen:.1f} s)"
           f"{'; wrong: ' + ', '.join(misses) if misses else ''}")
+
+
+def bench_seal_pdf(dpis: tuple[int, ...] = (150, 300)) -> None:
+    """The seal search as the PDF inspector runs it on the generated pages, each the JPEG
+    image of a scanned PDF page, against a full decoding of the same JPEG (the baseline)."""
+    from PIL import Image
+
+    from gateway.inspect.pdf import _seal_search, pdf_options
+    from tests.pki import NOW
+
+    opts = pdf_options(InspectContext(at=NOW))
+    for dpi in dpis:
+        tp = fp = fn = pages = 0
+        ours = base = 0.0
+        for _name, img, has in seal_dataset(dpi):
+            jpeg = io.BytesIO()
+            img.save(jpeg, "JPEG", quality=75)
+            raw = jpeg.getvalue()
+            lay = classify(open_reader(scanned_pdf([img], quality=75)))
+            ours += best_of(partial(_seal_search, lay, opts), repeat=3)
+            base += best_of(lambda r=raw: Image.open(io.BytesIO(r)).load(), repeat=3)
+            found = bool(_seal_search(lay, opts)["seal"])
+            tp += found and has
+            fp += found and not has
+            fn += has and not found
+            pages += 1
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / (tp + fn) if tp + fn else 1.0
+        print(f"   seal search on {pages} PDF page images at {dpi} dpi (JPEG q75): precision "
+              f"{precision:.2f}, recall {recall:.2f}; {ours / pages * 1000:.1f} ms per page, "
+              f"a full decoding of the page image {base / pages * 1000:.1f} ms "
+              f"(ratio {ours / base:.2f}x)")
+
+
+def bench_mix_pdfs() -> None:
+    """The PDFs of the Postfix benchmark's mix (``bench/mailcorpus.py``, same seed): scans of
+    1–5 MB, signed born-digital PDFs, a scan padded to 10 MB. Per kind, the PDF inspector and
+    the text inspector (its PDF text layer) per file, against baselines on the same files:
+    pdfminer.six extracting the text, and a full decoding of the JPEG images of the pages the
+    seal search looks at (the last three). Signatures are checked without a trust engine."""
+    from pdfminer.high_level import extract_text
+
+    from bench import mailcorpus
+    from gateway.demo import filler
+    from gateway.inspect.text.inspector import inspect_text
+
+    with tempfile.TemporaryDirectory() as tmp:
+        g = mailcorpus.Gen(12, 1.0, mailcorpus.make_signer(Path(tmp) / "pki"))
+        kinds = {
+            "scan 1-5 MB": [g.scanned_pdf(g.size(1_000_000, 5_000_000)) for _ in range(6)],
+            "signed PDF": [g.signed_pdf() for _ in range(4)],
+            "padded 10 MB": [(lambda d: d + filler(10_000_000 - len(d)))(g.scanned_pdf(1))
+                             for _ in range(2)],
+        }
+    ctx = InspectContext(at=datetime.now(UTC))
+    for kind, files in kinds.items():
+        pdf_t = text_t = miner = jpeg = 0.0
+        images = 0
+        for data in files:
+            doc = _doc(data)
+            pdf_t += best_of(partial(inspect_pdf, doc, ctx))
+            text_t += best_of(partial(inspect_text, doc, ctx))
+            miner += best_of(lambda d=data: extract_text(io.BytesIO(d)), repeat=1)
+            jpeg += best_of(partial(_decode_last_pages, data))
+            images += _decode_last_pages(data)
+        n = len(files)
+        line = (f"   mix {kind} ({n} files, {sum(map(len, files)) / n / 1e3:.0f} KB on average), "
+                f"per file: PDF inspector {pdf_t / n * 1000:.1f} ms, text layer "
+                f"{text_t / n * 1000:.1f} ms; pdfminer.six extract_text "
+                f"{miner / n * 1000:.1f} ms (ratio to the text layer {miner / text_t:.1f}x)")
+        if images:
+            line += (f"; full decoding of the last pages' images {jpeg / n * 1000:.1f} ms "
+                     f"(ratio of the PDF inspector to it {pdf_t / jpeg:.2f}x)")
+        print(line)
+
+
+def _decode_last_pages(data: bytes, pages: int = 3) -> int:
+    from PIL import Image
+
+    from gateway.inspect.pdf.layout import _resolve
+
+    try:
+        lay = classify(open_reader(data))
+    except Exception:  # noqa: BLE001 - a file the reader refuses has no page images here
+        return 0
+    done = 0
+    for page in lay.pages[-pages:]:
+        for _area, ref in page.image_refs:
+            Image.open(io.BytesIO(_resolve(ref).encoded_data)).load()
+            done += 1
+    return done
 
 
 def bench_validate() -> None:
@@ -184,6 +276,8 @@ def bench_long_term() -> None:
 def main() -> None:
     bench_classify()
     bench_seal()
+    bench_seal_pdf()
+    bench_mix_pdfs()
     bench_validate()
     bench_long_term()
 

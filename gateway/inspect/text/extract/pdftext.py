@@ -3,11 +3,78 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
 from gateway.inspect.text.extract.base import Block, Extracted, Run, Unreadable, _Budget
+
+
+def find_startxref(data: bytes) -> int | None:
+    """Where the last ``startxref`` line of ``data`` points, as pdfminer's ``find_xref`` finds
+    it, or None where pdfminer would find no valid one (and rebuild the cross-reference
+    instead).
+
+    pdfminer reads the file backwards line by line in Python, which is slow through the
+    megabytes of data appended after a file's end; this searches the same lines in C: the
+    last line (split at CR or LF, white space stripped, never the file's first line, which
+    pdfminer's backward reader does not return) that is ``startxref``, then the first
+    non-empty line after it, which must be a number below 2**31. Every byte is looked at a
+    bounded number of times, whatever the file holds."""
+    hi = len(data)
+    while True:
+        at = data.rfind(b"startxref", 0, hi)
+        if at < 0:
+            return None
+        if _alone_on_line(data, at):
+            break
+        hi = at
+    first = _NOT_SPACE.search(data, at + 9)  # on a later line: this one ends in white space
+    if first is None:
+        return None
+    end = _LINE_END.search(data, first.start())
+    prev = data[first.start():end.start() if end else len(data)].rstrip()
+    if not prev.isdigit() or int(prev) >= 2**31:
+        return None
+    return int(prev)
+
+
+_SPACE = frozenset(b" \t\x0b\x0c")
+"""White space within a line (``bytes.strip`` also removes these)."""
+_NOT_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def _alone_on_line(data: bytes, at: int) -> bool:
+    """Whether the ``startxref`` at ``at`` is alone on its line (but for white space), and
+    that line is not the file's first."""
+    i = at
+    while i > 0 and data[i - 1] in _SPACE:
+        i -= 1
+    if i == 0 or data[i - 1] not in b"\r\n":
+        return False
+    j = at + 9
+    while j < len(data) and data[j] in _SPACE:
+        j += 1
+    return j == len(data) or data[j] in b"\r\n"
+
+
+def _document(data: bytes) -> Any:
+    """pdfminer's document over ``data``, with the last cross-reference found by
+    :func:`find_startxref` instead of pdfminer's backward line reader (same position, same
+    fallback when there is none)."""
+    from pdfminer.pdfdocument import PDFDocument, PDFNoValidXRef
+    from pdfminer.pdfparser import PDFParser
+
+    class _Document(PDFDocument):
+        def find_xref(self, parser: PDFParser) -> int:
+            start = find_startxref(data)
+            if start is None:
+                raise PDFNoValidXRef("no valid startxref")
+            return start
+
+    return _Document(PDFParser(io.BytesIO(data)), caching=True)
 
 
 def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
@@ -23,7 +90,7 @@ def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
     manager = PDFResourceManager(caching=True)
     device = PDFPageAggregator(manager, laparams=LAParams())
     interpreter = PDFPageInterpreter(manager, device)
-    for page in PDFPage.get_pages(io.BytesIO(data), maxpages=max_pages, caching=True):
+    for page in islice(PDFPage.create_pages(_document(data)), max_pages):
         cache = getattr(page.doc, "_cached_objs", None)
         known = len(cache) if isinstance(cache, dict) else 0
         interpreter.process_page(page)
