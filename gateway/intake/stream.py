@@ -33,7 +33,7 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import IO, Any, BinaryIO
 
-from gateway.intake.structure import Scanner, Structure
+from gateway.intake.structure import DashLines, Scanner, Structure
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,16 @@ CHUNK = 1 << 20
 
 _HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")  # email.feedparser.headerRE
 _NL = re.compile(rb"\r\n|\r|\n")
-_EOL = re.compile(rb"(\r\n|\r|\n)\Z")
-_DASH_LINE = re.compile(rb"[\r\n]--")
-_B64 = re.compile(rb"[A-Za-z0-9+/]*")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _eol(data: bytes) -> bytes:
+    """The line ending ``data`` ends with (``b""`` when none)."""
+    if data.endswith(b"\r\n"):
+        return b"\r\n"
+    if data.endswith((b"\n", b"\r")):
+        return data[-1:]
+    return b""
 
 
 def _boundary_re(boundary: str) -> re.Pattern[str]:
@@ -161,16 +168,21 @@ class _Splitter:
     # -- lines -----------------------------------------------------------------------------
 
     def feed_block(self, block: bytes) -> None:
-        """Feed the lines of ``block``; inside a spilled body, everything up to the next line
-        that starts with ``--`` at once (no other line can end a body or count in the scan)."""
+        """Feed the lines of ``block``; inside a body (a leaf's, a preamble, an epilogue),
+        everything up to the next line that starts with ``--`` at once: no other line can end
+        a body or count in the scan, so no Python work is done per line there."""
         pos, n = 0, len(block)
+        dashes = DashLines(block)
         while pos < n:
             self.line_at = self.offset + pos
-            if self.state == "leaf" and (self.spilling is not None or self.out is None) \
-                    and not self.scanner.in_header and not block.startswith(b"--", pos):
-                m = _DASH_LINE.search(block, pos)
-                end = m.start() + 1 if m else n
-                self._spill_lines(block[pos:end])
+            if self.state != "header" and not self.scanner.in_header \
+                    and not block.startswith(b"--", pos):
+                end = dashes.next(pos)
+                self.after_separator = None
+                if self.state == "leaf":
+                    self._leaf_line(block[pos:end])
+                else:
+                    self._emit(block[pos:end])
                 pos = end
                 continue
             m = _NL.search(block, pos)
@@ -178,14 +190,6 @@ class _Splitter:
             self.feed(block[pos:end])
             pos = end
         self.offset += n
-
-    def _spill_lines(self, chunk: bytes) -> None:
-        if self.out is None or self.spilling is None:
-            return
-        mo = _EOL.search(chunk)
-        eol = mo.group(1) if mo else b""
-        self._spilled(len(self.pending_eol) + len(chunk) - len(eol))
-        self.pending_eol = eol
 
     def feed(self, line: bytes) -> None:
         self.scanner.feed(line)
@@ -304,8 +308,7 @@ class _Splitter:
         if self.out is None:
             return  # no skeleton: nothing to keep
         if self.spilling is not None:
-            mo = _EOL.search(line)
-            eol = mo.group(1) if mo else b""
+            eol = _eol(line)
             self._spilled(len(self.pending_eol) + len(line) - len(eol))
             self.pending_eol = eol
             return
@@ -459,11 +462,11 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
     lets the standard library decode the raw body)."""
     buf = b""
     for raw in chunks:
-        buf += b"".join(raw.splitlines())
+        buf += raw.translate(None, b"\r\n")  # the line breaks ``splitlines`` would remove
         cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
         if cut > 0:
             head, buf = buf[:cut], buf[cut:]
-            if _B64.fullmatch(head) is None:  # padding or a foreign character inside
+            if head.translate(None, _B64_ALPHABET):  # padding or a foreign character inside
                 return False
             piece = binascii.a2b_base64(head, strict_mode=True)
             h.update(piece)
