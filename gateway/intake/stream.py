@@ -21,7 +21,6 @@ the raw body, as before.
 from __future__ import annotations
 
 import binascii
-import email.policy
 import hashlib
 import logging
 import re
@@ -33,7 +32,7 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import IO, Any, BinaryIO
 
-from gateway.intake.structure import DashLines, Scanner, Structure
+from gateway.intake.structure import POLICY, DashLines, Scanner, Structure
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ CHUNK = 1 << 20
 
 _HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")  # email.feedparser.headerRE
 _NL = re.compile(rb"\r\n|\r|\n")
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def _eol(data: bytes) -> bytes:
@@ -271,7 +269,7 @@ class _Splitter:
     def _body_starts(self) -> None:
         """The header block ended: what the parser will expect next."""
         try:
-            msg = BytesParser(policy=email.policy.default).parsebytes(
+            msg = BytesParser(policy=POLICY).parsebytes(
                 b"".join(self.header), headersonly=True)
             if self.digest_child:
                 msg.set_default_type("message/rfc822")
@@ -466,9 +464,12 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
         cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
         if cut > 0:
             head, buf = buf[:cut], buf[cut:]
-            if head.translate(None, _B64_ALPHABET):  # padding or a foreign character inside
+            if b"=" in head:  # padding inside
                 return False
-            piece = binascii.a2b_base64(head, strict_mode=True)
+            try:  # strict: a foreign character raises
+                piece = binascii.a2b_base64(head, strict_mode=True)
+            except binascii.Error:
+                return False
             h.update(piece)
             out.write(piece)
     pad = len(buf) % 4
