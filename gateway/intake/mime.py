@@ -194,7 +194,7 @@ class Walker(Openers):
         spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             raw = self._decoded(part, spill, prefix, ctype)
-            if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF])):
+            if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF], text_label=True)):
                 # labelled text but something else (a document, an archive): a file
                 self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
                                prefix, depth, declared=ctype)
