@@ -77,10 +77,11 @@ class Walker(Openers):
         spill_dir = _spill_dir(fp)
         size = fp.seek(0, os.SEEK_END) - start
         fp.seek(start)
-        if size <= stream.SPILL_BYTES:  # no body of it could be spilled: measured and read whole
+        token_bytes = min(stream.TOKEN_BYTES, stream.SPILL_BYTES)
+        if size <= token_bytes:  # no body of it could be left out: measured and read whole
             got = stream.Split(None, structure.scan(fp.read()))
         else:
-            got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes)
+            got = stream.split(fp, token_bytes, header_cap=self.limits.mime_max_header_bytes)
         self._spills = stream.Spills(got, spill_dir)
         try:
             self._walk_top(got, fp, start)

@@ -13,7 +13,8 @@ never decides what a message contains.
 
 :class:`Spills` reads a spilled body from the message file again and decodes its transfer
 encoding (base64, quoted-printable) chunk by chunk into a private temp file (read back as the
-part's one copy in memory), with SHA-256 computed on the way; an encoding the chunked decoder cannot
+part's one copy in memory; a body no larger than ``SPILL_BYTES`` straight into memory), with
+SHA-256 computed on the way; an encoding the chunked decoder cannot
 reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard library from
 the raw body, as before.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import io
 import logging
 import re
 import secrets
@@ -32,12 +34,23 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import IO, Any, BinaryIO
 
-from gateway.intake.structure import POLICY, DashLines, Scanner, Structure
+from gateway.intake.structure import (
+    PARSE_MAX_DEPTH,
+    POLICY,
+    DashLines,
+    Scanner,
+    Structure,
+)
 
 log = logging.getLogger(__name__)
 
 SPILL_BYTES = 256 * 1024
-"""A leaf body larger than this is kept in a temp file, not in the skeleton."""
+"""A leaf body larger than this is decoded through a private temp file (smaller ones in
+memory)."""
+TOKEN_BYTES = 16 * 1024
+"""A leaf body larger than this (or than ``SPILL_BYTES``) is left out of the skeleton when
+:class:`gateway.intake.mime.Walker` reads a message: the parser reads a body line by line
+and as text (then encodes it back), while :class:`Spills` reads it as bytes, in blocks."""
 CHUNK = 1 << 20
 """Bytes read from the message (and decoded) at a time."""
 
@@ -52,12 +65,6 @@ def _eol(data: bytes) -> bytes:
     if data.endswith((b"\n", b"\r")):
         return data[-1:]
     return b""
-
-
-def _boundary_re(boundary: str) -> re.Pattern[str]:
-    """The parser's delimiter pattern for one boundary (``email.feedparser``)."""
-    return re.compile("(?P<sep>" + re.escape("--" + boundary)
-                      + r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$")
 
 
 @dataclass
@@ -78,7 +85,6 @@ class Spill:
 class _Multi:
     path: tuple[int, ...]
     boundary: str
-    pattern: re.Pattern[str]
     digest: bool
     spill: bool
     children: int = 0
@@ -134,6 +140,8 @@ class _Splitter:
         """Where the line being fed starts."""
         self.prefix = secrets.token_hex(12)
         self.multis: list[_Multi] = []
+        self.by_boundary: dict[str, list[int]] = {}
+        """Boundary without its trailing blanks → indexes in ``multis`` of those open."""
         # the entity being read
         self.state = "header"  # header | leaf | opaque | multi
         self.header: list[bytes] = []
@@ -173,7 +181,7 @@ class _Splitter:
         dashes = DashLines(block)
         while pos < n:
             self.line_at = self.offset + pos
-            if self.state != "header" and not self.scanner.in_header \
+            if (self.state != "header" or self.out is None) and not self.scanner.in_header \
                     and not block.startswith(b"--", pos):
                 end = dashes.next(pos)
                 self.after_separator = None
@@ -191,6 +199,8 @@ class _Splitter:
 
     def feed(self, line: bytes) -> None:
         self.scanner.feed(line)
+        if self.out is None:
+            return  # no skeleton: only the scan counts
         if line.startswith(b"--"):
             hit = self._delimiter(line)
             if hit is not None:
@@ -208,18 +218,34 @@ class _Splitter:
             self._emit(line)
 
     def _delimiter(self, line: bytes) -> tuple[int, bool] | None:
-        text = line.decode("ascii", "surrogateescape")
-        hits = []
-        for i in range(len(self.multis) - 1, -1, -1):
-            m = self.multis[i]
-            if not m.in_parts:
-                continue
-            mo = m.pattern.match(text)
-            if mo:
-                hits.append((i, bool(mo.group("end"))))
+        """Which open multipart ``line`` delimits, and whether it closes it: the parser's
+        pattern for a boundary ``b`` is ``--b(--)?[ \t]*`` then the line ending, so only the
+        multiparts whose boundary, without its trailing blanks, is the line's text without
+        them (or without them and a final ``--``) can match; they are looked up by that key,
+        not each open multipart tried with a pattern in turn."""
+        content = line[2:].decode("ascii", "surrogateescape").rstrip("\r\n")
+        bare = content.rstrip(" \t")
+        multis = self.multis
+        hits = [(i, False) for i in self.by_boundary.get(bare, ())
+                if multis[i].in_parts and content.startswith(multis[i].boundary)]
+        if bare.endswith("--"):
+            closing = bare[:-2]
+            hits += [(i, True) for i in self.by_boundary.get(closing.rstrip(" \t"), ())
+                     if multis[i].in_parts and multis[i].boundary == closing]
+        hits.sort(reverse=True)
         if len(hits) > 1:  # which one the parser takes depends on its state: do not guess
             self.unsafe = True
         return hits[0] if hits else None
+
+    def _push(self, multi: _Multi) -> None:
+        self.by_boundary.setdefault(multi.boundary.rstrip(" \t"), []).append(len(self.multis))
+        self.multis.append(multi)
+
+    def _pop_to(self, index: int) -> None:
+        """The multiparts inside the one at ``index`` end."""
+        for m in self.multis[index + 1:]:
+            self.by_boundary[m.boundary.rstrip(" \t")].pop()
+        del self.multis[index + 1:]
 
     def _delimit(self, hit: tuple[int, bool], line: bytes) -> None:
         index, close = hit
@@ -227,7 +253,7 @@ class _Splitter:
         self._emit(line)
         if self.after_separator is m:
             return  # a delimiter right after one (even a closing one): the parser skips it
-        del self.multis[index + 1:]
+        self._pop_to(index)
         if close:
             m.in_parts = False
             self.state = "opaque"  # the epilogue
@@ -268,6 +294,10 @@ class _Splitter:
 
     def _body_starts(self) -> None:
         """The header block ended: what the parser will expect next."""
+        if self.scanner.max_depth > PARSE_MAX_DEPTH:
+            self.out = None  # never given to the parser: the scan alone decides
+            self.header, self.header_size, self.state = [], 0, "opaque"
+            return
         try:
             msg = BytesParser(policy=POLICY).parsebytes(
                 b"".join(self.header), headersonly=True)
@@ -293,9 +323,8 @@ class _Splitter:
             if boundary is None:
                 self.state = "opaque"
             else:
-                self.multis.append(_Multi(self.path, boundary, _boundary_re(boundary),
-                                          ctype == "multipart/digest",
-                                          self.spill_ok))
+                self._push(_Multi(self.path, boundary, ctype == "multipart/digest",
+                                  self.spill_ok))
                 self.state = "opaque"  # the preamble, until the first delimiter
         else:
             self.state = "leaf"
@@ -422,7 +451,8 @@ class Spills:
         tail = payload[len(spill.token):].encode("ascii")
         cte = str(part.get("content-transfer-encoding", "")).lower()
         h = hashlib.sha256()
-        out = tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
+        out: IO[bytes] = io.BytesIO() if spill.size <= SPILL_BYTES \
+            else tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
         try:
             ok = True
             if cte == "base64":
@@ -446,8 +476,11 @@ class Spills:
                 assert isinstance(data, bytes)
                 self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
                 return data
-            out.seek(0)
-            data = out.read()
+            if isinstance(out, io.BytesIO):
+                data = out.getvalue()
+            else:
+                out.seek(0)
+                data = out.read()
         finally:
             out.close()
         self.digests[id(data)] = (data, h.hexdigest())
@@ -501,4 +534,4 @@ def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:
         out.write(piece)
 
 
-__all__ = ["CHUNK", "SPILL_BYTES", "Spill", "Spills", "Split", "split", "verify"]
+__all__ = ["CHUNK", "SPILL_BYTES", "TOKEN_BYTES", "Spill", "Spills", "Split", "split", "verify"]

@@ -229,3 +229,50 @@ def test_long_header_values_are_not_remembered() -> None:
     assert factory("X-A", long_value) is not factory("X-A", long_value)
     assert factory("X-A", "short") is factory("X-A", "short")
     assert structure.POLICY.header_max_count("Subject") == 1
+
+
+# -- delimiters in the split ---------------------------------------------------------------------
+
+
+def _parser_delimiter(line: bytes, boundaries: list[tuple[str, bool]]) -> list[tuple[int, bool]]:
+    """Every open multipart the standard library's pattern (``email.feedparser``) takes
+    ``line`` for, innermost first: ``(index, closes)``."""
+    import re
+
+    text = line.decode("ascii", "surrogateescape")
+    hits = []
+    for i in range(len(boundaries) - 1, -1, -1):
+        b, in_parts = boundaries[i]
+        mo = re.match("(?P<sep>" + re.escape("--" + b)
+                      + r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$", text)
+        if in_parts and mo:
+            hits.append((i, bool(mo.group("end"))))
+    return hits
+
+
+def test_the_split_finds_delimiters_as_the_parsers_pattern() -> None:
+    from gateway.intake import stream
+
+    rng = random.Random(11)
+    alphabet = ["a", "b", "-", "--", " ", "\t", "=_"]
+    for _ in range(4000):
+        s = stream._Splitter(1 << 20, 1 << 20, 0)
+        opened = []
+        for _ in range(rng.randrange(1, 5)):
+            b = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 4)))
+            s._push(stream._Multi((), b, False, True))
+            if rng.random() < 0.2:
+                s.multis[-1].in_parts = False
+            opened.append((b, s.multis[-1].in_parts))
+        if rng.random() < 0.3 and len(s.multis) > 1:  # inner multiparts ended
+            keep = rng.randrange(0, len(s.multis))
+            s._pop_to(keep)
+            opened = opened[:keep + 1]
+        b = rng.choice(opened)[0]
+        line = ("--" + b + rng.choice(["", "--", "-"]) + rng.choice(["", " ", "\t ", "x"])
+                + rng.choice(["\r\n", "\n", "\r", ""])).encode()
+        expected = _parser_delimiter(line, opened)
+        s.unsafe = False
+        got = s._delimiter(line)
+        assert got == (expected[0] if expected else None), (line, opened)
+        assert s.unsafe == (len(expected) > 1)
