@@ -37,7 +37,6 @@ from typing import IO, Any, BinaryIO
 from gateway.intake.structure import (
     PARSE_MAX_DEPTH,
     POLICY,
-    DashLines,
     Scanner,
     Structure,
 )
@@ -65,6 +64,37 @@ def _eol(data: bytes) -> bytes:
     if data.endswith((b"\n", b"\r")):
         return data[-1:]
     return b""
+
+
+class DashLines:
+    """Where the lines that start with ``--`` begin in one block (the only lines that can
+    delimit a body): ``bytes.find`` of ``--`` (a byte base64 never contains), then a look at
+    the byte before it."""
+
+    def __init__(self, block: bytes) -> None:
+        self.block = block
+        self.found = -1
+        """The last line start found, so a block of many short parts is searched once."""
+
+    def next(self, pos: int) -> int:
+        """The start of the first line after ``pos`` that begins with ``--``, or the block's
+        end (``pos`` itself is the start of a line that does not)."""
+        block = self.block
+        if self.found > pos:
+            return self.found
+        at = pos + 1
+        if block.find(b"-", at) < 0:  # one byte: a plain memchr (base64 has no "-" at all)
+            self.found = len(block)
+            return self.found
+        while True:
+            at = block.find(b"--", at)
+            if at < 0:
+                self.found = len(block)
+                return self.found
+            if block[at - 1] in b"\r\n":
+                self.found = at
+                return at
+            at += 1
 
 
 @dataclass

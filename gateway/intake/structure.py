@@ -53,38 +53,6 @@ POLICY = email.policy.default.clone(
 _BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.I)
 _CTYPE = re.compile(rb"^content-type\s*:\s*([!#-'*+.0-9A-Z^-~]+)/([!#-'*+.0-9A-Z^-~]+)", re.I)
 _FIELD = re.compile(rb"^[!-9;-~]+[ \t]*:")
-_NL = re.compile(rb"\r\n|\r|\n")  # where ``bytes.splitlines`` ends a line
-
-
-class DashLines:
-    """Where the lines that start with ``--`` begin in one block (the only lines that can
-    delimit a body): ``bytes.find`` of ``--`` (a byte base64 never contains), then a look at
-    the byte before it."""
-
-    def __init__(self, block: bytes) -> None:
-        self.block = block
-        self.found = -1
-        """The last line start found, so a block of many short parts is searched once."""
-
-    def next(self, pos: int) -> int:
-        """The start of the first line after ``pos`` that begins with ``--``, or the block's
-        end (``pos`` itself is the start of a line that does not)."""
-        block = self.block
-        if self.found > pos:
-            return self.found
-        at = pos + 1
-        if block.find(b"-", at) < 0:  # one byte: a plain memchr (base64 has no "-" at all)
-            self.found = len(block)
-            return self.found
-        while True:
-            at = block.find(b"--", at)
-            if at < 0:
-                self.found = len(block)
-                return self.found
-            if block[at - 1] in b"\r\n":
-                self.found = at
-                return at
-            at += 1
 
 
 @dataclass(frozen=True)
@@ -191,16 +159,9 @@ class Scanner:
 def scan(data: bytes) -> Structure:
     """Measure ``data`` (a whole message) in one pass, without recursion."""
     scanner = Scanner()
-    pos, n = 0, len(data)
-    dashes = DashLines(data)
-    while pos < n:
-        if not scanner.in_header and not data.startswith(b"--", pos):
-            pos = dashes.next(pos)  # a body line: only a delimiter counts there
-            continue
-        m = _NL.search(data, pos)
-        end = m.end() if m else n
-        scanner.feed(data[pos:end])
-        pos = end
+    for line in data.splitlines(keepends=True):
+        if scanner.in_header or line.startswith(b"--"):  # in a body only delimiters count
+            scanner.feed(line)
     return scanner.result()
 
 
@@ -230,5 +191,5 @@ def parse_headers(data: bytes) -> Message | None:
         return None
 
 
-__all__ = ["POLICY", "PARSE_MAX_DEPTH", "DashLines", "Scanner", "Structure", "parse", "parse_headers",
+__all__ = ["POLICY", "PARSE_MAX_DEPTH", "Scanner", "Structure", "parse", "parse_headers",
            "scan"]

@@ -178,13 +178,15 @@ def test_the_scan_that_skips_body_lines_measures_as_the_line_by_line_scan() -> N
 
 
 def test_dash_lines_are_found_after_any_line_ending() -> None:
+    from gateway.intake import stream
+
     block = b"x-y--z\r\n-a\r--b\n--c\r\n--d"
-    dashes = structure.DashLines(block)
+    dashes = stream.DashLines(block)
     assert dashes.next(0) == block.index(b"--b")
     assert dashes.next(block.index(b"--b")) == block.index(b"--c")
     assert dashes.next(block.index(b"--c")) == block.index(b"--d")
     assert dashes.next(block.index(b"--d")) == len(block)
-    assert structure.DashLines(b"no dash at all\r\nhere").next(0) == 20
+    assert stream.DashLines(b"no dash at all\r\nhere").next(0) == 20
 
 
 # -- headers ------------------------------------------------------------------------------------
