@@ -165,13 +165,19 @@ def scan(data: bytes) -> Structure:
     return scanner.result()
 
 
+def too_deep(st: Structure) -> str | None:
+    """Why a message of structure ``st`` is not given to the parser at all, if it is not."""
+    return f"nesting {st.depth} levels deep" if st.depth > PARSE_MAX_DEPTH else None
+
+
 def parse(data: bytes, st: Structure | None = None) -> tuple[Message | None, str | None]:
     """The message parsed by the standard library, or ``(None, reason)`` when its structure
     (``st``, measured here when not given) is too deep to parse safely (or the parser still
     ran out of stack)."""
     st = st or scan(data)
-    if st.depth > PARSE_MAX_DEPTH:
-        return None, f"nesting {st.depth} levels deep"
+    deep = too_deep(st)
+    if deep is not None:
+        return None, deep
     try:
         return email.message_from_bytes(data, policy=POLICY), None
     except RecursionError:
@@ -192,4 +198,4 @@ def parse_headers(data: bytes) -> Message | None:
 
 
 __all__ = ["POLICY", "PARSE_MAX_DEPTH", "Scanner", "Structure", "parse", "parse_headers",
-           "scan"]
+           "scan", "too_deep"]

@@ -278,3 +278,38 @@ def test_the_split_finds_delimiters_as_the_parsers_pattern() -> None:
         got = s._delimiter(line)
         assert got == (expected[0] if expected else None), (line, opened)
         assert s.unsafe == (len(expected) > 1)
+
+
+# -- a message too deep to parse ----------------------------------------------------------------
+
+
+class _Reads(io.BytesIO):
+    """A message file that remembers how much each read asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.asked.append(-1 if size is None else size)
+        return super().read(size)
+
+
+@pytest.mark.parametrize("padding", [0, 3 * 1024 * 1024])
+def test_a_message_too_deep_to_parse_is_a_limit_without_reading_it_whole(padding: int) -> None:
+    from gateway.intake import stream
+    from tests.containers import nested_multipart
+
+    raw = nested_multipart(structure.PARSE_MAX_DEPTH + 40)
+    raw = raw.replace(b"hello\r\n", b"hello\r\n" + (b"x" * 76 + b"\r\n") * (padding // 78))
+    fp = _Reads(raw)
+    parsed = Walker(Limits(), Documents()).walk_message(fp)
+    assert [f.code for f in parsed.findings] == ["MIME_LIMIT"]
+    assert "levels deep" in (parsed.findings[0].params.get("reason") or "")
+    assert dict(parsed.headers)["From"] == "stttt@daknong.gov.vn"
+    assert not parsed.items and not parsed.text_parts
+    if len(raw) > stream.TOKEN_BYTES:
+        assert len(raw) > padding
+        # read in blocks, and the top header block alone again: never the whole file
+        assert -1 not in fp.asked
+        assert max(fp.asked) <= max(stream.CHUNK, Limits().mime_max_header_bytes + 1024)
