@@ -24,7 +24,6 @@ PARSE_MAX_DEPTH = 64
 between the rules' depth limit and this, it parses and the walker stops at the limit."""
 
 
-
 class _CachedHeaders:
     """The default policy's header factory, remembering the header objects it made: the
     parser's policy makes a new object (a full RFC 5322 parse) each time a header is read,
