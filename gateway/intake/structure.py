@@ -14,9 +14,10 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.message import Message
-from functools import lru_cache
 from typing import Any
 
 PARSE_MAX_DEPTH = 64
@@ -25,21 +26,40 @@ between the rules' depth limit and this, it parses and the walker stops at the l
 
 
 class _CachedHeaders:
-    """The default policy's header factory, remembering the header objects it made: the
-    parser's policy makes a new object (a full RFC 5322 parse) each time a header is read,
-    and a part's ``Content-Type`` alone is read five or six times during a walk. The objects
-    are immutable; short values only (the cache stays small whatever the messages)."""
+    """The default policy's header factory, remembering the header objects it made lately:
+    the parser's policy makes a new object (a full RFC 5322 parse) each time a header is
+    read, and a part's ``Content-Type`` alone is read five or six times during a walk. The
+    objects are immutable. A header object keeps its parse tree, up to about 1.3 KB per
+    character of a hostile value, so what is remembered is bounded by the characters of the
+    values (``BUDGET``: about 3 MB at worst), not by a count of entries."""
 
-    SHORT = 1024
+    BUDGET = 2048
+    LONGEST = 512
+    """Longer values are parsed each time they are read, never remembered."""
 
     def __init__(self, factory: Any) -> None:
         self._factory = factory
-        self._made = lru_cache(maxsize=2048)(factory)
+        self._made: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
 
     def __call__(self, name: str, value: str) -> Any:
-        if len(value) > self.SHORT:
-            return self._factory(name, value)
-        return self._made(name, value)
+        key = (name, value)
+        with self._lock:
+            made = self._made.get(key)
+            if made is not None:
+                self._made.move_to_end(key)
+                return made
+        made = self._factory(name, value)
+        if len(value) <= self.LONGEST:
+            with self._lock:
+                if key not in self._made:
+                    self._made[key] = made
+                    self._chars += len(name) + len(value)
+                    while self._chars > self.BUDGET:
+                        (n, v), _ = self._made.popitem(last=False)
+                        self._chars -= len(n) + len(v)
+        return made
 
     def __getitem__(self, name: str) -> Any:
         return self._factory[name]
