@@ -77,10 +77,11 @@ class Walker(Openers):
         spill_dir = _spill_dir(fp)
         size = fp.seek(0, os.SEEK_END) - start
         fp.seek(start)
-        if size <= stream.SPILL_BYTES:  # no body of it could be spilled: measured and read whole
+        token_bytes = min(stream.TOKEN_BYTES, stream.SPILL_BYTES)
+        if size <= token_bytes:  # no body of it could be left out: measured and read whole
             got = stream.Split(None, structure.scan(fp.read()))
         else:
-            got = stream.split(fp, header_cap=self.limits.mime_max_header_bytes)
+            got = stream.split(fp, token_bytes, header_cap=self.limits.mime_max_header_bytes)
         self._spills = stream.Spills(got, spill_dir)
         try:
             self._walk_top(got, fp, start)
@@ -103,6 +104,9 @@ class Walker(Openers):
                                   f"limit {lim.mime_max_header_bytes}")
         elif st.parts > 10 * lim.mime_max_parts:
             pass  # far beyond the limit: not worth parsing, the finding decides
+        elif data is None and structure.too_deep(st) is not None:
+            # the split kept no skeleton: the parser would not be given the message
+            self._limit("depth", f"{structure.too_deep(st)}, limit {lim.mime_max_depth}")
         else:
             if data is None:
                 data = self._whole(fp, start)
@@ -118,7 +122,7 @@ class Walker(Openers):
         if msg is None:  # nothing beyond the top header is parsed; the finding decides
             if st.header_bytes <= lim.mime_max_header_bytes:
                 top = structure.parse_headers(data if data is not None
-                                              else self._whole(fp, start))
+                                              else self._head(fp, start))
                 if top is not None:
                     self._headers(top)
             return
@@ -131,6 +135,12 @@ class Walker(Openers):
         self._spills = stream.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
         fp.seek(start)
         return fp.read()
+
+    def _head(self, fp: BinaryIO, start: int) -> bytes:
+        """The start of the message, where its top header block is (no larger than the header
+        limit, or the message would not be parsed at all)."""
+        fp.seek(start)
+        return fp.read(self.limits.mime_max_header_bytes + 1024)
 
     def _headers(self, msg: Message) -> None:
         self.out.raw_headers = [(k, str(v)) for k, v in msg.raw_items()]
@@ -194,7 +204,7 @@ class Walker(Openers):
         spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             raw = self._decoded(part, spill, prefix, ctype)
-            if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF])):
+            if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF], text_label=True)):
                 # labelled text but something else (a document, an archive): a file
                 self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
                                prefix, depth, declared=ctype)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
@@ -321,8 +322,10 @@ def _cms(data: bytes, name: str) -> str | None:
     return "p7s" if extension(name) in ("p7s", "sig", "pkcs7") else "p7m"
 
 
-def sniff_detail(data: bytes, name: str = "") -> Sniffed:
-    """Identify ``data`` by its content (the name breaks ties only)."""
+def sniff_detail(data: bytes, name: str = "", text_label: bool = False) -> Sniffed:
+    """Identify ``data`` by its content (the name breaks ties only). ``text_label``: the
+    bytes are a body labelled text, and libmagic is not asked when they are plainly text
+    (:func:`plainly_text`); every check on the bytes themselves is made all the same."""
     if not data:
         return Sniffed("application/x-empty", "other")
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
@@ -345,7 +348,7 @@ def sniff_detail(data: bytes, name: str = "") -> Sniffed:
     for magic, media_type in _METADATA_MAGIC:
         if data.startswith(magic):
             return Sniffed(media_type, "other")
-    media_type, fmt = _by_magic(data, name)
+    media_type, fmt = _by_magic(data, name, text_label)
     return Sniffed(media_type, fmt,
                    identified=fmt != "other" or _trusted_other(media_type, data, name))
 
@@ -399,9 +402,40 @@ def _magic_type(head: bytes) -> str:
         return "application/octet-stream"
 
 
-def _by_magic(data: bytes, name: str) -> tuple[str, str]:
+_TEXT_CONTROLS = bytes(c for c in range(0x20) if c not in b"\t\n\r\x0c") + b"\x7f"
+_TEXT_FILE_MARKS = (b"%pdf", b"binhex", b"-----begin")
+"""Formats libmagic finds in printable text, wherever they are in the bytes it is given (a
+PDF header, BinHex's first line, PEM such as ``-----BEGIN PKCS7-----``), compared in lower
+case."""
+_TEXT_FILE_STARTS = (b"gif8", b"riff", b"bm", b"pk")
+"""Formats whose first bytes are printable (GIF, WebP, BMP, ZIP), in lower case."""
+
+
+def plainly_text(head: bytes) -> bool:
+    """Whether ``head`` is text that libmagic could only call text (``text/*`` or a type
+    that is not a document format): UTF-8 (a sequence cut at the end allowed) without any
+    control character but TAB, LF, CR and FF, and without the marks of the formats libmagic
+    recognises in printable bytes. Binary headers (ZIP, OLE, PNG, JPEG, TIFF, archives,
+    DER, UTF-16) fail the first two tests. A legacy 8-bit body is not plainly text (its
+    bytes are not UTF-8): libmagic decides, as before."""
+    if len(head.translate(None, _TEXT_CONTROLS)) != len(head):
+        return False
+    try:
+        codecs.utf_8_decode(head, "strict", False)
+    except UnicodeDecodeError:
+        return False
+    low = head.lower()
+    return not low.startswith(_TEXT_FILE_STARTS) and not any(m in low for m in _TEXT_FILE_MARKS)
+
+
+def _by_magic(data: bytes, name: str, text_label: bool = False) -> tuple[str, str]:
     head = data[: 1 << 16]
-    mt = _magic_type(head) if head else "application/x-empty"
+    if not head:
+        mt = "application/x-empty"
+    elif text_label and plainly_text(head):
+        mt = "text/plain"  # what libmagic would say, without its text analysis (~1.7 ms)
+    else:
+        mt = _magic_type(head)
     if mt in ("application/zip", "application/x-zip-compressed") or (
         mt.startswith("application/vnd.openxmlformats") or mt.startswith("application/vnd.oasis")
     ):

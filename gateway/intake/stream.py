@@ -13,7 +13,8 @@ never decides what a message contains.
 
 :class:`Spills` reads a spilled body from the message file again and decodes its transfer
 encoding (base64, quoted-printable) chunk by chunk into a private temp file (read back as the
-part's one copy in memory), with SHA-256 computed on the way; an encoding the chunked decoder cannot
+part's one copy in memory; a body no larger than ``SPILL_BYTES`` straight into memory), with
+SHA-256 computed on the way; an encoding the chunked decoder cannot
 reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard library from
 the raw body, as before.
 """
@@ -21,8 +22,8 @@ the raw body, as before.
 from __future__ import annotations
 
 import binascii
-import email.policy
 import hashlib
+import io
 import logging
 import re
 import secrets
@@ -33,26 +34,67 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import IO, Any, BinaryIO
 
-from gateway.intake.structure import Scanner, Structure
+from gateway.intake.structure import (
+    PARSE_MAX_DEPTH,
+    POLICY,
+    Scanner,
+    Structure,
+)
 
 log = logging.getLogger(__name__)
 
 SPILL_BYTES = 256 * 1024
-"""A leaf body larger than this is kept in a temp file, not in the skeleton."""
+"""A leaf body larger than this is decoded through a private temp file (smaller ones in
+memory)."""
+TOKEN_BYTES = 16 * 1024
+"""A leaf body larger than this (or than ``SPILL_BYTES``) is left out of the skeleton when
+:class:`gateway.intake.mime.Walker` reads a message: the parser reads a body line by line
+and as text (then encodes it back), while :class:`Spills` reads it as bytes, in blocks."""
 CHUNK = 1 << 20
 """Bytes read from the message (and decoded) at a time."""
 
 _HEADER_RE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")  # email.feedparser.headerRE
 _NL = re.compile(rb"\r\n|\r|\n")
-_EOL = re.compile(rb"(\r\n|\r|\n)\Z")
-_DASH_LINE = re.compile(rb"[\r\n]--")
-_B64 = re.compile(rb"[A-Za-z0-9+/]*")
 
 
-def _boundary_re(boundary: str) -> re.Pattern[str]:
-    """The parser's delimiter pattern for one boundary (``email.feedparser``)."""
-    return re.compile("(?P<sep>" + re.escape("--" + boundary)
-                      + r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$")
+def _eol(data: bytes) -> bytes:
+    """The line ending ``data`` ends with (``b""`` when none)."""
+    if data.endswith(b"\r\n"):
+        return b"\r\n"
+    if data.endswith((b"\n", b"\r")):
+        return data[-1:]
+    return b""
+
+
+class DashLines:
+    """Where the lines that start with ``--`` begin in one block (the only lines that can
+    delimit a body): ``bytes.find`` of ``--`` (a byte base64 never contains), then a look at
+    the byte before it."""
+
+    def __init__(self, block: bytes) -> None:
+        self.block = block
+        self.found = -1
+        """The last line start found, so a block of many short parts is searched once."""
+
+    def next(self, pos: int) -> int:
+        """The start of the first line after ``pos`` that begins with ``--``, or the block's
+        end (``pos`` itself is the start of a line that does not)."""
+        block = self.block
+        if self.found > pos:
+            return self.found
+        at = pos + 1
+        if block.find(b"-", at) < 0:  # one byte: a plain memchr (base64 has no "-" at all)
+            self.found = len(block)
+            return self.found
+        while True:
+            at = block.find(b"--", at)
+            if at < 0:
+                self.found = len(block)
+                return self.found
+            if block[at - 1] in b"\r\n":
+                self.found = at
+                return at
+            at += 1
 
 
 @dataclass
@@ -73,7 +115,6 @@ class Spill:
 class _Multi:
     path: tuple[int, ...]
     boundary: str
-    pattern: re.Pattern[str]
     digest: bool
     spill: bool
     children: int = 0
@@ -129,6 +170,8 @@ class _Splitter:
         """Where the line being fed starts."""
         self.prefix = secrets.token_hex(12)
         self.multis: list[_Multi] = []
+        self.by_boundary: dict[str, list[int]] = {}
+        """Boundary without its trailing blanks → indexes in ``multis`` of those open."""
         # the entity being read
         self.state = "header"  # header | leaf | opaque | multi
         self.header: list[bytes] = []
@@ -161,16 +204,21 @@ class _Splitter:
     # -- lines -----------------------------------------------------------------------------
 
     def feed_block(self, block: bytes) -> None:
-        """Feed the lines of ``block``; inside a spilled body, everything up to the next line
-        that starts with ``--`` at once (no other line can end a body or count in the scan)."""
+        """Feed the lines of ``block``; inside a body (a leaf's, a preamble, an epilogue),
+        everything up to the next line that starts with ``--`` at once: no other line can end
+        a body or count in the scan, so no Python work is done per line there."""
         pos, n = 0, len(block)
+        dashes = DashLines(block)
         while pos < n:
             self.line_at = self.offset + pos
-            if self.state == "leaf" and (self.spilling is not None or self.out is None) \
-                    and not self.scanner.in_header and not block.startswith(b"--", pos):
-                m = _DASH_LINE.search(block, pos)
-                end = m.start() + 1 if m else n
-                self._spill_lines(block[pos:end])
+            if (self.state != "header" or self.out is None) and not self.scanner.in_header \
+                    and not block.startswith(b"--", pos):
+                end = dashes.next(pos)
+                self.after_separator = None
+                if self.state == "leaf":
+                    self._leaf_line(block[pos:end])
+                else:
+                    self._emit(block[pos:end])
                 pos = end
                 continue
             m = _NL.search(block, pos)
@@ -179,16 +227,10 @@ class _Splitter:
             pos = end
         self.offset += n
 
-    def _spill_lines(self, chunk: bytes) -> None:
-        if self.out is None or self.spilling is None:
-            return
-        mo = _EOL.search(chunk)
-        eol = mo.group(1) if mo else b""
-        self._spilled(len(self.pending_eol) + len(chunk) - len(eol))
-        self.pending_eol = eol
-
     def feed(self, line: bytes) -> None:
         self.scanner.feed(line)
+        if self.out is None:
+            return  # no skeleton: only the scan counts
         if line.startswith(b"--"):
             hit = self._delimiter(line)
             if hit is not None:
@@ -206,18 +248,34 @@ class _Splitter:
             self._emit(line)
 
     def _delimiter(self, line: bytes) -> tuple[int, bool] | None:
-        text = line.decode("ascii", "surrogateescape")
-        hits = []
-        for i in range(len(self.multis) - 1, -1, -1):
-            m = self.multis[i]
-            if not m.in_parts:
-                continue
-            mo = m.pattern.match(text)
-            if mo:
-                hits.append((i, bool(mo.group("end"))))
+        """Which open multipart ``line`` delimits, and whether it closes it: the parser's
+        pattern for a boundary ``b`` is ``--b(--)?[ \t]*`` then the line ending, so only the
+        multiparts whose boundary, without its trailing blanks, is the line's text without
+        them (or without them and a final ``--``) can match; they are looked up by that key,
+        not each open multipart tried with a pattern in turn."""
+        content = line[2:].decode("ascii", "surrogateescape").rstrip("\r\n")
+        bare = content.rstrip(" \t")
+        multis = self.multis
+        hits = [(i, False) for i in self.by_boundary.get(bare, ())
+                if multis[i].in_parts and content.startswith(multis[i].boundary)]
+        if bare.endswith("--"):
+            closing = bare[:-2]
+            hits += [(i, True) for i in self.by_boundary.get(closing.rstrip(" \t"), ())
+                     if multis[i].in_parts and multis[i].boundary == closing]
+        hits.sort(reverse=True)
         if len(hits) > 1:  # which one the parser takes depends on its state: do not guess
             self.unsafe = True
         return hits[0] if hits else None
+
+    def _push(self, multi: _Multi) -> None:
+        self.by_boundary.setdefault(multi.boundary.rstrip(" \t"), []).append(len(self.multis))
+        self.multis.append(multi)
+
+    def _pop_to(self, index: int) -> None:
+        """The multiparts inside the one at ``index`` end."""
+        for m in self.multis[index + 1:]:
+            self.by_boundary[m.boundary.rstrip(" \t")].pop()
+        del self.multis[index + 1:]
 
     def _delimit(self, hit: tuple[int, bool], line: bytes) -> None:
         index, close = hit
@@ -225,7 +283,7 @@ class _Splitter:
         self._emit(line)
         if self.after_separator is m:
             return  # a delimiter right after one (even a closing one): the parser skips it
-        del self.multis[index + 1:]
+        self._pop_to(index)
         if close:
             m.in_parts = False
             self.state = "opaque"  # the epilogue
@@ -266,8 +324,12 @@ class _Splitter:
 
     def _body_starts(self) -> None:
         """The header block ended: what the parser will expect next."""
+        if self.scanner.max_depth > PARSE_MAX_DEPTH:
+            self.out = None  # never given to the parser: the scan alone decides
+            self.header, self.header_size, self.state = [], 0, "opaque"
+            return
         try:
-            msg = BytesParser(policy=email.policy.default).parsebytes(
+            msg = BytesParser(policy=POLICY).parsebytes(
                 b"".join(self.header), headersonly=True)
             if self.digest_child:
                 msg.set_default_type("message/rfc822")
@@ -291,9 +353,8 @@ class _Splitter:
             if boundary is None:
                 self.state = "opaque"
             else:
-                self.multis.append(_Multi(self.path, boundary, _boundary_re(boundary),
-                                          ctype == "multipart/digest",
-                                          self.spill_ok))
+                self._push(_Multi(self.path, boundary, ctype == "multipart/digest",
+                                  self.spill_ok))
                 self.state = "opaque"  # the preamble, until the first delimiter
         else:
             self.state = "leaf"
@@ -304,8 +365,7 @@ class _Splitter:
         if self.out is None:
             return  # no skeleton: nothing to keep
         if self.spilling is not None:
-            mo = _EOL.search(line)
-            eol = mo.group(1) if mo else b""
+            eol = _eol(line)
             self._spilled(len(self.pending_eol) + len(line) - len(eol))
             self.pending_eol = eol
             return
@@ -421,7 +481,8 @@ class Spills:
         tail = payload[len(spill.token):].encode("ascii")
         cte = str(part.get("content-transfer-encoding", "")).lower()
         h = hashlib.sha256()
-        out = tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
+        out: IO[bytes] = io.BytesIO() if spill.size <= SPILL_BYTES \
+            else tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
         try:
             ok = True
             if cte == "base64":
@@ -445,8 +506,11 @@ class Spills:
                 assert isinstance(data, bytes)
                 self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
                 return data
-            out.seek(0)
-            data = out.read()
+            if isinstance(out, io.BytesIO):
+                data = out.getvalue()
+            else:
+                out.seek(0)
+                data = out.read()
         finally:
             out.close()
         self.digests[id(data)] = (data, h.hexdigest())
@@ -459,13 +523,16 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
     lets the standard library decode the raw body)."""
     buf = b""
     for raw in chunks:
-        buf += b"".join(raw.splitlines())
+        buf += raw.translate(None, b"\r\n")  # the line breaks ``splitlines`` would remove
         cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
         if cut > 0:
             head, buf = buf[:cut], buf[cut:]
-            if _B64.fullmatch(head) is None:  # padding or a foreign character inside
+            if b"=" in head:  # padding inside
                 return False
-            piece = binascii.a2b_base64(head, strict_mode=True)
+            try:  # strict: a foreign character raises
+                piece = binascii.a2b_base64(head, strict_mode=True)
+            except binascii.Error:
+                return False
             h.update(piece)
             out.write(piece)
     pad = len(buf) % 4
@@ -497,4 +564,4 @@ def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:
         out.write(piece)
 
 
-__all__ = ["CHUNK", "SPILL_BYTES", "Spill", "Spills", "Split", "split", "verify"]
+__all__ = ["CHUNK", "SPILL_BYTES", "TOKEN_BYTES", "Spill", "Spills", "Split", "split", "verify"]

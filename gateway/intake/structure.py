@@ -14,12 +14,60 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 
 PARSE_MAX_DEPTH = 64
 """Deeper than this the standard library parser is not used at all (it recurses per level);
 between the rules' depth limit and this, it parses and the walker stops at the limit."""
+
+
+class _CachedHeaders:
+    """The default policy's header factory, remembering the header objects it made lately:
+    the parser's policy makes a new object (a full RFC 5322 parse) each time a header is
+    read, and a part's ``Content-Type`` alone is read five or six times during a walk. The
+    objects are immutable. A header object keeps its parse tree, up to about 1.3 KB per
+    character of a hostile value, so what is remembered is bounded by the characters of the
+    values (``BUDGET``: about 3 MB at worst), not by a count of entries."""
+
+    BUDGET = 2048
+    LONGEST = 512
+    """Longer values are parsed each time they are read, never remembered."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._made: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str, value: str) -> Any:
+        key = (name, value)
+        with self._lock:
+            made = self._made.get(key)
+            if made is not None:
+                self._made.move_to_end(key)
+                return made
+        made = self._factory(name, value)
+        if len(value) <= self.LONGEST:
+            with self._lock:
+                if key not in self._made:
+                    self._made[key] = made
+                    self._chars += len(name) + len(value)
+                    while self._chars > self.BUDGET:
+                        (n, v), _ = self._made.popitem(last=False)
+                        self._chars -= len(n) + len(v)
+        return made
+
+    def __getitem__(self, name: str) -> Any:
+        return self._factory[name]
+
+
+POLICY = email.policy.default.clone(
+    header_factory=_CachedHeaders(email.policy.default.header_factory))
+"""``email.policy.default`` with header objects remembered (the same values, parsed once)."""
 
 _BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.I)
 _CTYPE = re.compile(rb"^content-type\s*:\s*([!#-'*+.0-9A-Z^-~]+)/([!#-'*+.0-9A-Z^-~]+)", re.I)
@@ -131,8 +179,14 @@ def scan(data: bytes) -> Structure:
     """Measure ``data`` (a whole message) in one pass, without recursion."""
     scanner = Scanner()
     for line in data.splitlines(keepends=True):
-        scanner.feed(line)
+        if scanner.in_header or line.startswith(b"--"):  # in a body only delimiters count
+            scanner.feed(line)
     return scanner.result()
+
+
+def too_deep(st: Structure) -> str | None:
+    """Why a message of structure ``st`` is not given to the parser at all, if it is not."""
+    return f"nesting {st.depth} levels deep" if st.depth > PARSE_MAX_DEPTH else None
 
 
 def parse(data: bytes, st: Structure | None = None) -> tuple[Message | None, str | None]:
@@ -140,10 +194,11 @@ def parse(data: bytes, st: Structure | None = None) -> tuple[Message | None, str
     (``st``, measured here when not given) is too deep to parse safely (or the parser still
     ran out of stack)."""
     st = st or scan(data)
-    if st.depth > PARSE_MAX_DEPTH:
-        return None, f"nesting {st.depth} levels deep"
+    deep = too_deep(st)
+    if deep is not None:
+        return None, deep
     try:
-        return email.message_from_bytes(data, policy=email.policy.default), None
+        return email.message_from_bytes(data, policy=POLICY), None
     except RecursionError:
         return None, "nesting too deep for the parser"
 
@@ -156,9 +211,10 @@ def parse_headers(data: bytes) -> Message | None:
         if i >= 0:
             end = min(end, i + len(sep))
     try:
-        return email.message_from_bytes(data[:end], policy=email.policy.default)
+        return email.message_from_bytes(data[:end], policy=POLICY)
     except RecursionError:
         return None
 
 
-__all__ = ["PARSE_MAX_DEPTH", "Scanner", "Structure", "parse", "parse_headers", "scan"]
+__all__ = ["POLICY", "PARSE_MAX_DEPTH", "Scanner", "Structure", "parse", "parse_headers",
+           "scan", "too_deep"]
