@@ -226,7 +226,7 @@ def test_the_walk_decodes_vietnamese_names_with_the_remembered_headers() -> None
 
 
 def test_long_header_values_are_not_remembered() -> None:
-    factory = structure.POLICY.header_factory
+    factory: Any = structure.POLICY.header_factory
     long_value = "x" * (factory.LONGEST + 1)
     assert factory("X-A", long_value) is not factory("X-A", long_value)
     assert factory("X-A", "short") is factory("X-A", "short")
@@ -236,7 +236,7 @@ def test_long_header_values_are_not_remembered() -> None:
 def test_what_is_remembered_is_bounded_by_the_characters_of_the_values() -> None:
     """A header object keeps its parse tree (up to about 1.3 KB per character of a hostile
     value): a stream of distinct values must not make the worker grow."""
-    factory = structure.POLICY.header_factory
+    factory: Any = structure.POLICY.header_factory
     value = "attachment; " + ";".join("x" for _ in range(200))
     for i in range(5000):
         factory("Content-Disposition", value[:factory.LONGEST - 6] + str(i))

@@ -78,6 +78,7 @@ def _components_reference(grid: Image.Image) -> list[tuple[int, int, int, int, i
     """Every set cell in row order, each new one flooding its 8-neighbour component."""
     w, h = grid.size
     px = grid.load()
+    assert px is not None
     seen: set[tuple[int, int]] = set()
     out = []
     for y in range(h):
