@@ -75,6 +75,17 @@ def _libc_malloc_trim() -> Any:
 _malloc_trim = _libc_malloc_trim()
 
 
+# Libraries that report what they reject as warnings with tracebacks (pyHanko logs "Failed to
+# build path" with the exception for every signer outside the trust anchors): the finding in
+# the report already says it, so the gateway's log keeps only their errors.
+QUIET_LIBRARIES = ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL", "fontTools")
+
+
+def quiet_libraries() -> None:
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
                 memory_limit: int = 0) -> None:
     """Entry point of a worker process."""
@@ -82,6 +93,7 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP})
+    quiet_libraries()
     try:
         limit_memory(memory_limit)
         checker = build_checker(rules_path, trust_dirs)
@@ -111,4 +123,5 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
     conn.close()
 
 
-__all__ = ["build_checker", "check_one", "limit_memory", "release_memory", "worker_main"]
+__all__ = ["build_checker", "check_one", "limit_memory", "quiet_libraries", "release_memory",
+           "worker_main"]

@@ -163,3 +163,38 @@ def test_broken_rules_fail_at_start(tmp_path: Path) -> None:
     p = WorkerPool(1, rules_path=str(bad), start_timeout=30)
     with pytest.raises(WorkerFailed, match="attachment-max-bytes"):
         p.start()
+
+
+QUIET_CHECK = """
+import sys, time
+from pathlib import Path
+from bench.mailcorpus import build, make_signer
+from gateway.milter.pool import WorkerPool
+from gateway.model.envelope import Envelope
+
+mails = [m for m in build("mix", 30, scale=0.02, signer=make_signer(Path(sys.argv[1])))
+         if m.kind == "signed_pdf"]
+pool = WorkerPool(1, max_jobs=10)
+pool.start()
+try:
+    env = Envelope(sender=mails[0].sender, recipients=("b@agency.gov.vn",), queue_id="Q1")
+    report = pool.run("bytes", mails[0].data, env, "Q1", time.monotonic() + 60)
+    print(report.verdict.value, *sorted({f.code for d in report.documents for f in d.findings}))
+finally:
+    pool.close()
+"""
+
+
+def test_a_signer_outside_the_anchors_is_a_finding_not_a_traceback_in_the_log(
+        tmp_path: Path) -> None:
+    """pyHanko logs a warning with its traceback for each signer it cannot chain; in a worker
+    that is noise in the gateway's log (the report already carries the finding)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", QUIET_CHECK, str(tmp_path / "pki")], cwd=root,
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.startswith("invalid"), out.stdout
+    assert "PDF_SIGNATURE_NOT_CONFIRMED" in out.stdout, out.stdout
+    assert "Traceback" not in out.stderr and "Failed to build path" not in out.stderr
