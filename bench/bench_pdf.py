@@ -285,6 +285,9 @@ def bench_long_term() -> None:
 
 
 def main() -> None:
+    from gateway.milter.worker import quiet_libraries
+
+    quiet_libraries()  # as in the gateway's workers: pyHanko's warnings are not the figures
     bench_classify()
     bench_seal()
     bench_seal_pdf()
