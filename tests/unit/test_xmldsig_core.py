@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.inspect import safe_xml
 from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
-from gateway.inspect.xmldsig import c14n, keys
+from gateway.inspect.xmldsig import c14n, keys, transforms, tree
 from gateway.inspect.xmldsig import verify as V
 from gateway.inspect.xmldsig.algorithms import C14N
 
@@ -107,7 +107,7 @@ def test_relationship_transform_sorts_filters_and_defaults_target_mode() -> None
         b'xmlns:m="http://schemas.openxmlformats.org/package/2006/digital-signature"/>'
         b"</Transform>")
     outcome = V.RefOutcome(uri="/_rels/.rels", in_manifest=True)
-    nodes = V._relationship_transform(rels, transform, V.Limits(), "r", outcome)
+    nodes = transforms.relationship_transform(rels, transform, V.Limits(), "r", outcome)
     out = c14n.document(nodes.elem, INCL)
     assert out == (
         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -136,7 +136,7 @@ def test_same_id_in_two_cosignatures_resolves_each_to_its_own() -> None:
     doc = safe_xml.parse(
         f'<sigs><Signature xmlns="{DS}" Id="s1"><Object Id="p"/></Signature>'
         f'<Signature xmlns="{DS}" Id="s2"><Object Id="p"/></Signature></sigs>'.encode())
-    index = V._IdIndex(doc)
+    index = tree.IdIndex(doc)
     el, problem = index.resolve("p", doc[1])
     assert problem is None and el is doc[1][0]
     el, problem = index.resolve("p", doc)  # not inside either signature: ambiguous

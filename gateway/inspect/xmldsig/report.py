@@ -13,7 +13,7 @@ from gateway.inspect import safe_xml
 from gateway.inspect.algorithms import AlgorithmPolicy, key_of
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.safe_zip import SafeZip, ZipLimits, ZipProblem
-from gateway.inspect.xmldsig.verify import DsigResult
+from gateway.inspect.xmldsig.result import DsigResult
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
