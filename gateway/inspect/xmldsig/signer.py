@@ -4,6 +4,8 @@ issuers."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from cryptography import x509
 from lxml import etree
 
@@ -15,39 +17,20 @@ from gateway.inspect.xmldsig.transforms import prefix_list
 from gateway.inspect.xmldsig.tree import one, q
 
 
+class _Method(NamedTuple):
+    """SignedInfo's canonical octets and how its SignatureValue was computed."""
+
+    signed: bytes
+    family: str
+    digest: str
+    pss_salt: int | None
+    pss_mgf: str | None
+
+
 def signature_value(sig: etree._Element, si: etree._Element, value_el: etree._Element,
-                     result: DsigResult, limits: Limits) -> None:
-    cm = one(si, "CanonicalizationMethod")
-    sm = one(si, "SignatureMethod")
-    if cm is None or sm is None:
-        result.add("SIG_MALFORMED", BROKEN,
-                   reason="SignedInfo lacks CanonicalizationMethod or SignatureMethod")
-        return
-    method = C14N.get(cm.get("Algorithm") or "")
+                    result: DsigResult, limits: Limits) -> None:
+    method = _signed_info(si, result)
     if method is None:
-        result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=cm.get("Algorithm") or "?")
-        return
-    alg = sm.get("Algorithm") or ""
-    smethod = SIGNATURE_METHODS.get(alg)
-    if smethod is None:
-        result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=alg or "?")
-        return
-    digest, salt, mgf = smethod.digest, None, None
-    if smethod.family == "rsa-pss" and digest is None:
-        try:
-            digest, salt, mgf = _pss_params(sm)
-        except ValueError as exc:
-            result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=f"rsa-pss ({exc})")
-            return
-    assert digest is not None
-    result.scheme = smethod.family
-    for name in (digest, mgf):
-        if name is not None and name not in result.digests:
-            result.digests.append(name)
-    try:
-        signed = c14nmod.subtree(si, method, prefix_list(cm))
-    except c14nmod.C14nError as exc:
-        result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=str(exc))
         return
     try:
         value = keys.b64decode(value_el.text)
@@ -61,11 +44,57 @@ def signature_value(sig: etree._Element, si: etree._Element, value_el: etree._El
     if not candidates:
         result.add("SIG_NO_CERTIFICATE", UNVERIFIABLE)
         return
+    if _find_signer(candidates, method, value, result):
+        _check_other_certs(candidates, result)
+
+
+def _signed_info(si: etree._Element, result: DsigResult) -> _Method | None:
+    """SignedInfo canonicalized as its CanonicalizationMethod says, with the
+    SignatureMethod's parameters; None (and an issue) when either is missing or unknown."""
+    cm = one(si, "CanonicalizationMethod")
+    sm = one(si, "SignatureMethod")
+    if cm is None or sm is None:
+        result.add("SIG_MALFORMED", BROKEN,
+                   reason="SignedInfo lacks CanonicalizationMethod or SignatureMethod")
+        return None
+    method = C14N.get(cm.get("Algorithm") or "")
+    if method is None:
+        result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=cm.get("Algorithm") or "?")
+        return None
+    alg = sm.get("Algorithm") or ""
+    smethod = SIGNATURE_METHODS.get(alg)
+    if smethod is None:
+        result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=alg or "?")
+        return None
+    digest, salt, mgf = smethod.digest, None, None
+    if smethod.family == "rsa-pss" and digest is None:
+        try:
+            digest, salt, mgf = _pss_params(sm)
+        except ValueError as exc:
+            result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=f"rsa-pss ({exc})")
+            return None
+    assert digest is not None
+    result.scheme = smethod.family
+    for name in (digest, mgf):
+        if name is not None and name not in result.digests:
+            result.digests.append(name)
+    try:
+        signed = c14nmod.subtree(si, method, prefix_list(cm))
+    except c14nmod.C14nError as exc:
+        result.add("SIG_UNSUPPORTED_ALGORITHM", UNVERIFIABLE, algorithm=str(exc))
+        return None
+    return _Method(signed, smethod.family, digest, salt, mgf)
+
+
+def _find_signer(candidates: list[tuple[bytes, x509.Certificate]], method: _Method,
+                 value: bytes, result: DsigResult) -> bool:
+    """Set the signer: the first candidate whose key verifies ``value``; False (and
+    ``SIG_VALUE_INVALID``) when none does."""
     reasons = []
     for der, cert in candidates:
         try:
-            ok = keys.verify(cert, smethod.family, digest, signed, value, pss_salt=salt,
-                             pss_mgf_digest=mgf)
+            ok = keys.verify(cert, method.family, method.digest, method.signed, value,
+                             pss_salt=method.pss_salt, pss_mgf_digest=method.pss_mgf)
         except keys.KeyError_ as exc:
             reasons.append(str(exc))
             continue
@@ -75,9 +104,15 @@ def signature_value(sig: etree._Element, si: etree._Element, value_el: etree._El
     if result.signer is None:
         reason = "; ".join(sorted(set(reasons))) or "the value does not match SignedInfo"
         result.add("SIG_VALUE_INVALID", BROKEN, reason=reason)
-        return
+        return False
+    return True
+
+
+def _check_other_certs(candidates: list[tuple[bytes, x509.Certificate]],
+                       result: DsigResult) -> None:
     # Other KeyInfo certificates must be issuers of the signer: anything else makes the
     # signer ambiguous (a known attack shows one certificate and verifies with another).
+    assert result.signer is not None
     others = [(d, c) for d, c in candidates if d != result.signer_der]
     chain: list[x509.Certificate] = [result.signer]
     remaining = list(others)

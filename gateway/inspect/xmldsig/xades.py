@@ -32,26 +32,7 @@ def xades(sig: etree._Element, signed_targets: list[etree._Element], result: Dsi
             if any(within(sp, t) for t in signed_targets):
                 signed_props.append(sp)
     for obj in children(sig, "Object"):
-        for values in _xades_find(obj, "CertificateValues"):
-            for enc in values:
-                if isinstance(enc.tag, str) and enc.tag.endswith("}EncapsulatedX509Certificate"):
-                    try:
-                        result.other_certs.append(keys.b64decode(enc.text))
-                    except ValueError:
-                        result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
-                                   reason="an XAdES certificate value is not base64")
-        for rv in _xades_find(obj, "RevocationValues"):
-            for enc in rv.iter():
-                if not isinstance(enc.tag, str):
-                    continue
-                try:
-                    if enc.tag.endswith("}EncapsulatedCRLValue"):
-                        result.crls.append(keys.b64decode(enc.text))
-                    elif enc.tag.endswith("}EncapsulatedOCSPValue"):
-                        result.ocsps.append(keys.b64decode(enc.text))
-                except ValueError:  # dropped, it could hide a revocation: said instead
-                    result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
-                               reason="an XAdES CRL or OCSP value is not base64")
+        _unsigned_values(obj, result)
     if not signed_props:
         return
     if len(signed_props) > 1:
@@ -65,41 +46,74 @@ def xades(sig: etree._Element, signed_targets: list[etree._Element], result: Dsi
             result.add("SIG_MALFORMED", BROKEN, reason="the XAdES SigningTime is not a date")
         else:
             result.signing_time, result.signing_time_source = when, "xades"
+    _signing_certificate(sp, result)
+
+
+def _unsigned_values(obj: etree._Element, result: DsigResult) -> None:
+    """The object's XAdES CertificateValues and RevocationValues, kept for the trust
+    engine; one that cannot be decoded is a note, never dropped silently."""
+    for values in _xades_find(obj, "CertificateValues"):
+        for enc in values:
+            if isinstance(enc.tag, str) and enc.tag.endswith("}EncapsulatedX509Certificate"):
+                try:
+                    result.other_certs.append(keys.b64decode(enc.text))
+                except ValueError:
+                    result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
+                               reason="an XAdES certificate value is not base64")
+    for rv in _xades_find(obj, "RevocationValues"):
+        for enc in rv.iter():
+            if not isinstance(enc.tag, str):
+                continue
+            try:
+                if enc.tag.endswith("}EncapsulatedCRLValue"):
+                    result.crls.append(keys.b64decode(enc.text))
+                elif enc.tag.endswith("}EncapsulatedOCSPValue"):
+                    result.ocsps.append(keys.b64decode(enc.text))
+            except ValueError:  # dropped, it could hide a revocation: said instead
+                result.add("SIG_REVOCATION_DATA_UNREADABLE", NOTE,
+                           reason="an XAdES CRL or OCSP value is not base64")
+
+
+def _signing_certificate(sp: etree._Element, result: DsigResult) -> None:
+    """A signed SigningCertificate(V2) must name the signer (digest, and serial number
+    when given)."""
     certs: list[etree._Element] = []
     for tag in ("SigningCertificate", "SigningCertificateV2"):
         for sc in _xades_find(sp, tag):
             certs.extend(c for c in sc if isinstance(c.tag, str) and c.tag.endswith("}Cert"))
     if not certs or result.signer_der is None:
         return
-    matched = False
-    for cert_el in certs:
-        digest_el = next((c for c in cert_el
-                          if isinstance(c.tag, str) and c.tag.endswith("}CertDigest")), None)
-        if digest_el is None:
-            continue
-        dm = digest_el.find(q("DigestMethod"))
-        dv = digest_el.find(q("DigestValue"))
-        name = DIGESTS.get(dm.get("Algorithm") or "") if dm is not None else None
-        if name is None or dv is None:
-            continue
-        try:
-            expected = keys.b64decode(dv.text)
-        except ValueError:
-            continue
-        if not hmac.compare_digest(keys.cert_digest(result.signer_der, name), expected):
-            continue
-        serial_el = next((e for e in cert_el.iter(q("X509SerialNumber"))), None)
-        if serial_el is not None and result.signer is not None:
-            try:
-                if int((serial_el.text or "").strip()) != result.signer.serial_number:
-                    continue
-            except ValueError:
-                continue
-        matched = True
-        break
-    if not matched:
+    if not any(_names_signer(cert_el, result) for cert_el in certs):
         result.add("SIG_SIGNING_CERT_MISMATCH", BROKEN,
                    subject=keys.subject_text(result.signer) if result.signer else "?")
+
+
+def _names_signer(cert_el: etree._Element, result: DsigResult) -> bool:
+    """Whether the XAdES ``Cert`` element ``cert_el`` names the signer."""
+    assert result.signer_der is not None
+    digest_el = next((c for c in cert_el
+                      if isinstance(c.tag, str) and c.tag.endswith("}CertDigest")), None)
+    if digest_el is None:
+        return False
+    dm = digest_el.find(q("DigestMethod"))
+    dv = digest_el.find(q("DigestValue"))
+    name = DIGESTS.get(dm.get("Algorithm") or "") if dm is not None else None
+    if name is None or dv is None:
+        return False
+    try:
+        expected = keys.b64decode(dv.text)
+    except ValueError:
+        return False
+    if not hmac.compare_digest(keys.cert_digest(result.signer_der, name), expected):
+        return False
+    serial_el = next((e for e in cert_el.iter(q("X509SerialNumber"))), None)
+    if serial_el is not None and result.signer is not None:
+        try:
+            if int((serial_el.text or "").strip()) != result.signer.serial_number:
+                return False
+        except ValueError:
+            return False
+    return True
 
 
 def legacy_signing_time(signed_targets: list[etree._Element], result: DsigResult) -> None:
