@@ -23,62 +23,45 @@ result's validity window (:mod:`gateway.trust.cache`); anything else is validate
 The engine reads its directories once, at construction, and does no network I/O unless it
 was built with ``allow_fetch=True`` (then it may download a missing CRL from a
 certificate's distribution point, with a timeout).
+
+The engine drives the two passes; path building and validation contexts are in
+:mod:`gateway.trust.paths`, the findings a failure maps to in :mod:`gateway.trust.results`,
+and CRL/OCSP handling in :mod:`gateway.trust.revinfo`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import dataclasses
 import hashlib
 import logging
-import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from asn1crypto import crl as asn1_crl
-from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import (
-    DisallowedAlgorithmError,
-    ExpiredError,
-    InsufficientRevinfoError,
-    InvalidCertificateError,
-    NotYetValidError,
-    PathBuildingError,
-    PathValidationError,
-    RevokedError,
-    ValidationError,
-)
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import InsufficientRevinfoError, RevokedError
 from pyhanko_certvalidator.path import ValidationPath
-from pyhanko_certvalidator.policy_decl import (
-    CertRevTrustPolicy,
-    DisallowWeakAlgorithmsPolicy,
-    RevocationCheckingPolicy,
-    RevocationCheckingRule,
-)
+from pyhanko_certvalidator.policy_decl import RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.validate import async_validate_path
 
 from gateway.model.catalog import make_finding
 from gateway.model.chain import ChainResult
 from gateway.model.findings import Finding, Severity
-from gateway.model.names import readable_name, readable_subject
 from gateway.model.report import Revocation, Trust
-from gateway.trust import fetch as fetchmod
+from gateway.trust import paths, results, revinfo
 from gateway.trust.cache import ChainCache, Window, is_clean, revocation_window
+from gateway.trust.paths import path_certs, run
+from gateway.trust.results import iso, short
+from gateway.trust.revinfo import CrlPair, crl_pairs, der_of, loadable, loadable_any
 from gateway.trust.store import (
     CertFile,
     CrlFile,
     parse_cert,
-    parse_crls,
     read_cert_dirs,
     read_crl_dirs,
     utc,
@@ -88,42 +71,6 @@ log = logging.getLogger(__name__)
 
 USAGES = ("signing", "timestamping", "any")
 DEFAULT_WEAK_HASHES = ("md2", "md5", "sha1")
-_REASON_MAX = 300
-
-
-def _run(coro: Any) -> Any:
-    """Run a coroutine to completion, also when called from inside an event loop.
-
-    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
-    a loop and its default executor's thread for every call and join that thread at the
-    end, a few milliseconds per chain validation."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        loop = getattr(_LOOPS, "loop", None)
-        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
-            loop = _LOOPS.loop = asyncio.new_event_loop()
-            _LOOPS.pid = os.getpid()
-        return loop.run_until_complete(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-_LOOPS = threading.local()
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    text = " ".join(text.split())
-    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
-
-
-def _iso(value: datetime | None) -> str:
-    return utc(value).isoformat() if value else "?"
-
-
-def _asn1_subject(cert: asn1_x509.Certificate) -> str:
-    return readable_subject(cert) or "?"
 
 
 class TrustEngine:
@@ -157,7 +104,7 @@ class TrustEngine:
         self.sources = sources or {}
         self._anchor_asn1 = [asn1_x509.Certificate.load(a.der) for a in self.anchors]
         self._inter_asn1 = [asn1_x509.Certificate.load(c.der) for c in self.intermediates]
-        self._cached_crls: list[_CrlPair] = [
+        self._cached_crls: list[CrlPair] = [
             (asn1_crl.CertificateList.load(c.der), c.crl) for c in self.crls]
         self._fetched: dict[str, bytes] = {}
         self._fetch_lock = threading.Lock()
@@ -190,9 +137,9 @@ class TrustEngine:
         at = utc(at)
         if not self.cache.enabled or self.allow_fetch:
             return self._validate_chain(leaf, intermediates, at, crls, ocsps, usage)[0]
-        raw = [_der_of(x) for x in intermediates]
-        rev = ([_der_of(x) for x in crls], [_der_of(x) for x in ocsps])
-        key = self.cache.key(self.cache_id + self._policy_id(), usage, _der_of(leaf), raw,
+        raw = [der_of(x) for x in intermediates]
+        rev = ([der_of(x) for x in crls], [der_of(x) for x in ocsps])
+        key = self.cache.key(self.cache_id + self._policy_id(), usage, der_of(leaf), raw,
                              *rev, at)
         hit = self.cache.get(key, at)
         if hit is not None:
@@ -210,7 +157,7 @@ class TrustEngine:
             leaf_file = parse_cert(leaf)
         except ValueError as exc:
             return ChainResult(Trust.UNTRUSTED, Revocation.UNKNOWN, "?",
-                               (make_finding("CERT_UNREADABLE", reason=_short(exc)),)), None
+                               (make_finding("CERT_UNREADABLE", reason=short(exc)),)), None
         signer = leaf_file.subject
         if not self.anchors:
             return ChainResult(Trust.UNKNOWN, Revocation.UNKNOWN, signer,
@@ -222,20 +169,21 @@ class TrustEngine:
             try:
                 extra.append(asn1_x509.Certificate.load(parse_cert(der).der))
             except (ValueError, TypeError) as exc:
-                unreadable.append(f"certificate {i + 1}: {_short(exc)}")
+                unreadable.append(f"certificate {i + 1}: {short(exc)}")
         leaf_asn1 = asn1_x509.Certificate.load(leaf_file.der)
 
         # Pass 1: trust.
         trust_findings: list[Finding] = []
         path: ValidationPath | None = None
         try:
-            path = self._build_path(leaf_asn1, extra, at)
+            ctx = self._context(at, extra, revocation=paths.NO_REVOCATION)
+            path = paths.build_path(ctx, leaf_asn1, extra)
         except Exception as exc:  # noqa: BLE001 - every failure is a trust finding naming it
-            trust_findings.append(self._trust_failure(exc, leaf_file, at))
+            trust_findings.append(results.trust_failure(exc, leaf_file, at))
         if path is not None:
-            trust_findings.extend(self._anchor_validity(path, at))
-            trust_findings.extend(self._usage(leaf_file, usage, signer))
-        subjects = self._subjects(path)
+            trust_findings.extend(results.anchor_validity(path, at))
+            trust_findings.extend(results.key_usage(leaf_file, usage, signer))
+        subjects = paths.subjects(path)
         if trust_findings:
             trust_findings.extend(
                 make_finding("CERT_UNREADABLE", reason=u) for u in unreadable
@@ -272,12 +220,12 @@ class TrustEngine:
                 ocsps: Sequence[bytes]) -> Window | None:
         """Where the clean result for ``path`` holds (see :func:`revocation_window`)."""
         try:
-            path_certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
+            chain = [x509.load_der_x509_certificate(c.dump()) for c in path_certs(path)]
             given_certs = [x509.load_der_x509_certificate(d) for d in given]
         except ValueError:  # a certificate the validation used cannot be read: not cached
             return None
-        all_crls = [c for _, c in self._cached_crls] + [c for _, c in _crl_pairs(crls)]
-        return revocation_window(path_certs, given_certs, all_crls, ocsps)
+        all_crls = [c for _, c in self._cached_crls] + [c for _, c in crl_pairs(crls)]
+        return revocation_window(chain, given_certs, all_crls, ocsps)
 
     def validation_context(
         self,
@@ -296,30 +244,22 @@ class TrustEngine:
         (soft): use :meth:`validate_chain` on the signer certificate for the trust and
         revocation verdicts the report needs. With ``True`` missing data fails validation.
         """
-        others = list(self._inter_asn1)
+        extra: list[asn1_x509.Certificate] = []
         for c in extra_certs:
             if isinstance(c, (bytes, bytearray)):
                 try:
                     c = asn1_x509.Certificate.load(parse_cert(bytes(c)).der)
                 except (ValueError, TypeError) as exc:  # it cannot help a path either: said
                     log.info("certificate beside a signature ignored: unreadable: %s: %s",
-                             type(exc).__name__, _short(exc))
+                             type(exc).__name__, short(exc))
                     continue
-            others.append(c)
+            extra.append(c)
         rule = (RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if strict_revocation
                 else RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)
-        return ValidationContext(
-            trust_roots=list(self._anchor_asn1),
-            other_certs=others,
-            moment=utc(at),
-            allow_fetching=False,
-            crls=[a for a, _ in self._cached_crls]
-            + _loadable_any(crls, asn1_crl.CertificateList),
-            ocsps=_loadable_any(ocsps, asn1_ocsp.OCSPResponse),
-            revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(rule, rule),
-                                              retroactive_revinfo=True),
-            algorithm_usage_policy=self._algorithms(),
-        )
+        return self._context(utc(at), extra, revocation=RevocationCheckingPolicy(rule, rule),
+                             crls=[a for a, _ in self._cached_crls]
+                             + loadable_any(crls, asn1_crl.CertificateList),
+                             ocsps=loadable_any(ocsps, asn1_ocsp.OCSPResponse))
 
     def anchor_for(self, fingerprint: str) -> CertFile | None:
         for a in self.anchors:
@@ -327,124 +267,14 @@ class TrustEngine:
                 return a
         return None
 
-    # -- pass 1 -----------------------------------------------------------------------------
-
-    def _algorithms(self) -> DisallowWeakAlgorithmsPolicy:
-        return DisallowWeakAlgorithmsPolicy(weak_hash_algos=self.weak_hashes)
+    # -- contexts ---------------------------------------------------------------------------
 
     def _context(self, at: datetime, extra: list[asn1_x509.Certificate], *,
-                 revocation: RevocationCheckingPolicy, crls: Sequence[bytes] = (),
-                 ocsps: Sequence[bytes] = ()) -> ValidationContext:
-        return ValidationContext(
-            trust_roots=list(self._anchor_asn1),
-            other_certs=list(self._inter_asn1) + extra,
-            moment=at,
-            allow_fetching=False,
-            crls=list(crls),
-            ocsps=list(ocsps),
-            revinfo_policy=CertRevTrustPolicy(revocation, retroactive_revinfo=True),
-            algorithm_usage_policy=self._algorithms(),
-        )
-
-    def _build_path(self, leaf: asn1_x509.Certificate, extra: list[asn1_x509.Certificate],
-                    at: datetime) -> ValidationPath:
-        no_check = RevocationCheckingPolicy(RevocationCheckingRule.NO_CHECK,
-                                            RevocationCheckingRule.NO_CHECK)
-        ctx = self._context(at, extra, revocation=no_check)
-        validator = CertificateValidator(leaf, extra, validation_context=ctx)
-        return _run(validator.async_validate_path())
-
-    def _trust_failure(self, exc: Exception, leaf: CertFile, at: datetime) -> Finding:
-        signer = leaf.subject
-        if isinstance(exc, (ExpiredError, NotYetValidError)):
-            cert = self._out_of_validity(exc.original_path, at) or leaf.cert
-            return self._validity_finding(cert, at)
-        if isinstance(exc, DisallowedAlgorithmError):
-            return make_finding("CERT_WEAK_ALGORITHM", signer=signer, reason=_short(exc))
-        if isinstance(exc, PathBuildingError):
-            return make_finding("TRUST_UNTRUSTED_ROOT", signer=signer,
-                                reason=f"issuer {leaf.issuer} not found or not trusted")
-        if isinstance(exc, InvalidCertificateError) and leaf.self_issued:
-            return make_finding("TRUST_UNTRUSTED_ROOT", signer=signer,
-                                reason="self-signed certificate that is not a trust anchor")
-        if isinstance(exc, (PathValidationError, ValidationError)):
-            # A leaf that is itself out of its validity window is the clearest reason.
-            if not (leaf.not_before <= at <= leaf.not_after):
-                return self._validity_finding(leaf.cert, at)
-            return make_finding("TRUST_PATH_INVALID", signer=signer, reason=_short(exc))
-        log.warning("chain validation failed unexpectedly for %s", signer, exc_info=exc)
-        return make_finding("TRUST_PATH_INVALID", signer=signer,
-                            reason=f"{type(exc).__name__}: {_short(exc)}")
-
-    @staticmethod
-    def _out_of_validity(path: ValidationPath | None, at: datetime) -> x509.Certificate | None:
-        if path is None:
-            return None
-        for c in _path_certs(path):
-            cert = x509.load_der_x509_certificate(c.dump())
-            if not (cert.not_valid_before_utc <= at <= cert.not_valid_after_utc):
-                return cert
-        return None
-
-    @staticmethod
-    def _validity_finding(cert: x509.Certificate, at: datetime) -> Finding:
-        subject = readable_name(cert.subject)
-        if at > cert.not_valid_after_utc:
-            return make_finding("CERT_EXPIRED", subject=subject,
-                                not_after=_iso(cert.not_valid_after_utc), at=_iso(at))
-        return make_finding("CERT_NOT_YET_VALID", subject=subject,
-                            not_before=_iso(cert.not_valid_before_utc), at=_iso(at))
-
-    def _anchor_validity(self, path: ValidationPath, at: datetime) -> list[Finding]:
-        anchor = path.trust_anchor
-        cert_obj = getattr(anchor, "certificate", None)
-        if cert_obj is None:
-            return []
-        cert = x509.load_der_x509_certificate(cert_obj.dump())
-        if cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
-            return []
-        return [self._validity_finding(cert, at)]
-
-    @staticmethod
-    def _usage(leaf: CertFile, usage: str, signer: str) -> list[Finding]:
-        if usage == "any":
-            return []
-        if usage == "signing":
-            try:
-                ku = leaf.cert.extensions.get_extension_for_class(x509.KeyUsage).value
-            except x509.ExtensionNotFound:
-                return []  # RFC 5280: no key usage extension means no restriction
-            if ku.digital_signature or ku.content_commitment:
-                return []
-            names = [n for n in ("digital_signature", "content_commitment", "key_encipherment",
-                                 "data_encipherment", "key_agreement", "key_cert_sign",
-                                 "crl_sign") if getattr(ku, n)]
-            shown = ", ".join(n.replace("content_commitment", "non_repudiation")
-                              for n in names) or "none"
-            return [make_finding("CERT_KEY_USAGE", signer=signer,
-                                 usage="document signing", key_usage=shown)]
-        # timestamping: the extended key usage must name id-kp-timeStamping
-        try:
-            eku = leaf.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            ok = x509.oid.ExtendedKeyUsageOID.TIME_STAMPING in eku
-            shown = ", ".join(o.dotted_string for o in eku)
-        except x509.ExtensionNotFound:
-            ok, shown = False, "no extended key usage"
-        if ok:
-            return []
-        return [make_finding("CERT_KEY_USAGE", signer=signer, usage="time-stamping",
-                             key_usage=shown)]
-
-    @staticmethod
-    def _subjects(path: ValidationPath | None) -> tuple[str, ...]:
-        if path is None:
-            return ()
-        certs = list(_path_certs(path))
-        out = [_asn1_subject(c) for c in reversed(certs)]
-        anchor_cert = getattr(path.trust_anchor, "certificate", None)
-        if anchor_cert is not None and (not certs or anchor_cert.dump() != certs[0].dump()):
-            out.append(_asn1_subject(anchor_cert))
-        return tuple(out)
+                 revocation: RevocationCheckingPolicy, crls: Sequence[Any] = (),
+                 ocsps: Sequence[Any] = ()) -> ValidationContext:
+        return paths.make_context(self._anchor_asn1, self._inter_asn1 + extra, at,
+                                  revocation=revocation, weak_hashes=self.weak_hashes,
+                                  crls=crls, ocsps=ocsps)
 
     # -- pass 2 -----------------------------------------------------------------------------
 
@@ -454,245 +284,42 @@ class TrustEngine:
                       else RevocationCheckingRule.NO_CHECK)
         policy = RevocationCheckingPolicy(RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
                                           inter_rule)
-        extra = _crl_pairs(_loadable(crls, asn1_crl.CertificateList))
+        extra = crl_pairs(loadable(crls, asn1_crl.CertificateList))
         pairs = self._cached_crls + extra
         if self.allow_fetch:
-            pairs += _crl_pairs(self._fetch_missing(path, pairs))
+            pairs += crl_pairs(revinfo.fetch_missing(path, pairs, self.fetch_timeout,
+                                                     self._fetched, self._fetch_lock))
         leaf = path.leaf
-        leaf_subject = _asn1_subject(leaf) if isinstance(leaf, asn1_x509.Certificate) else "?"
+        leaf_subject = (paths.asn1_subject(leaf) if isinstance(leaf, asn1_x509.Certificate)
+                        else "?")
         try:
             ctx = self._context(at, [], revocation=policy, crls=[a for a, _ in pairs],
-                                ocsps=_loadable(ocsps, asn1_ocsp.OCSPResponse))
-            _run(async_validate_path(ctx, path))
+                                ocsps=loadable(ocsps, asn1_ocsp.OCSPResponse))
+            run(async_validate_path(ctx, path))
         except RevokedError as exc:
-            subject = leaf_subject if exc.is_ee_cert else self._revoked_subject(
+            subject = leaf_subject if exc.is_ee_cert else revinfo.revoked_subject(
                 path, exc.revocation_dt, pairs) or "an issuing CA"
             reason = getattr(exc.reason, "human_friendly", None) or "unspecified"
             return Revocation.REVOKED, [make_finding(
-                "REVOCATION_REVOKED", subject=subject, revoked_at=_iso(exc.revocation_dt),
-                reason=reason, at=_iso(at))]
+                "REVOCATION_REVOKED", subject=subject, revoked_at=iso(exc.revocation_dt),
+                reason=reason, at=iso(at))]
         except InsufficientRevinfoError as exc:
             unverified: list[str] = []
             if exc.is_ee_cert:
-                later = _ocsp_revoked_later(path, at, ocsps, unverified)
+                later = revinfo.ocsp_revoked_later(path, at, ocsps, unverified)
                 if later is not None:  # pyhanko reads "revoked after at" as "not good"
                     return Revocation.GOOD, [later]
             subject = leaf_subject if exc.is_ee_cert else (
-                self._without_crl(path, pairs) or "an issuing CA of " + leaf_subject)
-            reason = "; ".join([_short(exc), *unverified])
-            return Revocation.UNKNOWN, [self._unknown(subject, reason)]
+                revinfo.without_crl(path, pairs) or "an issuing CA of " + leaf_subject)
+            reason = "; ".join([short(exc), *unverified])
+            return Revocation.UNKNOWN, [results.revocation_unknown(subject, reason,
+                                                                  self.revocation_unknown)]
         except Exception as exc:  # noqa: BLE001 - said as revocation unknown, with the reason
             log.info("revocation check failed for %s: %s: %s", leaf_subject,
                      type(exc).__name__, exc)
-            return Revocation.UNKNOWN, [self._unknown(leaf_subject, _short(exc))]
-        return Revocation.GOOD, self._revoked_later(path, at, pairs)
-
-    @staticmethod
-    def _without_crl(path: ValidationPath, pairs: list[_CrlPair]) -> str | None:
-        """The first CA certificate (below the anchor) whose issuer has no CRL in hand."""
-        issuers = {c.issuer.public_bytes() for _, c in pairs}
-        certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
-        for cert in reversed(certs[1:-1] if len(certs) > 2 else certs[1:1]):
-            if cert.issuer.public_bytes() not in issuers:
-                return readable_name(cert.subject)
-        return None
-
-    def _unknown(self, subject: str, reason: str) -> Finding:
-        f = make_finding("REVOCATION_UNKNOWN", subject=subject, reason=reason)
-        return dataclasses.replace(f, severity=self.revocation_unknown)
-
-    @staticmethod
-    def _crl_entries(path: ValidationPath, pairs: list[_CrlPair]
-                     ) -> Iterator[tuple[x509.Certificate, datetime]]:
-        """(cert, revocation date) for path certificates listed on a CRL whose signature
-        verifies with the certificate issuer's key."""
-        certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
-        by_subject = {c.subject.public_bytes(): c for c in certs}
-        anchor = getattr(path.trust_anchor, "certificate", None)
-        if anchor is not None:
-            a = x509.load_der_x509_certificate(anchor.dump())
-            by_subject.setdefault(a.subject.public_bytes(), a)
-        for _, crl in pairs:
-            issuer = by_subject.get(crl.issuer.public_bytes())
-            if issuer is None:
-                continue
-            hits = []
-            for cert in certs:
-                if cert.issuer == crl.issuer:
-                    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-                    if entry is not None:
-                        hits.append((cert, entry.revocation_date_utc))
-            if not hits:
-                continue
-            try:  # only now: most CRLs list none of the path's certificates
-                if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-                    continue
-            except (TypeError, ValueError, UnsupportedAlgorithm) as exc:  # unverifiable: not used
-                log.info("CRL of %s not used: its signature cannot be verified: %s: %s",
-                         readable_name(crl.issuer), type(exc).__name__, _short(exc))
-                continue
-            yield from hits
-
-    def _revoked_subject(self, path: ValidationPath, when: datetime,
-                         pairs: list[_CrlPair]) -> str | None:
-        for cert, date in self._crl_entries(path, pairs):
-            if abs(date - utc(when)) < timedelta(seconds=1):
-                return readable_name(cert.subject)
-        return None
-
-    def _revoked_later(self, path: ValidationPath, at: datetime,
-                       pairs: list[_CrlPair]) -> list[Finding]:
-        out = []
-        for cert, date in self._crl_entries(path, pairs):
-            if date >= at:
-                out.append(make_finding("REVOCATION_AFTER_SIGNING",
-                                        subject=readable_name(cert.subject),
-                                        revoked_at=_iso(date), at=_iso(at)))
-        return out
-
-    def _fetch_missing(self, path: ValidationPath, pairs: list[_CrlPair]) -> list[bytes]:
-        """Download CRLs for path certificates that have none in hand (allow_fetch only)."""
-        have = {c.issuer.public_bytes() for _, c in pairs}
-        out: list[bytes] = []
-        for c in _path_certs(path):
-            cert = x509.load_der_x509_certificate(c.dump())
-            if cert.issuer.public_bytes() in have:
-                continue
-            for url in fetchmod.distribution_points(cert):
-                with self._fetch_lock:
-                    data = self._fetched.get(url)
-                if data is None:
-                    try:
-                        data = fetchmod.fetch(url, self.fetch_timeout).data
-                        data = parse_crls(data)[0].der
-                    except (fetchmod.FetchError, ValueError, IndexError) as exc:
-                        log.info("CRL fetch failed: %s: %s", type(exc).__name__, _short(exc))
-                        continue
-                    with self._fetch_lock:
-                        self._fetched[url] = data
-                out.append(data)
-                break
-        return out
-
-
-def _ocsp_revoked_later(path: ValidationPath, at: datetime, ocsps: Sequence[Any],
-                        unverified: list[str]) -> Finding | None:
-    """An OCSP response, signed by the leaf's issuer (or by a responder it delegated to),
-    saying the leaf was revoked at or after ``at`` and usable at ``at``: the signature was
-    made while the certificate was valid. (pyhanko-certvalidator treats such a response as
-    "not good" rather than as good-at-``at``.) Why a response saying so could not be
-    verified is appended to ``unverified`` (and logged), so the revocation stays unknown with
-    that reason, never in silence."""
-    from cryptography.x509 import ocsp
-
-    certs = [x509.load_der_x509_certificate(c.dump()) for c in _path_certs(path)]
-    if len(certs) < 2:
-        return None
-    leaf, issuer = certs[-1], certs[-2]
-    spki = issuer.public_key().public_bytes(serialization.Encoding.DER,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
-    issuer_key_bits = asn1_keys.PublicKeyInfo.load(spki)["public_key"].contents[1:]
-    for der in _loadable(ocsps, asn1_ocsp.OCSPResponse):
-        try:
-            resp = ocsp.load_der_ocsp_response(der)
-            if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
-                continue
-            single = next((r for r in resp.responses if r.serial_number == leaf.serial_number
-                           and r.certificate_status is ocsp.OCSPCertStatus.REVOKED), None)
-            if single is None or single.revocation_time_utc is None:
-                continue
-            if single.issuer_key_hash != hashlib.new(single.hash_algorithm.name,
-                                                     issuer_key_bits).digest():
-                continue
-            if single.revocation_time_utc < at:
-                continue
-            if single.next_update_utc is not None and at > single.next_update_utc:
-                continue
-            by_issuer = (resp.responder_name == issuer.subject
-                         if resp.responder_name is not None
-                         else resp.responder_key_hash == hashlib.sha1(issuer_key_bits).digest())
-            signer = issuer
-            if not by_issuer:
-                signer = next(c for c in resp.certificates if c.issuer == issuer.subject)
-                eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-                if x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
-                    continue
-                _verify(issuer.public_key(), signer.signature, signer.tbs_certificate_bytes,
-                        signer.signature_hash_algorithm)
-            _verify(signer.public_key(), resp.signature, resp.tbs_response_bytes,
-                    resp.signature_hash_algorithm)
-        except Exception as exc:  # noqa: BLE001 - unverifiable: said, no later revocation claimed
-            detail = _short(exc)
-            why = "an OCSP response saying it was revoked could not be verified: " + (
-                type(exc).__name__ if detail == type(exc).__name__
-                else f"{type(exc).__name__}: {detail}")
-            log.info("%s: %s", readable_name(leaf.subject), why)
-            unverified.append(why)
-            continue
-        return make_finding("REVOCATION_AFTER_SIGNING", subject=readable_name(leaf.subject),
-                            revoked_at=_iso(single.revocation_time_utc), at=_iso(at))
-    return None
-
-
-def _verify(key: Any, signature: bytes, data: bytes, hash_alg: Any) -> None:
-    """Raise unless ``signature`` over ``data`` verifies (RSA PKCS#1 v1.5 or ECDSA)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-
-    if isinstance(key, rsa.RSAPublicKey):
-        key.verify(signature, data, padding.PKCS1v15(), hash_alg)
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(signature, data, ec.ECDSA(hash_alg))
-    else:
-        raise ValueError("unsupported responder key")
-
-
-_CrlPair = tuple[asn1_crl.CertificateList, x509.CertificateRevocationList]
-
-
-def _crl_pairs(ders: Iterable[bytes]) -> list[_CrlPair]:
-    """Each CRL parsed once for pyhanko (asn1crypto) and for our own lookups."""
-    out = []
-    for der in ders:
-        try:
-            out.append((asn1_crl.CertificateList.load(der), x509.load_der_x509_crl(der)))
-        except (ValueError, TypeError) as exc:
-            log.info("ignoring unreadable CRL: %s: %s", type(exc).__name__, _short(exc))
-    return out
-
-
-def _loadable(items: Iterable[bytes], spec: Any) -> list[bytes]:
-    """The items that parse fully as ``spec`` (CRL or OCSP response); junk is dropped here so
-    that one bad item does not discard the good ones."""
-    out = []
-    for item in items:
-        try:
-            der = item.dump() if hasattr(item, "dump") else bytes(item)
-            spec.load(der, strict=True)
-        except (ValueError, TypeError) as exc:
-            log.info("ignoring unreadable revocation data: %s: %s", type(exc).__name__,
-                     _short(exc))
-            continue
-        out.append(der)
-    return out
-
-
-def _loadable_any(items: Iterable[Any], spec: Any) -> list[Any]:
-    """Like :func:`_loadable`, passing through already-parsed asn1crypto objects."""
-    items = list(items)
-    raw = [bytes(i) for i in items if isinstance(i, (bytes, bytearray))]
-    return [i for i in items if not isinstance(i, (bytes, bytearray))] + _loadable(raw, spec)
-
-
-def _der_of(item: Any) -> bytes:
-    """DER bytes of a certificate or revocation item given as bytes or asn1crypto object."""
-    return bytes(item.dump()) if hasattr(item, "dump") else bytes(item)
-
-
-def _path_certs(path: ValidationPath) -> list[asn1_x509.Certificate]:
-    """Certificates of the path from the anchor side to the leaf (anchor included when it
-    is a certificate)."""
-    return [c for c in path.iter_certs(include_root=True)
-            if isinstance(c, asn1_x509.Certificate)]
+            return Revocation.UNKNOWN, [results.revocation_unknown(
+                leaf_subject, short(exc), self.revocation_unknown)]
+        return Revocation.GOOD, revinfo.revoked_later(path, at, pairs)
 
 
 def build_engine(

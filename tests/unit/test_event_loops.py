@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from gateway.inspect.pdf import signer
-from gateway.trust import engine
+from gateway.trust import paths
 
 
 async def _loop_and_executor() -> asyncio.AbstractEventLoop:
@@ -20,7 +20,7 @@ async def _loop_and_executor() -> asyncio.AbstractEventLoop:
     return loop
 
 
-@pytest.mark.parametrize("run", [engine._run, signer.run])
+@pytest.mark.parametrize("run", [paths.run, signer.run])
 def test_one_loop_per_thread(run) -> None:
     first = run(_loop_and_executor())
     assert run(_loop_and_executor()) is first and not first.is_closed()
@@ -31,7 +31,7 @@ def test_one_loop_per_thread(run) -> None:
     assert other and other[0] is not first
 
 
-@pytest.mark.parametrize("run", [engine._run, signer.run])
+@pytest.mark.parametrize("run", [paths.run, signer.run])
 def test_inside_a_running_loop_and_after_fork(run) -> None:
     async def outer() -> int:
         return run(_answer())

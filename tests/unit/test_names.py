@@ -18,7 +18,7 @@ from gateway.inspect.xmldsig.keys import subject_text
 from gateway.model.names import readable_name, readable_subject
 from gateway.policy.agencies import parse_agencies
 from gateway.policy.signer_unit import signer_belongs, subject_attributes
-from gateway.trust.engine import _asn1_subject
+from gateway.trust.paths import asn1_subject
 from gateway.trust.store import CertFile
 
 SUBJECT = x509.Name([
@@ -59,7 +59,7 @@ def test_every_former_formatter_writes_the_same_string() -> None:
     assert subject_of(asn1) == EXPECTED  # PDF and CMS signatures (asn1crypto certificates)
     assert subject_text(cert) == EXPECTED  # XML signatures (cryptography certificates)
     assert readable_subject(cert) == EXPECTED  # the XML-signature report's signer
-    assert _asn1_subject(asn1) == EXPECTED  # the trust engine's path subjects
+    assert asn1_subject(asn1) == EXPECTED  # the trust engine's path subjects
     assert CertFile(der, cert).subject == EXPECTED  # trust anchors, `hople trust list`
 
 

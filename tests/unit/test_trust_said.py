@@ -32,7 +32,7 @@ def test_an_unverifiable_revoked_ocsp_response_is_the_reason_for_unknown(no_crl_
     impostor = make_ca("ocspimp2", "Hople Test Issuing CA", 0x2203, t(2020), t(2035))
     forged = _ocsp(pki, gone, OCSPCertStatus.REVOKED, t(2025, 3, 1), signer=impostor,
                    by_name=True)
-    with caplog.at_level(logging.INFO, logger="gateway.trust.engine"):
+    with caplog.at_level(logging.INFO, logger="gateway.trust"):
         r = no_crl_engine.validate_chain(gone.der, [], t(2025, 2, 1), ocsps=[forged],
                                          crls=[pki.root_crl_der])
     assert (r.trust, r.revocation) == (Trust.TRUSTED, Revocation.UNKNOWN)
@@ -52,7 +52,7 @@ def test_a_pdf_signature_checked_without_a_trust_engine_says_so(pki):
 
 def test_unreadable_certificates_and_revocation_data_are_logged_with_the_reason(
         no_crl_engine, pki, caplog):
-    with caplog.at_level(logging.INFO, logger="gateway.trust.engine"):
+    with caplog.at_level(logging.INFO, logger="gateway.trust"):
         no_crl_engine.validation_context(pki.now, extra_certs=[b"\x30\x03junk"])
         r = no_crl_engine.validate_chain(pki.leaf.der, [], pki.now, crls=[b"\x30\x03bad"])
     lines = [rec.getMessage() for rec in caplog.records]
