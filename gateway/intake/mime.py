@@ -21,7 +21,7 @@ from dataclasses import replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO
 
-from gateway.intake import archives, stream, structure
+from gateway.intake import archives, spills, stream, structure
 from gateway.intake.containers import Openers
 from gateway.intake.names import header_value, part_filename
 from gateway.intake.parsed import IntakeItem, ParsedMessage, TextPart
@@ -54,7 +54,7 @@ class Walker(Openers):
     """Walks one message within the limits of the rules."""
 
     def __init__(self, limits: Limits, documents: Documents) -> None:
-        self._spills = stream.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
+        self._spills = spills.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
         self.limits = limits
         self.docs = documents
         self.parts_seen = 0
@@ -82,7 +82,7 @@ class Walker(Openers):
             got = stream.Split(None, structure.scan(fp.read()))
         else:
             got = stream.split(fp, token_bytes, header_cap=self.limits.mime_max_header_bytes)
-        self._spills = stream.Spills(got, spill_dir)
+        self._spills = spills.Spills(got, spill_dir)
         try:
             self._walk_top(got, fp, start)
         finally:
@@ -132,7 +132,7 @@ class Walker(Openers):
     def _whole(self, fp: BinaryIO, start: int) -> bytes:
         """The message as bytes (when the split cannot be used), spilled bodies dropped."""
         self._spills.close()
-        self._spills = stream.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
+        self._spills = spills.Spills(stream.Split(None, structure.Structure(0, 0, 0)))
         fp.seek(start)
         return fp.read()
 
@@ -348,14 +348,14 @@ class Walker(Openers):
             return
         got = stream.split(io.BytesIO(doc.data), header_cap=self.limits.mime_max_header_bytes)
         outer = self._spills
-        self._spills = stream.Spills(got, outer.spill_dir)
+        self._spills = spills.Spills(got, outer.spill_dir)
         try:
             msg, problem = structure.parse(
                 got.skeleton if got.skeleton is not None else doc.data, got.structure)
             if msg is not None and got.skeleton is not None and self._spills.by_token \
                     and stream.verify(msg, got) is not None:  # read otherwise: parse it whole
                 self._spills.close()
-                self._spills = stream.Spills(stream.Split(None, got.structure))
+                self._spills = spills.Spills(stream.Split(None, got.structure))
                 msg, problem = structure.parse(doc.data, got.structure)
             if msg is None:
                 self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")

@@ -1,0 +1,148 @@
+"""Spilled bodies read back: :class:`Spills` reads a body that :func:`stream.split` left in the
+message file and decodes its transfer encoding (base64, quoted-printable) chunk by chunk into a
+private temp file (read back as the part's one copy in memory; a body no larger than
+``SPILL_BYTES`` straight into memory), with SHA-256 computed on the way; an encoding the chunked
+decoder cannot reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard
+library from the raw body, as before.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import io
+import tempfile
+from collections.abc import Iterator
+from email.message import Message
+from typing import IO, Any
+
+from gateway.intake.stream import CHUNK, SPILL_BYTES, Spill, Split
+
+
+class Spills:
+    """The spilled bodies of one message, decoded on demand; :meth:`close` removes them."""
+
+    def __init__(self, got: Split, spill_dir: str | None = None) -> None:
+        self.spill_dir = spill_dir
+        self.source = got.source
+        self.by_token = got.spills
+        self.digests: dict[int, tuple[bytes, str]] = {}
+        """id(decoded bytes) → (the bytes, their SHA-256): computed while decoding."""
+
+    def close(self) -> None:
+        """Nothing more is read from the message file (the caller closes it)."""
+        self.source = None
+
+    def find(self, part: Message) -> Spill | None:
+        if not self.by_token or part.is_multipart():
+            return None
+        payload = getattr(part, "_payload", None)  # as parsed, without decoding it
+        if isinstance(payload, str) and payload.startswith("HopleSpill."):
+            return self.by_token.get(payload.rstrip("\r\n"))
+        return None
+
+    def raw_chunks(self, spill: Spill, tail: bytes) -> Iterator[bytes]:
+        if self.source is None:
+            raise OSError("the message file is no longer open")
+        pos, left = spill.offset, spill.size
+        while left > 0:
+            self.source.seek(pos)
+            chunk = self.source.read(min(CHUNK, left))
+            if not chunk:
+                raise OSError("the message file is shorter than when it was read")
+            pos += len(chunk)
+            left -= len(chunk)
+            yield chunk
+        if tail:
+            yield tail
+
+    def decoded(self, part: Message, spill: Spill) -> bytes:
+        """``part.get_payload(decode=True)`` of the original body, streamed."""
+        payload = getattr(part, "_payload", "")
+        tail = payload[len(spill.token):].encode("ascii")
+        cte = str(part.get("content-transfer-encoding", "")).lower()
+        h = hashlib.sha256()
+        out: IO[bytes] = io.BytesIO() if spill.size <= SPILL_BYTES \
+            else tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
+        try:
+            ok = True
+            if cte == "base64":
+                ok = _b64_stream(self.raw_chunks(spill, tail), out, h)
+            elif cte == "quoted-printable":
+                _qp_stream(self.raw_chunks(spill, tail), out, h)
+            elif cte in ("x-uuencode", "uuencode", "uue", "x-uue"):
+                ok = False
+            else:
+                for chunk in self.raw_chunks(spill, tail):
+                    h.update(chunk)
+                    out.write(chunk)
+            if not ok:  # exactly as the standard library decodes it, from the raw body
+                raw = b"".join(self.raw_chunks(spill, tail))
+                part.set_payload(raw.decode("ascii", "surrogateescape"))
+                try:
+                    data = part.get_payload(decode=True)
+                finally:
+                    part.set_payload(payload)
+                del raw
+                assert isinstance(data, bytes)
+                self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
+                return data
+            if isinstance(out, io.BytesIO):
+                data = out.getvalue()
+            else:
+                out.seek(0)
+                data = out.read()
+        finally:
+            out.close()
+        self.digests[id(data)] = (data, h.hexdigest())
+        return data
+
+
+def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
+    """Decode as ``email._encoded_words.decode_b`` does when its strict first attempt works
+    (the common, undamaged case); False whenever that attempt might not (the caller then
+    lets the standard library decode the raw body)."""
+    buf = b""
+    for raw in chunks:
+        buf += raw.translate(None, b"\r\n")  # the line breaks ``splitlines`` would remove
+        cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
+        if cut > 0:
+            head, buf = buf[:cut], buf[cut:]
+            if b"=" in head:  # padding inside
+                return False
+            try:  # strict: a foreign character raises
+                piece = binascii.a2b_base64(head, strict_mode=True)
+            except binascii.Error:
+                return False
+            h.update(piece)
+            out.write(piece)
+    pad = len(buf) % 4
+    if pad:
+        buf += b"==="[: 4 - pad]
+    try:
+        piece = binascii.a2b_base64(buf, strict_mode=True)
+    except binascii.Error:
+        return False
+    h.update(piece)
+    out.write(piece)
+    return True
+
+
+def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:
+    """``quopri.decodestring`` (``binascii.a2b_qp``) in pieces cut after a line feed."""
+    carry = b""
+    for raw in chunks:
+        data = carry + raw
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            piece = binascii.a2b_qp(data[:cut])
+            h.update(piece)
+            out.write(piece)
+    if carry:
+        piece = binascii.a2b_qp(carry)
+        h.update(piece)
+        out.write(piece)
+
+
+__all__ = ["Spills"]
