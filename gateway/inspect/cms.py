@@ -23,12 +23,12 @@ from typing import Any
 
 from asn1crypto import cms, core
 
+from gateway.event_loop import run
 from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.pdf.signer import (
     revinfo_findings,
     revinfo_from_signed_data,
-    run,
     short,
     signer_layers,
     subject_of,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["SUSPECT", "visible", "visible_any"]
+__all__ = ["SUSPECT", "one_line", "visible", "visible_any"]
 
 SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Characters that are never shown as they are."""
@@ -32,3 +32,10 @@ def visible(text: str) -> str:
 def visible_any(value: Any) -> Any:
     """:func:`visible` for strings; any other value as it is."""
     return visible(value) if isinstance(value, str) else value
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text on one line of at most ``limit`` characters (its type's name when
+    it has no text), for a finding's reason or a log line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

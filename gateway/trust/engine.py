@@ -49,13 +49,14 @@ from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.validate import async_validate_path
 
+from gateway.event_loop import run
 from gateway.model.catalog import make_finding
 from gateway.model.chain import ChainResult
 from gateway.model.findings import Finding, Severity
 from gateway.model.report import Revocation, Trust
 from gateway.trust import paths, results, revinfo
 from gateway.trust.cache import ChainCache, Window, is_clean, revocation_window
-from gateway.trust.paths import path_certs, run
+from gateway.trust.paths import path_certs
 from gateway.trust.results import iso, short
 from gateway.trust.revinfo import CrlPair, crl_pairs, der_of, loadable, loadable_any
 from gateway.trust.store import (

@@ -7,10 +7,6 @@ per thread. Nothing here decides a finding (:mod:`gateway.trust.results` does).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import os
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,28 +21,8 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
+from gateway.event_loop import run
 from gateway.model.names import readable_subject
-
-
-def run(coro: Any) -> Any:
-    """Run a coroutine to completion, also when called from inside an event loop.
-
-    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
-    a loop and its default executor's thread for every call and join that thread at the
-    end, a few milliseconds per chain validation."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        loop = getattr(_LOOPS, "loop", None)
-        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
-            loop = _LOOPS.loop = asyncio.new_event_loop()
-            _LOOPS.pid = os.getpid()
-        return loop.run_until_complete(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-_LOOPS = threading.local()
 
 
 def make_context(anchors: Sequence[asn1_x509.Certificate],

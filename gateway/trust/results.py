@@ -20,6 +20,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.path import ValidationPath
 
 from gateway.model.catalog import make_finding
+from gateway.model.display import one_line
 from gateway.model.findings import Finding, Severity
 from gateway.model.names import readable_name
 from gateway.trust.paths import path_certs
@@ -32,9 +33,7 @@ _REASON_MAX = 300
 
 def short(exc: BaseException) -> str:
     """The exception's text on one line, at most a few hundred characters."""
-    text = str(exc).strip() or type(exc).__name__
-    text = " ".join(text.split())
-    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
+    return one_line(exc, _REASON_MAX)
 
 
 def iso(value: datetime | None) -> str:

@@ -108,6 +108,12 @@ def test_the_shared_zip_read_imports_nothing_of_ours() -> None:
     assert not ours
 
 
+def test_the_shared_event_loop_imports_nothing_of_ours() -> None:
+    """trust and inspect both run pyHanko's coroutines through it, so it sits below both."""
+    ours = {m for m in _imports(GATEWAY / "event_loop.py") if m.startswith("gateway")}
+    assert not ours
+
+
 def test_intake_does_not_import_the_inspectors() -> None:
     for py in _layer_files("intake"):
         bad = {m for m in _imports(py) if m.startswith("gateway.inspect")}

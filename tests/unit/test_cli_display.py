@@ -52,3 +52,12 @@ def test_a_refused_message_shows_its_smtp_reply(tmp_path: Path,
     assert main(["check", str(eml)]) == 1
     out = capsys.readouterr().out
     assert "REJECTED" in out and "  SMTP reply: 550 5.7.1 " in out
+
+
+def test_an_exception_is_reported_on_one_bounded_line() -> None:
+    from gateway.model.display import one_line
+
+    assert one_line(ValueError("bad\n  xref\ttable")) == "bad xref table"
+    assert one_line(OSError(" \n ")) == "OSError"  # no text: its type, never an empty reason
+    long = one_line(RuntimeError("x" * 500), 300)
+    assert len(long) == 300 and long.endswith("…")

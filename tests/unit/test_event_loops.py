@@ -8,10 +8,7 @@ import asyncio
 import os
 import threading
 
-import pytest
-
-from gateway.inspect.pdf import signer
-from gateway.trust import paths
+from gateway.event_loop import run
 
 
 async def _loop_and_executor() -> asyncio.AbstractEventLoop:
@@ -20,8 +17,7 @@ async def _loop_and_executor() -> asyncio.AbstractEventLoop:
     return loop
 
 
-@pytest.mark.parametrize("run", [paths.run, signer.run])
-def test_one_loop_per_thread(run) -> None:
+def test_one_loop_per_thread() -> None:
     first = run(_loop_and_executor())
     assert run(_loop_and_executor()) is first and not first.is_closed()
     other: list[asyncio.AbstractEventLoop] = []
@@ -31,8 +27,7 @@ def test_one_loop_per_thread(run) -> None:
     assert other and other[0] is not first
 
 
-@pytest.mark.parametrize("run", [paths.run, signer.run])
-def test_inside_a_running_loop_and_after_fork(run) -> None:
+def test_inside_a_running_loop_and_after_fork() -> None:
     async def outer() -> int:
         return run(_answer())
 

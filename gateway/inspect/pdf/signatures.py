@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gateway.event_loop import run
 from gateway.inspect.algorithms import AlgorithmPolicy, check_cms_signer, pyhanko_accept_all
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf.dss import Dss, read_dss
@@ -31,7 +32,6 @@ from gateway.inspect.pdf.signer import (
     RevInfo,
     revinfo_findings,
     revinfo_from_signed_data,
-    run,
     short,
     signer_layers,
     subject_of,

@@ -7,12 +7,8 @@ trust and revocation are ``unknown``).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
-import os
-import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +17,7 @@ from asn1crypto import cms, x509
 
 from gateway.inspect.base import InspectContext
 from gateway.model.catalog import make_finding
+from gateway.model.display import one_line
 from gateway.model.findings import Finding
 from gateway.model.names import readable_subject
 from gateway.model.report import Revocation, Trust
@@ -28,30 +25,7 @@ from gateway.model.report import Revocation, Trust
 log = logging.getLogger(__name__)
 
 
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a coroutine to completion, also when called from inside an event loop.
-
-    Each thread keeps one event loop (made again after a fork): ``asyncio.run`` would build
-    a loop and its default executor's thread for every call and join that thread at the
-    end, a few milliseconds per chain validation."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        loop = getattr(_LOOPS, "loop", None)
-        if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", None) != os.getpid():
-            loop = _LOOPS.loop = asyncio.new_event_loop()
-            _LOOPS.pid = os.getpid()
-        return loop.run_until_complete(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-_LOOPS = threading.local()
-
-
-def short(exc: BaseException, limit: int = 200) -> str:
-    text = " ".join((str(exc) or type(exc).__name__).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+short = one_line  # the name the PDF and CMS inspectors use
 
 
 def subject_of(cert: x509.Certificate | None) -> str | None:

@@ -33,9 +33,10 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 
+from gateway.event_loop import run
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf.dss import Dss, chain_covered
-from gateway.inspect.pdf.signer import run, short, subject_of, validation_context
+from gateway.inspect.pdf.signer import short, subject_of, validation_context
 from gateway.model.catalog import make_finding
 from gateway.model.findings import Finding
 from gateway.model.report import Revocation, Trust
