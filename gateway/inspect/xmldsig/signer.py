@@ -130,6 +130,14 @@ def _check_other_certs(candidates: list[tuple[bytes, x509.Certificate]],
     result.other_certs = [d for d, _ in others] + result.other_certs
 
 
+def _digest_named(method: etree._Element, what: str) -> str:
+    """The hash a ``DigestMethod`` element names; ValueError for one we do not know."""
+    name = DIGESTS.get(method.get("Algorithm") or "")
+    if name is None:
+        raise ValueError(f"{what} {method.get('Algorithm')}")
+    return name
+
+
 def _pss_params(sm: etree._Element) -> tuple[str, int | None, str | None]:
     params = sm.find(f"{{{DSIG_MORE_2007}}}RSAPSSParams")
     digest, salt, mgf = "sha256", None, None
@@ -137,20 +145,14 @@ def _pss_params(sm: etree._Element) -> tuple[str, int | None, str | None]:
         return digest, salt, mgf
     dm = params.find(q("DigestMethod"))
     if dm is not None:
-        name = DIGESTS.get(dm.get("Algorithm") or "")
-        if name is None:
-            raise ValueError(f"digest {dm.get('Algorithm')}")
-        digest = name
+        digest = _digest_named(dm, "digest")
     mgf_el = params.find(f"{{{DSIG_MORE_2007}}}MaskGenerationFunction")
     if mgf_el is not None:
         if (mgf_el.get("Algorithm") or DSIG_MORE_2007 + "MGF1") != DSIG_MORE_2007 + "MGF1":
             raise ValueError(f"mask generation {mgf_el.get('Algorithm')}")
         mdm = mgf_el.find(q("DigestMethod"))
         if mdm is not None:
-            mname = DIGESTS.get(mdm.get("Algorithm") or "")
-            if mname is None:
-                raise ValueError(f"MGF digest {mdm.get('Algorithm')}")
-            mgf = mname
+            mgf = _digest_named(mdm, "MGF digest")
     salt_el = params.find(f"{{{DSIG_MORE_2007}}}SaltLength")
     if salt_el is not None:
         salt = int((salt_el.text or "").strip())
