@@ -273,3 +273,26 @@ def test_truncated_ecdsa_value_starting_like_der_is_malformed(pki) -> None:
     with pytest.raises(keys.KeyError_):
         keys.verify(pki.ecdsa.cert, "ecdsa", "sha256", data, raw[:-3])
     assert keys.verify(pki.ecdsa.cert, "ecdsa", "sha256", data, der)  # real DER still accepted
+
+
+def test_rsa_pss_parameters_name_only_known_digests() -> None:
+    from lxml import etree
+
+    from gateway.inspect.xmldsig.algorithms import DSIG_MORE_2007 as M
+    from gateway.inspect.xmldsig.signer import _pss_params
+
+    ds = "http://www.w3.org/2000/09/xmldsig#"
+    sha384, md5 = "http://www.w3.org/2001/04/xmldsig-more#sha384", f"{M}md5"
+
+    def params(digest: str, mgf_digest: str) -> bytes:
+        return (f'<SignatureMethod xmlns="{ds}" xmlns:m="{M}"><m:RSAPSSParams>'
+                f'<DigestMethod Algorithm="{digest}"/>'
+                f'<m:MaskGenerationFunction Algorithm="{M}MGF1">'
+                f'<DigestMethod Algorithm="{mgf_digest}"/></m:MaskGenerationFunction>'
+                f'<m:SaltLength>48</m:SaltLength></m:RSAPSSParams></SignatureMethod>').encode()
+
+    assert _pss_params(etree.fromstring(params(sha384, sha384))) == ("sha384", 48, "sha384")
+    with pytest.raises(ValueError, match="^digest "):
+        _pss_params(etree.fromstring(params(md5, sha384)))
+    with pytest.raises(ValueError, match="^MGF digest "):
+        _pss_params(etree.fromstring(params(sha384, md5)))
