@@ -47,16 +47,20 @@ def prefix_list(transform: etree._Element) -> list[str] | None:
     return [p for p in (inc.get("PrefixList") or "").split() if p]
 
 
+def _parse(data: bytes, limits: Limits, what: str) -> etree._ElementTree:
+    """A referenced part's XML, parsed safely; XML that cannot be read breaks the reference."""
+    try:
+        return safe_xml.parse_tree(data, max_bytes=limits.xml_max_bytes, what=what,
+                                   allow_external_doctype=limits.allow_external_doctype)
+    except safe_xml.XmlError as exc:
+        raise TransformFailure("SIG_REFERENCE_UNREADABLE", BROKEN, uri=what,
+                               reason=str(exc)) from None
+
+
 def _canonical(data: bytes | Nodes, method: C14nMethod, prefixes: list[str] | None,
                limits: Limits, what: str) -> bytes:
     if isinstance(data, bytes):
-        try:
-            tree = safe_xml.parse_tree(data, max_bytes=limits.xml_max_bytes, what=what,
-                                       allow_external_doctype=limits.allow_external_doctype)
-        except safe_xml.XmlError as exc:
-            raise TransformFailure("SIG_REFERENCE_UNREADABLE", BROKEN, uri=what,
-                                    reason=str(exc)) from None
-        return c14nmod.document(tree, method, prefixes)
+        return c14nmod.document(_parse(data, limits, what), method, prefixes)
     use = C14nMethod(method.exclusive, method.with_comments and data.comments, method.version)
     try:
         if data.whole_document and data.exclude is None:
@@ -82,15 +86,7 @@ def relationship_transform(data: bytes | Nodes, transform: etree._Element, limit
     ids = _selectors(transform, "RelationshipReference", "SourceId")
     types = _selectors(transform, "RelationshipsGroupReference", "SourceType")
     outcome.relationship_ids, outcome.relationship_types = ids, types
-    if isinstance(data, bytes):
-        try:
-            root = safe_xml.parse(data, max_bytes=limits.xml_max_bytes, what=what,
-                                  allow_external_doctype=limits.allow_external_doctype)
-        except safe_xml.XmlError as exc:
-            raise TransformFailure("SIG_REFERENCE_UNREADABLE", BROKEN, uri=what,
-                                    reason=str(exc)) from None
-    else:
-        root = data.elem
+    root = _parse(data, limits, what).getroot() if isinstance(data, bytes) else data.elem
     if root.tag != f"{{{OPC_RELATIONSHIPS_NS}}}Relationships":
         raise TransformFailure("SIG_REFERENCE_UNREADABLE", BROKEN, uri=what,
                                 reason="not a relationships part")
