@@ -249,7 +249,9 @@ def _setup_logging(verbose: int) -> None:
     _route_warnings(verbose)
     if verbose == 0:
         # Libraries report validation failures as log records; the report already has them.
-        for name in ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL"):
+        from gateway.milter.worker import QUIET_LIBRARIES
+
+        for name in QUIET_LIBRARIES:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 

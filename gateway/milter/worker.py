@@ -78,7 +78,7 @@ _malloc_trim = _libc_malloc_trim()
 # Libraries that report what they reject as warnings with tracebacks (pyHanko logs "Failed to
 # build path" with the exception for every signer outside the trust anchors): the finding in
 # the report already says it, so the gateway's log keeps only their errors.
-QUIET_LIBRARIES = ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL", "fontTools")
+QUIET_LIBRARIES = ("pyhanko", "pyhanko_certvalidator", "pdfminer", "PIL")
 
 
 def quiet_libraries() -> None:
