@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.inspect.pdf import signatures as sigmod
+from gateway.inspect.pdf import coverage as covmod
 from gateway.model.report import Coverage, DocVerdict
 from tests.pdfgen import sign as S
 from tests.pdfgen.build import born_digital_pdf, form_pdf
@@ -36,7 +36,7 @@ def test_a_failure_to_read_the_signed_fields_makes_the_document_not_valid(
     def broken(*_a, **_k):
         raise RuntimeError("injected: field dictionary unreadable")
 
-    monkeypatch.setattr(sigmod, "_field_entry", broken)
+    monkeypatch.setattr(covmod, "_field_entry", broken)
     res = inspect(filled_after_signing, pki=pki, trust=engine)
     s = res.signatures[0]
     assert s.coverage is Coverage.UNKNOWN and not s.is_good
@@ -52,9 +52,9 @@ def test_filled_fields_at_raises_instead_of_returning_nothing(pki, monkeypatch):
     prefilled = S.fill_field(form_pdf(), value="So tien: 1.000.000 dong")
     reader = open_reader(S.sign(prefilled, pki.leaf, pki.chain(pki.leaf)))
     last = reader.xrefs.total_revisions - 1
-    assert sigmod.filled_fields_at(reader, last) == {"ghi_chu"}
+    assert covmod.filled_fields_at(reader, last) == {"ghi_chu"}
     # a document without a form has no filled field: not an error
-    assert sigmod.filled_fields_at(open_reader(born_digital_pdf(1)), 0) == set()
-    monkeypatch.setattr(sigmod, "MAX_FORM_FIELDS", 0)
-    with pytest.raises(sigmod.FieldAnalysisError):
-        sigmod.filled_fields_at(reader, last)
+    assert covmod.filled_fields_at(open_reader(born_digital_pdf(1)), 0) == set()
+    monkeypatch.setattr(covmod, "MAX_FORM_FIELDS", 0)
+    with pytest.raises(covmod.FieldAnalysisError):
+        covmod.filled_fields_at(reader, last)
