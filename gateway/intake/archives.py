@@ -3,12 +3,12 @@ bzip2, xz, zstd compressed), cab, ISO 9660, and a single file compressed with gz
 zstd (``report.docx.gz``).
 
 The walker (``intake/mime.py``) calls :func:`expand` for an attachment whose first bytes are one
-of these containers (:func:`magic_format`). Members are read one block at a time with the
-``[limits]`` of the rules enforced while reading (never trusting the sizes the headers claim):
-member count, bytes per member, bytes in total, inflated/compressed ratio and time. Over a limit
-the archive's content is not inspected (``ARCHIVE_LIMIT``); an encrypted member or encrypted
-headers give ``ARCHIVE_ENCRYPTED`` (send it again without a password); a damaged archive gives
-``ARCHIVE_UNREADABLE`` naming the format. Nothing is skipped silently.
+of these containers (``archive_formats.magic_format``). Members are read one block at a time
+with the ``[limits]`` of the rules enforced while reading (never trusting the sizes the headers
+claim): member count, bytes per member, bytes in total, inflated/compressed ratio and time. Over
+a limit the archive's content is not inspected (``ARCHIVE_LIMIT``); an encrypted member or
+encrypted headers give ``ARCHIVE_ENCRYPTED`` (send it again without a password); a damaged
+archive gives ``ARCHIVE_UNREADABLE`` naming the format. Nothing is skipped silently.
 
 Member names are shown as the sender's archiver wrote them: UTF-8 (RAR 5, RAR 4 with Unicode
 names, 7z, Joliet, pax) or, for the byte names of old WinRAR and tar, the legacy Vietnamese and
@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import locale
 import os
-import re
 import tempfile
 import time
 import unicodedata
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import BinaryIO
 
+from gateway.intake.archive_formats import FORMATS, is_tar
 from gateway.intake.rar5 import rar5_headers
 from gateway.policy.schema import Limits
 
@@ -41,23 +41,6 @@ except (ImportError, OSError, AttributeError) as _exc:  # no libarchive13 / liba
 else:
     _MISSING = None
 
-#: Formats read here: sniffed name → (media type, label used in findings).
-FORMATS: dict[str, tuple[str, str]] = {
-    "rar": ("application/vnd.rar", "RAR"),
-    "7z": ("application/x-7z-compressed", "7z"),
-    "tar": ("application/x-tar", "tar"),
-    "gz": ("application/gzip", "gzip"),
-    "bz2": ("application/x-bzip2", "bzip2"),
-    "xz": ("application/x-xz", "xz"),
-    "zst": ("application/zstd", "zstd"),
-    "cab": ("application/vnd.ms-cab-compressed", "cab"),
-    "iso": ("application/x-iso9660-image", "ISO 9660"),
-}
-#: Name extensions of these formats (for the name/content mismatch check).
-EXTENSIONS: dict[str, str] = {
-    "rar": "rar", "7z": "7z", "tar": "tar", "gz": "gz", "tgz": "gz", "bz2": "bz2",
-    "tbz2": "bz2", "xz": "xz", "txz": "xz", "zst": "zst", "cab": "cab", "iso": "iso",
-}
 _COMPRESSORS = {"gz": ".gz", "bz2": ".bz2", "xz": ".xz", "zst": ".zst"}
 _READERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # fmt: (libarchive format readers, filters). Only built-in filters: never "all", which
@@ -74,45 +57,6 @@ _READERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 _BLOCK = 1 << 20
 _RAR_END_SLACK = 32
-
-
-def magic_format(data: bytes) -> str | None:
-    """The container format at offset 0 (or the ISO 9660 descriptor at 32 KiB), else None."""
-    if data[:7] == b"Rar!\x1a\x07\x00" or data[:8] == b"Rar!\x1a\x07\x01\x00":
-        return "rar"
-    if data[:6] == b"7z\xbc\xaf\x27\x1c":
-        return "7z"
-    if data[:3] == b"\x1f\x8b\x08":
-        return "gz"
-    if data[:3] == b"BZh" and data[3:4].isdigit() and data[4:10] in (
-        b"1AY&SY", b"\x17rE8P\x90"
-    ):
-        return "bz2"
-    if data[:6] == b"\xfd7zXZ\x00":
-        return "xz"
-    if data[:4] == b"\x28\xb5\x2f\xfd":
-        return "zst"
-    if data[:8] == b"MSCF\0\0\0\0":
-        return "cab"
-    if _is_tar(data):
-        return "tar"
-    if any(data[off:off + 6] in (b"\x01CD001", b"\xffCD001") for off in (0x8000, 0x8800, 0x9000)):
-        return "iso"
-    return None
-
-
-def _is_tar(data: bytes) -> bool:
-    """A ustar/GNU header (magic at 257), or a pre-POSIX header whose checksum adds up."""
-    if len(data) < 512:
-        return False
-    head = data[:512]
-    if head[257:262] == b"ustar":
-        return True
-    field_ = head[148:156].strip(b" \0")
-    if not field_ or not re.fullmatch(rb"[0-7]+", field_) or not head[:100].strip(b"\0"):
-        return False
-    total = sum(head[:148]) + 8 * 0x20 + sum(head[156:])
-    return int(field_, 8) == total
 
 
 # -- member names -------------------------------------------------------------------------
@@ -361,7 +305,7 @@ def _read_compressed(reader: _Reader, out: Expansion, outer_name: str) -> None:
     with tempfile.TemporaryFile(prefix="hople-archive-", buffering=0) as spool:
         size, head = _spool_stream(reader, spool)
         spool.seek(0)
-        if not _is_tar(head):
+        if not is_tar(head):
             name = _single_name(reader.fmt, reader.data, outer_name)
             cap = reader.limits.archive_max_member_bytes
             if size > cap:
@@ -499,5 +443,4 @@ def _check_tar_end(source: bytes | BinaryIO, consumed: int) -> None:
             raise _Damaged("bytes after the end of the archive")
 
 
-__all__ = ["EXTENSIONS", "FORMATS", "Expansion", "Member", "Problem", "decode_name", "expand",
-           "magic_format"]
+__all__ = ["Expansion", "Member", "Problem", "decode_name", "expand"]

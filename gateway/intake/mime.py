@@ -21,7 +21,7 @@ from dataclasses import replace
 from email.message import EmailMessage, Message
 from typing import BinaryIO
 
-from gateway.intake import archives, spills, stream, structure
+from gateway.intake import archive_formats, spills, stream, structure
 from gateway.intake.containers import Openers
 from gateway.intake.names import header_value, part_filename
 from gateway.intake.parsed import IntakeItem, ParsedMessage, TextPart
@@ -311,7 +311,7 @@ class Walker(Openers):
                 self._zip(doc, depth)
             elif fmt == "tnef":
                 self._tnef(doc, depth)
-            elif fmt in archives.FORMATS:
+            elif fmt in archive_formats.FORMATS:
                 self._libarchive(doc, depth)
             elif fmt in CONTAINERS:
                 self._container(doc, depth)
@@ -331,7 +331,7 @@ class Walker(Openers):
         if fmt == "zip":
             self.out.items.append(IntakeItem(other, (), inspect=False))
             self._zip(other, depth)
-        elif fmt in archives.FORMATS:
+        elif fmt in archive_formats.FORMATS:
             self.out.items.append(IntakeItem(other, (), inspect=False))
             self._libarchive(other, depth)
         else:

@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gateway.intake import archives
+from gateway.intake import archive_formats
 from gateway.model.report import DocClass
 
 _OOXML_MAIN = {
@@ -79,7 +79,7 @@ FMT_MEDIA = {
     "tnef": "application/vnd.ms-tnef",
     "binhex": "application/mac-binhex40",
 }
-FMT_MEDIA.update({fmt: media for fmt, (media, _label) in archives.FORMATS.items()})
+FMT_MEDIA.update({fmt: media for fmt, (media, _label) in archive_formats.FORMATS.items()})
 _ODF = {v: k for k, v in FMT_MEDIA.items()
         if k in {"odt", "ott", "ods", "ots", "odp", "otp", "odg"}}
 
@@ -112,7 +112,7 @@ _EXT_FMT = {
     "tnef": "tnef",
 }
 _EXT_FMT.update({k: k for k in FMT_MEDIA})
-_EXT_FMT.update(archives.EXTENSIONS)
+_EXT_FMT.update(archive_formats.EXTENSIONS)
 
 EDITABLE = frozenset(
     {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx", "pptm", "potx", "odt",
@@ -121,7 +121,7 @@ EDITABLE = frozenset(
 PLAIN_TEXT = frozenset({"txt", "csv", "html"})
 NON_EDITABLE = frozenset({"pdf"})
 IMAGES = frozenset({"png", "jpeg", "tiff", "gif", "bmp", "webp"})
-CONTAINERS = frozenset(archives.FORMATS) | {"binhex"}
+CONTAINERS = frozenset(archive_formats.FORMATS) | {"binhex"}
 """Containers recognised by their magic; intake opens those it has a reader for and reports
 the others as not inspected (never as "not a document")."""
 ARCHIVES = frozenset({"zip", "eml", "tnef", "p7m"}) | CONTAINERS
@@ -335,10 +335,10 @@ def sniff_detail(data: bytes, name: str = "", text_label: bool = False) -> Sniff
     if data[:5] == b"%PDF-":
         # a ZIP at the end, or a tar/ISO whose headers sit after a "%PDF-" at offset 0
         return Sniffed("application/pdf", "pdf",
-                       also="zip" if _zip_inside(data) else archives.magic_format(data))
+                       also="zip" if _zip_inside(data) else archive_formats.magic_format(data))
     if data[:4] == TNEF_MAGIC:
         return Sniffed(FMT_MEDIA["tnef"], "tnef")
-    container = archives.magic_format(data)  # RAR, 7z, tar, gzip…: offset 0 decides
+    container = archive_formats.magic_format(data)  # RAR, 7z, tar, gzip…: offset 0 decides
     if container is not None:
         return Sniffed(FMT_MEDIA[container], container,
                        also="pdf" if _pdf_inside(data) else None)

@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from gateway.intake import archives
+from gateway.intake import archive_formats, archives
 from gateway.policy.schema import Limits
 from tests.archgen.build import cab, compress, seven_zip, tar, with_libarchive
 from tests.archgen.rar import Member, rar4, rar5
@@ -43,7 +43,7 @@ def _run(kind: str, cases: int) -> None:
     limits = Limits(archive_max_seconds=30)
     for _ in range(cases):
         data = mutate(seed, rng)
-        fmt = archives.magic_format(data)
+        fmt = archive_formats.magic_format(data)
         if fmt is None:
             continue  # no longer this container: sniffing decides what it is
         got = archives.expand(data, fmt, f"f.{kind}", limits)

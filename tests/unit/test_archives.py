@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gateway.intake import archives
+from gateway.intake import archive_formats, archives
 from gateway.intake.mime import Walker
 from gateway.intake.sniff import sniff, sniff_detail
 from gateway.model.report import DocClass, DocVerdict, Verdict
@@ -266,16 +266,16 @@ def test_rar_whose_first_member_is_a_pdf_is_a_rar() -> None:
 
 
 def test_magic_formats() -> None:
-    assert archives.magic_format(seven_zip({"a": b"x"})) == "7z"
-    assert archives.magic_format(tar({"a": b"x"}, fmt=tarfile.USTAR_FORMAT)) == "tar"
+    assert archive_formats.magic_format(seven_zip({"a": b"x"})) == "7z"
+    assert archive_formats.magic_format(tar({"a": b"x"}, fmt=tarfile.USTAR_FORMAT)) == "tar"
     v7 = tar({"a": b"x"}, fmt=tarfile.USTAR_FORMAT)
     v7 = v7[:257] + b"\0" * 8 + v7[265:]  # no magic: the checksum still adds up…
     chk = sum(v7[:148]) + 256 + sum(v7[156:512])
     v7 = v7[:148] + b"%06o\0 " % chk + v7[156:]
-    assert archives.magic_format(v7) == "tar"
-    assert archives.magic_format(v7[:148] + b"0000000\0" + v7[156:]) is None  # …or not
-    assert archives.magic_format(PDF) is None
-    assert archives.magic_format(b"BZh9 not bzip2") is None
+    assert archive_formats.magic_format(v7) == "tar"
+    assert archive_formats.magic_format(v7[:148] + b"0000000\0" + v7[156:]) is None  # …or not
+    assert archive_formats.magic_format(PDF) is None
+    assert archive_formats.magic_format(b"BZh9 not bzip2") is None
 
 
 def test_symlinks_and_directories_are_not_members() -> None:
@@ -373,7 +373,7 @@ def test_data_appended_after_a_rar_is_damage() -> None:
 def test_garbage_after_a_magic_is_damage_naming_the_format(magic: bytes, outer: str) -> None:
     """libarchive passes a stream its decompressor rejects through "raw" unchanged: that is
     not the file inside."""
-    label = archives.FORMATS[archives.magic_format(magic + b"\0" * 600) or ""][1]
+    label = archive_formats.FORMATS[archive_formats.magic_format(magic + b"\0" * 600) or ""][1]
     for seed in range(6):
         parsed = walk(outer, magic + random.Random(seed).randbytes(400))
         assert [i.document.path for i in parsed.items] == [outer]
