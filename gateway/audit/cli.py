@@ -202,6 +202,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 @_guard
 def cmd_report(args: argparse.Namespace) -> int:
     from gateway.audit import render
+    from gateway.audit.html_report import html_report
 
     if args.month and (args.first or args.last):
         raise _usage("give --month or --from/--to, not both")
@@ -223,8 +224,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         source = store.backend
         head = store.head()
     if args.html:
-        text = render.html_report(report, datetime.now(UTC), source=source,
-                                  top=args.top, head=head)
+        text = html_report(report, datetime.now(UTC), source=source, top=args.top,
+                           head=head)
         try:
             Path(args.html).write_text(text, encoding="utf-8")
         except OSError as exc:

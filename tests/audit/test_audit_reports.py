@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from gateway.audit.html_report import html_report
 from gateway.audit.records import Decision, decision_from_report
-from gateway.audit.render import csv_safe, html_report, report_csv, report_table
+from gateway.audit.render import csv_safe, report_csv, report_table
 from gateway.audit.reports import (
     ReportError,
     build_report,

@@ -9,8 +9,9 @@ import io
 import re
 from datetime import UTC, datetime
 
+from gateway.audit.html_report import html_report, trend_svg
 from gateway.audit.records import Decision, decision_from_report
-from gateway.audit.render import html_report, report_csv, report_table, trend_svg
+from gateway.audit.render import report_csv, report_table
 from gateway.audit.reports import build_report, report_zone
 from gateway.model.catalog import make_finding
 from gateway.model.report import DocClass

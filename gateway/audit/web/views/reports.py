@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, g, render_template, request
 from markupsafe import Markup
 
-from gateway.audit import render
+from gateway.audit.html_report import reasons_svg, trend_svg
 from gateway.audit.reports import (
     ReportError,
     build_report,
@@ -45,8 +45,8 @@ def reports() -> Any:
     g.event = "report" if error is None else "report-refused"
     body = render_template(
         "reports.html", report=report, error=error, first=first[:7], last=last[:7],
-        trend_svg=Markup(render.trend_svg(report)) if report else None,
-        reasons_svg=Markup(render.reasons_svg(report)) if report else None,
+        trend_svg=Markup(trend_svg(report)) if report else None,
+        reasons_svg=Markup(reasons_svg(report)) if report else None,
         pct=lambda v: "–" if v is None else f"{v:.1f}",
     )
     return Response(body, status=400 if error else 200, mimetype="text/html")
