@@ -37,6 +37,7 @@ from gateway.audit.records import (
     parse_time,
     utc,
 )
+from gateway.audit.rows import checkpoint_from_row, decision_from_row, document_from_row
 from gateway.audit.schema import LATEST, MIGRATIONS
 from gateway.audit.verify import Unreadable, VerifyResult, verify_chain
 from gateway.model.envelope import Envelope
@@ -299,7 +300,7 @@ class DecisionStore:
                 chunk,
             ):
                 try:
-                    docs[int(r[0])].append(_document(r))
+                    docs[int(r[0])].append(document_from_row(r))
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     bad[int(r[0])] = f"document {r[1]}: {type(exc).__name__}"
         out: list[Any] = []
@@ -308,7 +309,7 @@ class DecisionStore:
             try:
                 if rid in bad:
                     raise ValueError(bad[rid])
-                out.append(self._decision(r, tuple(docs[rid])))
+                out.append(decision_from_row(self._db, r, tuple(docs[rid])))
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 if not lenient:
                     raise StoreError(
@@ -318,48 +319,10 @@ class DecisionStore:
                 out.append(Unreadable(rid, str(r[18]), str(r[19]), str(exc)))
         return out
 
-    def _decision(self, r: tuple[Any, ...], documents: tuple[DocumentRecord, ...]) -> Decision:
-        return Decision(
-            id=int(r[0]),
-            decided_at=self._db.from_ts(r[1]),
-            queue_id=r[2],
-            message_id=r[3],
-            sender=r[4],
-            sender_domain=r[5] or "",
-            recipients=tuple(json.loads(r[6])),
-            from_header=r[7],
-            sasl_user=r[8],
-            client_addr=r[9],
-            client_name=r[10],
-            verdict=r[11],
-            action=r[12],
-            action_taken=r[13],
-            smtp_reply=r[14],
-            findings=tuple(FindingRecord.from_json(f) for f in json.loads(r[15])),
-            rules_hash=r[16],
-            duration_ms=float(r[17]),
-            documents=documents,
-            prev_hash=r[18],
-            hash=r[19],
-            session_ms=None if r[20] is None else float(r[20]),
-        )
-
     def checkpoints(self) -> list[Checkpoint]:
         with self._lock, self._db.read_tx():
             rows = self._db.execute(f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY seq")
-        return [self._checkpoint(r) for r in rows]
-
-    def _checkpoint(self, r: tuple[Any, ...]) -> Checkpoint:
-        return Checkpoint(
-            seq=int(r[0]),
-            created_at=self._db.from_ts(r[1]),
-            purged_before=self._db.from_ts(r[2]),
-            purged_count=int(r[3]),
-            purged_through_seq=int(r[4]),
-            purged_through_hash=str(r[5]),
-            prev_hash=str(r[6]),
-            hash=str(r[7]),
-        )
+        return [checkpoint_from_row(self._db, r) for r in rows]
 
     def head(self) -> tuple[int, str]:
         """The chain head: last sequence number and its hash."""
@@ -398,7 +361,7 @@ class DecisionStore:
                 )
                 for r in rows:
                     try:
-                        yield int(r[0]), self._checkpoint(r)
+                        yield int(r[0]), checkpoint_from_row(self._db, r)
                     except (ValueError, TypeError) as exc:
                         yield int(r[0]), Unreadable(int(r[0]), str(r[6]), str(r[7]), str(exc))
                 if len(rows) < batch:
@@ -415,7 +378,7 @@ class DecisionStore:
             return None
         r = rows[0]
         try:
-            return int(r[0]), self._checkpoint(r)
+            return int(r[0]), checkpoint_from_row(self._db, r)
         except (ValueError, TypeError) as exc:
             return int(r[0]), Unreadable(int(r[0]), str(r[6]), str(r[7]), str(exc))
 
@@ -507,17 +470,3 @@ class DecisionStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _document(r: tuple[Any, ...]) -> DocumentRecord:
-    return DocumentRecord(
-        idx=int(r[1]),
-        path=r[2],
-        sha256=r[3],
-        size=int(r[4]),
-        media_type=r[5],
-        doc_class=r[6],
-        verdict=r[7],
-        findings=tuple(FindingRecord.from_json(f) for f in json.loads(r[8])),
-        signatures=tuple(json.loads(r[9])),
-    )
