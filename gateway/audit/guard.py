@@ -9,10 +9,10 @@ import functools
 from collections.abc import Callable
 
 from gateway.audit.backends import database_errors, first_line
+from gateway.audit.credentials import AccountError
 from gateway.audit.reports import ReportError
 from gateway.audit.retention import RetentionError
 from gateway.audit.store import StoreError
-from gateway.audit.users import AccountError
 from gateway.cli_common import UsageError
 
 __all__ = ["guard", "usage"]

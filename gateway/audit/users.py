@@ -1,9 +1,7 @@
 """Auditor accounts, their sessions and the access log, kept in the decision store.
 
-- Passwords follow Article 12.1 of the decision: at least 8 characters with upper case, lower
-  case and a special character, and a new account changes its password at first login.
-  They are kept as argon2id hashes (never the password), normalised to NFC first so that a
-  Vietnamese password typed with composed or decomposed diacritics is the same password.
+- Passwords follow Article 12.1 of the decision (the rules and the argon2id hashing are in
+  :mod:`gateway.audit.credentials`), and a new account changes its password at first login.
 - Repeated failed logins lock the account for a while (:class:`LockoutPolicy`).
 - A session is a random token in a cookie; the store keeps only its SHA-256, the CSRF token
   that forms must echo, and its expiry (idle and absolute).
@@ -18,129 +16,37 @@ from __future__ import annotations
 import builtins
 import contextlib
 import hashlib
-import re
 import secrets
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
+from gateway.audit.credentials import (
+    DUMMY_HASH,
+    AccountError,
+    PasswordRuleError,
+    check_password,
+    check_username,
+    hash_password,
+    is_username,
+    needs_rehash,
+    normalise_password,
+    verify_password,
+)
 from gateway.audit.records import clean_text, utc
 from gateway.audit.store import DecisionStore
 
 __all__ = [
     "AccessEntry",
-    "AccountError",
     "Accounts",
     "LockoutPolicy",
     "Login",
-    "PasswordRuleError",
     "Session",
     "SessionPolicy",
     "User",
-    "check_password",
-    "hash_password",
-    "normalise_password",
-    "password_problems",
-    "verify_password",
+    "token_hash",
 ]
-
-MIN_LENGTH = 8
-MAX_LENGTH = 256
-"""Longest password accepted (bounds the hashing work an attacker can ask for)."""
-
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
-
-_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-"""argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): tens of
-milliseconds per login here, so a burst of login attempts cannot starve the page. Hashes
-made with other parameters still verify and are upgraded at the next login."""
-
-_DUMMY_HASH = _HASHER.hash("hople: no such account")
-"""Verified against for unknown accounts, so that a login takes as long either way."""
-
-
-class AccountError(ValueError):
-    """An account operation that cannot be done (one line for a person)."""
-
-
-class PasswordRuleError(AccountError):
-    """A password that does not follow Article 12.1; ``problems`` lists each failed rule."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = tuple(problems)
-
-
-# -- passwords ----------------------------------------------------------------------------------
-
-
-def normalise_password(password: str) -> str:
-    return unicodedata.normalize("NFC", password)
-
-
-def _is_special(ch: str) -> bool:
-    return not ch.isalnum() and not ch.isspace() and unicodedata.category(ch)[0] in "PS"
-
-
-def password_problems(password: str) -> list[str]:
-    """What a password lacks under Article 12.1 (empty when it is acceptable).
-
-    Each problem is one line, Vietnamese first, English after a slash.
-    """
-    pw = normalise_password(password)
-    out: list[str] = []
-    if len(pw) < MIN_LENGTH:
-        out.append(f"mật khẩu phải có ít nhất {MIN_LENGTH} ký tự / "
-                   f"at least {MIN_LENGTH} characters")
-    if len(pw) > MAX_LENGTH:
-        out.append(f"mật khẩu dài quá {MAX_LENGTH} ký tự / at most {MAX_LENGTH} characters")
-    if not any(ch.isupper() for ch in pw):
-        out.append("cần ít nhất một chữ in hoa / an upper-case letter is required")
-    if not any(ch.islower() for ch in pw):
-        out.append("cần ít nhất một chữ thường / a lower-case letter is required")
-    if not any(_is_special(ch) for ch in pw):
-        out.append("cần ít nhất một ký tự đặc biệt (!, @, #, $, %, ^, &, * …) / "
-                   "a special character is required")
-    if any(unicodedata.category(ch) == "Cc" for ch in pw):
-        out.append("không được chứa ký tự điều khiển / control characters are not allowed")
-    return out
-
-
-def check_password(password: str) -> str:
-    """The NFC form of an acceptable password; :class:`PasswordRuleError` otherwise."""
-    problems = password_problems(password)
-    if problems:
-        raise PasswordRuleError(problems)
-    return normalise_password(password)
-
-
-def hash_password(password: str) -> str:
-    return _HASHER.hash(normalise_password(password))
-
-
-def verify_password(stored_hash: str, password: str) -> bool:
-    """True when ``password`` matches; False for a mismatch or a damaged hash."""
-    if len(password) > 4 * MAX_LENGTH:
-        return False
-    try:
-        return _HASHER.verify(stored_hash, normalise_password(password))
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def check_username(username: str) -> str:
-    name = (username or "").strip().lower()
-    if not _USERNAME.match(name):
-        raise AccountError(
-            f"tên đăng nhập không hợp lệ / invalid user name {username!r}: 1-64 characters, "
-            "lower-case letters, digits and . _ @ -, starting with a letter or digit"
-        )
-    return name
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -378,18 +284,18 @@ class Accounts:
         password then clears the count."""
         name = (username or "").strip().lower()
         now = self._now()
-        reserved = self._reserve(name, now) if _USERNAME.match(name) else None
+        reserved = self._reserve(name, now) if is_username(name) else None
         if reserved is None:
-            verify_password(_DUMMY_HASH, password)
+            verify_password(DUMMY_HASH, password)
             return Login("bad")
         stored, state = reserved
         if state != "counted":
-            verify_password(_DUMMY_HASH, password)  # same cost; the hash is not consulted
+            verify_password(DUMMY_HASH, password)  # same cost; the hash is not consulted
             return Login(state)
         if not verify_password(stored, password):
             user = self.get(name)
             return Login("locked" if user and user.locked(now) else "bad", None)
-        rehashed = hash_password(password) if _HASHER.check_needs_rehash(stored) else None
+        rehashed = hash_password(password) if needs_rehash(stored) else None
         with self._write():
             self._db.execute(
                 "UPDATE web_users SET failed_logins = 0, locked_until = NULL, "

@@ -14,19 +14,16 @@ from typing import Any
 
 import pytest
 
-from gateway.audit.store import DecisionStore, open_store
-from gateway.audit.users import (
+from gateway.audit.credentials import (
     AccountError,
-    Accounts,
-    LockoutPolicy,
     PasswordRuleError,
-    SessionPolicy,
     check_password,
     hash_password,
     password_problems,
-    token_hash,
     verify_password,
 )
+from gateway.audit.store import DecisionStore, open_store
+from gateway.audit.users import Accounts, LockoutPolicy, SessionPolicy, token_hash
 from gateway.audit.web import security
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit.cli import parse_when, store_url
+from gateway.audit.credentials import AccountError, check_password
 from gateway.audit.guard import guard as _guard
 from gateway.audit.guard import usage as _usage
 from gateway.audit.store import DecisionStore, open_store
-from gateway.audit.users import AccountError, Accounts, User, check_password
+from gateway.audit.users import Accounts, User
 
 __all__ = ["register"]
 

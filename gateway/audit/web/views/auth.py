@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, redirect, render_template, request
 
-from gateway.audit.users import AccountError, PasswordRuleError, password_problems
+from gateway.audit.credentials import AccountError, PasswordRuleError, password_problems
 from gateway.audit.web.config import PRE_COOKIE, SESSION_COOKIE
 from gateway.audit.web.security import local_path, login_csrf_token, same, sign, unsign
 from gateway.audit.web.state import refuse, state
