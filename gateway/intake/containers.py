@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gateway.intake import archives
-from gateway.intake.names import _nfc
+from gateway.intake.names import to_nfc
 from gateway.intake.parsed import IntakeItem, ParsedMessage, TextPart
 from gateway.intake.unwrap import UnwrapError, cms_content, looks_like_mime, read_tnef, uu_blocks
 from gateway.model.catalog import make_finding
@@ -77,7 +77,7 @@ class Openers:
                 self.out.text_parts.append(
                     TextPart(f"{doc.path}/body:{media_type}", media_type, charset, body))
         for name, data in tnef.attachments:
-            self._add_file(_nfc(name), data, doc.path + "/", depth + 1, declared=None,
+            self._add_file(to_nfc(name), data, doc.path + "/", depth + 1, declared=None,
                            is_member=True)
 
     def _uuencoded(self, raw: bytes, prefix: str, depth: int) -> bytes:
@@ -87,7 +87,7 @@ class Openers:
         if not blocks:
             return raw
         for b in blocks:
-            name = _nfc(b.name)
+            name = to_nfc(b.name)
             if b.error is None:
                 self._add_file(name, b.data, prefix, depth, declared=None)
                 continue
@@ -191,7 +191,7 @@ class Openers:
             )
             return
         for info in files:
-            member = _nfc(info.filename.replace("\\", "/"))
+            member = to_nfc(info.filename.replace("\\", "/"))
             if info.flag_bits & 0x1:
                 self._replace_findings(
                     doc, make_finding("ARCHIVE_ENCRYPTED", place=doc.path, name=doc.path,

@@ -9,7 +9,8 @@ import unicodedata
 from email.message import Message
 
 
-def _nfc(text: str) -> str:
+def to_nfc(text: str) -> str:
+    """``text`` in NFC, the form every name and header value is shown and compared in."""
     return unicodedata.normalize("NFC", text)
 
 
@@ -17,14 +18,14 @@ def header_value(msg: Message, name: str, raw: str) -> str:
     """A header's value decoded (RFC 2047) in NFC; a header the email package cannot parse
     is decoded leniently, never raising."""
     try:
-        return _nfc(str(msg.policy.header_fetch_parse(name, raw)))
+        return to_nfc(str(msg.policy.header_fetch_parse(name, raw)))
     except Exception:  # noqa: BLE001 - the email package raises many types; decoded below
         pass
     text = str(raw)
     try:
-        return _nfc(str(email.header.make_header(email.header.decode_header(text))))
+        return to_nfc(str(email.header.make_header(email.header.decode_header(text))))
     except Exception:  # noqa: BLE001 - the raw text is the value then
-        return _nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        return to_nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
 def part_filename(part: Message) -> str | None:
@@ -45,7 +46,7 @@ def part_filename(part: Message) -> str | None:
         except Exception:  # noqa: BLE001 - the name as written then
             pass
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return _nfc(name) or None
+    return to_nfc(name) or None
 
 
 __all__ = ["header_value", "part_filename"]

@@ -47,8 +47,8 @@ from gateway.lab.tools import (
     POSTQUEUE,
     SMTP_SINK,
     LabError,
-    _port_is_free,
     free_ports,
+    port_is_free,
     strip_sink_pseudo_headers,
     to_bytes,
     unavailable_reason,
@@ -151,5 +151,5 @@ class Lab(PostfixMixin, ProcessesMixin, MailMixin):
 
 
 __all__ = ["Lab", "LabError", "MESSAGE_SIZE_LIMIT", "POSTCONF", "POSTFIX", "POSTQUEUE",
-           "SMTP_SINK", "_port_is_free", "free_ports", "strip_sink_pseudo_headers", "to_bytes",
+           "SMTP_SINK", "port_is_free", "free_ports", "strip_sink_pseudo_headers", "to_bytes",
            "unavailable_reason"]

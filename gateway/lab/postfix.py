@@ -15,8 +15,8 @@ from gateway.lab.tools import (
     POSTCONF,
     POSTFIX,
     LabError,
-    _pid_alive,
-    _wait_port,
+    pid_alive,
+    wait_port,
 )
 
 
@@ -101,7 +101,7 @@ class PostfixMixin(LabBase):
                                f"{self._tail('postfix.log')}")
             if action == "start":
                 self._postfix_started = True
-        if not _wait_port(self.smtp_port, 20):
+        if not wait_port(self.smtp_port, 20):
             raise LabError(f"postfix did not listen on {self.smtp_port}: "
                            f"{self._tail('postfix.log')}")
 
@@ -118,7 +118,7 @@ class PostfixMixin(LabBase):
         self._postfix_started = False
         if pid:
             end = time.monotonic() + 15
-            while _pid_alive(pid) and time.monotonic() < end:
+            while pid_alive(pid) and time.monotonic() < end:
                 time.sleep(0.1)
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)

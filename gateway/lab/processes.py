@@ -10,7 +10,7 @@ import sys
 import time
 
 from gateway.lab.base import LabBase
-from gateway.lab.tools import REPO, SMTP_SINK, LabError, _wait_port
+from gateway.lab.tools import REPO, SMTP_SINK, LabError, wait_port
 
 
 class ProcessesMixin(LabBase):
@@ -25,7 +25,7 @@ class ProcessesMixin(LabBase):
             start_new_session=True,
         )
         log.close()
-        if not _wait_port(self.sink_port, 10, self._sink):
+        if not wait_port(self.sink_port, 10, self._sink):
             raise LabError(f"smtp-sink did not start: {self._tail('sink.log')}")
 
     @property

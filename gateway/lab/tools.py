@@ -50,7 +50,8 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """Whether nothing accepts a connection on this loopback port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -66,25 +67,28 @@ def free_ports(n: int) -> list[int]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port not in out and _port_is_free(port):
+        if port not in out and port_is_free(port):
             out.append(port)
             if len(out) == n:
                 return out
     raise LabError("could not find free loopback ports")
 
 
-def _wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+def wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """Whether something listens on ``port`` within ``timeout`` seconds (False at once if
+    ``proc`` exits first)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
             return False
-        if not _port_is_free(port):
+        if not port_is_free(port):
             return True
         time.sleep(0.05)
     return False
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -3,11 +3,11 @@
 from gateway.model.catalog_types import CodeSpec
 from gateway.model.findings import Action, Severity
 
-_REMEDY_93_VI = (
+REMEDY_93_VI = (
     "Theo Điều 9.3, đơn vị phải ban hành văn bản giấy, quét (scan) sang PDF và gửi "
     "bản quét tới tất cả nơi nhận; hoặc ký số văn bản bằng chứng thư số của đơn vị."
 )
-_REMEDY_93_EN = (
+REMEDY_93_EN = (
     "Under Article 9.3 the agency must issue the document on paper, scan it to PDF and "
     "e-mail the scan to every recipient; or sign the file with the agency's certificate."
 )
@@ -48,18 +48,18 @@ CODES: list[CodeSpec] = [
         "9.2a",
         Severity.ERROR,
         "Tệp {name} là định dạng có thể chỉnh sửa nhưng không có chữ ký số của đơn vị (Điều 9.2a). "
-        + _REMEDY_93_VI,
+        + REMEDY_93_VI,
         "File {name} is editable but carries no digital signature of the agency (Article 9.2a). "
-        + _REMEDY_93_EN,
+        + REMEDY_93_EN,
     ),
     CodeSpec(
         "EDITABLE_SIGNATURE_UNVERIFIED",
         "9.2a",
         Severity.ERROR,
         "Tệp {name} có chữ ký số nhưng hệ thống chưa xác nhận được chữ ký ({reason_vi}); tệp chưa "
-        "có giá trị pháp lý (Điều 9.2a). " + _REMEDY_93_VI,
+        "có giá trị pháp lý (Điều 9.2a). " + REMEDY_93_VI,
         "File {name} carries a signature that the system could not confirm ({reason}); it is "
-        "not legally valid (Article 9.2a). " + _REMEDY_93_EN,
+        "not legally valid (Article 9.2a). " + REMEDY_93_EN,
     ),
     CodeSpec(
         "TYPE_MISMATCH",
@@ -182,9 +182,9 @@ CODES: list[CodeSpec] = [
         "9.2a",
         Severity.ERROR,
         "Tệp {name} là văn bản {kind} có thể chỉnh sửa nhưng cấu trúc gói tệp bị hỏng ({reason}); "
-        "tệp không có giá trị pháp lý và chữ ký số (nếu có) không được chấp nhận. " + _REMEDY_93_VI,
+        "tệp không có giá trị pháp lý và chữ ký số (nếu có) không được chấp nhận. " + REMEDY_93_VI,
         "{name} is an editable {kind} document whose package is damaged ({reason}); it is not "
-        "legally valid and its signature, if any, is not accepted. " + _REMEDY_93_EN,
+        "legally valid and its signature, if any, is not accepted. " + REMEDY_93_EN,
     ),
     CodeSpec(
         "FORMAT_POLYGLOT",

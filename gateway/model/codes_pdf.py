@@ -1,7 +1,7 @@
 """Finding codes of the PDF, scan, seal and detached-CMS checks (Article 9.2b, 9.3)."""
 
 from gateway.model.catalog_types import CodeSpec
-from gateway.model.codes_core import _REMEDY_93_EN, _REMEDY_93_VI
+from gateway.model.codes_core import REMEDY_93_EN, REMEDY_93_VI
 from gateway.model.findings import Action, Severity
 
 CODES: list[CodeSpec] = [
@@ -156,9 +156,9 @@ CODES: list[CodeSpec] = [
         "9.2b",
         Severity.ERROR,
         "Tệp {name} có chữ ký số nhưng hệ thống không xác nhận được ({reason_vi}); văn bản chưa có "
-        "giá trị pháp lý. " + _REMEDY_93_VI,
+        "giá trị pháp lý. " + REMEDY_93_VI,
         "{name} carries a digital signature that the system could not confirm ({reason}); the "
-        "document is not legally valid. " + _REMEDY_93_EN,
+        "document is not legally valid. " + REMEDY_93_EN,
     ),
     CodeSpec(
         "PDF_SIGNED_VALID",
@@ -172,19 +172,19 @@ CODES: list[CodeSpec] = [
         "9.3",
         Severity.ERROR,
         "Tệp {name} là PDF tạo trực tiếp từ phần mềm (không phải bản quét) và không có chữ ký số "
-        "của đơn vị, nên chưa có giá trị pháp lý. " + _REMEDY_93_VI,
+        "của đơn vị, nên chưa có giá trị pháp lý. " + REMEDY_93_VI,
         "{name} is a PDF produced by software (not a scan) and carries no digital signature of "
-        "the agency, so it is not legally valid. " + _REMEDY_93_EN,
+        "the agency, so it is not legally valid. " + REMEDY_93_EN,
     ),
     CodeSpec(
         "PDF_MIXED_UNSIGNED",
         "9.3",
         Severity.ERROR,
         "Tệp {name} gồm cả trang quét và trang tạo từ phần mềm (trang {pages}) mà không có chữ "
-        "ký số; các trang không phải bản quét chưa có giá trị pháp lý. " + _REMEDY_93_VI,
+        "ký số; các trang không phải bản quét chưa có giá trị pháp lý. " + REMEDY_93_VI,
         "{name} mixes scanned pages with software-made pages (pages {pages}) and carries no "
         "digital signature; the pages that are not scans are not legally valid. "
-        + _REMEDY_93_EN,
+        + REMEDY_93_EN,
     ),
     # -- seal evidence -------------------------------------------------------------------
     CodeSpec(

@@ -28,15 +28,15 @@ def test_free_ports_are_free_and_distinct() -> None:
 
 def test_a_listening_port_is_not_free() -> None:
     """The connect check catches a listener that shares ports with SO_REUSEPORT."""
-    from gateway.lab import _port_is_free
+    from gateway.lab import port_is_free
 
     with socket.socket() as busy:
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         taken = busy.getsockname()[1]
-        assert not _port_is_free(taken)
-    assert _port_is_free(taken)
+        assert not port_is_free(taken)
+    assert port_is_free(taken)
 
 
 def test_to_bytes_gives_crlf() -> None:

@@ -97,9 +97,9 @@ def test_xlsx_cells_rich_runs_and_shared_strings():
     sst = ["".join(t.text or "" for t in si.iter(S + "t")) for si in shared.iter(S + "si")]
     fs, _ = inspect_doc("x.xlsx", out)
     assert not [f for f in fs if f.code == "TEXT_LEGACY_FONT"]
-    from gateway.inspect.text.extract import Package, _Budget, xlsx
+    from gateway.inspect.text.extract import Budget, Package, xlsx
 
-    ex = xlsx(Package(out, 10**8, 10**8), _Budget(10**7))
+    ex = xlsx(Package(out, 10**8, 10**8), Budget(10**7))
     cells = {b.place.rsplit(" ", 1)[-1]: b.text for b in ex.blocks if b.kind == "cell"}
     assert cells["A1"] == "Đơn vị" and cells["B1"] == "Số liệu" and cells["A2"] == shared_text
     # B2 showed the legacy surface in a Unicode font: a shared string it shared with A2 is

@@ -10,7 +10,7 @@ import pytest
 from pdfminer.pdfdocument import PDFDocument, PDFNoValidXRef
 from pdfminer.pdfparser import PDFParser
 
-from gateway.inspect.text.extract import _Budget, pdf
+from gateway.inspect.text.extract import Budget, pdf
 from gateway.inspect.text.extract.pdftext import find_startxref
 from tests.pdfgen.build import born_digital_pdf
 
@@ -59,8 +59,8 @@ def test_same_position_through_appended_bytes() -> None:
 
 def test_text_read_through_appended_bytes() -> None:
     base = born_digital_pdf(2)
-    plain = pdf(base, _Budget(100_000), 10)
-    padded = pdf(base + random.Random(3).randbytes(300_000), _Budget(100_000), 10)
+    plain = pdf(base, Budget(100_000), 10)
+    padded = pdf(base + random.Random(3).randbytes(300_000), Budget(100_000), 10)
     assert plain.blocks
     assert [b.text for b in padded.blocks] == [b.text for b in plain.blocks]
 

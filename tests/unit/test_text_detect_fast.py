@@ -126,7 +126,7 @@ def test_flip_characters_are_the_ones_that_change_letter_status() -> None:
 
     letter = re.compile(r"[^\W\d_]")
     for enc in ("tcvn3", "cp1258"):
-        table = legacy._surface_translation(enc)
+        table = legacy.surface_translation(enc)
         for k, v in table.items():
             flips = (letter.match(chr(k)) is None) != (letter.match(v) is None)
             assert (detect._CHANGERS[enc].search(chr(k)) is not None) == flips, (enc, hex(k))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.inspect.text.extract import Unreadable, _Budget, rtf
+from gateway.inspect.text.extract import Budget, Unreadable, rtf
 
 FONTS = (rb"{\fonttbl{\f0\fnil\fcharset163 Times New Roman;}{\f1\fnil .VnTime;}"
          rb"{\f2\fnil\fcharset0 Arial;}}")
 
 
 def _runs(data: bytes, max_chars: int = 10**6) -> list[tuple[str, str, str | None]]:
-    out = rtf(data, _Budget(max_chars))
+    out = rtf(data, Budget(max_chars))
     return [(b.place, r.text, r.font) for b in out.blocks for r in b.runs]
 
 
@@ -47,14 +47,14 @@ def test_escaped_braces_and_backslash_are_text() -> None:
 
 
 def test_the_budget_truncates() -> None:
-    out = rtf(rb"{\rtf1 abcdef\par ghijkl\par mnop}", _Budget(8))
+    out = rtf(rb"{\rtf1 abcdef\par ghijkl\par mnop}", Budget(8))
     assert out.truncated and [b.text for b in out.blocks] == ["abcdef"]
 
 
 def test_deep_nesting_and_other_formats_are_unreadable() -> None:
     with pytest.raises(Unreadable, match="nested too deep"):
-        rtf(b"{\\rtf1" + b"{" * 300, _Budget(100))
+        rtf(b"{\\rtf1" + b"{" * 300, Budget(100))
     assert _runs(b"{\\rtf1" + b"{" * 200 + b"x" + b"}" * 200 + b"}") == [
         ("body paragraph 1", "x", None)]
     with pytest.raises(Unreadable, match="not an RTF"):
-        rtf(b"plain text", _Budget(100))
+        rtf(b"plain text", Budget(100))

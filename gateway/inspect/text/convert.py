@@ -28,9 +28,9 @@ from gateway.inspect.text import detect, legacy
 from gateway.inspect.text.extract import (
     Package,
     S,
+    Styles,
     Unreadable,
     W,
-    _Styles,
 )
 
 DEFAULT_FONT = "Times New Roman"
@@ -80,7 +80,7 @@ def convert_text(data: bytes, from_enc: str | None = None) -> tuple[str, Stats]:
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
-                text = legacy._cp1252_view(data) if enc == "vni" else data.decode("latin-1")
+                text = legacy.cp1252_view(data) if enc == "vni" else data.decode("latin-1")
             out = legacy.decode_text(text, enc)
         else:
             try:
@@ -148,7 +148,7 @@ def _set_fonts(parent: etree._Element, tag: str, font: str, attrs: tuple[str, ..
         rf.attrib.pop(W + a, None)
 
 
-def _docx_part(root: etree._Element, styles: _Styles, target: str, st: Stats) -> bool:
+def _docx_part(root: etree._Element, styles: Styles, target: str, st: Stats) -> bool:
     changed = False
     for r in list(root.iter(W + "r")):
         if any(a.tag in (W + "del", W + "moveFrom") for a in r.iterancestors()):
@@ -216,7 +216,7 @@ def _docx_part(root: etree._Element, styles: _Styles, target: str, st: Stats) ->
 def convert_docx(data: bytes, target: str = DEFAULT_FONT) -> tuple[bytes, Stats]:
     try:
         pkg = Package(data, _MAX_MEMBER, _MAX_TOTAL)
-        styles = _Styles(pkg.xml("word/styles.xml"), pkg.xml("word/theme/theme1.xml"))
+        styles = Styles(pkg.xml("word/styles.xml"), pkg.xml("word/theme/theme1.xml"))
         st = Stats(signed=any(n.startswith("_xmlsignatures/") for n in pkg.names))
         new: dict[str, bytes] = {}
         for name in sorted(pkg.names):

@@ -16,25 +16,32 @@ import codecs
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Mapping
 from typing import Any
 
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.inspect.text import detect, legacy, stamps
+from gateway.inspect.text.common import (
+    LEVEL_RANK,
+    TONES,
+    Options,
+    placed_finding,
+    secret_finding,
+    snippet,
+    with_rules,
+)
 from gateway.inspect.text.extract import (
     STRONG_KINDS,
     Block,
+    Budget,
     Extracted,
     Unreadable,
-    _Budget,
     extract,
     html_blocks,
     plain_blocks,
 )
 from gateway.inspect.text.vietnamese import has_vietnamese_letters
-from gateway.model.catalog import make_finding
 from gateway.model.document import Document
-from gateway.model.findings import Action, Finding, Severity
+from gateway.model.findings import Finding
 
 DOCUMENT_FORMATS = frozenset({
     "docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "pptx", "pptm", "potx",
@@ -43,65 +50,6 @@ DOCUMENT_FORMATS = frozenset({
 PLAIN_FORMATS = frozenset({"txt", "csv", "html"})
 
 _MAYBE_STAMP = re.compile("m[ậa]t", re.IGNORECASE)
-_LEVEL_RANK = {"MẬT": 1, "TỐI MẬT": 2, "TUYỆT MẬT": 3}
-_TONES = re.compile("[\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b]")
-
-
-@dataclasses.dataclass(frozen=True)
-class Options:
-    classified_action: Action = Action.HOLD
-    security_contact: str = ""
-    legacy_severity: Severity = Severity.ERROR
-    body_legacy_severity: Severity = Severity.WARNING
-    decomposed_severity: Severity = Severity.WARNING
-    stamp_top_blocks: int = 20
-    snippet_chars: int = 80
-    max_chars: int = 20_000_000
-    pdf_max_pages: int = 300
-    check_subject: bool = True
-    check_filenames: bool = True
-    max_member: int = 100 * 1024 * 1024
-    max_total: int = 200 * 1024 * 1024
-
-    @classmethod
-    def from_context(cls, ctx: InspectContext) -> Options:
-        raw: Mapping[str, Any] = ctx.options.get("text") or {}
-        limits: Mapping[str, Any] = ctx.options.get("limits") or {}
-        kw = {f.name: raw[f.name] for f in dataclasses.fields(cls) if f.name in raw}
-        for k in ("classified_action",):
-            if isinstance(kw.get(k), str):
-                kw[k] = Action.parse(kw[k])
-        for k in ("legacy_severity", "body_legacy_severity", "decomposed_severity"):
-            if isinstance(kw.get(k), str):
-                kw[k] = Severity.parse(kw[k])
-        if "archive_max_member_bytes" in limits:
-            kw.setdefault("max_member", int(limits["archive_max_member_bytes"]))
-        if "archive_max_total_bytes" in limits:
-            kw.setdefault("max_total", int(limits["archive_max_total_bytes"]))
-        return cls(**kw)
-
-
-def _finding(code: str, *, place: str | None = None, **params: Any) -> Finding:
-    """A finding whose texts name its place (``{at}`` in the templates)."""
-    return make_finding(code, place=place, at=place or "", **params)
-
-
-def snippet(text: str, limit: int) -> str:
-    s = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
-    return s if len(s) <= limit else s[: max(1, limit - 1)].rstrip() + "…"
-
-
-def _with(f: Finding, *, severity: Severity | None = None, action: Action | None = None) -> Finding:
-    return dataclasses.replace(
-        f,
-        severity=severity if severity is not None else f.severity,
-        action=action if action is not None else f.action,
-    )
-
-
-def _secret(code: str, opts: Options, **params: Any) -> Finding:
-    contact = opts.security_contact or "—"
-    return _with(_finding(code, contact=contact, **params), action=opts.classified_action)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -179,7 +127,7 @@ def analyse(ex: Extracted, name: str, opts: Options,
         first = g.places[0]
         block_text = next(t for b, t in unicode_blocks if b is first)
         legacy_found.append(g.encoding)
-        findings.append(_with(_finding(
+        findings.append(with_rules(placed_finding(
             "TEXT_LEGACY_FONT", place=first.place, name=name, font=g.font,
             encoding=legacy.LABELS[g.encoding], count=len(g.places),
             snippet=snippet(block_text, opts.snippet_chars), converted=block_text,
@@ -191,7 +139,7 @@ def analyse(ex: Extracted, name: str, opts: Options,
             det = detect.detect_content(t, min_gain=2)
             if det is not None:
                 legacy_found.append(det.encoding)
-                findings.append(_with(_finding(
+                findings.append(with_rules(placed_finding(
                     "TEXT_LEGACY_CONTENT", place=block.place, name=name, encoding=det.label,
                     snippet=snippet(det.converted, opts.snippet_chars),
                 ), severity=opts.legacy_severity))
@@ -206,7 +154,7 @@ def analyse(ex: Extracted, name: str, opts: Options,
                 if conv != t and has_vietnamese_letters(conv) and \
                         detect.score(conv).good > detect.score(t).good:
                     legacy_found.append(det.encoding)
-                    findings.append(_with(_finding(
+                    findings.append(with_rules(placed_finding(
                         "TEXT_LEGACY_CONTENT", place=block.place, name=name,
                         encoding=det.label, snippet=snippet(conv, opts.snippet_chars),
                     ), severity=opts.legacy_severity))
@@ -219,10 +167,10 @@ def analyse(ex: Extracted, name: str, opts: Options,
                     break
         else:
             for block, t in plain_index:
-                if not unicodedata.is_normalized("NFC", t) and _TONES.search(t):
+                if not unicodedata.is_normalized("NFC", t) and TONES.search(t):
                     nfc = unicodedata.normalize("NFC", t)
                     if has_vietnamese_letters(nfc):
-                        findings.append(_with(_finding(
+                        findings.append(with_rules(placed_finding(
                             "TEXT_DECOMPOSED", place=block.place, name=name,
                             snippet=snippet(nfc, opts.snippet_chars),
                         ), severity=opts.decomposed_severity))
@@ -265,7 +213,7 @@ def _document_stamps(blocks: list[tuple[Block, str]], name: str, opts: Options) 
             level = stamps.segment_stamp(line, any_case=any_case)
             if level:
                 if strong:
-                    rank = _LEVEL_RANK[level]
+                    rank = LEVEL_RANK[level]
                     if best is None or rank > best[0]:
                         best = (rank, level, block)
                 elif hint is None:
@@ -276,10 +224,11 @@ def _document_stamps(blocks: list[tuple[Block, str]], name: str, opts: Options) 
                 hint = (un, block, "written without diacritics")
     out: list[Finding] = []
     if best is not None:
-        out.append(_secret("SECRET_STAMP", opts, place=best[2].place, name=name, level=best[1]))
+        out.append(secret_finding("SECRET_STAMP", opts, place=best[2].place, name=name,
+                                  level=best[1]))
     elif hint is not None:
-        out.append(_finding("SECRET_HINT", place=hint[1].place, level=hint[0],
-                                reason=hint[2]))
+        out.append(placed_finding("SECRET_HINT", place=hint[1].place, level=hint[0],
+                                  reason=hint[2]))
     return out
 
 
@@ -297,13 +246,13 @@ def inspect_text(doc: Document, ctx: InspectContext) -> InspectionResult:
             # A fact: the judge makes it TEXT_UNCHECKED when the layout has text (a scan has
             # none to read); encrypted or unreadable PDFs are the PDF checks' findings.
             return InspectionResult(facts={"text_unchecked": str(exc)})
-        return InspectionResult(findings=(_finding("TEXT_UNCHECKED", place=name, name=name,
-                                                        reason=str(exc)),))
+        return InspectionResult(findings=(placed_finding("TEXT_UNCHECKED", place=name, name=name,
+                                                         reason=str(exc)),))
     findings, facts = analyse(ex, name, opts, doc.fmt)
     if ex.notes and doc.fmt == "pdf":  # pages past the limit: an error if they carry text
         facts["text_pages_read"] = opts.pdf_max_pages
     if ex.truncated:
-        findings.append(_finding(
+        findings.append(placed_finding(
             "TEXT_UNCHECKED", place=name, name=name,
             reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)
@@ -319,17 +268,17 @@ def _decode_file(data: bytes) -> tuple[str, detect.Detection | None]:
     except UnicodeDecodeError:
         pass
     det = detect.detect_bytes(data)
-    return (det.converted if det else legacy._cp1252_view(data)), det
+    return (det.converted if det else legacy.cp1252_view(data)), det
 
 
 def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
     name = doc.path
     text, det = _decode_file(doc.data[: opts.max_chars * 2])
     findings: list[Finding] = []
-    budget = _Budget(opts.max_chars)
+    budget = Budget(opts.max_chars)
     if det is not None:
         first = next((ln for ln in det.converted.splitlines() if has_vietnamese_letters(ln)), "")
-        findings.append(_with(_finding(
+        findings.append(with_rules(placed_finding(
             "TEXT_LEGACY_CONTENT", place=name, name=name, encoding=det.label,
             snippet=snippet(first, opts.snippet_chars)), severity=opts.legacy_severity))
         ex = plain_blocks(det.converted, budget, doc.name)
@@ -342,6 +291,7 @@ def _inspect_plain(doc: Document, opts: Options) -> InspectionResult:
     fs, facts = analyse(ex, name, opts)
     findings.extend(fs)
     if ex.truncated or len(doc.data) > opts.max_chars * 2:
-        findings.append(_finding("TEXT_UNCHECKED", place=name, name=name,
-                                 reason=f"only the first {opts.max_chars} characters were read"))
+        findings.append(placed_finding(
+            "TEXT_UNCHECKED", place=name, name=name,
+            reason=f"only the first {opts.max_chars} characters were read"))
     return InspectionResult(findings=tuple(findings), facts=facts)

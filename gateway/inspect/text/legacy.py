@@ -59,7 +59,7 @@ def byte_table(enc: str) -> tuple[str, ...]:
 
 
 @cache
-def _surface_translation(enc: str) -> dict[int, str]:
+def surface_translation(enc: str) -> dict[int, str]:
     """surface character → Unicode, for ``str.translate``."""
     full = byte_table(enc)
     out: dict[int, str] = {}
@@ -189,7 +189,7 @@ def decode_text(surface: str, enc: str, *, upper: bool = False, fix_case: bool =
     Characters that are not part of the surface view (real Unicode letters) pass unchanged.
     """
     if enc in EIGHT_BIT:
-        out = surface.translate(_surface_translation(enc))
+        out = surface.translate(surface_translation(enc))
     elif enc == "vni":
         out = _VNI_RE.sub(lambda m: _VNI_REV[m.group(0)], surface)
     elif enc == "viqr":
@@ -215,13 +215,15 @@ def decode_bytes(data: bytes, enc: str, *, upper: bool = False) -> str:
             return out.upper()
         return restore_case(out) if enc == "tcvn3" else out
     if enc == "vni":
-        return decode_text(_cp1252_view(data), "vni", upper=upper)
+        return decode_text(cp1252_view(data), "vni", upper=upper)
     if enc == "viqr":
         return decode_text(data.decode("latin-1"), "viqr", upper=upper)
     raise ValueError(f"unknown encoding {enc!r}")
 
 
-def _cp1252_view(data: bytes) -> str:
+def cp1252_view(data: bytes) -> str:
+    """The bytes as a VNI document shows them: code page 1252, the five bytes it leaves
+    undefined kept as their C1 characters."""
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
@@ -370,3 +372,8 @@ def _viqr_encode(text: str) -> str:
         out.append(piece)
         prev = piece[-1] if piece else ""
     return "".join(out)
+
+
+# Former private names, still read by detect.py: drop them once it uses the public ones.
+_cp1252_view = cp1252_view
+_surface_translation = surface_translation

@@ -16,17 +16,17 @@ from typing import Any
 
 from gateway.inspect.base import InspectContext
 from gateway.inspect.text import detect, legacy, stamps
-from gateway.inspect.text.extract import _Budget, html_blocks
-from gateway.inspect.text.inspector import (
-    _LEVEL_RANK,
-    _TONES,
+from gateway.inspect.text.common import (
+    LEVEL_RANK,
+    TONES,
     Options,
-    _finding,
-    _secret,
-    _with,
-    inspect_text,
+    placed_finding,
+    secret_finding,
     snippet,
+    with_rules,
 )
+from gateway.inspect.text.extract import Budget, html_blocks
+from gateway.inspect.text.inspector import inspect_text
 from gateway.inspect.text.vietnamese import has_vietnamese_letters
 from gateway.model.document import Document
 from gateway.model.findings import Finding
@@ -58,7 +58,7 @@ def _decode_header(raw: str) -> tuple[str, list[str]]:
             out.append(chunk.decode(cs or "ascii"))
         except (LookupError, UnicodeError, ValueError):  # unknown charset (or a NUL in its
             # name), bad bytes, stray surrogates
-            out.append(legacy._cp1252_view(chunk))
+            out.append(legacy.cp1252_view(chunk))
     return "".join(out), used
 
 
@@ -106,7 +106,7 @@ def _check_rtf_body(tp: Any, ctx: InspectContext, opts: Options) -> list[Finding
     found = inspect_text(doc, ctx).findings
     # a body that could not be read was not checked for stamps either: not a mere warning
     return [f if f.code.startswith("SECRET_") or f.code == "TEXT_UNCHECKED"
-            else _with(f, severity=opts.body_legacy_severity) for f in found]
+            else with_rules(f, severity=opts.body_legacy_severity) for f in found]
 
 
 def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
@@ -117,7 +117,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
     text, ok = detect.decode_declared(raw, tp.charset)
     is_html = (tp.media_type or "").lower() == "text/html"
     if enc is not None:
-        out.append(_with(_finding(
+        out.append(with_rules(placed_finding(
             "ENCODING_LEGACY_CHARSET", place=where, where=where, charset=tp.charset,
             snippet=snippet(_first_vietnamese_line(_strip_tags(text) if is_html else text),
                             opts.snippet_chars)), severity=opts.body_legacy_severity))
@@ -127,9 +127,9 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             text = det.converted
             out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, is_html))
         else:
-            out.append(_finding("ENCODING_INVALID", place=where, where=where,
-                                    charset=tp.charset or "us-ascii"))
-    budget = _Budget(opts.max_chars)
+            out.append(placed_finding("ENCODING_INVALID", place=where, where=where,
+                                      charset=tp.charset or "us-ascii"))
+    budget = Budget(opts.max_chars)
     ex = html_blocks(text, budget, where) if is_html else None
     if enc is None and ok:
         # Legacy fonts named in HTML, then legacy text behind a Unicode or Latin-1 label.
@@ -141,7 +141,7 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             assert fe is not None
             dec = detect.decodes_as_vietnamese(surf, fe.encoding, fe.upper)
             if dec is not None:
-                out.append(_with(_finding(
+                out.append(with_rules(placed_finding(
                     "ENCODING_MOJIBAKE", place=where, where=where, charset=tp.charset or "us-ascii",
                     encoding=f"{legacy.LABELS[fe.encoding]} ({groups[0].font})",
                     snippet=snippet(_first_vietnamese_line(dec.converted), opts.snippet_chars),
@@ -164,12 +164,12 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
             out.append(_mojibake(where, tp.charset or "us-ascii", det, opts, is_html))
             plain = _strip_tags(det.converted) if is_html else det.converted
         elif not (unicodedata.is_normalized("NFC", plain) if is_nfc is None else is_nfc) \
-                and _TONES.search(plain):
+                and TONES.search(plain):
             nfc = unicodedata.normalize("NFC", plain)
             line = next((unicodedata.normalize("NFC", ln) for ln in plain.splitlines()
                          if not unicodedata.is_normalized("NFC", ln)), nfc)
             if has_vietnamese_letters(nfc):
-                out.append(_with(_finding(
+                out.append(with_rules(placed_finding(
                     "ENCODING_DECOMPOSED", place=where, where=where,
                     snippet=snippet(line, opts.snippet_chars)), severity=opts.decomposed_severity))
         return out, _body_stamp(plain, where, opts)
@@ -184,7 +184,7 @@ def _strip_tags(text: str) -> str:
 def _mojibake(where: str, charset: str, det: detect.Detection, opts: Options,
               is_html: bool) -> Finding:
     conv = _strip_tags(det.converted) if is_html else det.converted
-    return _with(_finding(
+    return with_rules(placed_finding(
         "ENCODING_MOJIBAKE", place=where, where=where, charset=charset, encoding=det.label,
         snippet=snippet(_first_vietnamese_line(conv), opts.snippet_chars),
     ), severity=opts.body_legacy_severity)
@@ -210,16 +210,16 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
             continue
         level = stamps.segment_stamp(line)
         if level:
-            rank = _LEVEL_RANK[level]
+            rank = LEVEL_RANK[level]
             if best is None or rank > best[0]:
                 best = (rank, level, f"{where} line {n}")
             continue
         un = stamps.unaccented_stamp(line)
         if un and hint is None:
-            hint = _finding("SECRET_HINT", place=where, level=un,
-                            reason="written without diacritics")
+            hint = placed_finding("SECRET_HINT", place=where, level=un,
+                                  reason="written without diacritics")
     if best is not None:
-        return _secret("SECRET_BODY", opts, place=best[2], level=best[1])
+        return secret_finding("SECRET_BODY", opts, place=best[2], level=best[1])
     for start in _stamp_line_starts(text, pos):
         end = text.find("\n", start)
         line = text[start: end if end >= 0 else len(text)]
@@ -227,12 +227,12 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
             continue
         level = stamps.segment_stamp(line)
         if level:
-            return _finding("SECRET_HINT", place=where, level=level,
-                                reason="standalone mark below the first lines")
+            return placed_finding("SECRET_HINT", place=where, level=level,
+                                  reason="standalone mark below the first lines")
         un = stamps.unaccented_stamp(line)
         if un and hint is None:
-            hint = _finding("SECRET_HINT", place=where, level=un,
-                            reason="written without diacritics")
+            hint = placed_finding("SECRET_HINT", place=where, level=un,
+                                  reason="written without diacritics")
     return hint
 
 
@@ -266,11 +266,11 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
     decomposed = False
     if raw is not None:
         decoded, used = _decode_header(raw)
-        decomposed = not unicodedata.is_normalized("NFC", decoded) and bool(_TONES.search(decoded))
+        decomposed = not unicodedata.is_normalized("NFC", decoded) and bool(TONES.search(decoded))
         decoded = unicodedata.normalize("NFC", decoded)
         if used:
             subject = decoded
-            out.append(_with(_finding(
+            out.append(with_rules(placed_finding(
                 "ENCODING_LEGACY_CHARSET", place="Subject", where="Subject",
                 charset=", ".join(used), snippet=snippet(decoded, opts.snippet_chars)),
                 severity=opts.body_legacy_severity))
@@ -280,19 +280,19 @@ def _check_subject(parsed: Any, opts: Options) -> list[Finding]:
         return out
     det = detect.detect_content(subject, min_gain=2)
     if det is not None:
-        out.append(_with(_finding(
+        out.append(with_rules(placed_finding(
             "ENCODING_MOJIBAKE", place="Subject", where="Subject", charset="(header)",
             encoding=det.label, snippet=snippet(det.converted, opts.snippet_chars)),
             severity=opts.body_legacy_severity))
         subject = det.converted
     elif decomposed:
-        out.append(_with(_finding(
+        out.append(with_rules(placed_finding(
             "ENCODING_DECOMPOSED", place="Subject", where="Subject",
             snippet=snippet(subject, opts.snippet_chars)), severity=opts.decomposed_severity))
     level = stamps.subject_stamp(subject)
     if level:
-        out.append(_secret("SECRET_SUBJECT", opts, place="Subject", level=level,
-                           snippet=snippet(subject, opts.snippet_chars)))
+        out.append(secret_finding("SECRET_SUBJECT", opts, place="Subject", level=level,
+                                  snippet=snippet(subject, opts.snippet_chars)))
     return out
 
 
@@ -304,13 +304,13 @@ def _check_names(parsed: Any, opts: Options) -> list[Finding]:
         det = detect.detect_content(stem, min_gain=2)
         if det is not None:
             where = f"attachment name «{name}»"
-            out.append(_with(_finding(
+            out.append(with_rules(placed_finding(
                 "ENCODING_MOJIBAKE", place=item.document.path, where=where, charset="(file name)",
                 encoding=det.label, snippet=snippet(det.converted, opts.snippet_chars)),
                 severity=opts.body_legacy_severity))
             name = det.converted + name[len(stem):]
         level = stamps.filename_stamp(name)
         if level:
-            out.append(_finding("SECRET_HINT", place=item.document.path, level=level,
-                                    reason=f"file name {name}"))
+            out.append(placed_finding("SECRET_HINT", place=item.document.path, level=level,
+                                      reason=f"file name {name}"))
     return out

@@ -21,18 +21,18 @@ from collections.abc import Iterator
 from gateway.inspect.text.extract.base import (
     STRONG_KINDS,
     Block,
+    Budget,
     Extracted,
     Package,
     Run,
     Unreadable,
-    _Budget,
     parse_xml,
 )
 from gateway.inspect.text.extract.ooxml import (
     A,
     S,
+    Styles,
     W,
-    _Styles,
     docx,
     pptx,
     xlsx,
@@ -53,7 +53,7 @@ ODF_FORMATS = frozenset({"odt", "ods", "odp", "odg", "ott", "ots", "otp"})
 def extract(fmt: str, data: bytes, *, max_chars: int, max_member: int, max_total: int,
             pdf_max_pages: int) -> Extracted:
     """Blocks of a document of format ``fmt``; raises :class:`Unreadable`."""
-    budget = _Budget(max_chars)
+    budget = Budget(max_chars)
     if fmt in OOXML_WORD | OOXML_SHEET | OOXML_SLIDES | ODF_FORMATS:
         pkg = Package(data, max_member, max_total)
         if fmt in OOXML_WORD:
@@ -81,6 +81,6 @@ def iter_text(blocks: list[Block]) -> Iterator[str]:
 
 
 __all__ = ["A", "Block", "Extracted", "ODF_FORMATS", "OOXML_SHEET", "OOXML_SLIDES",
-           "OOXML_WORD", "Package", "Run", "S", "STRONG_KINDS", "Unreadable", "W", "_Budget",
-           "_Styles", "docx", "extract", "html_blocks", "iter_text", "odf", "parse_xml", "pdf",
+           "OOXML_WORD", "Package", "Run", "S", "STRONG_KINDS", "Unreadable", "W", "Budget",
+           "Styles", "docx", "extract", "html_blocks", "iter_text", "odf", "parse_xml", "pdf",
            "plain_blocks", "pptx", "rtf", "xlsx", "xlsx_sheets", "xlsx_styles"]

@@ -53,7 +53,10 @@ class Unreadable(Exception):
     """The document cannot be read at all (damaged, hostile or encrypted)."""
 
 
-class _Budget:
+class Budget:
+    """The characters left to read from one document (``take`` says whether ``n`` more fit;
+    once past the end, ``truncated`` is set)."""
+
     def __init__(self, max_chars: int) -> None:
         self.left = max_chars
         self.truncated = False
@@ -150,6 +153,7 @@ def _join(base_dir: str, target: str) -> str:
     return "/".join(parts)
 
 
-def _num(name: str) -> int:
+def part_number(name: str) -> int:
+    """The number at the end of a part name (``slide12.xml`` → 12), to order parts."""
     m = re.search(r"(\d+)\D*$", name)
     return int(m.group(1)) if m else 0

@@ -10,13 +10,13 @@ from lxml import etree
 
 from gateway.inspect.text.extract.base import (
     Block,
+    Budget,
     Extracted,
     Package,
     Run,
     Unreadable,
-    _Budget,
-    _num,
     parse_xml,
+    part_number,
 )
 
 # ------------------------------------------------------------------------------------------------
@@ -32,7 +32,7 @@ _W_SKIP = frozenset({W + "del", W + "moveFrom", W + "delText", W + "instrText", 
 _W_TXBX = W + "txbxContent"
 
 
-class _Styles:
+class Styles:
     """Run font resolution: run rFonts → character style → paragraph style → defaults."""
 
     def __init__(self, styles: etree._Element | None, theme: etree._Element | None) -> None:
@@ -100,7 +100,7 @@ class _Styles:
 
 
 class _DocxWalker:
-    def __init__(self, part: str, kind: str, styles: _Styles, out: Extracted, budget: _Budget,
+    def __init__(self, part: str, kind: str, styles: Styles, out: Extracted, budget: Budget,
                  counter: list[int]) -> None:
         self.part = part
         self.kind = kind
@@ -221,7 +221,7 @@ _RUN_CHARS = {W + "tab": "\t", W + "br": "\n", W + "cr": "\n", W + "softHyphen":
               W + "noBreakHyphen": "-"}
 
 
-def docx(pkg: Package, budget: _Budget) -> Extracted:
+def docx(pkg: Package, budget: Budget) -> Extracted:
     out = Extracted()
     main = "word/document.xml"
     ct = pkg.read("[Content_Types].xml") or b""
@@ -232,7 +232,7 @@ def docx(pkg: Package, budget: _Budget) -> Extracted:
     root = pkg.xml(main)
     if root is None:
         raise Unreadable(f"no main part {main}")
-    styles = _Styles(pkg.xml("word/styles.xml"), pkg.xml("word/theme/theme1.xml"))
+    styles = Styles(pkg.xml("word/styles.xml"), pkg.xml("word/theme/theme1.xml"))
     counter = [0]
     body = root.find(W + "body")
     _DocxWalker(main, "body", styles, out, budget, counter).walk(
@@ -310,7 +310,7 @@ def xlsx_sheets(pkg: Package) -> list[tuple[str, str]]:
     return out
 
 
-def xlsx(pkg: Package, budget: _Budget) -> Extracted:
+def xlsx(pkg: Package, budget: Budget) -> Extracted:
     out = Extracted()
     fonts, xfs = xlsx_styles(pkg)
 
@@ -391,7 +391,7 @@ def _theme_fonts(pkg: Package, theme_part: str | None) -> dict[str, str]:
     return out
 
 
-def _drawingml_blocks(pkg: Package, part: str, kind: str, out: Extracted, budget: _Budget,
+def _drawingml_blocks(pkg: Package, part: str, kind: str, out: Extracted, budget: Budget,
                       theme: dict[str, str], label: str | None = None, top: bool = False) -> None:
     root = pkg.xml(part)
     if root is None:
@@ -426,10 +426,10 @@ def _drawingml_blocks(pkg: Package, part: str, kind: str, out: Extracted, budget
                 out.blocks.append(blk)
 
 
-def pptx(pkg: Package, budget: _Budget) -> Extracted:
+def pptx(pkg: Package, budget: Budget) -> Extracted:
     out = Extracted()
     slides = sorted((n for n in pkg.names if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)),
-                    key=_num)
+                    key=part_number)
     theme_part = next(
         (n for n in sorted(pkg.names) if re.fullmatch(r"ppt/theme/theme\d+\.xml", n)), None)
     theme = _theme_fonts(pkg, theme_part)
@@ -437,8 +437,8 @@ def pptx(pkg: Package, budget: _Budget) -> Extracted:
         if budget.truncated:
             break
         _drawingml_blocks(pkg, slide, "shape", out, budget, theme, label=f"slide {i}", top=(i == 1))
-    for notes in sorted((n for n in pkg.names
-                         if re.fullmatch(r"ppt/notesSlides/notesSlide\d+\.xml", n)), key=_num):
+    notes_parts = (n for n in pkg.names if re.fullmatch(r"ppt/notesSlides/notesSlide\d+\.xml", n))
+    for notes in sorted(notes_parts, key=part_number):
         _drawingml_blocks(pkg, notes, "comment", out, budget, theme)
     out.truncated = budget.truncated
     return out

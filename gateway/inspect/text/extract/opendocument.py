@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.inspect.text.extract.base import Block, Extracted, Package, Run, Unreadable, _Budget
+from gateway.inspect.text.extract.base import Block, Budget, Extracted, Package, Run, Unreadable
 
 ODF_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 ODF_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
@@ -53,7 +53,7 @@ class _OdfStyles:
 
 
 class _OdfWalker:
-    def __init__(self, part: str, styles: _OdfStyles, out: Extracted, budget: _Budget) -> None:
+    def __init__(self, part: str, styles: _OdfStyles, out: Extracted, budget: Budget) -> None:
         self.part, self.styles, self.out, self.budget = part, styles, out, budget
         self.para_no = 0
         self.frame_no = 0
@@ -141,7 +141,7 @@ class _OdfWalker:
                 runs.append(Run(child.tail, font))
 
 
-def odf(pkg: Package, budget: _Budget) -> Extracted:
+def odf(pkg: Package, budget: Budget) -> Extracted:
     out = Extracted()
     styles = _OdfStyles()
     styles_root = pkg.xml("styles.xml")

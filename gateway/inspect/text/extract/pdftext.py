@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from gateway.inspect.text.extract.base import Block, Extracted, Run, Unreadable, _Budget
+from gateway.inspect.text.extract.base import Block, Budget, Extracted, Run, Unreadable
 
 
 def find_startxref(data: bytes) -> int | None:
@@ -102,7 +102,7 @@ def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
                     del cache[key]
 
 
-def pdf(data: bytes, budget: _Budget, max_pages: int) -> Extracted:
+def pdf(data: bytes, budget: Budget, max_pages: int) -> Extracted:
     out = Extracted()
     import logging
 

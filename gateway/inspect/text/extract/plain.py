@@ -6,12 +6,12 @@ import re
 
 from lxml import etree
 
-from gateway.inspect.text.extract.base import Block, Extracted, Run, _Budget
+from gateway.inspect.text.extract.base import Block, Budget, Extracted, Run
 
 _HTML_FONT = re.compile(r"font-family\s*:\s*([^;\"}]+)|face\s*=\s*[\"']?([^\"'>]+)", re.IGNORECASE)
 
 
-def html_blocks(text: str, budget: _Budget, part: str = "html") -> Extracted:
+def html_blocks(text: str, budget: Budget, part: str = "html") -> Extracted:
     """Text of an HTML body by element, with the font an element's style or ``<font face>``
     names (Word's HTML export keeps ``.VnTime`` there)."""
     out = Extracted()
@@ -68,7 +68,7 @@ def html_blocks(text: str, budget: _Budget, part: str = "html") -> Extracted:
     return out
 
 
-def plain_blocks(text: str, budget: _Budget, part: str = "text") -> Extracted:
+def plain_blocks(text: str, budget: Budget, part: str = "text") -> Extracted:
     out = Extracted()
     for no, line in enumerate(text.splitlines(), 1):
         if not line.strip():

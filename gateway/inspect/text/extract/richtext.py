@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from gateway.inspect.text.extract.base import Block, Extracted, Run, Unreadable, _Budget
+from gateway.inspect.text.extract.base import Block, Budget, Extracted, Run, Unreadable
 
 _RTF_TOKEN = re.compile(rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])"
                         rb"|([^\\{}\r\n]+)|[\r\n]+", re.DOTALL)
@@ -85,7 +85,7 @@ class _RtfReader:
     """One pass over the tokens: a stack of groups, the font table, and the text pending
     in the current font until a font change, a group boundary or a paragraph end."""
 
-    def __init__(self, budget: _Budget) -> None:
+    def __init__(self, budget: Budget) -> None:
         self.budget = budget
         self.out = Extracted()
         self.table = _FontTable()
@@ -231,7 +231,7 @@ class _RtfReader:
             self.pending.append(text)
 
 
-def rtf(data: bytes, budget: _Budget) -> Extracted:
+def rtf(data: bytes, budget: Budget) -> Extracted:
     if not data.startswith(b"{\\rtf"):
         raise Unreadable("not an RTF document")
     return _RtfReader(budget).read(data)
