@@ -62,13 +62,17 @@ class Backend:
 class Sqlite(Backend):
     name = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         if path != ":memory:":
             parent = Path(path).parent
             if not parent.is_dir():
                 raise StoreError(f"sqlite: directory {parent} does not exist")
         self._lock_fd: int | None = None
+        if read_only:
+            self.conn = self._connect_read_only(path)
+            return
         try:
             self.conn = sqlite3.connect(
                 path, timeout=60.0, isolation_level=None, check_same_thread=False
@@ -86,7 +90,34 @@ class Sqlite(Backend):
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
-            raise StoreError(f"sqlite: {path}: {exc}") from None
+            raise StoreError(f"sqlite: {path}: {exc}{_read_only_note(path)}") from None
+
+    @staticmethod
+    def _connect_read_only(path: str) -> sqlite3.Connection:
+        """For readers who may only read the log (file and directory not writable): nothing
+        is created or changed. While a connection has the log open there is a ``-wal`` file
+        (the last one to close checkpoints it into the file and removes it): the log is then
+        read through the ``-wal`` and ``-shm`` files, so records only in the WAL are seen,
+        and without a ``-shm`` that this reader may create it is refused, never read without
+        them. With no ``-wal`` the file is the whole log and is read as immutable, which
+        creates no ``-wal``/``-shm`` files that the gateway could not open later."""
+        if not Path(path).is_file():
+            raise StoreError(f"sqlite: {path}: no such log file")
+        uri = Path(path).absolute().as_uri() + "?mode=ro"
+        if not os.path.exists(path + "-wal"):
+            uri += "&immutable=1"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute("PRAGMA busy_timeout = 60000")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            except sqlite3.Error:
+                conn.close()
+                raise
+            return conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {path}: cannot read the log: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, tuple(params)).fetchall()
@@ -106,6 +137,8 @@ class Sqlite(Backend):
 
     @contextlib.contextmanager
     def write_tx(self) -> Iterator[None]:
+        if self.read_only:
+            raise StoreError(f"sqlite: {self.path}: the log was opened read-only")
         # Writers of other processes queue on an advisory file lock first: the kernel wakes
         # a waiter as soon as the lock is free, where SQLite's own busy handler sleeps and
         # can starve one process while another appends in a loop.
@@ -222,14 +255,26 @@ def first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def backend_for(url: str) -> Backend:
+def _read_only_note(path: str) -> str:
+    """Why a writer could not open the log, when the place is read-only for this user."""
+    if path == ":memory:":
+        return ""
+    place = Path(path)
+    if os.access(place.parent, os.W_OK) and (not place.exists() or os.access(place, os.W_OK)):
+        return ""
+    return " (the log or its directory is read-only here, and this command writes to it)"
+
+
+def backend_for(url: str, *, read_only: bool = False) -> Backend:
+    """The backend for ``url``; ``read_only`` (SQLite): open without creating or changing
+    anything, for readers who may only read the file."""
     if url.startswith("sqlite://"):
         rest = url[len("sqlite://"):]
         if not rest.startswith("/") or len(rest) < 2:
             raise StoreError(f"bad sqlite URL {url!r}: use sqlite:///relative.db or "
                              "sqlite:////absolute/path.db")
         path = rest[1:]
-        return Sqlite(path)
+        return Sqlite(path, read_only=read_only)
     if url.startswith(("postgresql://", "postgres://")):
         return Postgres(url)
     scheme = url.split(":", 1)[0] if ":" in url else url

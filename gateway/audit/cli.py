@@ -51,8 +51,9 @@ def store_url(args: argparse.Namespace) -> str:
     return str(load_settings(path).store.url)
 
 
-def _open(args: argparse.Namespace) -> DecisionStore:
-    return open_store(store_url(args))
+def _open(args: argparse.Namespace, *, read_only: bool = True) -> DecisionStore:
+    """The log, read-only unless the command writes (``purge``): auditors may only read it."""
+    return open_store(store_url(args), read_only=read_only)
 
 
 def _agencies(args: argparse.Namespace) -> AgencyMap:
@@ -176,7 +177,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     before = cutoff(args.older_than, now)
-    with _open(args) as store:
+    with _open(args, read_only=False) as store:
         if args.dry_run:
             n = store.count(until=before)
             print(f"would purge up to {n} decisions decided before {before.isoformat()}")

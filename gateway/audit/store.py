@@ -55,15 +55,19 @@ __all__ = [
 ]
 
 
-def open_store(url: str) -> DecisionStore:
+def open_store(url: str, *, read_only: bool = False) -> DecisionStore:
     """Open (creating and migrating if needed) the decision log at ``url``.
+
+    ``read_only``: for commands that only read (``hople audit query``, ``show``, ``verify``,
+    ``report``), run by people who may only read the log: nothing is created or migrated,
+    and a log whose schema is not this gateway's is refused.
 
     :raises StoreError: with a one-line reason.
     """
-    backend = backend_for(url)
+    backend = backend_for(url, read_only=read_only)
     failures: tuple[type[BaseException], ...] = (*database_errors(), OSError)
     try:
-        return DecisionStore(backend)
+        return DecisionStore(backend, read_only=read_only)
     except StoreError:
         backend.close()
         raise
@@ -105,11 +109,14 @@ def _json(obj: Any) -> str:
 class DecisionStore:
     """The decision log. Use :func:`open_store` to get one."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, read_only: bool = False) -> None:
         self._db = backend
         self._lock = threading.RLock()
         self._appends = GroupCommit(self._lock, self._append_group)
-        self._migrate()
+        if read_only:
+            self._check_schema()
+        else:
+            self._migrate()
 
     @property
     def backend(self) -> str:
@@ -153,6 +160,17 @@ class DecisionStore:
                     "INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
                     (m.version, m.summary, format_time(datetime.now(UTC))),
                 )
+
+    def _check_schema(self) -> None:
+        """A reader that may not migrate reads only a log of this gateway's schema."""
+        try:
+            current = self.schema_version()
+        except database_errors() as exc:
+            raise StoreError(f"{self._db.name}: not a decision log ({first_line(exc)})") from None
+        if current != LATEST:
+            raise StoreError(
+                f"the log's schema is version {current}, this gateway reads version {LATEST}: "
+                "it is migrated when the gateway (or a command that may write) opens it")
 
     def schema_version(self) -> int:
         with self._lock, self._db.read_tx():
