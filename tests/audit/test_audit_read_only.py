@@ -202,3 +202,15 @@ def test_a_missing_log_is_not_created_by_a_reader(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such log file"):
         open_store(f"sqlite:///{tmp_path / 'absent.db'}", read_only=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_open_reads_and_checks_the_schema_on_each_backend(backend_url: str) -> None:
+    """PostgreSQL too: a reader (an auditors' role may have only SELECT) migrates nothing."""
+    populate(backend_url)
+    with open_store(backend_url, read_only=True) as reader:
+        assert reader.count() == 4 and reader.verify().ok
+        assert [d.queue_id for d in reader.query(oldest_first=True)] == ["A1", "B2", "C3", "D4"]
+    with open_store(backend_url) as writer, writer.lock:
+        writer.database.execute("DELETE FROM schema_version WHERE version = ?", (LATEST,))
+    with pytest.raises(StoreError, match=f"this gateway reads version {LATEST}"):
+        open_store(backend_url, read_only=True)

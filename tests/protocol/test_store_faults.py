@@ -1,6 +1,6 @@
 """The decision log unavailable, through a real Postfix: SQLite on a full disk, PostgreSQL
 stopped. (A log that is read-only when the gateway starts stops the start:
-tests/unit/test_milter_serve.py; a tmpfs cannot be remounted read-only under an open
+tests/audit/test_audit_read_only.py; a tmpfs cannot be remounted read-only under an open
 database.) A message whose decision cannot be recorded gets no final answer (451, the sender's
 server retries; a refusal is given once the log can say so); once the log is back, the retried
 messages are delivered once with their headers, nothing is lost, and the chain verifies.
