@@ -1,7 +1,7 @@
 """Scanned, born-digital or mixed: read from the page structure, not by rendering.
 
-For each page the content stream is tokenised once (form XObjects followed, with limits) to
-measure: how much of the page image XObjects cover (through the current transformation
+For each page the content stream is read once, an operation at a time (its operands tokenised
+only for the operators that use them; form XObjects followed, with limits), to measure: how much of the page image XObjects cover (through the current transformation
 matrix), how much text is painted visibly (render modes other than 3 "invisible" and 7
 "clip"), and how many vector paths are drawn. A scanner's page is one image covering the
 page, perhaps with an invisible OCR text layer; a page made by software paints text.
@@ -27,25 +27,45 @@ MAX_CONTENT_BYTES = 32 * 1024 * 1024
 MAX_FORM_DEPTH = 8
 MAX_OPS_PER_PAGE = 2_000_000
 
-# One token: string (one level of nested parentheses), hex string, dict delimiters, name,
-# number, array delimiters, comment, operator (keywords, including ' and ").
-_TOKEN = re.compile(
-    rb"""
-    (?P<str>\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\))
-  | (?P<dict><<|>>)
-  | (?P<hex><[0-9A-Fa-f\s]*>)
-  | (?P<name>/[^\s/\[\]()<>{}%]*)
-  | (?P<num>[+-]?(?:\d+\.?\d*|\.\d+))
-  | (?P<arr>[\[\]])
-  | (?P<cmt>%[^\r\n]*)
-  | (?P<op>[A-Za-z'"*][A-Za-z0-9'"*]*)
-    """,
-    re.VERBOSE | re.DOTALL,
+# One token: string (one level of nested parentheses; its runs of plain bytes read at once, a
+# string having only one possible end), hex string, dict delimiters, name,
+# number, array delimiters, comment, operator (keywords, including ' and "). Where no token
+# starts, one byte is skipped (whitespace, stray delimiters, binary junk).
+_OPERANDS: tuple[tuple[str, bytes], ...] = (
+    ("str", rb"\((?:[^()\\]++|\\.|\((?:[^()\\]++|\\.)*+\))*+\)"),
+    ("dict", rb"<<|>>"),
+    ("hex", rb"<[0-9A-Fa-f\s]*>"),
+    ("name", rb"/[^\s/\[\]()<>{}%]*"),
+    ("num", rb"[+-]?(?:\d+\.?\d*|\.\d+)"),
+    ("arr", rb"[\[\]]"),
+    ("cmt", rb"%[^\r\n]*"),
 )
+_OPERATOR = rb"""[A-Za-z'"*][A-Za-z0-9'"*]*"""
+_TOKEN = re.compile(
+    b"|".join(b"(?P<%s>%s)" % (k.encode(), p) for k, p in _OPERANDS)
+    + b"|(?P<op>" + _OPERATOR + b")",
+    re.DOTALL,
+)
+# One operation: the operands (and skipped bytes) before an operator, then the operator. The
+# alternatives and their order are _TOKEN's, so an operation ends at the operator the token by
+# token reading finds; the bytes that start no token are those that cannot start an operator
+# either; whitespace, which starts no token, is skipped a run at a time. Possessive: the
+# operands are never read again by backtracking.
+_OPERATION = re.compile(
+    rb"(?:[ \t\r\n]++|" + b"|".join(p for _, p in _OPERANDS) + rb"""|[^A-Za-z'"*])*+("""
+    + _OPERATOR + b")",
+    re.DOTALL,
+)
+# The operands of the common ``(text) Tj``: one literal string between whitespace.
+_ONE_STRING = re.compile(rb"\s*+(" + _OPERANDS[0][1] + rb")\s*+", re.DOTALL)
 _INLINE_END = re.compile(rb"\sEI(?=[\s]|$)")
+MAX_OPERANDS = 64
+"""Operands kept for one operator (beyond, the oldest are dropped, the last 16 kept)."""
 
 _PAINT = frozenset({b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"})
 _SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
+_MEASURED = _PAINT | _SHOW | {b"q", b"Q", b"cm", b"Tr", b"Tf", b"EI", b"Do"}
+"""The operators that change what a page is measured to paint; the others are counted only."""
 
 Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -184,24 +204,32 @@ def _dict_get(d: Any, key: str) -> Any:
         return None
 
 
-def _tokens(data: bytes) -> Iterator[tuple[str, bytes, int]]:
-    pos = 0
-    n = len(data)
-    match = _TOKEN.search
-    while pos < n:
-        m = match(data, pos)
+def _operands(data: bytes, first: int, last: int) -> list[tuple[str, bytes]]:
+    """The operand tokens in ``data[first:last]`` (comments dropped): when there are more than
+    MAX_OPERANDS, the oldest are dropped down to the last 16, again and again."""
+    out: list[tuple[str, bytes]] = []
+    search = _TOKEN.search
+    pos = first
+    while pos < last:
+        m = search(data, pos, last)
         if m is None:
-            return
-        kind = m.lastgroup or ""
-        tok = m.group()
+            break
         pos = m.end()
-        if kind == "op" and tok == b"ID":
-            # inline image data: skip to EI
-            e = _INLINE_END.search(data, pos)
-            pos = e.end() if e else n
-            yield "op", b"EI", pos
+        kind = m.lastgroup or ""
+        if kind == "cmt":
             continue
-        yield kind, tok, pos
+        out.append((kind, m.group()))
+        if len(out) > MAX_OPERANDS:
+            del out[:-16]
+    return out
+
+
+def _shown_chars(data: bytes, first: int, last: int) -> int:
+    """Characters of the strings among the operands in ``data[first:last]``."""
+    one = _ONE_STRING.fullmatch(data, first, last)
+    if one is not None:  # ``(text) Tj``: the one operand is that string
+        return _string_len("str", one.group(1))
+    return sum(_string_len(k, t) for k, t in _operands(data, first, last) if k in ("str", "hex"))
 
 
 class _Scanner:
@@ -222,60 +250,62 @@ class _Scanner:
             self.page.image_refs.append((w * h, ref))
 
     def run(self, data: bytes, resources: Any, ctm: Matrix, depth: int) -> None:
+        """Measure one content stream, an operation at a time: the operands are read only for
+        the operators that use them (text shown, ``cm``, ``Tr``, ``Tf``, ``Do``)."""
         page = self.page
         stack: list[Matrix] = []
-        operands: list[tuple[str, bytes]] = []
         tr = 0
-        in_text = False
         xobjects = _dict_get(resources, "/XObject")
-        for kind, tok, _pos in _tokens(data):
-            if kind != "op":
-                if kind == "cmt":
-                    continue
-                operands.append((kind, tok))
-                if len(operands) > 64:
-                    del operands[:-16]
-                continue
+        operation = _OPERATION.match
+        pos, end = 0, len(data)
+        while pos < end:
+            m = operation(data, pos)
+            if m is None:
+                return
+            first, last, op = pos, m.start(1), m.group(1)
+            pos = m.end()
+            if op == b"ID":  # inline image data: skip to EI
+                e = _INLINE_END.search(data, pos)
+                pos = e.end() if e else end
+                op = b"EI"
             self.ops += 1
             if self.ops > MAX_OPS_PER_PAGE:
                 page.truncated = True
                 return
-            if tok in _SHOW:
-                n = sum(_string_len(k, t) for k, t in operands if k in ("str", "hex"))
+            if op not in _MEASURED:
+                continue
+            if op in _SHOW:
+                n = _shown_chars(data, first, last)
                 if tr in (3, 7):
                     page.invisible_chars += n
                 else:
                     page.visible_chars += n
-            elif tok == b"q":
+            elif op == b"q":
                 stack.append(ctm)
                 if len(stack) > 256:
                     del stack[0]
-            elif tok == b"Q":
+            elif op == b"Q":
                 ctm = stack.pop() if stack else ctm
-            elif tok == b"cm":
-                nums = [_num(t) for k, t in operands[-6:] if k == "num"]
+            elif op == b"cm":
+                nums = [_num(t) for k, t in _operands(data, first, last)[-6:] if k == "num"]
                 if len(nums) == 6:
                     ctm = _mul(_matrix(nums), ctm)
-            elif tok == b"Tr":
+            elif op == b"Tr":
+                operands = _operands(data, first, last)
                 if operands and operands[-1][0] == "num":
                     tr = int(_num(operands[-1][1]))
-            elif tok == b"BT":
-                in_text = True
-            elif tok == b"ET":
-                in_text = False
-            elif tok == b"Tf":
-                for k, t in operands[-2:]:
+            elif op == b"Tf":
+                for k, t in _operands(data, first, last)[-2:]:
                     if k == "name":
                         page.fonts.add(t)
-            elif tok in _PAINT:
+            elif op in _PAINT:
                 page.paths += 1
-            elif tok == b"EI":  # inline image
+            elif op == b"EI":  # inline image
                 self._image_painted(ctm, None)
-            elif tok == b"Do":
+            elif op == b"Do":
+                operands = _operands(data, first, last)
                 if operands and operands[-1][0] == "name":
                     self._do(operands[-1][1], xobjects, ctm, depth)
-            operands.clear()
-        del in_text
 
     def _do(self, name: bytes, xobjects: Any, ctm: Matrix, depth: int) -> None:
         if xobjects is None:
