@@ -1,10 +1,12 @@
 """Scanned, born-digital or mixed: read from the page structure, not by rendering.
 
 For each page the content stream is read once, an operation at a time (its operands tokenised
-only for the operators that use them; form XObjects followed, with limits), to measure: how much of the page image XObjects cover (through the current transformation
-matrix), how much text is painted visibly (render modes other than 3 "invisible" and 7
-"clip"), and how many vector paths are drawn. A scanner's page is one image covering the
-page, perhaps with an invisible OCR text layer; a page made by software paints text.
+only for the operators that use them; form XObjects followed, with limits), to measure: how
+much of the page image XObjects cover (through the current transformation matrix), how much
+text is painted visibly (render modes other than 3 "invisible" and 7 "clip"), and how many
+vector paths are drawn. A scanner's page is one image covering the page, perhaps with an
+invisible OCR text layer; a page made by software paints text. A page image written in plain
+form is recognised from its object's bytes (``peek``), any other XObject is read by pyHanko.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
+
+from gateway.inspect.pdf.peek import plain_image
 
 _READ_ERRORS = (PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError,
                 RecursionError)
@@ -313,6 +317,9 @@ class _Scanner:
         key = "/" + name[1:].decode("latin-1")
         try:
             raw = xobjects.raw_get(key) if hasattr(xobjects, "raw_get") else None
+            if plain_image(raw):  # a page image in plain form: not parsed, not copied
+                self._image_painted(ctm, raw)
+                return
             xo = _resolve(raw)
         except _READ_ERRORS as exc:  # painted but unreadable: the page is not judged a scan
             self.page.errors.append(f"XObject {key}: {type(exc).__name__}")
