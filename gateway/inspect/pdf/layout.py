@@ -53,10 +53,11 @@ _TOKEN = re.compile(
 # One operation: the operands (and skipped bytes) before an operator, then the operator. The
 # alternatives and their order are _TOKEN's, so an operation ends at the operator the token by
 # token reading finds; the bytes that start no token are those that cannot start an operator
-# either; whitespace, which starts no token, is skipped a run at a time. Possessive: the
-# operands are never read again by backtracking.
+# either; the bytes that cannot start any token (whitespace among them) are skipped a run at a
+# time. Possessive: the operands are never read again by backtracking.
 _OPERATION = re.compile(
-    rb"(?:[ \t\r\n]++|" + b"|".join(p for _, p in _OPERANDS) + rb"""|[^A-Za-z'"*])*+("""
+    rb"""(?:[^A-Za-z'"*()<>/\[\]%0-9+.\-]++|""" + b"|".join(p for _, p in _OPERANDS)
+    + rb"""|[^A-Za-z'"*])*+("""
     + _OPERATOR + b")",
     re.DOTALL,
 )
