@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gateway.inspect.pdf import layout
+from gateway.inspect.pdf import content, layout
 from gateway.inspect.pdf.layout import PageStats, _Scanner
 
 _OLD_TOKEN = re.compile(
@@ -79,7 +79,7 @@ class _Recorder(_Scanner):
                 page.truncated = True
                 return
             if tok in layout._SHOW:
-                n = sum(layout._string_len(k, t) for k, t in operands if k in ("str", "hex"))
+                n = sum(content.string_len(k, t) for k, t in operands if k in ("str", "hex"))
                 if tr in (3, 7):
                     page.invisible_chars += n
                 else:

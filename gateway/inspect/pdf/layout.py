@@ -1,17 +1,17 @@
 """Scanned, born-digital or mixed: read from the page structure, not by rendering.
 
-For each page the content stream is read once, an operation at a time (its operands tokenised
-only for the operators that use them; form XObjects followed, with limits), to measure: how
-much of the page image XObjects cover (through the current transformation matrix), how much
-text is painted visibly (render modes other than 3 "invisible" and 7 "clip"), and how many
-vector paths are drawn. A scanner's page is one image covering the page, perhaps with an
-invisible OCR text layer; a page made by software paints text. A page image written in plain
-form is recognised from its object's bytes (``peek``), any other XObject is read by pyHanko.
+For each page the content stream is read once, an operation at a time (``content``; its
+operands tokenised only for the operators that use them; form XObjects followed, with limits),
+to measure: how much of the page image XObjects cover (through the current transformation
+matrix), how much text is painted visibly (render modes other than 3 "invisible" and 7
+"clip"), and how many vector paths are drawn. A scanner's page is one image covering the page,
+perhaps with an invisible OCR text layer; a page made by software paints text. A page image
+written in plain form is recognised from its object's bytes (``peek``), any other XObject is
+read by pyHanko.
 """
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
 
+from gateway.inspect.pdf.content import INLINE_END, OPERATION, operands, shown_chars
 from gateway.inspect.pdf.peek import plain_image
 
 _READ_ERRORS = (PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError,
@@ -30,42 +31,6 @@ MAX_CONTENT_BYTES = 32 * 1024 * 1024
 """Largest decoded content stream read for one page (streams are cut there)."""
 MAX_FORM_DEPTH = 8
 MAX_OPS_PER_PAGE = 2_000_000
-
-# One token: string (one level of nested parentheses; its runs of plain bytes read at once, a
-# string having only one possible end), hex string, dict delimiters, name,
-# number, array delimiters, comment, operator (keywords, including ' and "). Where no token
-# starts, one byte is skipped (whitespace, stray delimiters, binary junk).
-_OPERANDS: tuple[tuple[str, bytes], ...] = (
-    ("str", rb"\((?:[^()\\]++|\\.|\((?:[^()\\]++|\\.)*+\))*+\)"),
-    ("dict", rb"<<|>>"),
-    ("hex", rb"<[0-9A-Fa-f\s]*>"),
-    ("name", rb"/[^\s/\[\]()<>{}%]*"),
-    ("num", rb"[+-]?(?:\d+\.?\d*|\.\d+)"),
-    ("arr", rb"[\[\]]"),
-    ("cmt", rb"%[^\r\n]*"),
-)
-_OPERATOR = rb"""[A-Za-z'"*][A-Za-z0-9'"*]*"""
-_TOKEN = re.compile(
-    b"|".join(b"(?P<%s>%s)" % (k.encode(), p) for k, p in _OPERANDS)
-    + b"|(?P<op>" + _OPERATOR + b")",
-    re.DOTALL,
-)
-# One operation: the operands (and skipped bytes) before an operator, then the operator. The
-# alternatives and their order are _TOKEN's, so an operation ends at the operator the token by
-# token reading finds; the bytes that start no token are those that cannot start an operator
-# either; the bytes that cannot start any token (whitespace among them) are skipped a run at a
-# time. Possessive: the operands are never read again by backtracking.
-_OPERATION = re.compile(
-    rb"""(?:[^A-Za-z'"*()<>/\[\]%0-9+.\-]++|""" + b"|".join(p for _, p in _OPERANDS)
-    + rb"""|[^A-Za-z'"*])*+("""
-    + _OPERATOR + b")",
-    re.DOTALL,
-)
-# The operands of the common ``(text) Tj``: one literal string between whitespace.
-_ONE_STRING = re.compile(rb"\s*+(" + _OPERANDS[0][1] + rb")\s*+", re.DOTALL)
-_INLINE_END = re.compile(rb"\sEI(?=[\s]|$)")
-MAX_OPERANDS = 64
-"""Operands kept for one operator (beyond, the oldest are dropped, the last 16 kept)."""
 
 _PAINT = frozenset({b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"})
 _SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
@@ -209,34 +174,6 @@ def _dict_get(d: Any, key: str) -> Any:
         return None
 
 
-def _operands(data: bytes, first: int, last: int) -> list[tuple[str, bytes]]:
-    """The operand tokens in ``data[first:last]`` (comments dropped): when there are more than
-    MAX_OPERANDS, the oldest are dropped down to the last 16, again and again."""
-    out: list[tuple[str, bytes]] = []
-    search = _TOKEN.search
-    pos = first
-    while pos < last:
-        m = search(data, pos, last)
-        if m is None:
-            break
-        pos = m.end()
-        kind = m.lastgroup or ""
-        if kind == "cmt":
-            continue
-        out.append((kind, m.group()))
-        if len(out) > MAX_OPERANDS:
-            del out[:-16]
-    return out
-
-
-def _shown_chars(data: bytes, first: int, last: int) -> int:
-    """Characters of the strings among the operands in ``data[first:last]``."""
-    one = _ONE_STRING.fullmatch(data, first, last)
-    if one is not None:  # ``(text) Tj``: the one operand is that string
-        return _string_len("str", one.group(1))
-    return sum(_string_len(k, t) for k, t in _operands(data, first, last) if k in ("str", "hex"))
-
-
 class _Scanner:
     def __init__(self, page: PageStats, page_box: tuple[float, float, float, float]) -> None:
         self.page = page
@@ -261,7 +198,7 @@ class _Scanner:
         stack: list[Matrix] = []
         tr = 0
         xobjects = _dict_get(resources, "/XObject")
-        operation = _OPERATION.match
+        operation = OPERATION.match
         pos, end = 0, len(data)
         while pos < end:
             m = operation(data, pos)
@@ -270,7 +207,7 @@ class _Scanner:
             first, last, op = pos, m.start(1), m.group(1)
             pos = m.end()
             if op == b"ID":  # inline image data: skip to EI
-                e = _INLINE_END.search(data, pos)
+                e = INLINE_END.search(data, pos)
                 pos = e.end() if e else end
                 op = b"EI"
             self.ops += 1
@@ -280,7 +217,7 @@ class _Scanner:
             if op not in _MEASURED:
                 continue
             if op in _SHOW:
-                n = _shown_chars(data, first, last)
+                n = shown_chars(data, first, last)
                 if tr in (3, 7):
                     page.invisible_chars += n
                 else:
@@ -292,15 +229,15 @@ class _Scanner:
             elif op == b"Q":
                 ctm = stack.pop() if stack else ctm
             elif op == b"cm":
-                nums = [_num(t) for k, t in _operands(data, first, last)[-6:] if k == "num"]
+                nums = [_num(t) for k, t in operands(data, first, last)[-6:] if k == "num"]
                 if len(nums) == 6:
                     ctm = _mul(_matrix(nums), ctm)
             elif op == b"Tr":
-                operands = _operands(data, first, last)
-                if operands and operands[-1][0] == "num":
-                    tr = int(_num(operands[-1][1]))
+                ops = operands(data, first, last)
+                if ops and ops[-1][0] == "num":
+                    tr = int(_num(ops[-1][1]))
             elif op == b"Tf":
-                for k, t in _operands(data, first, last)[-2:]:
+                for k, t in operands(data, first, last)[-2:]:
                     if k == "name":
                         page.fonts.add(t)
             elif op in _PAINT:
@@ -308,9 +245,9 @@ class _Scanner:
             elif op == b"EI":  # inline image
                 self._image_painted(ctm, None)
             elif op == b"Do":
-                operands = _operands(data, first, last)
-                if operands and operands[-1][0] == "name":
-                    self._do(operands[-1][1], xobjects, ctm, depth)
+                ops = operands(data, first, last)
+                if ops and ops[-1][0] == "name":
+                    self._do(ops[-1][1], xobjects, ctm, depth)
 
     def _do(self, name: bytes, xobjects: Any, ctm: Matrix, depth: int) -> None:
         if xobjects is None:
@@ -365,12 +302,6 @@ def _unpinned(raw: Any, xo: Any) -> Any:
     if isinstance(cache, dict):
         cache.pop((raw.generation, raw.idnum), None)
     return raw
-
-
-def _string_len(kind: str, tok: bytes) -> int:
-    if kind == "str":
-        return max(0, len(tok) - 2 - tok.count(b"\\"))
-    return max(0, (len(tok) - 2 - sum(tok.count(c) for c in (b" ", b"\n", b"\r", b"\t"))) // 2)
 
 
 def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, list[float]]]:
