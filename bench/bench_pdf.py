@@ -2,7 +2,7 @@
 
 - classify: the layout classification of a 100-page scanned PDF (full-page JPEG images with an
   invisible OCR text layer, as scanners with OCR write them) against pdfminer.six extracting
-  the text of the same file (targets: ≥ 10× faster, under 0.5 s);
+  the text of the same file, each the best of its runs (target of issue 12: ≥ 25× faster);
 - inspect: the whole PDF inspector on that file (classification, signature search, seal
   search on the last pages), for reference;
 - seal: precision and recall of the seal detector on generated scans (seals of several sizes,
@@ -53,14 +53,13 @@ def bench_classify() -> None:
     pages = [page_image(ScanSpec(seal=(i == 99), seed=i % 4), dpi=100) for i in range(4)]
     data = scanned_pdf([pages[i % 3] for i in range(99)] + [page_image(ScanSpec(seed=9), dpi=100)],
                        ocr=True)
-    ours = best_of(lambda: classify(open_reader(data)))
-    t = time.perf_counter()
+    ours = best_of(lambda: classify(open_reader(data)), repeat=7)
+    base = best_of(lambda: extract_text(io.BytesIO(data)), repeat=2)
     text = extract_text(io.BytesIO(data))
-    base = time.perf_counter() - t
     kind = classify(open_reader(data)).kind
     print(f"   classify 100-page scan ({len(data) / 1e6:.1f} MB, layout {kind}): "
-          f"{ours * 1000:.0f} ms; pdfminer.six extract_text: {base * 1000:.0f} ms "
-          f"({len(text)} chars); ratio {base / ours:.1f}x (target >= 10x, < 500 ms)")
+          f"{ours * 1000:.1f} ms; pdfminer.six extract_text: {base * 1000:.0f} ms "
+          f"({len(text)} chars); ratio {base / ours:.1f}x (target >= 25x)")
     from tests.pki import NOW
 
     ctx = InspectContext(at=NOW)

@@ -1,15 +1,17 @@
 """Scanned, born-digital or mixed: read from the page structure, not by rendering.
 
-For each page the content stream is tokenised once (form XObjects followed, with limits) to
-measure: how much of the page image XObjects cover (through the current transformation
+For each page the content stream is read once, an operation at a time (``content``; its
+operands tokenised only for the operators that use them; form XObjects followed, with limits),
+to measure: how much of the page image XObjects cover (through the current transformation
 matrix), how much text is painted visibly (render modes other than 3 "invisible" and 7
-"clip"), and how many vector paths are drawn. A scanner's page is one image covering the
-page, perhaps with an invisible OCR text layer; a page made by software paints text.
+"clip"), and how many vector paths are drawn. A scanner's page is one image covering the page,
+perhaps with an invisible OCR text layer; a page made by software paints text. A page image
+written in plain form is recognised from its object's bytes (``peek``), any other XObject is
+read by pyHanko.
 """
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,9 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
+
+from gateway.inspect.pdf.content import INLINE_END, OPERATION, operands, shown_chars
+from gateway.inspect.pdf.peek import plain_image
 
 _READ_ERRORS = (PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError,
                 RecursionError)
@@ -27,25 +32,10 @@ MAX_CONTENT_BYTES = 32 * 1024 * 1024
 MAX_FORM_DEPTH = 8
 MAX_OPS_PER_PAGE = 2_000_000
 
-# One token: string (one level of nested parentheses), hex string, dict delimiters, name,
-# number, array delimiters, comment, operator (keywords, including ' and ").
-_TOKEN = re.compile(
-    rb"""
-    (?P<str>\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\))
-  | (?P<dict><<|>>)
-  | (?P<hex><[0-9A-Fa-f\s]*>)
-  | (?P<name>/[^\s/\[\]()<>{}%]*)
-  | (?P<num>[+-]?(?:\d+\.?\d*|\.\d+))
-  | (?P<arr>[\[\]])
-  | (?P<cmt>%[^\r\n]*)
-  | (?P<op>[A-Za-z'"*][A-Za-z0-9'"*]*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_INLINE_END = re.compile(rb"\sEI(?=[\s]|$)")
-
 _PAINT = frozenset({b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"})
 _SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
+_MEASURED = _PAINT | _SHOW | {b"q", b"Q", b"cm", b"Tr", b"Tf", b"EI", b"Do"}
+"""The operators that change what a page is measured to paint; the others are counted only."""
 
 Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -184,26 +174,6 @@ def _dict_get(d: Any, key: str) -> Any:
         return None
 
 
-def _tokens(data: bytes) -> Iterator[tuple[str, bytes, int]]:
-    pos = 0
-    n = len(data)
-    match = _TOKEN.search
-    while pos < n:
-        m = match(data, pos)
-        if m is None:
-            return
-        kind = m.lastgroup or ""
-        tok = m.group()
-        pos = m.end()
-        if kind == "op" and tok == b"ID":
-            # inline image data: skip to EI
-            e = _INLINE_END.search(data, pos)
-            pos = e.end() if e else n
-            yield "op", b"EI", pos
-            continue
-        yield kind, tok, pos
-
-
 class _Scanner:
     def __init__(self, page: PageStats, page_box: tuple[float, float, float, float]) -> None:
         self.page = page
@@ -222,60 +192,62 @@ class _Scanner:
             self.page.image_refs.append((w * h, ref))
 
     def run(self, data: bytes, resources: Any, ctm: Matrix, depth: int) -> None:
+        """Measure one content stream, an operation at a time: the operands are read only for
+        the operators that use them (text shown, ``cm``, ``Tr``, ``Tf``, ``Do``)."""
         page = self.page
         stack: list[Matrix] = []
-        operands: list[tuple[str, bytes]] = []
         tr = 0
-        in_text = False
         xobjects = _dict_get(resources, "/XObject")
-        for kind, tok, _pos in _tokens(data):
-            if kind != "op":
-                if kind == "cmt":
-                    continue
-                operands.append((kind, tok))
-                if len(operands) > 64:
-                    del operands[:-16]
-                continue
+        operation = OPERATION.match
+        pos, end = 0, len(data)
+        while pos < end:
+            m = operation(data, pos)
+            if m is None:
+                return
+            first, last, op = pos, m.start(1), m.group(1)
+            pos = m.end()
+            if op == b"ID":  # inline image data: skip to EI
+                e = INLINE_END.search(data, pos)
+                pos = e.end() if e else end
+                op = b"EI"
             self.ops += 1
             if self.ops > MAX_OPS_PER_PAGE:
                 page.truncated = True
                 return
-            if tok in _SHOW:
-                n = sum(_string_len(k, t) for k, t in operands if k in ("str", "hex"))
+            if op not in _MEASURED:
+                continue
+            if op in _SHOW:
+                n = shown_chars(data, first, last)
                 if tr in (3, 7):
                     page.invisible_chars += n
                 else:
                     page.visible_chars += n
-            elif tok == b"q":
+            elif op == b"q":
                 stack.append(ctm)
                 if len(stack) > 256:
                     del stack[0]
-            elif tok == b"Q":
+            elif op == b"Q":
                 ctm = stack.pop() if stack else ctm
-            elif tok == b"cm":
-                nums = [_num(t) for k, t in operands[-6:] if k == "num"]
+            elif op == b"cm":
+                nums = [_num(t) for k, t in operands(data, first, last)[-6:] if k == "num"]
                 if len(nums) == 6:
                     ctm = _mul(_matrix(nums), ctm)
-            elif tok == b"Tr":
-                if operands and operands[-1][0] == "num":
-                    tr = int(_num(operands[-1][1]))
-            elif tok == b"BT":
-                in_text = True
-            elif tok == b"ET":
-                in_text = False
-            elif tok == b"Tf":
-                for k, t in operands[-2:]:
+            elif op == b"Tr":
+                ops = operands(data, first, last)
+                if ops and ops[-1][0] == "num":
+                    tr = int(_num(ops[-1][1]))
+            elif op == b"Tf":
+                for k, t in operands(data, first, last)[-2:]:
                     if k == "name":
                         page.fonts.add(t)
-            elif tok in _PAINT:
+            elif op in _PAINT:
                 page.paths += 1
-            elif tok == b"EI":  # inline image
+            elif op == b"EI":  # inline image
                 self._image_painted(ctm, None)
-            elif tok == b"Do":
-                if operands and operands[-1][0] == "name":
-                    self._do(operands[-1][1], xobjects, ctm, depth)
-            operands.clear()
-        del in_text
+            elif op == b"Do":
+                ops = operands(data, first, last)
+                if ops and ops[-1][0] == "name":
+                    self._do(ops[-1][1], xobjects, ctm, depth)
 
     def _do(self, name: bytes, xobjects: Any, ctm: Matrix, depth: int) -> None:
         if xobjects is None:
@@ -283,6 +255,9 @@ class _Scanner:
         key = "/" + name[1:].decode("latin-1")
         try:
             raw = xobjects.raw_get(key) if hasattr(xobjects, "raw_get") else None
+            if plain_image(raw):  # a page image in plain form: not parsed, not copied
+                self._image_painted(ctm, raw)
+                return
             xo = _resolve(raw)
         except _READ_ERRORS as exc:  # painted but unreadable: the page is not judged a scan
             self.page.errors.append(f"XObject {key}: {type(exc).__name__}")
@@ -327,12 +302,6 @@ def _unpinned(raw: Any, xo: Any) -> Any:
     if isinstance(cache, dict):
         cache.pop((raw.generation, raw.idnum), None)
     return raw
-
-
-def _string_len(kind: str, tok: bytes) -> int:
-    if kind == "str":
-        return max(0, len(tok) - 2 - tok.count(b"\\"))
-    return max(0, (len(tok) - 2 - sum(tok.count(c) for c in (b" ", b"\n", b"\r", b"\t"))) // 2)
 
 
 def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, list[float]]]:
