@@ -157,6 +157,7 @@ class GatewayMilter(Milter.Base):
 
     # -- callbacks ------------------------------------------------------------------------
 
+    @Milter.noreply  # always continues: the MTA need not wait for the answer
     def connect(self, hostname: str, family: int, hostaddr: Any) -> int:
         self.client_name = hostname
         if isinstance(hostaddr, tuple) and hostaddr:

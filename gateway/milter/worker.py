@@ -57,10 +57,51 @@ def limit_memory(limit: int) -> None:
 
 
 def release_memory() -> None:
-    """Give the C heap's free pages back to the system after a check (glibc keeps what a
-    large document's libraries freed, and each worker would hold its own high-water mark)."""
+    """Give the C heap's free pages back to the system (glibc keeps what a large document's
+    libraries freed, and each worker would hold its own high-water mark)."""
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+TRIM_GROWTH = 8 * 1024 * 1024
+"""Growth of a worker's resident memory since its last trim that makes it trim after a
+check."""
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (None where ``/proc`` cannot tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as fp:
+            return int(fp.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class MemoryReleaser:
+    """Calls :func:`release_memory` after a check only when the worker grew by ``growth``
+    bytes or more since its lowest point after the last trim, or when its size is unknown.
+    A trim after every check cost a 110 KB text message about 0.3 ms of the worker's CPU:
+    the pages it gave back were faulted in again by the next check."""
+
+    def __init__(self, growth: int = TRIM_GROWTH,
+                 resident: Any = resident_bytes, trim: Any = release_memory) -> None:
+        self.growth = growth
+        self._resident = resident
+        self._trim = trim
+        self.base: int | None = resident()
+
+    def after_check(self) -> bool:
+        """Trim if the worker grew; True when it trimmed."""
+        rss = self._resident()
+        if rss is not None and self.base is not None and rss - self.base < self.growth:
+            self.base = min(self.base, rss)
+            return False
+        self._trim()
+        self.base = self._resident()
+        return True
 
 
 def _libc_malloc_trim() -> Any:
@@ -102,6 +143,7 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         finally:
             os._exit(1)
+    releaser = MemoryReleaser()
     conn.send(("ready", checker.policy.hash))
     while True:
         try:
@@ -119,9 +161,9 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
                 conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
             except (OSError, ValueError):
                 break
-        release_memory()
+        releaser.after_check()
     conn.close()
 
 
-__all__ = ["build_checker", "check_one", "limit_memory", "quiet_libraries", "release_memory",
-           "worker_main"]
+__all__ = ["MemoryReleaser", "build_checker", "check_one", "limit_memory", "quiet_libraries",
+           "release_memory", "resident_bytes", "worker_main"]

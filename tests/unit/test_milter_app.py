@@ -310,6 +310,8 @@ def test_negotiation_asks_only_for_the_actions_used() -> None:
     assert opts[1] & Milter.P_NOHELO and opts[1] & Milter.P_NODATA
     assert not opts[1] & (Milter.P_NOMAIL | Milter.P_NOHDRS | Milter.P_NOBODY | Milter.P_NOEOH)
     assert not opts[1] & (Milter.P_NR_HDR | Milter.P_NR_BODY | Milter.P_NR_EOH)
+    # the connection step only records the client: the MTA does not wait for its answer
+    assert opts[1] & Milter.P_NR_CONN and not opts[1] & Milter.P_NOCONNECT
 
 
 @pytest.mark.parametrize("withheld", [Milter.ADDHDRS, Milter.CHGHDRS, Milter.QUARANTINE])

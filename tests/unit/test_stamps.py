@@ -151,6 +151,32 @@ def test_only_lines_that_could_be_stamps_are_read_again():
             assert not _could_be_stamp(prose), prose
 
 
+def test_stamp_line_starts_are_those_of_one_pattern_over_both_letters():
+    """The body is searched with one pattern per first letter of a label (Đ, đ): the lines
+    found must be exactly those one pattern over both letters finds, in any normal form."""
+    import random
+    import re
+    import unicodedata
+
+    from gateway.inspect.text.message import _STAMP_LEVEL, _stamp_line_starts
+
+    both = re.compile("[\u0110\u0111](?:[\u1ed8\u1ed9]|[oO\u1ecc\u1ecd\u00d4\u00f4]"
+                      "[\u0300-\u036f]+)\\s+[mM]")
+    rng = random.Random(7)
+    words = ["Độ mật", "độ  mật", "ĐỘ MẬT", "đô\u0323 m", "Đọ\u0302\tM", "đổi", "được", "MẬT",
+             "MAT", "độđộ m", "Độ\n mật", "chế độ", "mật khẩu", "Đ", "đ", "\n", " ", "x"]
+    for _ in range(400):
+        text = "".join(rng.choice(words) + rng.choice(("", " ", "\n"))
+                       for _ in range(rng.randint(1, 40)))
+        for form in ("NFC", "NFD"):
+            body = unicodedata.normalize(form, text)
+            pos = rng.randint(0, len(body))
+            expected = sorted({body.rfind("\n", 0, m.start()) + 1
+                               for pattern in (_STAMP_LEVEL, both)
+                               for m in pattern.finditer(body, pos)})
+            assert _stamp_line_starts(body, pos) == expected, body
+
+
 def test_decomposed_stamp_below_the_top_is_still_a_hint():
     import unicodedata
 

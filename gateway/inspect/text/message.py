@@ -241,21 +241,23 @@ _NONEMPTY_LINE = re.compile(r"[^\n]*\S[^\n]*")
 # it: the level in capitals (MẬT, or MAT typed without marks; composed or not, since they
 # normalise the line), or a "Độ mật:" label, which they accept in any case. Every other line
 # is prose about secrecy, not a stamp.
-# Two patterns: as one alternation they take twice as long over a body.
+# Separate patterns, each starting with one literal letter: as one alternation they take
+# twice as long over a body, and a pattern starting with a class ([Đđ]) is tried at every
+# position (20× slower over 80,000 characters than one searched for its first letter).
 _STAMP_LEVEL = re.compile("M(?:\u1eac|[A\u1ea0\u00c2][\u0300-\u036f]*)T")
-_STAMP_LABEL = re.compile(
-    "[\u0110\u0111](?:[\u1ed8\u1ed9]|[oO\u1ecc\u1ecd\u00d4\u00f4][\u0300-\u036f]+)\\s+[mM]")
+_LABEL_TAIL = "(?:[\u1ed8\u1ed9]|[oO\u1ecc\u1ecd\u00d4\u00f4][\u0300-\u036f]+)\\s+[mM]"
+_STAMP_PATTERNS = (_STAMP_LEVEL, *(re.compile(d + _LABEL_TAIL) for d in "\u0110\u0111"))
 
 
 def _could_be_stamp(line: str) -> bool:
-    return bool(_STAMP_LEVEL.search(line) or _STAMP_LABEL.search(line))
+    return any(pattern.search(line) for pattern in _STAMP_PATTERNS)
 
 
 def _stamp_line_starts(text: str, pos: int) -> list[int]:
     """Where the lines that could hold a stamp start, from the one holding ``pos`` on, in
     order."""
     return sorted({text.rfind("\n", 0, m.start()) + 1
-                   for pattern in (_STAMP_LEVEL, _STAMP_LABEL)
+                   for pattern in _STAMP_PATTERNS
                    for m in pattern.finditer(text, pos)})
 
 
