@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -68,8 +69,14 @@ def watch_resource_registrations() -> bool:
         if tracker._fd is not None:
             return False
         read_end, tracker._fd = os.pipe()  # ensure_running() probes it: alive while read
-    threading.Thread(target=_read_registrations, args=(read_end,),
-                     name="hople-resource-watch", daemon=True).start()
+    # the thread takes no signal (it inherits this mask): the milter's stop signals must reach
+    # only libmilter's signal thread, and the pool is built before they are blocked
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        threading.Thread(target=_read_registrations, args=(read_end,),
+                         name="hople-resource-watch", daemon=True).start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     return True
 
 
