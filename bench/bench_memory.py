@@ -312,6 +312,11 @@ def through_postfix(path: Path) -> None:
         sampler.join()
         hwm = {pid: _proc_kib(pid, "VmHWM") for pid in roles}
         last = max(lab.store().query(), key=lambda d: d.decided_at)
+        for _ in range(3):  # the same message three times more: each worker gets it again
+            lab.send(raw, AGENCY, [RECIPIENT])
+        time.sleep(0.5)
+        again = {pid: (_proc_kib(pid, "VmHWM"), _proc_kib(pid, "VmRSS")) for pid in roles
+                 if roles[pid] == "worker"}
     print(f"   through Postfix, {len(raw) / MB:.1f} MiB message: reply {code} in {took:.2f} s "
           f"(SMTP included), decided in {last.duration_ms / 1000:.2f} s (decision log); "
           f"{len(roles)} gateway processes")
@@ -330,10 +335,15 @@ def through_postfix(path: Path) -> None:
           f"{sum(v[2] for v in rest.values()) / 1024:5.1f}   {hwm_sum:17.1f} "
           f"{sampler.max_pss / 1024:13.1f}  (sampled sums at one instant: RSS "
           f"{sampler.max_rss / 1024:.1f}, PSS {sampler.max_pss / 1024:.1f})")
+    grown = rest_pss + sum(max(0, hwm[pid] - rest[pid][0]) for pid in roles) / 1024
+    print(f"      PSS at rest + each process's growth to its peak (VmHWM − RSS at rest; new "
+          f"pages are its own): {grown:.1f}")
     if rest_distinct:
         print(f"      every resident page counted once (pagemap): at rest "
               f"{rest_distinct / 1024:.1f}, at the peak (sampled) "
               f"{sampler.max_distinct / 1024:.1f}")
+    print("      after the message three times more, each worker's peak (VmHWM) / RSS at rest: "
+          + ", ".join(f"{h / 1024:.1f} / {r / 1024:.1f}" for h, r in again.values()))
     pss_ok = sampler.max_pss / 1024 <= PEAK_TARGET_MB
     rss_ok = hwm_sum <= PEAK_TARGET_MB
     print(f"   whole gateway ≤ {PEAK_TARGET_MB} MB at the peak: by PSS (what it costs the "

@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import os
 import queue
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +44,51 @@ class WorkerFailed(PoolError):
 
 class PoolClosed(PoolError):
     pass
+
+
+def watch_resource_registrations() -> bool:
+    """Stand in for multiprocessing's resource tracker, in a thread of this process.
+
+    The ``forkserver`` start method launches a resource tracker before the forkserver: one
+    more Python process (about 7 MiB PSS) whose only work is to unlink the named semaphores
+    and shared memory segments that a process which died had registered. The gateway creates
+    none (its pipes are socket pairs, its locks are threads' locks, nothing imports
+    ``multiprocessing.shared_memory``), so that process would sit idle for the gateway's life.
+    Instead, the descriptor the forkserver hands each worker for the tracker is a pipe read
+    here: the liveness probes sent on each worker's start are dropped, and a registration,
+    which the gateway never makes, is logged as an error naming the resource (it would be
+    left behind by a worker that dies: the change that made it must bring the tracker back).
+
+    Returns False when a tracker is already running in this process (something started it
+    before the pool): that tracker is kept, and nothing changes."""
+    from multiprocessing import resource_tracker
+
+    # no public way to go without it (3.11); typeshed does not declare its private state
+    tracker: Any = resource_tracker._resource_tracker
+    with tracker._lock:
+        if tracker._fd is not None:
+            return False
+        read_end, tracker._fd = os.pipe()  # ensure_running() probes it: alive while read
+    # the thread takes no signal (it inherits this mask): the milter's stop signals must reach
+    # only libmilter's signal thread, and the pool is built before they are blocked
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        threading.Thread(target=_read_registrations, args=(read_end,),
+                         name="hople-resource-watch", daemon=True).start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+    return True
+
+
+def _read_registrations(fd: int) -> None:
+    with open(fd, "rb") as lines:
+        for line in lines:  # "CMD:name:rtype\n", each written whole (under PIPE_BUF)
+            cmd, _, rest = line.strip().decode("ascii", "replace").partition(":")
+            if cmd == "REGISTER":
+                name, _, rtype = rest.rpartition(":")
+                log.error("a worker registered the %s %r for cleanup by multiprocessing's "
+                          "resource tracker, which the gateway does not run: a worker that "
+                          "dies would leave it behind", rtype, name)
 
 
 class _Worker:
@@ -151,6 +198,7 @@ class WorkerPool:
         self.max_jobs = max_jobs
         self.start_timeout = start_timeout
         self._ctx = multiprocessing.get_context("forkserver")
+        watch_resource_registrations()  # no resource tracker process (nothing to track)
         # the forkserver imports everything a check needs, once, so the workers forked from it
         # share those pages (gateway.milter.preload); the milter process imports none of it
         self._ctx.set_forkserver_preload(["gateway.milter.preload"])
@@ -306,4 +354,5 @@ class WorkerPool:
             return
 
 
-__all__ = ["DeadlineExceeded", "PoolClosed", "PoolError", "WorkerFailed", "WorkerPool"]
+__all__ = ["DeadlineExceeded", "PoolClosed", "PoolError", "WorkerFailed", "WorkerPool",
+           "watch_resource_registrations"]

@@ -198,3 +198,64 @@ def test_a_signer_outside_the_anchors_is_a_finding_not_a_traceback_in_the_log(
     assert out.stdout.startswith("invalid"), out.stdout
     assert "PDF_SIGNATURE_NOT_CONFIRMED" in out.stdout, out.stdout
     assert "Traceback" not in out.stderr and "Failed to build path" not in out.stderr
+
+
+NO_TRACKER = r"""
+import logging, os, signal, sys, time
+from multiprocessing import resource_tracker
+from gateway.milter.pool import WorkerPool
+from gateway.model.envelope import Envelope
+
+logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="LOG %(message)s")
+msg = sys.argv[1].encode()
+env = Envelope(sender="a@agency.gov.vn", recipients=("b@agency.gov.vn",), queue_id="Q1")
+
+
+def children():
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        except (OSError, ValueError):
+            continue
+        if pid.isdigit() and int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+            out.append(cmd.replace(b"\0", b" ").decode())
+    return out
+
+
+pool = WorkerPool(1, max_jobs=1000)
+pool.start()
+try:
+    print("V1", pool.run("bytes", msg, env, "Q1", time.monotonic() + 60).verdict.value)
+    (old,) = pool.pids()
+    os.kill(old, signal.SIGKILL)
+    while os.path.exists(f"/proc/{old}") and "Z" not in open(f"/proc/{old}/stat").read():
+        time.sleep(0.05)
+    print("V2", pool.run("bytes", msg, env, "Q2", time.monotonic() + 60).verdict.value)
+    print("REPLACED", old not in pool.pids(), pool.replaced)
+    print("TRACKER", any("resource_tracker" in c for c in children()))
+    print("FORKSERVER", any("forkserver" in c for c in children()))
+    resource_tracker.register("/hople-test-sem", "semaphore")  # what no gateway code does
+    time.sleep(0.5)
+finally:
+    pool.close()
+"""
+
+
+def test_no_resource_tracker_process_and_a_dead_worker_is_still_replaced() -> None:
+    """The forkserver runs without multiprocessing's resource tracker process: a worker that
+    is killed is replaced all the same, and a registration that the tracker would have had to
+    clean up (the gateway makes none) is an error in the log, not a silent leak."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", NO_TRACKER, MSG.decode()],
+                         cwd=root, capture_output=True, text=True, timeout=300, check=True)
+    lines = out.stdout.splitlines()
+    assert "V1 no-documents" in lines and "V2 no-documents" in lines, out.stdout + out.stderr
+    assert "REPLACED True 1" in lines, out.stdout
+    assert "FORKSERVER True" in lines and "TRACKER False" in lines, out.stdout
+    assert any("registered the semaphore '/hople-test-sem'" in line for line in lines), out.stdout
+    assert "Traceback" not in out.stderr, out.stderr
