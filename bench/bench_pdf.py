@@ -182,7 +182,7 @@ def _miner_text(data: bytes) -> str:
 def _decode_last_pages(data: bytes, pages: int = 3) -> int:
     from PIL import Image
 
-    from gateway.inspect.pdf.layout import _resolve
+    from gateway.inspect.pdf.layout import resolve
 
     try:
         lay = classify(open_reader(data))
@@ -191,7 +191,7 @@ def _decode_last_pages(data: bytes, pages: int = 3) -> int:
     done = 0
     for page in lay.pages[-pages:]:
         for _area, ref in page.image_refs:
-            Image.open(io.BytesIO(_resolve(ref).encoded_data)).load()
+            Image.open(io.BytesIO(resolve(ref).encoded_data)).load()
             done += 1
     return done
 

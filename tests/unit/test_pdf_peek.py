@@ -163,4 +163,4 @@ def test_an_image_already_read_is_not_peeked_again() -> None:
     raw.get_object()
     assert plain_image(raw) is None
     assert plain_image(reader.root.raw_get("/Pages")) is None  # not an image at all
-    assert plain_image(layout._resolve(raw)) is None  # a direct object, not a reference
+    assert plain_image(layout.resolve(raw)) is None  # a direct object, not a reference

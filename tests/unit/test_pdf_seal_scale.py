@@ -11,7 +11,7 @@ from PIL import Image
 
 from gateway.inspect.base import InspectContext
 from gateway.inspect.pdf import inspect_pdf, open_reader
-from gateway.inspect.pdf.layout import _resolve, classify
+from gateway.inspect.pdf.layout import classify, resolve
 from gateway.inspect.pdf.seal import (
     WORK_PX_PER_MM,
     _components,
@@ -34,7 +34,7 @@ def _inspect(data: bytes) -> dict:
 def _page_image(data: bytes) -> Image.Image:
     page = classify(open_reader(data)).pages[0]
     (_, stream), = page.image_refs
-    img = decode_pdf_image(_resolve(stream), (630, 891))
+    img = decode_pdf_image(resolve(stream), (630, 891))
     assert img is not None
     return img
 

@@ -104,13 +104,13 @@ def test_early_exit_keeps_every_verdict(seed: int) -> None:
 
 def test_clearly_unicode_skips_the_trials(monkeypatch: pytest.MonkeyPatch) -> None:
     tried: list[str] = []
-    real = detect._trial
+    real = detect.trial_decode
 
     def spy(text: str, enc: str, fix_case: bool = True) -> str:
         tried.append(enc)
         return real(text, enc, fix_case)
 
-    monkeypatch.setattr(detect, "_trial", spy)
+    monkeypatch.setattr(detect, "trial_decode", spy)
     text = "\n".join(VIETNAMESE.values()) * 20
     assert detect.detect_content(text) is None
     assert not {"tcvn3", "vni", "cp1258"} & set(tried)
@@ -130,7 +130,7 @@ def test_flip_characters_are_the_ones_that_change_letter_status() -> None:
         for k, v in table.items():
             flips = (letter.match(chr(k)) is None) != (letter.match(v) is None)
             assert (detect._CHANGERS[enc].search(chr(k)) is not None) == flips, (enc, hex(k))
-    vni_pairs = "".join(k + v for k, v in legacy._VNI_REV.items())
+    vni_pairs = "".join(k + v for k, v in legacy.VNI_REVERSE.items())
     assert detect._CHANGERS["vni"].search(vni_pairs) is None
 
 

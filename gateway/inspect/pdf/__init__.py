@@ -222,7 +222,7 @@ def _seal_search(lay: layout_mod.Layout, opts: dict[str, Any]) -> dict[str, Any]
         w_mm, h_mm = page.width * PT_TO_MM, page.height * PT_TO_MM
         try:
             target = (int(w_mm * 3), int(h_mm * 3))
-            img = decode_pdf_image(layout_mod._resolve(stream), target)
+            img = decode_pdf_image(layout_mod.resolve(stream), target)
         except Exception as exc:  # noqa: BLE001 - no image, no seal evidence (never a pass)
             log.info("page %d image not decodable: %r", page.number, exc)
             img = None

@@ -120,7 +120,7 @@ def stream_bytes(stream: generic.StreamObject, cap: int = MAX_CONTENT_BYTES) -> 
     """
     filters = _dict_get(stream, "/Filter")
     if isinstance(filters, generic.ArrayObject) and len(filters) == 1:
-        filters = _resolve(filters[0])
+        filters = resolve(filters[0])
     if filters == "/FlateDecode" and "/DecodeParms" not in stream:
         raw = stream.encoded_data
         d = zlib.decompressobj()
@@ -154,7 +154,7 @@ def _num(tok: bytes) -> float:
         return 0.0
 
 
-def _resolve(obj: Any) -> Any:
+def resolve(obj: Any) -> Any:
     """Follow references and unwrap the proxies pyHanko uses for objects of encrypted files."""
     for _ in range(32):
         if isinstance(obj, generic.IndirectObject):
@@ -169,7 +169,7 @@ def _resolve(obj: Any) -> Any:
 
 def _dict_get(d: Any, key: str) -> Any:
     try:
-        return _resolve(d.get(key)) if d is not None else None
+        return resolve(d.get(key)) if d is not None else None
     except _READ_ERRORS:  # an unresolvable entry reads as absent (never as content)
         return None
 
@@ -258,7 +258,7 @@ class _Scanner:
             if plain_image(raw):  # a page image in plain form: not parsed, not copied
                 self._image_painted(ctm, raw)
                 return
-            xo = _resolve(raw)
+            xo = resolve(raw)
         except _READ_ERRORS as exc:  # painted but unreadable: the page is not judged a scan
             self.page.errors.append(f"XObject {key}: {type(exc).__name__}")
             return
@@ -279,7 +279,7 @@ class _Scanner:
             fm: Matrix = _IDENTITY
             if isinstance(m, generic.ArrayObject) and len(m) == 6:
                 try:
-                    fm = _matrix([float(_resolve(v)) for v in m])
+                    fm = _matrix([float(resolve(v)) for v in m])
                 except (TypeError, ValueError):
                     fm = _IDENTITY
             try:
@@ -315,7 +315,7 @@ def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, lis
     todo: list[tuple[Any, Any, Any]] = [(root.raw_get("/Pages"), None, None)]
     while todo:
         ref, res, box = todo.pop(0)
-        node = _resolve(ref)
+        node = resolve(ref)
         if isinstance(ref, generic.IndirectObject):
             if ref.idnum in seen:
                 continue
@@ -336,7 +336,7 @@ def iter_pages(reader: Any, max_pages: int) -> Iterator[tuple[int, Any, Any, lis
         crop = _dict_get(node, "/CropBox")
         use = crop if isinstance(crop, generic.ArrayObject) and len(crop) == 4 else box
         try:
-            fbox = ([float(_resolve(v)) for v in use] if use is not None and len(use) == 4
+            fbox = ([float(resolve(v)) for v in use] if use is not None and len(use) == 4
                     else [0.0, 0.0, 595.0, 842.0])
         except (TypeError, ValueError):
             fbox = [0.0, 0.0, 595.0, 842.0]
@@ -352,7 +352,7 @@ def page_stats(number: int, page: Any, resources: Any, box: list[float]) -> Page
     if isinstance(contents, generic.StreamObject):
         streams = [contents]
     elif isinstance(contents, generic.ArrayObject):
-        streams = [_resolve(c) for c in contents]
+        streams = [resolve(c) for c in contents]
     parts = []
     total = 0
     for s in streams:

@@ -224,13 +224,13 @@ def find_seals(img: Image.Image, page: int, width_mm: float, height_mm: float,
 
 
 def _filters(stream: Any) -> list[str]:
-    from gateway.inspect.pdf.layout import _resolve
+    from gateway.inspect.pdf.layout import resolve
 
-    f = _resolve(stream.get("/Filter"))
+    f = resolve(stream.get("/Filter"))
     if f is None:
         return []
     if isinstance(f, list):
-        return [str(_resolve(x)) for x in f]
+        return [str(resolve(x)) for x in f]
     return [str(f)]
 
 
@@ -238,7 +238,7 @@ def decode_pdf_image(stream: Any, target_px: tuple[int, int] | None = None) -> I
     """A PDF image XObject as a Pillow image, or None when it has no colour to look at
     (bi-level fax/JBIG2, image masks) or cannot be decoded within limits."""
 
-    from gateway.inspect.pdf.layout import _resolve as res
+    from gateway.inspect.pdf.layout import resolve as res
 
     if res(stream.get("/ImageMask")):
         return None

@@ -85,9 +85,9 @@ def _status_changers(enc: str) -> re.Pattern[str]:
     becoming a letter)."""
     letter = re.compile(r"[^\W\d_]")
     if enc == "vni":
-        table = {k: v for k, v in legacy._VNI_REV.items()}
+        table = {k: v for k, v in legacy.VNI_REVERSE.items()}
     else:
-        table = {chr(k): v for k, v in legacy._surface_translation(enc).items()}
+        table = {chr(k): v for k, v in legacy.surface_translation(enc).items()}
     chars = sorted({c for k, v in table.items() for c in k
                     if any((letter.match(x) is None) != (letter.match(c) is None) for x in v + k)})
     return re.compile("[" + "".join(re.escape(c) for c in chars) + "]" if chars else "(?!)")
@@ -382,7 +382,7 @@ def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
             if _cannot_gain(before.good - before.bad, flips[enc], free_marks):
                 continue
         try:
-            converted = _trial(text, enc, fix_case=False)  # case does not change the score
+            converted = trial_decode(text, enc, fix_case=False)  # case does not change the score
         except (UnicodeError, LookupError, ValueError):  # a trial that cannot apply: none
             continue
         if converted == text:
@@ -405,10 +405,10 @@ def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
             best = cand
     if best is None:
         return None
-    return Detection(best.encoding, _trial(full, best.encoding), best.before, best.after)
+    return Detection(best.encoding, trial_decode(full, best.encoding), best.before, best.after)
 
 
-def _trial(text: str, enc: str, fix_case: bool = True) -> str:
+def trial_decode(text: str, enc: str, fix_case: bool = True) -> str:
     if enc == "utf8-as-cp1252":
         # Undefined Windows-1252 bytes may already be lost (U+FFFD): decode what is left.
         return unicodedata.normalize("NFC", legacy.to_bytes(text).decode("utf-8", "replace"))
@@ -419,7 +419,7 @@ def detect_bytes(data: bytes, *, min_gain: int = 3, vps: bool = False) -> Detect
     """Trial decodings of raw bytes that are not valid UTF-8 (8-bit legacy bodies)."""
     if not data:
         return None
-    view = legacy._cp1252_view(data)
+    view = legacy.cp1252_view(data)
     best = detect_content(view, min_gain=min_gain, candidates=("tcvn3", "vni", "cp1258", "viqr"))
     sample = (data if len(data) <= 4 * SAMPLE_WINDOW
               else _sample(data.decode("latin-1")).encode("latin-1"))
@@ -478,8 +478,8 @@ def decode_declared(data: bytes, charset: str | None) -> tuple[str, bool]:
         try:
             return data.decode("ascii"), True
         except UnicodeDecodeError:
-            return legacy._cp1252_view(data), False
+            return legacy.cp1252_view(data), False
     try:
         return data.decode(cs), True
     except (LookupError, UnicodeError, ValueError):  # unknown or malformed charset name
-        return legacy._cp1252_view(data), False
+        return legacy.cp1252_view(data), False

@@ -150,7 +150,7 @@ def analyse(ex: Extracted, name: str, opts: Options,
         det = detect.detect_content(joined, min_gain=3)
         if det is not None:
             for block, t in plain_index:
-                conv = _trial(t, det.encoding)
+                conv = _convert_or_keep(t, det.encoding)
                 if conv != t and has_vietnamese_letters(conv) and \
                         detect.score(conv).good > detect.score(t).good:
                     legacy_found.append(det.encoding)
@@ -161,7 +161,7 @@ def analyse(ex: Extracted, name: str, opts: Options,
                     # The stamps below must see the converted text of the Unicode-font runs.
                     plain_ids = {id(b) for b, _ in plain_index}
                     unicode_blocks = [
-                        (b, _trial(x, det.encoding) if id(b) in plain_ids and
+                        (b, _convert_or_keep(x, det.encoding) if id(b) in plain_ids and
                          all(detect.font_encoding(r.font) is None for r in b.runs) else x)
                         for b, x in unicode_blocks]
                     break
@@ -185,9 +185,9 @@ def analyse(ex: Extracted, name: str, opts: Options,
     return findings, facts
 
 
-def _trial(text: str, enc: str) -> str:
+def _convert_or_keep(text: str, enc: str) -> str:
     try:
-        return detect._trial(text, enc)
+        return detect.trial_decode(text, enc)
     except (UnicodeError, LookupError, ValueError):  # a conversion that cannot apply
         return text
 

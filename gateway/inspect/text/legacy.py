@@ -148,7 +148,7 @@ def _vni_decoder() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile("|".join(re.escape(k) for k in keys)), rev
 
 
-_VNI_RE, _VNI_REV = _vni_decoder()
+_VNI_RE, VNI_REVERSE = _vni_decoder()
 
 _VIQR_RE = re.compile(
     r"\\([\\'`?~.^(+dD])"
@@ -191,7 +191,7 @@ def decode_text(surface: str, enc: str, *, upper: bool = False, fix_case: bool =
     if enc in EIGHT_BIT:
         out = surface.translate(surface_translation(enc))
     elif enc == "vni":
-        out = _VNI_RE.sub(lambda m: _VNI_REV[m.group(0)], surface)
+        out = _VNI_RE.sub(lambda m: VNI_REVERSE[m.group(0)], surface)
     elif enc == "viqr":
         out = _VIQR_RE.sub(_viqr_sub, surface)
     elif enc == "utf8-as-cp1252":
@@ -373,7 +373,3 @@ def _viqr_encode(text: str) -> str:
         prev = piece[-1] if piece else ""
     return "".join(out)
 
-
-# Former private names, still read by detect.py: drop them once it uses the public ones.
-_cp1252_view = cp1252_view
-_surface_translation = surface_translation
