@@ -60,11 +60,14 @@ def watch_resource_registrations() -> bool:
     left behind by a worker that dies: the change that made it must bring the tracker back).
 
     Returns False when a tracker is already running in this process (something started it
-    before the pool): that tracker is kept, and nothing changes."""
+    before the pool), or when this Python's tracker is not the one of 3.11 this relies on:
+    multiprocessing then starts its own, and nothing else changes."""
     from multiprocessing import resource_tracker
 
     # no public way to go without it (3.11); typeshed does not declare its private state
-    tracker: Any = resource_tracker._resource_tracker
+    tracker: Any = getattr(resource_tracker, "_resource_tracker", None)
+    if not all(hasattr(tracker, a) for a in ("_lock", "_fd", "ensure_running")):
+        return False  # another Python's internals: its own tracker runs, as it would anyway
     with tracker._lock:
         if tracker._fd is not None:
             return False

@@ -259,3 +259,21 @@ def test_no_resource_tracker_process_and_a_dead_worker_is_still_replaced() -> No
     assert "FORKSERVER True" in lines and "TRACKER False" in lines, out.stdout
     assert any("registered the semaphore '/hople-test-sem'" in line for line in lines), out.stdout
     assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_tracker_of_other_internals_is_left_to_multiprocessing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in relies on 3.11's private tracker state: without it, nothing is patched
+    (multiprocessing starts its own tracker as usual) instead of the milter failing to start."""
+    from multiprocessing import resource_tracker
+
+    from gateway.milter.pool import watch_resource_registrations
+
+    class Other:  # a tracker whose state is kept elsewhere
+        def ensure_running(self) -> None:
+            pass
+
+    other = Other()
+    monkeypatch.setattr(resource_tracker, "_resource_tracker", other)
+    assert watch_resource_registrations() is False
+    assert not hasattr(other, "_fd")
