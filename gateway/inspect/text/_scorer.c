@@ -15,6 +15,15 @@
  * quadratic. Tokens longer than MAX_KEY bytes are never stored; the table refuses new
  * entries past max_entries or past max_bytes of keys, and scan() empties it first when it
  * is full.
+ *
+ * The scan also reports two exact pre-tests of the text checks, from the same bytes (each
+ * token's are computed once, when it is stored, from its key bytes, and OR-ed per token):
+ * whether every code point lies in SURE_NFC's ranges (a string made only of them is in NFC;
+ * tests/unit/test_text_scan_flags.py derives that from unicodedata), and whether the bytes of
+ * a UTF-8 mojibake lead and the first byte of its trail occur (C3 82..C3 86: U+00C2..U+00C6,
+ * then C2, C5, C6, CB or E2, the lead bytes of the Windows-1252 characters the pattern takes
+ * as a trail; C3 A1 C2 BA/BB: U+00E1 U+00BA/U+00BB), which every match of
+ * detect._UTF8_MOJIBAKE holds. No match spans white space.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,6 +34,49 @@
 #define MAX_PROBE 64
 #define MAX_KEY 256
 #define MIN_SLOTS 1024
+
+/* Token flags: a set bit means "the cheap test could not settle it". */
+#define F_NOT_SURE_NFC 1u   /* a code point outside the SURE_NFC ranges (or not UTF-8) */
+#define F_MOJIBAKE_BYTES 2u /* the bytes of a UTF-8 mojibake lead and its trail's lead */
+
+/* The flags of a token's bytes. SURE_NFC: U+0000..U+02FF (lead bytes below 0xCC), the
+ * Vietnamese precomposed letters U+1EA0..U+1EF9 (E1 BA A0 .. E1 BB B9) and the punctuation
+ * U+2010..U+2027 (E2 80 90 .. E2 80 A7). */
+static unsigned
+token_flags(const unsigned char *p, size_t n)
+{
+    unsigned f = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = p[i];
+        if (b < 0x80)
+            continue;
+        if (b == 0xC3 && i + 1 < n) {
+            unsigned char c = p[i + 1];
+            unsigned char d = i + 2 < n ? p[i + 2] : 0;  /* the trail's lead byte */
+            if ((c >= 0x82 && c <= 0x86
+                 && (d == 0xC2 || d == 0xC5 || d == 0xC6 || d == 0xCB || d == 0xE2))
+                    || (c == 0xA1 && i + 3 < n && p[i + 2] == 0xC2
+                        && (p[i + 3] == 0xBA || p[i + 3] == 0xBB)))
+                f |= F_MOJIBAKE_BYTES;
+        }
+        if (b >= 0xC2 && b < 0xCC && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+            i += 1;
+            continue;
+        }
+        if (b == 0xE1 && i + 2 < n
+                && ((p[i + 1] == 0xBA && p[i + 2] >= 0xA0 && p[i + 2] <= 0xBF)
+                    || (p[i + 1] == 0xBB && p[i + 2] >= 0x80 && p[i + 2] <= 0xB9))) {
+            i += 2;
+            continue;
+        }
+        if (b == 0xE2 && i + 2 < n && p[i + 1] == 0x80 && p[i + 2] >= 0x90 && p[i + 2] <= 0xA7) {
+            i += 2;
+            continue;
+        }
+        f |= F_NOT_SURE_NFC;  /* and on byte by byte: the mojibake bytes are still looked for */
+    }
+    return f;
+}
 
 static const unsigned char SPACE[256] = {
     ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
@@ -113,7 +165,8 @@ typedef struct {
     uint64_t hash;
     uint64_t first;     /* the key's first chunk: the whole key up to 8 bytes */
     size_t off;         /* of the key in the arena */
-    uint32_t len;
+    uint16_t len;       /* at most MAX_KEY */
+    uint16_t flags;     /* token_flags() of the key */
     int32_t fig[NFIG];
 } Entry;
 
@@ -413,7 +466,8 @@ Table_add(Table *t, PyObject *args)
     e->hash = h;
     e->first = first;
     e->off = t->arena_len;
-    e->len = (uint32_t)n;
+    e->len = (uint16_t)n;
+    e->flags = (uint16_t)token_flags(k, (size_t)n);
     memcpy(e->fig, fig, sizeof fig);
     if (n)
         memcpy(t->arena + t->arena_len, k, (size_t)n);
@@ -469,6 +523,7 @@ Table_scan(Table *t, PyObject *arg)
 
     int64_t sum[NFIG] = {0};
     int overflow = 0;
+    unsigned flags = 0;
     NewSet fresh = {0};
     const unsigned char *p = data, *end = data + size;
     size_t free_slot;
@@ -515,11 +570,14 @@ Table_scan(Table *t, PyObject *arg)
         Py_ssize_t j = n <= MAX_KEY ? table_find(t, s, n, h, first, &free_slot) : -1;
         if (j >= 0) {
             const int32_t *f = t->entries[j].fig;
+            flags |= t->entries[j].flags;
             for (int i = 0; i < NFIG; i++)
                 overflow |= __builtin_add_overflow(sum[i], (int64_t)f[i], &sum[i]);
         }
-        else if (newset_add(&fresh, data, s - data, (Py_ssize_t)n, h) < 0) {
-            goto fail;
+        else {
+            flags |= token_flags(s, n);
+            if (newset_add(&fresh, data, s - data, (Py_ssize_t)n, h) < 0)
+                goto fail;
         }
     }
     if (overflow) {
@@ -536,7 +594,8 @@ Table_scan(Table *t, PyObject *arg)
     }
     PyMem_Free(fresh.items);
     PyMem_Free(fresh.slots);
-    return Py_BuildValue("(NN)", sums, news);
+    return Py_BuildValue("(NNNN)", sums, news, PyBool_FromLong(!(flags & F_NOT_SURE_NFC)),
+                         PyBool_FromLong(!(flags & F_MOJIBAKE_BYTES)));
 fail:
     PyMem_Free(fresh.items);
     PyMem_Free(fresh.slots);
@@ -545,8 +604,10 @@ fail:
 
 static PyMethodDef Table_methods[] = {
     {"scan", (PyCFunction)Table_scan, METH_O,
-     "scan(data) -> (sums, new): the figures of data's known tokens summed, and its tokens "
-     "new to the table as (token, count), distinct."},
+     "scan(data) -> (sums, new, sure_nfc, no_mojibake_bytes): the figures of data's known "
+     "tokens summed, its tokens new to the table as (token, count), distinct, whether every "
+     "code point is in the surely-NFC ranges, and whether no UTF-8 mojibake lead's bytes "
+     "occur."},
     {"add", (PyCFunction)Table_add, METH_VARARGS,
      "add(token, figures) -> bool: store a token's figures (False when not stored)."},
     {"get", (PyCFunction)Table_get, METH_O, "get(token) -> figures or None."},

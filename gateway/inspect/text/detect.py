@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gateway.inspect.text import legacy, scorer
@@ -242,8 +242,6 @@ def _sample(text: str) -> str:
     return "\n".join((text[:w], text[mid - w // 2: mid + w // 2], text[-w:]))
 
 
-
-
 def _cannot_gain(margin: int, flips: int, free_marks: bool) -> bool:
     """Whether a TCVN3, VNI or Windows-1258 trial decoding of a text provably cannot double
     its good words — the test every content detection must pass — without decoding it;
@@ -273,6 +271,10 @@ class Bound:
     """Whether the text holds a free combining mark."""
     viqr: int
     """``len(_VIQR_HINT.findall(text))``."""
+    surely_nfc: bool = field(default=False, compare=False)
+    """True: every code point is in ranges where any string is NFC; False: not known."""
+    no_utf8_mojibake: bool = field(default=False, compare=False)
+    """True: ``_has_utf8_mojibake`` is False (the bytes every match holds are absent)."""
 
 
 _MAX_PACKED_TEXT = 1_000_000
@@ -316,11 +318,14 @@ def _quick_bound(text: str, utf8: bytes | None = None, *,
     if len(text) > _MAX_PACKED_TEXT:
         return None
     data = text.encode("utf-8", "surrogatepass") if utf8 is None else utf8
+    sure_nfc = no_mojibake = False  # the reference does not know: the full checks run
     if _TABLE is None or reference:
         margin, tcvn3, cp1258, marks, hints = scorer.packed_sums(_PACKED, data)
     else:
-        margin, tcvn3, cp1258, marks, hints = scorer.compiled_sums(_TABLE, data, _figures)
-    return Bound(margin, {"tcvn3": tcvn3, "cp1258": cp1258, "vni": 0}, marks > 0, hints)
+        (margin, tcvn3, cp1258, marks, hints), sure_nfc, no_mojibake = scorer.compiled_scan(
+            _TABLE, data, _figures)
+    return Bound(margin, {"tcvn3": tcvn3, "cp1258": cp1258, "vni": 0}, marks > 0, hints,
+                 sure_nfc, no_mojibake)
 
 
 def detect_content(text: str, *, min_gain: int = 3,
@@ -337,26 +342,36 @@ def detect_form(text: str, *, min_gain: int = 3,
     encoding, exactly (``text.encode("utf-8")``), when the caller decoded it from there."""
     if not text:
         return None, True
+    high: bool | None = None
+    quick: Bound | None = None
+    if utf8 is not None and _TABLE is not None and not text.isascii() \
+            and len(text) <= 4 * SAMPLE_WINDOW:
+        # the token scan the 8-bit trials make anyway, made first: it may prove NFC
+        high = _CP1252_HIGH.search(text) is not None
+        if high and any(enc in _CHANGERS for enc in candidates):
+            quick = _quick_bound(text, utf8)
     # Decomposed Unicode is Unicode: judge and compare its NFC form.
-    nfc = unicodedata.is_normalized("NFC", text)
+    nfc = (quick is not None and quick.surely_nfc) or unicodedata.is_normalized("NFC", text)
     if nfc:
         full = text
     else:
-        full, utf8 = unicodedata.normalize("NFC", text), None
+        full, utf8, quick, high = unicodedata.normalize("NFC", text), None, None, None
     text = _sample(full)
     if text is not full:
-        utf8 = None
-    return _detect(text, full, min_gain, candidates, utf8), nfc
+        utf8, quick, high = None, None, None
+    return _detect(text, full, min_gain, candidates, utf8, quick, high), nfc
 
 
 def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
-            utf8: bytes | None) -> Detection | None:
-    high = _CP1252_HIGH.search(text) is not None
+            utf8: bytes | None, quick: Bound | None = None,
+            high: bool | None = None) -> Detection | None:
+    """``quick``, ``high``: ``text``'s token sums and ``_CP1252_HIGH`` test, if known."""
+    if high is None:
+        high = _CP1252_HIGH.search(text) is not None
     before: Score | None = None
     flips: dict[str, int] = {}
     free_marks = False
-    quick: Bound | None = None
-    bounded = False
+    bounded = quick is not None
     best: Detection | None = None
     for enc in candidates:
         if enc == "viqr":
@@ -367,7 +382,7 @@ def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
             if _viqr_hints(text[:200_000], min_gain) < min_gain:
                 continue
         elif enc == "utf8-as-cp1252":
-            if not _has_utf8_mojibake(text):
+            if (quick is not None and quick.no_utf8_mojibake) or not _has_utf8_mojibake(text):
                 continue
         elif not high:
             continue

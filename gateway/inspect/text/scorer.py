@@ -10,7 +10,9 @@ Two implementations of the same sums: the compiled scorer (``_scorer.c``, built 
 package) splits, looks up and sums in one pass over the bytes without a Python object per
 token; the pure-Python reference (a dict of packed integers summed by ``sum(map(...))``) is
 used when the extension is not built. Both return exactly the same figures; both hand only
-the tokens new to their table to ``figures``.
+the tokens new to their table to ``figures``. The compiled scan also answers two exact
+pre-tests from the same pass (``compiled_scan``: surely NFC, surely no UTF-8 mojibake); the
+reference does not, and its callers run the full checks.
 """
 
 from __future__ import annotations
@@ -51,15 +53,23 @@ def compiled_sums(table: _scorer.Table, utf8: bytes,
                   figures: Callable[[bytes], Figures]) -> Figures:
     """The figures of ``utf8``'s tokens summed by the compiled scorer; new tokens' figures
     are computed once per distinct token and stored."""
-    sums, new = table.scan(utf8)
+    return compiled_scan(table, utf8, figures)[0]
+
+
+def compiled_scan(table: _scorer.Table, utf8: bytes,
+                  figures: Callable[[bytes], Figures]) -> tuple[Figures, bool, bool]:
+    """``compiled_sums`` and the scan's two exact pre-tests: whether ``utf8`` is surely in
+    NFC (every code point in ranges where any string is NFC; False: not known) and whether
+    it surely holds no UTF-8 mojibake lead (False: the bytes of one occur)."""
+    sums, new, sure_nfc, no_mojibake = table.scan(utf8)
     if not new:
-        return sums
+        return sums, sure_nfc, no_mojibake
     m, t, c, k, h = sums
     for tok, n in new:
         f = figures(tok)
         table.add(tok, f)
         m, t, c, k, h = m + n * f[0], t + n * f[1], c + n * f[2], k + n * f[3], h + n * f[4]
-    return m, t, c, k, h
+    return (m, t, c, k, h), sure_nfc, no_mojibake
 
 
 _FIELD = 21
