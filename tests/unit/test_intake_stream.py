@@ -216,6 +216,57 @@ def test_chunked_decoders_equal_the_standard_library(seed: int,
     assert summary(walk(raw, 0, monkeypatch, chunk=rng.randrange(1, 64))) == summary(whole)
 
 
+_B64_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@pytest.mark.parametrize("foreign", [b"=", b" ", b"\r", b"\n", b"\t", b"\x00", b"-", b"_", b".",
+                                     b"\x80", b"\xff", b"\xe1", b"\x2b\x2f"])
+def test_the_fast_quanta_decoder_is_the_strict_one(foreign: bytes) -> None:
+    """``spills._quanta`` (pybase64) decodes, and refuses, exactly what
+    ``a2b_base64(strict_mode=True)`` does on whole quanta without padding, and refuses the
+    rest (padding, a cut quantum) so that the standard library decides."""
+    import binascii
+
+    from gateway.intake import spills
+
+    rng = random.Random(foreign)
+    cases = [b"", b"QQ==", b"QUJD", b"QUJDRA", b"=QUJ", b"QU=J", b"Zm9v\r\nYmFy",
+             bytes(range(256)) * 4]
+    for _ in range(400):
+        n = rng.randrange(0, 48)
+        body = bytearray(rng.choice(_B64_LETTERS) for _ in range(n))
+        for _ in range(rng.randrange(0, 3)):
+            if body:
+                body[rng.randrange(len(body))] = rng.choice(foreign)
+        cases.append(bytes(body))
+    for head in cases:
+        try:
+            strict: bytes | None = binascii.a2b_base64(head, strict_mode=True)
+        except binascii.Error:
+            strict = None
+        fast = spills._quanta(head)
+        if len(head) % 4 or b"=" in head:
+            assert fast is None, head
+        else:
+            assert fast == strict, head
+
+
+def test_a_large_base64_body_decodes_as_the_standard_library(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 150 KB base64 text body (one chunk, one call of the fast decoder) and the same body
+    with one foreign character in the middle (the standard library's lenient decoding)."""
+    text = "Kính gửi các cơ quan, đơn vị trên địa bàn tỉnh.\n".encode() * 2200
+    good = base64.encodebytes(text).replace(b"\n", b"\r\n")
+    mid = len(good) // 2
+    for body in (good, good[:mid] + b"*" + good[mid:], good[:mid] + b"=" + good[mid:]):
+        raw = (HEAD + b"Content-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\n" + body)
+        whole = walk(raw, 1 << 62, monkeypatch)
+        assert summary(walk(raw, 0, monkeypatch)) == summary(whole)
+        if body is good:
+            assert whole.text_parts[0].raw == text
+
+
 def test_spilled_bodies_leave_no_file_and_no_descriptor(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "msg-1.eml"
