@@ -58,12 +58,15 @@ class Spills:
         if tail:
             yield tail
 
-    def decoded(self, part: Message, spill: Spill) -> bytes:
-        """``part.get_payload(decode=True)`` of the original body, streamed."""
+    def decoded(self, part: Message, spill: Spill, digest: bool = True) -> bytes:
+        """``part.get_payload(decode=True)`` of the original body, streamed; with ``digest``,
+        its SHA-256 is computed on the way (kept in :attr:`digests`). A text body is read
+        without it: it is a document only when it turns out not to be text, and the report
+        then computes the digest of those very bytes (``pipeline._sha256``)."""
         payload = getattr(part, "_payload", "")
         tail = payload[len(spill.token):].encode("ascii")
         cte = str(part.get("content-transfer-encoding", "")).lower()
-        h = hashlib.sha256()
+        h: Any = hashlib.sha256() if digest else _NoDigest()
         out: IO[bytes] = io.BytesIO() if spill.size <= SPILL_BYTES \
             else tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
         try:
@@ -87,7 +90,8 @@ class Spills:
                     part.set_payload(payload)
                 del raw
                 assert isinstance(data, bytes)
-                self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
+                if digest:
+                    self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
                 return data
             if isinstance(out, io.BytesIO):
                 data = out.getvalue()
@@ -96,8 +100,16 @@ class Spills:
                 data = out.read()
         finally:
             out.close()
-        self.digests[id(data)] = (data, h.hexdigest())
+        if digest:
+            self.digests[id(data)] = (data, h.hexdigest())
         return data
+
+
+class _NoDigest:
+    """Stands for a hash object where no digest is wanted."""
+
+    def update(self, data: bytes) -> None:
+        pass
 
 
 def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:

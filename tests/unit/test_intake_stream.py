@@ -374,3 +374,33 @@ def test_a_message_no_larger_than_a_spilled_body_is_read_whole(monkeypatch: pyte
     monkeypatch.setattr(stream, "SPILL_BYTES", len(small) - 1)
     q = Walker(Limits(), Documents()).walk_message(io.BytesIO(small))
     assert calls == [1] and summary(q) == summary(p)
+
+
+@pytest.mark.parametrize("cte", [b"base64", b"quoted-printable", b"8bit"])
+def test_a_text_body_is_not_hashed_but_a_document_labelled_text_gets_its_digest(
+        cte: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spilled text body is decoded without its SHA-256 (nobody reports it); a PDF labelled
+    text/plain becomes a document whose digest in the report is that of its bytes."""
+    from gateway.pipeline import _sha256
+
+    def enc(data: bytes) -> bytes:
+        if cte == b"base64":
+            return base64.encodebytes(data).replace(b"\n", b"\r\n")
+        if cte == b"quoted-printable":
+            return quopri.encodestring(data)
+        return data
+
+    text = "Kính gửi các cơ quan, đơn vị trên địa bàn tỉnh.\r\n".encode() * 600
+    pdf = PDF + b"%" + b"x" * 40_000 + b"\n"
+    for body, is_text in ((text, True), (pdf, False)):
+        raw = (HEAD + b"Content-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Transfer-Encoding: " + cte + b"\r\n\r\n" + enc(body))
+        p = walk(raw, 0, monkeypatch)
+        assert summary(p) == summary(walk(raw, 1 << 62, monkeypatch))
+        if is_text:
+            assert [t.raw for t in p.text_parts] == [body] and not p.items
+            assert id(p.text_parts[0].raw) not in p.digests
+        else:
+            [item] = p.items
+            assert item.document.data == body and item.document.fmt == "pdf"
+            assert _sha256(item.document.data, p.digests) == hashlib.sha256(body).hexdigest()
