@@ -118,6 +118,10 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
     lets the standard library decode the raw body)."""
     buf = b""
     for raw in chunks:
+        if not buf:  # whole lines of letters decoded at once, without removing the breaks
+            piece, raw = _whole_lines(raw)
+            h.update(piece)
+            out.write(piece)
         buf += raw.translate(None, b"\r\n")  # the line breaks ``splitlines`` would remove
         cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
         if cut > 0:
@@ -151,6 +155,30 @@ def _quanta(head: bytes) -> bytes | None:
         return pybase64.b64decode(head, validate=True)
     except binascii.Error:
         return None
+
+
+def _whole_lines(data: bytes) -> tuple[bytes, bytes]:
+    """The whole lines of ``data`` before its first ``=`` decoded as ``_quanta`` decodes them
+    once their CR and LF are removed, and what is left of ``data``; ``(b"", data)`` when that
+    is not certain. ``pybase64``'s lenient decoder discards every character outside the
+    alphabet: when it returns three bytes for every four characters that are not CR or LF,
+    none was discarded, so all were letters, and the result is the strict one (about 45 µs
+    for a 150 KB body, against 85 µs to remove its line breaks first)."""
+    eq = data.find(b"=")
+    end = data.rfind(b"\n", 0, len(data) if eq < 0 else eq) + 1
+    if end == 0:
+        return b"", data
+    head = data[:end] if end < len(data) else data
+    letters = end - head.count(b"\n") - head.count(b"\r")
+    if letters % 4:
+        return b"", data
+    try:
+        piece = pybase64.b64decode(head)
+    except binascii.Error:
+        return b"", data
+    if len(piece) != letters // 4 * 3:
+        return b"", data
+    return piece, data[end:]
 
 
 def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:

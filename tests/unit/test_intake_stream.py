@@ -251,6 +251,41 @@ def test_the_fast_quanta_decoder_is_the_strict_one(foreign: bytes) -> None:
             assert fast == strict, head
 
 
+def _check_whole_lines(data: bytes) -> bytes:
+    from gateway.intake import spills
+
+    piece, rest = spills._whole_lines(data)
+    assert data.endswith(rest)
+    head = data[: len(data) - len(rest)]
+    if head:  # decoded at once: exactly what the strict decoder gives without the breaks
+        assert head.endswith(b"\n") and b"=" not in head
+        assert piece == spills._quanta(head.translate(None, b"\r\n")) is not None
+    else:
+        assert piece == b""
+    return head
+
+
+@pytest.mark.parametrize("eol", [b"\r\n", b"\n", b"\r\r\n"])
+def test_whole_base64_lines_decode_as_the_strict_decoder(eol: bytes) -> None:
+    """``spills._whole_lines`` (the lenient pybase64 decoder, checked by its output's length)
+    takes only whole lines of letters before any padding, and decodes them as the strict
+    decoder does; every byte value in a line makes it give up or decode the same."""
+    rng = random.Random(eol)
+    good = base64.encodebytes(rng.randbytes(3000)).replace(b"\n", eol)
+    assert _check_whole_lines(good)  # undamaged: the fast path is taken
+    assert _check_whole_lines(good + b"QUI=" + eol) == good
+    for byte in range(256):
+        for _ in range(3):
+            at = rng.randrange(len(good))
+            for bad in (bytes([byte]), bytes([byte]) * 4, bytes([byte]) + b"QUJ"):
+                _check_whole_lines(good[:at] + bad + good[at:])
+            _check_whole_lines(good[:at] + good[at + 1:])  # a letter or a break missing
+    for width in (1, 2, 3, 5, 6, 7, 75, 77):  # lines that are not whole quanta
+        letters = base64.b64encode(rng.randbytes(300)).rstrip(b"=")
+        body = eol.join(letters[i:i + width] for i in range(0, len(letters), width)) + eol
+        _check_whole_lines(body)
+
+
 def test_a_large_base64_body_decodes_as_the_standard_library(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A 150 KB base64 text body (one chunk, one call of the fast decoder) and the same body
