@@ -119,9 +119,9 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
     buf = b""
     for raw in chunks:
         if not buf:  # whole lines of letters decoded at once, without removing the breaks
-            piece, raw = _whole_lines(raw)
-            h.update(piece)
-            out.write(piece)
+            lines, raw = _whole_lines(raw)
+            h.update(lines)
+            out.write(lines)
         buf += raw.translate(None, b"\r\n")  # the line breaks ``splitlines`` would remove
         cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
         if cut > 0:
