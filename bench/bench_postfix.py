@@ -168,7 +168,9 @@ def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> 
     from gateway.milter.worker import build_checker
     from gateway.model.envelope import Envelope
 
-    logging.getLogger().setLevel(logging.CRITICAL)  # the gateway's log is not measured here
+    root = logging.getLogger()
+    root_level = root.level
+    root.setLevel(logging.CRITICAL)  # the gateway's log is not measured here
     checker = build_checker(str(rules_path) if rules_path else None, ())
     spent: dict[str, float] = defaultdict(float)
 
@@ -199,6 +201,7 @@ def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> 
     finally:
         pipeline.inspectors_for, pipeline.message_checks = real_for, real_checks
         Walker.walk_message = real_walk  # type: ignore[method-assign]
+        root.setLevel(root_level)  # a caller's logging (a test run in this process) unchanged
     rows = sorted(spent.items(), key=lambda kv: -kv[1])
     other = total - sum(spent.values())
     stages = {k: round(v, 4) for k, v in rows} | {"(rest of the pipeline)": round(other, 4)}

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from gateway.inspect.text import detect, legacy
+from gateway.inspect.text import detect, legacy, scorer
 from gateway.inspect.text.vietnamese import WORD_RE, is_syllable
 from tests.textgen.samples import OTHER_LANGUAGES, VIETNAMESE, vietnamese_corpus
 
@@ -147,19 +147,28 @@ ODD = ("a\u00a0b\u2003c\u3000d\x1ce\x85f ngườiĐ123ư_x \u0301a Mình trình 
        "Vie^.t Nam dda^u ddi.nh\x0bx\x0cy\u2028z \ud800 ca'c")
 
 
+# the token sums, compiled (when built) and the pure-Python reference
+PATHS = [pytest.param(False, id="compiled", marks=pytest.mark.skipif(
+             not scorer.COMPILED, reason="the compiled scorer is not built")),
+         pytest.param(True, id="reference")]
+
+
+@pytest.mark.parametrize("reference", PATHS)
 @pytest.mark.parametrize("seed", range(4))
-def test_packed_sums_are_the_whole_text_figures(seed: int) -> None:
+def test_packed_sums_are_the_whole_text_figures(seed: int, reference: bool) -> None:
     for text in [*mixtures(200 + seed, 60), ODD, ODD * 50]:
-        q = detect._quick_bound(text)
+        q = detect._quick_bound(text, reference=reference)
         assert q is not None
         assert (q.margin, q.flips, q.free_marks, q.viqr) == _slow_figures(text), text[:120]
 
 
-def test_packed_sums_hold_a_negative_margin_and_refuse_what_overflows() -> None:
+@pytest.mark.parametrize("reference", PATHS)
+def test_packed_sums_hold_a_negative_margin_and_refuse_what_overflows(reference: bool) -> None:
     bad = "café " * 3000 + "người " * 10  # malformed words outnumber the good ones
-    q = detect._quick_bound(bad)
+    q = detect._quick_bound(bad, reference=reference)
     assert q is not None and q.margin == 10 - 3000
-    assert detect._quick_bound("x " * (detect._MAX_PACKED_TEXT // 2 + 1)) is None
+    assert detect._quick_bound("x " * (detect._MAX_PACKED_TEXT // 2 + 1),
+                               reference=reference) is None
 
 
 ADVERSARIAL = {
@@ -213,23 +222,35 @@ def test_clearly_unicode_takes_no_token_pass_but_the_packed_one(
     assert detect.detect_content(text) is None
 
 
-def test_packed_sums_with_tokens_new_to_the_table() -> None:
+def _clear_tables() -> None:
     detect._PACKED.clear()
+    if detect._TABLE is not None:
+        detect._TABLE.clear()
+
+
+@pytest.mark.parametrize("reference", PATHS)
+def test_packed_sums_with_tokens_new_to_the_table(reference: bool) -> None:
+    _clear_tables()
     first = mixtures(300, 1)[0]
-    assert detect._quick_bound(first) is not None
+    assert detect._quick_bound(first, reference=reference) is not None
     # known tokens, new ones, and new ones repeated: each new token is packed once
     text = first + " Zq1 Zq2 Zq1 ngườiZ " + first + " Zq2"
-    q = detect._quick_bound(text)
+    q = detect._quick_bound(text, reference=reference)
     assert q is not None and (q.margin, q.flips, q.free_marks, q.viqr) == _slow_figures(text)
-    assert b"Zq1" in detect._PACKED and b"ng\xc6\xb0\xe1\xbb\x9diZ" in detect._PACKED
+    for tok in (b"Zq1", b"ng\xc6\xb0\xe1\xbb\x9diZ"):
+        if reference:
+            assert tok in detect._PACKED
+        else:
+            assert detect._TABLE is not None and detect._TABLE.get(tok) == detect._figures(tok)
 
 
-def test_a_new_token_is_seen_beside_a_negative_margin() -> None:
-    detect._PACKED.clear()
+@pytest.mark.parametrize("reference", PATHS)
+def test_a_new_token_is_seen_beside_a_negative_margin(reference: bool) -> None:
+    _clear_tables()
     bad = "café " * 40
-    assert detect._quick_bound(bad) is not None
+    assert detect._quick_bound(bad, reference=reference) is not None
     text = bad + " «x»"  # the only new token: flips, no word score of its own
-    q = detect._quick_bound(text)
+    q = detect._quick_bound(text, reference=reference)
     assert q is not None and (q.margin, q.flips, q.viqr) == (-40, {"tcvn3": 2, "cp1258": 0,
                                                                   "vni": 0}, 0)
 

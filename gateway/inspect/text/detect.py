@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gateway.inspect.text import legacy
+from gateway.inspect.text import legacy, scorer
 from gateway.inspect.text.vietnamese import WORD_RE, has_vietnamese_letters, is_syllable
 
 # --------------------------------------------------------------------------------------------
@@ -275,66 +275,52 @@ class Bound:
     """``len(_VIQR_HINT.findall(text))``."""
 
 
-class _PackedTable(dict[bytes, int]):
-    """UTF-8 white-space token → its figures packed in one integer (see ``_pack``), so that
-    the sum over the text's tokens runs in C; a token seen for the first time is packed
-    on the way (``__missing__``: one Python call per new token, none per known one)."""
-
-    def __missing__(self, tok: bytes) -> int:
-        v = self[tok] = _pack(tok)
-        return v
-
-
-_FIELD = 21
-_FIELD_MASK = (1 << _FIELD) - 1
 _MAX_PACKED_TEXT = 1_000_000
-"""The longest text the 21-bit fields hold: no count in it reaches 2**21 (the flips and the
-marked tokens are at most its characters, the hints fewer), and the signed word score no
-more than 2**20 either way (a word is a letter at least, and a non-letter follows it)."""
+"""The longest text ``_quick_bound`` sums (longer: None). The reference's 21-bit fields
+hold its figures (no count reaches 2**21, the signed word score not 2**20 either way: a
+word is a letter at least, and a non-letter follows it); the compiled sums are 64-bit, but
+take the same limit so that both answer alike (the detection passes at most 400,000)."""
 
 
 _MAY_HINT = re.compile(rb"[\^(+'`?~.]|[dD][dD]")
 """What every VIQR hint holds (an ASCII token without it has none)."""
 
 
-def _pack(tok: bytes) -> int:
+def _figures(tok: bytes) -> scorer.Figures:
+    """A UTF-8 white-space token's figures for ``_quick_bound`` (see ``scorer.Figures``)."""
     if tok.isascii():
         # no word score, no flip, no combining mark: only VIQR hints (the syllable checks
         # are left to the exact token pass, which counts ASCII words)
         if _MAY_HINT.search(tok) is None:
-            return 0
-        return len(_VIQR_HINT.findall(tok.decode("ascii"))) << 4 * _FIELD
+            return 0, 0, 0, 0, 0
+        return 0, 0, 0, 0, len(_VIQR_HINT.findall(tok.decode("ascii")))
     s = tok.decode("utf-8", "surrogatepass")
     r = _TOKEN_SCORES.get(s) or _token_score(s)
     hints = len(_VIQR_HINT.findall(s)) if not s.isalpha() or "d" in s or "D" in s else 0
-    f = _FIELD
-    return (r[1] - r[2]) + (r[4] << f) + (r[5] << 2 * f) + (r[6] << 3 * f) + (hints << 4 * f)
+    return r[1] - r[2], r[4], r[5], r[6], hints
 
 
-_PACKED = _PackedTable()
+_PACKED = scorer.PackedTable(_figures)
+_TABLE = scorer.compiled_table() if scorer.COMPILED else None
 
 
-def _quick_bound(text: str, utf8: bytes | None = None) -> Bound | None:
+def _quick_bound(text: str, utf8: bytes | None = None, *,
+                 reference: bool = False) -> Bound | None:
     """The good words minus the malformed ones, the flips of each 8-bit trial, whether free
     combining marks occur and the VIQR hints of ``text``, exactly, from one pass: the text's
-    UTF-8 (``utf8`` when the caller has it) split on ASCII white space, each token looked
-    up in a table of packed figures and the figures summed in C (``map`` and ``sum``; no
-    ``Counter``, no object per word; tokens new to the table are packed on the way).
-    Words, flip characters, combining marks and VIQR hints never span white space, so the
-    token figures add up to the text's. The fields are 21 bits wide and the sum is unpacked
-    once; None for a text too long for them."""
+    UTF-8 (``utf8`` when the caller has it) split on ASCII white space, each token's figures
+    looked up in a table and summed (``scorer``: compiled when built, ``reference`` forces
+    the pure-Python sums). Words, flip characters, combining marks and VIQR hints never
+    span white space, so the token figures add up to the text's. None for a text longer
+    than ``_MAX_PACKED_TEXT``."""
     if len(text) > _MAX_PACKED_TEXT:
         return None
-    tokens = (text.encode("utf-8", "surrogatepass") if utf8 is None else utf8).split()
-    if len(_PACKED) > 200_000:
-        _PACKED.clear()
-    total = sum(map(_PACKED.__getitem__, tokens))
-    f, mask, half = _FIELD, _FIELD_MASK, 1 << (_FIELD - 1)
-    margin = ((total + half) & mask) - half  # the one signed field
-    total = (total - margin) >> f
-    fields = [(total >> (i * f)) & mask for i in range(3)]
-    return Bound(margin, {"tcvn3": fields[0], "cp1258": fields[1], "vni": 0}, fields[2] > 0,
-                 total >> 3 * f)
+    data = text.encode("utf-8", "surrogatepass") if utf8 is None else utf8
+    if _TABLE is None or reference:
+        margin, tcvn3, cp1258, marks, hints = scorer.packed_sums(_PACKED, data)
+    else:
+        margin, tcvn3, cp1258, marks, hints = scorer.compiled_sums(_TABLE, data, _figures)
+    return Bound(margin, {"tcvn3": tcvn3, "cp1258": cp1258, "vni": 0}, marks > 0, hints)
 
 
 def detect_content(text: str, *, min_gain: int = 3,
