@@ -158,22 +158,30 @@ def _quanta(head: bytes) -> bytes | None:
 
 
 def _whole_lines(data: bytes) -> tuple[bytes, bytes]:
-    """The whole lines of ``data`` before its first ``=`` decoded as ``_quanta`` decodes them
-    once their CR and LF are removed, and what is left of ``data``; ``(b"", data)`` when that
-    is not certain. ``pybase64``'s lenient decoder discards every character outside the
-    alphabet: when it returns three bytes for every four characters that are not CR or LF,
-    none was discarded, so all were letters, and the result is the strict one (about 45 µs
-    for a 150 KB body, against 85 µs to remove its line breaks first)."""
-    eq = data.find(b"=")
-    end = data.rfind(b"\n", 0, len(data) if eq < 0 else eq) + 1
-    if end == 0:
+    """The lines of ``data`` of its first line's width, before its first ``=``, decoded as
+    ``_quanta`` decodes them once their CR and LF are removed, and what is left of ``data``;
+    ``(b"", data)`` when that is not certain. Each of those lines must end where the first
+    one does, with the same CR LF or LF (checked with one extended slice per byte, not a
+    count of the whole body); ``pybase64``'s lenient decoder discards every character outside
+    the alphabet, so when it returns three bytes for every four characters that are not
+    those line ends, none was discarded (a stray CR or LF inside a line included), all were
+    letters, and the result is the strict one. About 45 µs for a 150 KB body, against 85 µs
+    to remove its line breaks first and 90 µs to count them."""
+    width = data.find(b"\n") + 1
+    eol = b"\r\n" if data[width - 2: width] == b"\r\n" else b"\n"
+    if width <= len(eol):  # no line end, or an empty first line
         return b"", data
-    head = data[:end] if end < len(data) else data
-    letters = end - head.count(b"\n") - head.count(b"\r")
+    eq = data.find(b"=")
+    lines = (len(data) if eq < 0 else eq) // width  # whole lines before the padding
+    end = lines * width
+    if not lines or any(data[width - len(eol) + i: end: width] != eol[i: i + 1] * lines
+                        for i in range(len(eol))):
+        return b"", data
+    letters = end - lines * len(eol)
     if letters % 4:
         return b"", data
     try:
-        piece = pybase64.b64decode(head)
+        piece = pybase64.b64decode(memoryview(data)[:end])
     except binascii.Error:
         return b"", data
     if len(piece) != letters // 4 * 3:

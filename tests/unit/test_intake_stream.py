@@ -272,13 +272,17 @@ def test_whole_base64_lines_decode_as_the_strict_decoder(eol: bytes) -> None:
     decoder does; every byte value in a line makes it give up or decode the same."""
     rng = random.Random(eol)
     good = base64.encodebytes(rng.randbytes(3000)).replace(b"\n", eol)
-    assert _check_whole_lines(good)  # undamaged: the fast path is taken
-    assert _check_whole_lines(good + b"QUI=" + eol) == good
+    for body in (good, good + b"QUI=" + eol):
+        head = _check_whole_lines(body)
+        if eol != b"\r\r\n":  # undamaged, as encoders write it: the fast path is taken,
+            # up to the last line of the first one's width
+            assert good.startswith(head) and len(good) - len(head) <= 78
     for byte in range(256):
         for _ in range(3):
             at = rng.randrange(len(good))
             for bad in (bytes([byte]), bytes([byte]) * 4, bytes([byte]) + b"QUJ"):
                 _check_whole_lines(good[:at] + bad + good[at:])
+                _check_whole_lines(good[:at] + bad + good[at + len(bad):])  # in its place
             _check_whole_lines(good[:at] + good[at + 1:])  # a letter or a break missing
     for width in (1, 2, 3, 5, 6, 7, 75, 77):  # lines that are not whole quanta
         letters = base64.b64encode(rng.randbytes(300)).rstrip(b"=")
