@@ -1,9 +1,11 @@
 """Spilled bodies read back: :class:`Spills` reads a body that :func:`stream.split` left in the
 message file and decodes its transfer encoding (base64, quoted-printable) chunk by chunk into a
 private temp file (read back as the part's one copy in memory; a body no larger than
-``SPILL_BYTES`` straight into memory), with SHA-256 computed on the way; an encoding the chunked
-decoder cannot reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard
-library from the raw body, as before.
+``SPILL_BYTES`` straight into memory), with SHA-256 computed on the way (not for a text body,
+whose digest nobody reports); an encoding the chunked decoder cannot reproduce exactly (a
+damaged base64 body, uuencode) is decoded by the standard library from the raw body, as before.
+Base64 is decoded by ``pybase64`` (SIMD) where it is certain to give what the standard
+library's strict decoder gives (``_quanta``, ``_whole_lines``).
 """
 
 from __future__ import annotations
