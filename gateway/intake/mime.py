@@ -203,7 +203,7 @@ class Walker(Openers):
             return
         spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
-            raw = self._decoded(part, spill, prefix, ctype)
+            raw = self._decoded(part, spill, prefix, ctype, digest=False)
             if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF], text_label=True)):
                 # labelled text but something else (a document, an archive): a file
                 self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
@@ -224,12 +224,13 @@ class Walker(Openers):
         self._add_file(name, data, prefix, depth, declared=ctype)
 
     def _decoded(self, part: Message, spill: stream.Spill | None, prefix: str,
-                 ctype: str) -> bytes:
+                 ctype: str, digest: bool = True) -> bytes:
         """A leaf part's body without its transfer encoding. When the decoder fails, the
         undecoded body is what is inspected and the failure is an error finding: a body nobody
         could decode never passes as empty text or as a harmless file."""
         try:
-            got = self._spills.decoded(part, spill) if spill else part.get_payload(decode=True)
+            got = self._spills.decoded(part, spill, digest) if spill \
+                else part.get_payload(decode=True)
         except OSError:
             raise  # a spilled body that cannot be read back: the check fails (tempfail)
         except Exception as exc:  # noqa: BLE001 - the email package's decoders raise many kinds

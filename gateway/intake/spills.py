@@ -1,9 +1,11 @@
 """Spilled bodies read back: :class:`Spills` reads a body that :func:`stream.split` left in the
 message file and decodes its transfer encoding (base64, quoted-printable) chunk by chunk into a
 private temp file (read back as the part's one copy in memory; a body no larger than
-``SPILL_BYTES`` straight into memory), with SHA-256 computed on the way; an encoding the chunked
-decoder cannot reproduce exactly (a damaged base64 body, uuencode) is decoded by the standard
-library from the raw body, as before.
+``SPILL_BYTES`` straight into memory), with SHA-256 computed on the way (not for a text body,
+whose digest nobody reports); an encoding the chunked decoder cannot reproduce exactly (a
+damaged base64 body, uuencode) is decoded by the standard library from the raw body, as before.
+Base64 is decoded by ``pybase64`` (SIMD) where it is certain to give what the standard
+library's strict decoder gives (``_quanta``, ``_whole_lines``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from email.message import Message
 from typing import IO, Any
+
+import pybase64
 
 from gateway.intake.stream import CHUNK, SPILL_BYTES, Spill, Split
 
@@ -56,12 +60,15 @@ class Spills:
         if tail:
             yield tail
 
-    def decoded(self, part: Message, spill: Spill) -> bytes:
-        """``part.get_payload(decode=True)`` of the original body, streamed."""
+    def decoded(self, part: Message, spill: Spill, digest: bool = True) -> bytes:
+        """``part.get_payload(decode=True)`` of the original body, streamed; with ``digest``,
+        its SHA-256 is computed on the way (kept in :attr:`digests`). A text body is read
+        without it: it is a document only when it turns out not to be text, and the report
+        then computes the digest of those very bytes (``pipeline._sha256``)."""
         payload = getattr(part, "_payload", "")
         tail = payload[len(spill.token):].encode("ascii")
         cte = str(part.get("content-transfer-encoding", "")).lower()
-        h = hashlib.sha256()
+        h: Any = hashlib.sha256() if digest else _NoDigest()
         out: IO[bytes] = io.BytesIO() if spill.size <= SPILL_BYTES \
             else tempfile.TemporaryFile(dir=self.spill_dir, prefix="part-")
         try:
@@ -85,7 +92,8 @@ class Spills:
                     part.set_payload(payload)
                 del raw
                 assert isinstance(data, bytes)
-                self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
+                if digest:
+                    self.digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
                 return data
             if isinstance(out, io.BytesIO):
                 data = out.getvalue()
@@ -94,8 +102,16 @@ class Spills:
                 data = out.read()
         finally:
             out.close()
-        self.digests[id(data)] = (data, h.hexdigest())
+        if digest:
+            self.digests[id(data)] = (data, h.hexdigest())
         return data
+
+
+class _NoDigest:
+    """Stands for a hash object where no digest is wanted."""
+
+    def update(self, data: bytes) -> None:
+        pass
 
 
 def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
@@ -104,15 +120,16 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
     lets the standard library decode the raw body)."""
     buf = b""
     for raw in chunks:
+        if not buf:  # whole lines of letters decoded at once, without removing the breaks
+            lines, raw = _whole_lines(raw)
+            h.update(lines)
+            out.write(lines)
         buf += raw.translate(None, b"\r\n")  # the line breaks ``splitlines`` would remove
         cut = (len(buf) - 4) // 4 * 4  # at least 4 characters stay for the end
         if cut > 0:
             head, buf = buf[:cut], buf[cut:]
-            if b"=" in head:  # padding inside
-                return False
-            try:  # strict: a foreign character raises
-                piece = binascii.a2b_base64(head, strict_mode=True)
-            except binascii.Error:
+            piece = _quanta(head)
+            if piece is None:
                 return False
             h.update(piece)
             out.write(piece)
@@ -126,6 +143,52 @@ def _b64_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> bool:
     h.update(piece)
     out.write(piece)
     return True
+
+
+def _quanta(head: bytes) -> bytes | None:
+    """Whole base64 quanta decoded as ``binascii.a2b_base64(head, strict_mode=True)`` does, or
+    None where that raises or where ``head`` holds padding (``=``) or is not whole quanta.
+    Without padding, ``pybase64``'s validating decoder (SIMD: about 9 µs for a 150 KB body
+    against 330 µs) accepts and rejects exactly what the strict decoder does: only the 64
+    letters of the alphabet, in groups of four."""
+    if len(head) % 4 or b"=" in head:
+        return None
+    try:
+        return pybase64.b64decode(head, validate=True)
+    except binascii.Error:
+        return None
+
+
+def _whole_lines(data: bytes) -> tuple[bytes, bytes]:
+    """The lines of ``data`` of its first line's width, before its first ``=``, decoded as
+    ``_quanta`` decodes them once their CR and LF are removed, and what is left of ``data``;
+    ``(b"", data)`` when that is not certain. Each of those lines must end where the first
+    one does, with the same CR LF or LF (checked with one extended slice per byte, not a
+    count of the whole body); ``pybase64``'s lenient decoder discards every character outside
+    the alphabet, so when it returns three bytes for every four characters that are not
+    those line ends, none was discarded (a stray CR or LF inside a line included), all were
+    letters, and the result is the strict one. About 45 µs for a 150 KB body, against 85 µs
+    to remove its line breaks first and 90 µs to count them."""
+    width = data.find(b"\n") + 1
+    eol = b"\r\n" if data[width - 2: width] == b"\r\n" else b"\n"
+    if width <= len(eol):  # no line end, or an empty first line
+        return b"", data
+    eq = data.find(b"=")
+    lines = (len(data) if eq < 0 else eq) // width  # whole lines before the padding
+    end = lines * width
+    if not lines or any(data[width - len(eol) + i: end: width] != eol[i: i + 1] * lines
+                        for i in range(len(eol))):
+        return b"", data
+    letters = end - lines * len(eol)
+    if letters % 4:
+        return b"", data
+    try:
+        piece = pybase64.b64decode(memoryview(data)[:end])
+    except binascii.Error:
+        return b"", data
+    if len(piece) != letters // 4 * 3:
+        return b"", data
+    return piece, data[end:]
 
 
 def _qp_stream(chunks: Iterator[bytes], out: IO[bytes], h: Any) -> None:

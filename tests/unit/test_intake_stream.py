@@ -216,6 +216,96 @@ def test_chunked_decoders_equal_the_standard_library(seed: int,
     assert summary(walk(raw, 0, monkeypatch, chunk=rng.randrange(1, 64))) == summary(whole)
 
 
+_B64_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@pytest.mark.parametrize("foreign", [b"=", b" ", b"\r", b"\n", b"\t", b"\x00", b"-", b"_", b".",
+                                     b"\x80", b"\xff", b"\xe1", b"\x2b\x2f"])
+def test_the_fast_quanta_decoder_is_the_strict_one(foreign: bytes) -> None:
+    """``spills._quanta`` (pybase64) decodes, and refuses, exactly what
+    ``a2b_base64(strict_mode=True)`` does on whole quanta without padding, and refuses the
+    rest (padding, a cut quantum) so that the standard library decides."""
+    import binascii
+
+    from gateway.intake import spills
+
+    rng = random.Random(foreign)
+    cases = [b"", b"QQ==", b"QUJD", b"QUJDRA", b"=QUJ", b"QU=J", b"Zm9v\r\nYmFy",
+             bytes(range(256)) * 4]
+    for _ in range(400):
+        n = rng.randrange(0, 48)
+        body = bytearray(rng.choice(_B64_LETTERS) for _ in range(n))
+        for _ in range(rng.randrange(0, 3)):
+            if body:
+                body[rng.randrange(len(body))] = rng.choice(foreign)
+        cases.append(bytes(body))
+    for head in cases:
+        try:
+            strict: bytes | None = binascii.a2b_base64(head, strict_mode=True)
+        except binascii.Error:
+            strict = None
+        fast = spills._quanta(head)
+        if len(head) % 4 or b"=" in head:
+            assert fast is None, head
+        else:
+            assert fast == strict, head
+
+
+def _check_whole_lines(data: bytes) -> bytes:
+    from gateway.intake import spills
+
+    piece, rest = spills._whole_lines(data)
+    assert data.endswith(rest)
+    head = data[: len(data) - len(rest)]
+    if head:  # decoded at once: exactly what the strict decoder gives without the breaks
+        assert head.endswith(b"\n") and b"=" not in head
+        assert piece == spills._quanta(head.translate(None, b"\r\n")) is not None
+    else:
+        assert piece == b""
+    return head
+
+
+@pytest.mark.parametrize("eol", [b"\r\n", b"\n", b"\r\r\n"])
+def test_whole_base64_lines_decode_as_the_strict_decoder(eol: bytes) -> None:
+    """``spills._whole_lines`` (the lenient pybase64 decoder, checked by its output's length)
+    takes only whole lines of letters before any padding, and decodes them as the strict
+    decoder does; every byte value in a line makes it give up or decode the same."""
+    rng = random.Random(eol)
+    good = base64.encodebytes(rng.randbytes(3000)).replace(b"\n", eol)
+    for body in (good, good + b"QUI=" + eol):
+        head = _check_whole_lines(body)
+        if eol != b"\r\r\n":  # undamaged, as encoders write it: the fast path is taken,
+            # up to the last line of the first one's width
+            assert good.startswith(head) and len(good) - len(head) <= 78
+    for byte in range(256):
+        for _ in range(3):
+            at = rng.randrange(len(good))
+            for bad in (bytes([byte]), bytes([byte]) * 4, bytes([byte]) + b"QUJ"):
+                _check_whole_lines(good[:at] + bad + good[at:])
+                _check_whole_lines(good[:at] + bad + good[at + len(bad):])  # in its place
+            _check_whole_lines(good[:at] + good[at + 1:])  # a letter or a break missing
+    for width in (1, 2, 3, 5, 6, 7, 75, 77):  # lines that are not whole quanta
+        letters = base64.b64encode(rng.randbytes(300)).rstrip(b"=")
+        body = eol.join(letters[i:i + width] for i in range(0, len(letters), width)) + eol
+        _check_whole_lines(body)
+
+
+def test_a_large_base64_body_decodes_as_the_standard_library(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 150 KB base64 text body (one chunk, one call of the fast decoder) and the same body
+    with one foreign character in the middle (the standard library's lenient decoding)."""
+    text = "Kính gửi các cơ quan, đơn vị trên địa bàn tỉnh.\n".encode() * 2200
+    good = base64.encodebytes(text).replace(b"\n", b"\r\n")
+    mid = len(good) // 2
+    for body in (good, good[:mid] + b"*" + good[mid:], good[:mid] + b"=" + good[mid:]):
+        raw = (HEAD + b"Content-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\n" + body)
+        whole = walk(raw, 1 << 62, monkeypatch)
+        assert summary(walk(raw, 0, monkeypatch)) == summary(whole)
+        if body is good:
+            assert whole.text_parts[0].raw == text
+
+
 def test_spilled_bodies_leave_no_file_and_no_descriptor(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "msg-1.eml"
@@ -323,3 +413,33 @@ def test_a_message_no_larger_than_a_spilled_body_is_read_whole(monkeypatch: pyte
     monkeypatch.setattr(stream, "SPILL_BYTES", len(small) - 1)
     q = Walker(Limits(), Documents()).walk_message(io.BytesIO(small))
     assert calls == [1] and summary(q) == summary(p)
+
+
+@pytest.mark.parametrize("cte", [b"base64", b"quoted-printable", b"8bit"])
+def test_a_text_body_is_not_hashed_but_a_document_labelled_text_gets_its_digest(
+        cte: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spilled text body is decoded without its SHA-256 (nobody reports it); a PDF labelled
+    text/plain becomes a document whose digest in the report is that of its bytes."""
+    from gateway.pipeline import _sha256
+
+    def enc(data: bytes) -> bytes:
+        if cte == b"base64":
+            return base64.encodebytes(data).replace(b"\n", b"\r\n")
+        if cte == b"quoted-printable":
+            return quopri.encodestring(data)
+        return data
+
+    text = "Kính gửi các cơ quan, đơn vị trên địa bàn tỉnh.\r\n".encode() * 600
+    pdf = PDF + b"%" + b"x" * 40_000 + b"\n"
+    for body, is_text in ((text, True), (pdf, False)):
+        raw = (HEAD + b"Content-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Transfer-Encoding: " + cte + b"\r\n\r\n" + enc(body))
+        p = walk(raw, 0, monkeypatch)
+        assert summary(p) == summary(walk(raw, 1 << 62, monkeypatch))
+        if is_text:
+            assert [t.raw for t in p.text_parts] == [body] and not p.items
+            assert id(p.text_parts[0].raw) not in p.digests
+        else:
+            [item] = p.items
+            assert item.document.data == body and item.document.fmt == "pdf"
+            assert _sha256(item.document.data, p.digests) == hashlib.sha256(body).hexdigest()
