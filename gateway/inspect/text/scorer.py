@@ -49,18 +49,13 @@ def compiled_table(seed: int | None = None, max_entries: int = MAX_TOKENS,
     return _scorer.Table(seed, max_entries, max_bytes)
 
 
-def compiled_sums(table: _scorer.Table, utf8: bytes,
-                  figures: Callable[[bytes], Figures]) -> Figures:
-    """The figures of ``utf8``'s tokens summed by the compiled scorer; new tokens' figures
-    are computed once per distinct token and stored."""
-    return compiled_scan(table, utf8, figures)[0]
-
-
 def compiled_scan(table: _scorer.Table, utf8: bytes,
                   figures: Callable[[bytes], Figures]) -> tuple[Figures, bool, bool]:
-    """``compiled_sums`` and the scan's two exact pre-tests: whether ``utf8`` is surely in
-    NFC (every code point in ranges where any string is NFC; False: not known) and whether
-    it surely holds no UTF-8 mojibake lead (False: the bytes of one occur)."""
+    """The figures of ``utf8``'s tokens summed by the compiled scorer (new tokens' figures
+    are computed once per distinct token and stored), and the scan's two exact pre-tests:
+    whether ``utf8`` is surely in NFC (every code point in ranges where any string is NFC;
+    False: not known) and whether it surely holds no UTF-8 mojibake lead (False: the bytes
+    of one occur)."""
     sums, new, sure_nfc, no_mojibake = table.scan(utf8)
     if not new:
         return sums, sure_nfc, no_mojibake
