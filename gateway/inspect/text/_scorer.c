@@ -27,6 +27,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -223,24 +224,39 @@ table_find(const Table *t, const unsigned char *k, size_t n, uint64_t h, uint64_
     return -1;
 }
 
-static int
-table_resize(Table *t, size_t nslots)
+/* A slot array of nslots (a power of two) for count items of stride bytes, each starting
+ * with its uint64_t hash (Entry, New): slot = item index + 1, linear probing. The callers keep
+ * the load under one half, so every item finds a free slot. NULL (MemoryError) on failure. */
+static uint32_t *
+slots_for(const void *items, size_t count, size_t stride, size_t nslots)
 {
     uint32_t *slots = PyMem_Calloc(nslots, sizeof(uint32_t));
     if (slots == NULL) {
         PyErr_NoMemory();
-        return -1;
+        return NULL;
     }
     size_t mask = nslots - 1;
-    for (Py_ssize_t j = 0; j < t->count; j++) {
-        size_t i = (size_t)t->entries[j].hash & mask;
-        while (slots[i] != 0)  /* the load stays under one half: a free slot exists */
+    const unsigned char *item = items;
+    for (size_t j = 0; j < count; j++, item += stride) {
+        uint64_t h;
+        memcpy(&h, item, sizeof h);
+        size_t i = (size_t)h & mask;
+        while (slots[i] != 0)
             i = (i + 1) & mask;
         slots[i] = (uint32_t)(j + 1);
     }
+    return slots;
+}
+
+static int
+table_resize(Table *t, size_t nslots)
+{
+    uint32_t *slots = slots_for(t->entries, (size_t)t->count, sizeof(Entry), nslots);
+    if (slots == NULL)
+        return -1;
     PyMem_Free(t->slots);
     t->slots = slots;
-    t->mask = mask;
+    t->mask = nslots - 1;
     return 0;
 }
 
@@ -282,24 +298,18 @@ typedef struct {
     size_t mask;
 } NewSet;
 
+_Static_assert(offsetof(Entry, hash) == 0 && offsetof(New, hash) == 0,
+               "slots_for() reads an item's hash from its start");
+
 static int
 newset_rehash(NewSet *s, size_t nslots)
 {
-    uint32_t *slots = PyMem_Calloc(nslots, sizeof(uint32_t));
-    if (slots == NULL) {
-        PyErr_NoMemory();
+    uint32_t *slots = slots_for(s->items, s->n, sizeof(New), nslots);
+    if (slots == NULL)
         return -1;
-    }
-    size_t mask = nslots - 1;
-    for (size_t j = 0; j < s->n; j++) {
-        size_t i = (size_t)s->items[j].hash & mask;
-        while (slots[i] != 0)
-            i = (i + 1) & mask;
-        slots[i] = (uint32_t)(j + 1);
-    }
     PyMem_Free(s->slots);
     s->slots = slots;
-    s->mask = mask;
+    s->mask = nslots - 1;
     return 0;
 }
 
