@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import select
+import json
 import signal
 import threading
 import time
@@ -27,6 +28,9 @@ from typing import Any
 log = logging.getLogger("hople.pool")
 
 START_TIMEOUT = 60.0
+CHECKER_ENV = "HOPLE_WORKER_CHECKER"
+"""What the forkserver prepares for the workers (``gateway.milter.preload.CHECKER_ENV``;
+not imported from there: the milter process must not import the preload)."""
 PROGRESS_EVERY = 10.0
 
 
@@ -205,6 +209,8 @@ class WorkerPool:
         # the forkserver imports everything a check needs, once, so the workers forked from it
         # share those pages (gateway.milter.preload); the milter process imports none of it
         self._ctx.set_forkserver_preload(["gateway.milter.preload"])
+        # … and builds the checker the workers will ask for (each verifies it is theirs)
+        os.environ[CHECKER_ENV] = json.dumps({"rules": rules_path, "trust": self.trust_dirs})
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
