@@ -12,13 +12,13 @@ threads, so no worker is ever forked from a multi-threaded process.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import multiprocessing
 import os
 import queue
 import select
-import json
 import signal
 import threading
 import time
@@ -205,12 +205,14 @@ class WorkerPool:
         self.max_jobs = max_jobs
         self.start_timeout = start_timeout
         self._ctx = multiprocessing.get_context("forkserver")
-        watch_resource_registrations()  # no resource tracker process (nothing to track)
         # the forkserver imports everything a check needs, once, so the workers forked from it
-        # share those pages (gateway.milter.preload); the milter process imports none of it
-        self._ctx.set_forkserver_preload(["gateway.milter.preload"])
-        # … and builds the checker the workers will ask for (each verifies it is theirs)
+        # share those pages (gateway.milter.preload); the milter process imports none of it.
+        # It also builds the checker the workers will ask for (each verifies it is theirs),
+        # named in its environment: set before the thread below starts (setenv in a process
+        # with threads may race with their getenv)
         os.environ[CHECKER_ENV] = json.dumps({"rules": rules_path, "trust": self.trust_dirs})
+        self._ctx.set_forkserver_preload(["gateway.milter.preload"])
+        watch_resource_registrations()  # no resource tracker process (nothing to track)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()

@@ -210,4 +210,5 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
 
 
 __all__ = ["MemoryReleaser", "build_checker", "check_one", "collect_after", "limit_memory",
-           "message_size", "quiet_libraries", "release_memory", "resident_bytes", "worker_checker", "worker_main"]
+           "message_size", "quiet_libraries", "release_memory", "resident_bytes",
+           "worker_checker", "worker_main"]
