@@ -41,6 +41,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.milter.pages import release_library_pages
+
 log = logging.getLogger("hople.preload")
 
 CHECKER_ENV = "HOPLE_WORKER_CHECKER"
@@ -274,60 +276,9 @@ def _trim_heap() -> None:
         pass
 
 
-MADV_DONTNEED = 4
-
-
-def read_only_file_mappings(smaps: str = "/proc/self/smaps") -> list[tuple[int, int]]:
-    """Address ranges of this process's mappings of files that are not writable and hold no
-    anonymous page (code and read-only data of the interpreter and the libraries, as read
-    from their files: nothing in them differs from the file)."""
-    out = []
-    current: tuple[int, int] | None = None
-    with open(smaps) as fp:
-        for line in fp:
-            fields = line.split()
-            if not fields[0].endswith(":"):  # a mapping's header: range perms offset dev inode path
-                lo, hi = (int(x, 16) for x in fields[0].split("-"))
-                path = fields[5] if len(fields) >= 6 else ""
-                current = (lo, hi) if path.startswith("/") and "w" not in fields[1] else None
-            elif fields[0] == "Anonymous:" and current is not None:
-                if fields[1] == "0":
-                    out.append(current)
-                current = None
-    return out
-
-
-def release_library_pages() -> int:
-    """Unmap the pages of the libraries' files this process has touched (``MADV_DONTNEED`` on
-    :func:`read_only_file_mappings`); returns how many ranges were released.
-
-    Importing everything a check needs runs every library's start-up code and reads its
-    tables (cryptography's Rust extension alone leaves 5 MiB resident): about 23 MiB of file
-    pages that the forkserver, which only forks from here on, never uses again, and that no
-    worker uses either. The pages stay in the page cache, where the workers find the ones
-    they need as they always did (a worker does not inherit the forkserver's mappings of
-    unmodified file pages: it maps them on first use), and the kernel can drop the rest. A
-    page that is needed again is mapped again from the file, so nothing can be lost: only
-    mappings without anonymous (modified) pages are released."""
-    import ctypes
-
-    try:
-        ranges = read_only_file_mappings()
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
-    except (OSError, ValueError, AttributeError):  # no /proc or no madvise: nothing released
-        return 0
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    released = 0
-    for lo, hi in ranges:
-        if madvise(lo, hi - lo, MADV_DONTNEED) == 0:
-            released += 1
-    return released
-
-
 MISSING = preload()
 PREPARED = _prepare_and_warm_up()
 gc.collect()  # the warm-up's garbage, before the freeze keeps it for good
 gc.freeze()
 _trim_heap()
-release_library_pages()
+release_library_pages()  # the forkserver only forks from here on

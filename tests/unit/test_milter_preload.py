@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gateway.milter.pages import read_only_file_mappings
 from gateway.milter.pool import CHECKER_ENV
-from gateway.milter.preload import read_only_file_mappings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -225,7 +225,7 @@ RELEASE = r"""
 import hashlib, json, zlib
 from pathlib import Path
 
-from gateway.milter.preload import read_only_file_mappings, release_library_pages
+from gateway.milter.pages import read_only_file_mappings, release_library_pages
 
 
 def resident(ranges):
@@ -251,6 +251,6 @@ print(json.dumps({"before": before, "after": after, "released": released, "range
 
 def test_released_library_pages_come_back_when_used() -> None:
     got, _ = _python(RELEASE)
-    assert got["released"] == got["ranges"] > 0
+    assert got["released"] >= got["ranges"] > 0  # and ctypes, loaded to release them
     assert got["after"] < got["before"]
     assert got["works"] == ["ba7816bf", "x" * 9]  # code from the released mappings still runs
