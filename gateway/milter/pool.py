@@ -210,7 +210,9 @@ class WorkerPool:
         # It also builds the checker the workers will ask for (each verifies it is theirs),
         # named in its environment: set before the thread below starts (setenv in a process
         # with threads may race with their getenv)
-        os.environ[CHECKER_ENV] = json.dumps({"rules": rules_path, "trust": self.trust_dirs})
+        os.environ[CHECKER_ENV] = json.dumps({
+            "rules": None if rules_path is None else str(rules_path),
+            "trust": [str(d) for d in self.trust_dirs]})
         self._ctx.set_forkserver_preload(["gateway.milter.preload"])
         watch_resource_registrations()  # no resource tracker process (nothing to track)
         self._idle: queue.Queue[_Worker] = queue.Queue()

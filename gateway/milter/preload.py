@@ -170,7 +170,8 @@ def prepared_checker(rules_path: str | None, trust_dirs: tuple[str, ...]) -> Any
     and none of the files it was read from has changed since; else None (the worker then
     loads them itself)."""
     p = PREPARED
-    if p is None or p.rules_path != rules_path or p.trust_dirs != tuple(trust_dirs):
+    asked = (None if rules_path is None else str(rules_path), tuple(str(d) for d in trust_dirs))
+    if p is None or (p.rules_path, p.trust_dirs) != asked:
         return None
     if inputs_digest(p.checker) != p.inputs:
         log.info("the rules or trust anchors changed since the gateway started: this worker "

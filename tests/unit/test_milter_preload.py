@@ -155,8 +155,8 @@ from gateway.model.envelope import Envelope
 
 MSG = b"From: a@agency.gov.vn\r\nTo: b@agency.gov.vn\r\nSubject: t\r\n\r\nhello\r\n"
 out = []
-for rules in (sys.argv[1], None):  # one forkserver, prepared for the first pool's rules
-    pool = WorkerPool(1, rules_path=rules)
+for rules in (Path(sys.argv[1]), None):  # one forkserver, prepared for the first pool's rules
+    pool = WorkerPool(1, rules_path=rules, trust_dirs=(Path(sys.argv[2]),))
     pool.start()
     try:
         report = pool.run("bytes", MSG, Envelope(), "Q", time.monotonic() + 60)
@@ -172,9 +172,10 @@ def test_workers_report_the_hash_of_the_rules_their_pool_asked_for(tmp_path: Pat
 
     rules = tmp_path / "site.toml"
     rules.write_text("[freemail]\nwith-documents = \"accept\"\n", encoding="utf-8")
-    got, _ = _python(POOLS, str(rules))
+    got, stderr = _python(POOLS, str(rules), str(tmp_path))
     site, shipped = load_policy(rules).hash, load_policy(None).hash
     assert got == [[site, site], [shipped, shipped]]
+    assert "preparing the workers' checker failed" not in stderr
 
 
 SMAPS = """\
