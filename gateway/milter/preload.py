@@ -229,9 +229,10 @@ specialised here, in shared pages, rather than in each worker."""
 
 
 def warm_up(prepared: Prepared | None) -> int:
-    """Check the sample messages once, with the prepared rules (the shipped ones when none)
-    and a trust engine without anchors or network: no decision log, no notice, no network,
-    no log lines. Returns how many were checked."""
+    """Check the sample messages ``WARM_UP_ROUNDS`` times, with the prepared rules (the
+    shipped ones when none) and a trust engine without anchors or network: no decision log,
+    no notice, no network, no log lines, no file (the samples are too small to spill). Returns
+    how many checks were made."""
     from gateway.demo import AGENCY, RECIPIENT
     from gateway.model.envelope import Envelope
     from gateway.pipeline import Checker
