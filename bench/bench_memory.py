@@ -14,9 +14,10 @@ ready (memory). Each message is also checked with streaming intake off (every bo
 the parsed message, as the whole-message parse did). Targets: decided within 1.5 s, the
 worker's peak RSS within 120 MB, and its growth within 2.5 times the largest part. The 36 MB
 message also goes through a private Postfix (when one can be started) to measure the whole
-gateway: milter, forkserver, resource tracker and workers, whose peak the issue wants within
-120 MB; it is given per process as RSS, PSS and USS, and summed as RSS (shared pages once per
-process), as PSS (shared pages divided) and as distinct resident pages. Last, what a worker's
+gateway: milter, forkserver and workers, whose peak the issue wants within 120 MB; it is given
+per process as RSS, PSS and USS, and summed as RSS (shared pages once per process), as PSS
+(shared pages divided) and as distinct resident pages (split at rest into anonymous memory
+and file pages). Last, what a worker's
 full garbage collection copies of the forkserver's preloaded pages, frozen or not.
 
 ``python -m bench.bench_memory --postfix`` runs only the Postfix part, ``--gc`` only the last.
@@ -199,9 +200,11 @@ def _smaps_kib(pid: int) -> tuple[int, int, int]:
             got.get("Private_Clean", 0) + got.get("Private_Dirty", 0))
 
 
-def _frames(pid: int) -> set[int]:
+def _frames(pid: int, file_pages: set[int] | None = None) -> set[int]:
     """The physical page frames ``pid`` has resident (``/proc/PID/pagemap``; needs root, else
-    the kernel hides the frame numbers and this is empty)."""
+    the kernel hides the frame numbers and this is empty). Frames of file pages (clean or
+    dirty page cache, which the kernel can write back or drop) are also added to
+    ``file_pages``; the others are anonymous memory, which it cannot without swap."""
     out: set[int] = set()
     try:
         maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
@@ -214,6 +217,8 @@ def _frames(pid: int) -> set[int]:
                 for (entry,) in struct.iter_unpack("<Q", pm.read((hi - lo) // PAGE * 8)):
                     if entry >> 63 and entry & PFN_MASK:  # present, frame number visible
                         out.add(entry & PFN_MASK)
+                        if file_pages is not None and entry >> 61 & 1:  # file or shared
+                            file_pages.add(entry & PFN_MASK)
     except (OSError, ValueError):
         pass
     return out
@@ -222,10 +227,16 @@ def _frames(pid: int) -> set[int]:
 def _distinct_kib(pids: list[int]) -> int:
     """Resident memory of ``pids`` counting every physical page once: what they hold,
     whatever other processes on the machine share (unlike PSS, which moves with them)."""
+    return _distinct_split_kib(pids)[0]
+
+
+def _distinct_split_kib(pids: list[int]) -> tuple[int, int]:
+    """:func:`_distinct_kib`, and how much of it is file pages."""
     frames: set[int] = set()
+    files: set[int] = set()
     for pid in pids:
-        frames |= _frames(pid)
-    return len(frames) * PAGE // 1024
+        frames |= _frames(pid, files)
+    return len(frames) * PAGE // 1024, len(files) * PAGE // 1024
 
 
 def _roles(root: int) -> dict[int, str]:
@@ -275,7 +286,7 @@ class _Sampler(threading.Thread):
 
 
 def through_postfix(path: Path) -> None:
-    """The whole gateway (milter, forkserver, resource tracker, 2 workers) in a private
+    """The whole gateway (milter, forkserver, 2 workers) in a private
     Postfix, at rest (after two small PDFs, so every worker has run) and at the peak of one
     message. Per process: RSS, PSS (shared pages divided among the processes that map them)
     and USS (pages only this process maps). The sum of RSS counts a page shared by five
@@ -300,7 +311,7 @@ def through_postfix(path: Path) -> None:
         time.sleep(0.5)
         roles = _roles(root)
         rest = {pid: _smaps_kib(pid) for pid in roles}
-        rest_distinct = _distinct_kib(list(roles))
+        rest_distinct, rest_files = _distinct_split_kib(list(roles))
         for pid in roles:
             Path(f"/proc/{pid}/clear_refs").write_text("5")
         sampler = _Sampler(root)
@@ -341,7 +352,9 @@ def through_postfix(path: Path) -> None:
     if rest_distinct:
         print(f"      every resident page counted once (pagemap): at rest "
               f"{rest_distinct / 1024:.1f}, at the peak (sampled) "
-              f"{sampler.max_distinct / 1024:.1f}")
+              f"{sampler.max_distinct / 1024:.1f}; at rest, anonymous "
+              f"{(rest_distinct - rest_files) / 1024:.1f} and file pages {rest_files / 1024:.1f} "
+              f"(the page cache's, which the kernel can drop)")
     print("      after the message three times more, each worker's peak (VmHWM) / RSS at rest: "
           + ", ".join(f"{h / 1024:.1f} / {r / 1024:.1f}" for h, r in again.values()))
     pss_ok = sampler.max_pss / 1024 <= PEAK_TARGET_MB

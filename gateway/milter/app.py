@@ -32,6 +32,7 @@ from gateway.milter.engine import (
     forged_headers,
     reply_lines,
 )
+from gateway.milter.pages import release_library_pages
 from gateway.milter.spool import MessageSpool
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action
@@ -471,6 +472,7 @@ def serve(settings: Settings) -> int:
              engine.deadline_seconds, engine.on_error)
     if engine.notifier is not None:
         engine.notifier.start()  # the outbox sender thread
+    release_library_pages()  # started: what only the start-up touched can go
     rc = 0
     try:
         milter.main()

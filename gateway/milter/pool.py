@@ -12,6 +12,7 @@ threads, so no worker is ever forked from a multi-threaded process.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import multiprocessing
@@ -27,6 +28,9 @@ from typing import Any
 log = logging.getLogger("hople.pool")
 
 START_TIMEOUT = 60.0
+CHECKER_ENV = "HOPLE_WORKER_CHECKER"
+"""What the forkserver prepares for the workers (``gateway.milter.preload.CHECKER_ENV``;
+not imported from there: the milter process must not import the preload)."""
 PROGRESS_EVERY = 10.0
 
 
@@ -201,10 +205,16 @@ class WorkerPool:
         self.max_jobs = max_jobs
         self.start_timeout = start_timeout
         self._ctx = multiprocessing.get_context("forkserver")
-        watch_resource_registrations()  # no resource tracker process (nothing to track)
         # the forkserver imports everything a check needs, once, so the workers forked from it
-        # share those pages (gateway.milter.preload); the milter process imports none of it
+        # share those pages (gateway.milter.preload); the milter process imports none of it.
+        # It also builds the checker the workers will ask for (each verifies it is theirs),
+        # named in its environment: set before the thread below starts (setenv in a process
+        # with threads may race with their getenv)
+        os.environ[CHECKER_ENV] = json.dumps({
+            "rules": None if rules_path is None else str(rules_path),
+            "trust": [str(d) for d in self.trust_dirs]})
         self._ctx.set_forkserver_preload(["gateway.milter.preload"])
+        watch_resource_registrations()  # no resource tracker process (nothing to track)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()

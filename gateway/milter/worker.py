@@ -18,12 +18,14 @@ import io
 import logging
 import os
 import signal
+import sys
 from typing import Any
 
 log = logging.getLogger("hople.worker")
 
 
 def build_checker(rules_path: str | None, trust_dirs: tuple[str, ...]) -> Any:
+    """Load the rules and trust anchors into a ``Checker``."""
     from pathlib import Path
 
     from gateway.pipeline import Checker
@@ -33,6 +35,17 @@ def build_checker(rules_path: str | None, trust_dirs: tuple[str, ...]) -> Any:
     policy = load_policy(Path(rules_path) if rules_path else None)
     trust = engine_for_check(policy, [Path(d) for d in trust_dirs])
     return Checker(policy, trust=trust)
+
+
+def worker_checker(rules_path: str | None, trust_dirs: tuple[str, ...]) -> Any:
+    """The checker the forkserver prepared for these rules and trust directories (its pages
+    are shared with the other workers), or one loaded here when it prepared none, prepared it
+    for other ones, or its files have changed since (``gateway.milter.preload``). The
+    preload module is only looked up, never imported: outside a forkserver's worker there
+    is nothing prepared."""
+    preload = sys.modules.get("gateway.milter.preload")
+    prepared = preload.prepared_checker(rules_path, trust_dirs) if preload else None
+    return prepared if prepared is not None else build_checker(rules_path, trust_dirs)
 
 
 def check_one(checker: Any, kind: str, source: Any, envelope: Any, label: str) -> Any:
@@ -166,7 +179,7 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
     quiet_libraries()
     try:
         limit_memory(memory_limit)
-        checker = build_checker(rules_path, trust_dirs)
+        checker = worker_checker(rules_path, trust_dirs)
     except BaseException as exc:  # noqa: BLE001 - reported to the milter, which logs it
         try:
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -197,4 +210,5 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
 
 
 __all__ = ["MemoryReleaser", "build_checker", "check_one", "collect_after", "limit_memory",
-           "message_size", "quiet_libraries", "release_memory", "resident_bytes", "worker_main"]
+           "message_size", "quiet_libraries", "release_memory", "resident_bytes",
+           "worker_checker", "worker_main"]
