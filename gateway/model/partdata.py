@@ -1,0 +1,193 @@
+"""A part's decoded bytes as the inspectors get them: ``bytes``, or for a large part decoded into
+a private temp file, a :class:`PartFile`: that file mapped read-only.
+
+A mapping behaves as bytes for what the inspectors do with a part (``len``, slices, ``find``,
+``rfind``, regular expressions, ``hashlib``, ``in``, ``==``, ``startswith``) without being
+read into memory: a page of it counts in the worker's memory only once something touches it.
+So that nothing touches all of it at once:
+
+* libraries that read a file (pyHanko, pdfminer, ``zipfile``, olefile, Pillow) get
+  :func:`open_stream`, which reads a mapped part through its file descriptor (the page cache,
+  never the mapping; ``io.BytesIO`` over a mapping would copy it whole);
+* a search or a digest over the whole part goes through :func:`find_all` and :func:`sha256`,
+  which read it a window at a time and give back the pages of each window once past it.
+
+Whoever made a :class:`PartFile` closes it (``gateway.intake.parsed.ParsedMessage.close``);
+its file was unlinked when it was created, so nothing is left on disk even if the process
+is killed mid-check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mmap
+import os
+from collections.abc import Iterator
+from typing import IO, BinaryIO
+
+WINDOW = 4 << 20
+"""How much of a mapped part a search or a digest holds in memory at once (page-aligned)."""
+
+
+class PartFile(mmap.mmap):
+    """A read-only mapping of a decoded part's private (unlinked) temp file, which it owns."""
+
+    file: IO[bytes]
+
+    def __new__(cls, file: IO[bytes]) -> PartFile:
+        """Map ``file`` (its whole length, which must not be 0: an empty part is ``b""``)."""
+        self = super().__new__(cls, file.fileno(), 0, access=mmap.ACCESS_READ)
+        self.file = file
+        return self
+
+    def __contains__(self, sub: object) -> bool:
+        """``sub in part`` as for bytes (a plain mapping compares single byte values)."""
+        if isinstance(sub, int):
+            return self.find(bytes([sub])) >= 0
+        if not isinstance(sub, (bytes, bytearray, memoryview)):
+            raise TypeError(f"a bytes-like object is required, not {type(sub).__name__!r}")
+        return next(find_all(self, bytes(sub)), None) is not None
+
+    def __eq__(self, other: object) -> bool:
+        """The same bytes (a plain mapping is equal only to itself)."""
+        if other is self:
+            return True
+        if not isinstance(other, (bytes, bytearray, memoryview, mmap.mmap)):
+            return NotImplemented
+        with memoryview(self) as mine, memoryview(other) as theirs:
+            return mine.nbytes == theirs.nbytes and mine == theirs
+
+    __hash__ = mmap.mmap.__hash__
+
+    def startswith(self, prefix: bytes) -> bool:
+        return self[: len(prefix)] == prefix
+
+    def release(self, start: int = 0, end: int | None = None) -> None:
+        """Give back the pages of ``[start, end)`` that the process touched (they are read
+        again from the file if touched again). Pages only partly inside stay."""
+        if self.closed:
+            return
+        first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+        stop = len(self) if end is None else min(end, len(self))
+        last = stop if stop == len(self) else stop // mmap.PAGESIZE * mmap.PAGESIZE
+        if last > first:
+            self.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+    def close(self) -> None:
+        """Unmap the part and close its file. A view still held elsewhere (a ``memoryview``)
+        keeps the mapping until it is gone; the file is closed all the same."""
+        try:
+            super().close()
+        except BufferError:
+            self.release()
+        finally:
+            self.file.close()
+
+
+Data = bytes | PartFile
+"""A part's decoded bytes."""
+
+
+def open_stream(data: Data) -> BinaryIO:
+    """A binary file over ``data`` for a library that reads a file: a mapped part is read
+    through its file, in pieces; bytes through ``io.BytesIO``, which shares them."""
+    if isinstance(data, PartFile):
+        return io.BufferedReader(_FileRange(data.file.fileno(), len(data)), 1 << 16)
+    return io.BytesIO(data)
+
+
+def find_all(data: Data, sub: bytes, start: int = 0) -> Iterator[int]:
+    """Every offset of ``sub`` in ``data`` from ``start`` (overlapping ones too), in order; a
+    mapped part is searched a window at a time, each window's pages given back once past."""
+    if not sub:
+        raise ValueError("empty search")
+    if not isinstance(data, PartFile):
+        at = data.find(sub, start)
+        while at >= 0:
+            yield at
+            at = data.find(sub, at + 1)
+        return
+    lo = start
+    while lo < len(data):
+        hi = min(len(data), lo + WINDOW)
+        at = data.find(sub, lo, hi + len(sub) - 1)  # one that starts in the window
+        while at >= 0:
+            yield at
+            at = data.find(sub, at + 1, hi + len(sub) - 1)
+        data.release(lo, hi)
+        lo = hi
+
+
+def digest(data: Data, algo: str = "sha256") -> bytes:
+    """The ``hashlib`` digest ``algo`` of ``data``; a mapped part is read from its file a
+    window at a time. :raises ValueError: an algorithm ``hashlib`` does not know."""
+    h = hashlib.new(algo)
+    if not isinstance(data, PartFile):
+        h.update(data)
+        return h.digest()
+    with open_stream(data) as fp:
+        while piece := fp.read(WINDOW):
+            h.update(piece)
+    return h.digest()
+
+
+def sha256(data: Data) -> str:
+    """SHA-256 of ``data`` in hex."""
+    return digest(data).hex()
+
+
+def to_bytes(data: Data) -> bytes:
+    """``data`` as ``bytes``, for a library that takes nothing else: a mapped part is read from
+    its file (the mapping stays untouched: one copy in memory, not two)."""
+    if not isinstance(data, PartFile):
+        return data
+    got = os.pread(data.file.fileno(), len(data), 0)
+    if len(got) != len(data):
+        raise OSError(f"a part's file gave {len(got)} of its {len(data)} bytes")
+    return got
+
+
+def same_bytes(a: Data, b: Data) -> bool:
+    """``a == b`` for any two parts' bytes."""
+    if isinstance(b, PartFile):
+        return b == a
+    return a == b
+
+
+class _FileRange(io.RawIOBase):
+    """``size`` bytes of a file descriptor read with ``pread``: a position of its own, so any
+    number of readers share the descriptor."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        super().__init__()
+        self._fd, self._size, self._pos = fd, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(22, "negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            got = os.preadv(self._fd, [view[:want]], self._pos)
+        self._pos += got
+        return got
+
+
+__all__ = ["Data", "PartFile", "digest", "find_all", "open_stream", "same_bytes", "sha256",
+           "to_bytes"]
