@@ -9,8 +9,8 @@ So that nothing touches all of it at once:
 * libraries that read a file (pyHanko, pdfminer, ``zipfile``, olefile, Pillow) get
   :func:`open_stream`, which reads a mapped part through its file descriptor (the page cache,
   never the mapping; ``io.BytesIO`` over a mapping would copy it whole);
-* a search or a digest over the whole part goes through :func:`find_all` and :func:`sha256`,
-  which read it a window at a time and give back the pages of each window once past it.
+* a search or a digest over the whole part goes through :func:`find_all` and :func:`digest`,
+  which read its file a window at a time.
 
 Whoever made a :class:`PartFile` closes it (``gateway.intake.parsed.ParsedMessage.close``);
 its file was unlinked when it was created, so nothing is left on disk even if the process
@@ -27,18 +27,21 @@ from collections.abc import Iterator
 from typing import IO, BinaryIO
 
 WINDOW = 4 << 20
-"""How much of a mapped part a search or a digest holds in memory at once (page-aligned)."""
+"""How much of a mapped part a search or a digest holds in memory at once."""
 
 
 class PartFile(mmap.mmap):
     """A read-only mapping of a decoded part's private (unlinked) temp file, which it owns."""
 
     file: IO[bytes]
+    streams: list[BinaryIO]
+    """The files :func:`open_stream` opened on it."""
 
     def __new__(cls, file: IO[bytes]) -> PartFile:
         """Map ``file`` (its whole length, which must not be 0: an empty part is ``b""``)."""
         self = super().__new__(cls, file.fileno(), 0, access=mmap.ACCESS_READ)
         self.file = file
+        self.streams = []
         return self
 
     def __contains__(self, sub: object) -> bool:
@@ -63,25 +66,23 @@ class PartFile(mmap.mmap):
     def startswith(self, prefix: bytes) -> bool:
         return self[: len(prefix)] == prefix
 
-    def release(self, start: int = 0, end: int | None = None) -> None:
-        """Give back the pages of ``[start, end)`` that the process touched (they are read
-        again from the file if touched again). Pages only partly inside stay."""
-        if self.closed:
-            return
-        first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
-        stop = len(self) if end is None else min(end, len(self))
-        last = stop if stop == len(self) else stop // mmap.PAGESIZE * mmap.PAGESIZE
-        if last > first:
-            self.madvise(mmap.MADV_DONTNEED, first, last - first)
+    def release(self) -> None:
+        """Give back the pages of the mapping the process touched (they are read again from
+        the file if touched again)."""
+        if not self.closed:
+            self.madvise(mmap.MADV_DONTNEED)
 
     def close(self) -> None:
-        """Unmap the part and close its file. A view still held elsewhere (a ``memoryview``)
-        keeps the mapping until it is gone; the file is closed all the same."""
+        """Unmap the part and close its file and the streams opened on it. A view still held
+        elsewhere (a ``memoryview``) keeps the mapping until it is gone; the files are closed
+        all the same."""
         try:
             super().close()
         except BufferError:
             self.release()
         finally:
+            for fp in self.streams:
+                fp.close()
             self.file.close()
 
 
@@ -90,16 +91,20 @@ Data = bytes | PartFile
 
 
 def open_stream(data: Data) -> BinaryIO:
-    """A binary file over ``data`` for a library that reads a file: a mapped part is read
-    through its file, in pieces; bytes through ``io.BytesIO``, which shares them."""
+    """A binary file over ``data`` for a library that reads a file: a mapped part's file opened
+    again (a position of its own, closed with the part), read in pieces; bytes through
+    ``io.BytesIO``, which shares them."""
     if isinstance(data, PartFile):
-        return io.BufferedReader(_FileRange(data.file.fileno(), len(data)), 1 << 16)
+        fp = open(f"/proc/self/fd/{data.file.fileno()}", "rb")  # noqa: SIM115 - closed with it
+        data.streams.append(fp)
+        return fp
     return io.BytesIO(data)
 
 
 def find_all(data: Data, sub: bytes, start: int = 0) -> Iterator[int]:
     """Every offset of ``sub`` in ``data`` from ``start`` (overlapping ones too), in order; a
-    mapped part is searched a window at a time, each window's pages given back once past."""
+    mapped part is searched in one window-sized buffer read from its file again and again
+    (its mapping untouched)."""
     if not sub:
         raise ValueError("empty search")
     if not isinstance(data, PartFile):
@@ -108,15 +113,19 @@ def find_all(data: Data, sub: bytes, start: int = 0) -> Iterator[int]:
             yield at
             at = data.find(sub, at + 1)
         return
+    size = len(data)
+    window = max(1, min(WINDOW, size - start))
+    buf = bytearray(window + len(sub) - 1)  # a match that starts in the window ends in it
     lo = start
-    while lo < len(data):
-        hi = min(len(data), lo + WINDOW)
-        at = data.find(sub, lo, hi + len(sub) - 1)  # one that starts in the window
-        while at >= 0:
-            yield at
-            at = data.find(sub, at + 1, hi + len(sub) - 1)
-        data.release(lo, hi)
-        lo = hi
+    while lo < size:
+        got = os.preadv(data.file.fileno(), [buf], lo)
+        if got < min(len(buf), size - lo):
+            raise OSError(f"a part's file gave {got} bytes at {lo} of its {size}")
+        at = buf.find(sub, 0, got)
+        while 0 <= at < window:
+            yield lo + at
+            at = buf.find(sub, at + 1, got)
+        lo += window
 
 
 def digest(data: Data, algo: str = "sha256") -> bytes:
@@ -153,40 +162,6 @@ def same_bytes(a: Data, b: Data) -> bool:
     if isinstance(b, PartFile):
         return b == a
     return a == b
-
-
-class _FileRange(io.RawIOBase):
-    """``size`` bytes of a file descriptor read with ``pread``: a position of its own, so any
-    number of readers share the descriptor."""
-
-    def __init__(self, fd: int, size: int) -> None:
-        super().__init__()
-        self._fd, self._size, self._pos = fd, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise OSError(22, "negative seek position")
-        self._pos = base + offset
-        return self._pos
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        want = min(len(buffer), self._size - self._pos)
-        if want <= 0:
-            return 0
-        with memoryview(buffer) as view:
-            got = os.preadv(self._fd, [view[:want]], self._pos)
-        self._pos += got
-        return got
 
 
 __all__ = ["Data", "PartFile", "digest", "find_all", "open_stream", "same_bytes", "sha256",

@@ -63,9 +63,7 @@ def test_the_pdf_readers_hold_the_document_in_cycles_until_collected(
     are still referenced (from the readers' cycles) until the collector runs."""
     from gateway.demo import AGENCY, message, sample_pdf
 
-    # a comment after %%EOF: a unique size, and a body small enough to be decoded into
-    # memory (a larger part is its mapped temp file, closed after the check)
-    pdf = sample_pdf() + b"%" + b"p" * 150_000 + b"\n"
+    pdf = sample_pdf() + b"%" + b"p" * 300_000 + b"\n"  # a comment after %%EOF: unique size
     raw = message(AGENCY, "Công văn", "Gửi kèm.\n", [("cv.pdf", pdf, "application/pdf")])
     checker = build_checker(None, ())
 

@@ -99,24 +99,37 @@ def test_streams_read_the_file_each_at_its_own_position() -> None:
     assert isinstance(open_stream(data), io.BytesIO)
 
 
-def test_a_search_and_a_digest_give_the_pages_back() -> None:
-    """A whole-part search through ``find_all`` holds one window of pages at a time; the same
-    search with the mapping's own ``find`` holds the whole part (what this guards against)."""
+def test_a_search_and_a_digest_leave_the_mapping_untouched() -> None:
+    """A whole-part search through ``find_all`` and a digest read the file a window at a
+    time: none of the part's pages become the process's; the same search with the mapping's
+    own ``find`` makes all of them resident (what this guards against)."""
     size = 64 << 20
-    data = bytes(size)
-    part = mapped(data)
+    part = mapped(bytes(size))
     before = _rss_file()
     assert list(find_all(part, b"/ByteRange")) == []
+    assert b"/ByteRange" not in part
     partdata.sha256(part)
+    with open_stream(part) as fp:
+        fp.seek(-10, os.SEEK_END)
+        assert fp.read() == bytes(10)
     windowed = _rss_file() - before
     assert part.find(b"/ByteRange") < 0
     whole = _rss_file() - before
+    part.release()
+    released = _rss_file() - before
     part.close()
-    assert windowed < 2 * partdata.WINDOW + (1 << 20)
+    assert windowed < 1 << 20
     assert whole > size // 2
+    assert released < 1 << 20
 
 
 # -- through intake and the inspectors ------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def map_smaller_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of a few hundred KB mapped, as the parts over ``MAP_BYTES`` are."""
+    monkeypatch.setattr(spills, "MAP_BYTES", 400_000)
 
 
 def _message(tmp_path: Path, attachments: list[tuple[str, bytes, str]]) -> Path:
@@ -129,15 +142,17 @@ def _message(tmp_path: Path, attachments: list[tuple[str, bytes, str]]) -> Path:
 
 
 def test_intake_maps_a_large_part_and_leaves_no_file(tmp_path: Path) -> None:
-    pdf = _scan(600_000)
-    small = _scan(10_000)
+    pdf, middle, small = _scan(600_000), _scan(300_000), _scan(10_000)
+    assert len(pdf) > spills.MAP_BYTES > len(middle) > stream.SPILL_BYTES > len(small)
     path = _message(tmp_path, [("a.pdf", pdf, "application/pdf"),
-                               ("b.pdf", small, "application/pdf")])
+                               ("b.pdf", middle, "application/pdf"),
+                               ("c.pdf", small, "application/pdf")])
     policy = load_policy(None)
     with path.open("rb") as fp:
         parsed = Walker(policy.rules.limits, policy.rules.documents).walk_message(fp)
-    big, little = (item.document.data for item in parsed.items)
+    big, medium, little = (item.document.data for item in parsed.items)
     assert isinstance(big, PartFile) and big == pdf
+    assert type(medium) is bytes and medium == middle  # decoded into a file, read back
     assert type(little) is bytes and little == small
     assert parsed.files == [big]
     assert os.listdir(path.parent) == ["msg.eml"]  # the part's file has no name on disk
@@ -217,8 +232,8 @@ def test_a_part_that_cannot_be_mapped_fails_the_check(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A mapping refused (no address space, no memory) is an error the milter answers with a
     tempfail, never a part left out; the parts mapped before it are closed."""
-    path = _message(tmp_path, [("a.pdf", _scan(400_000), "application/pdf"),
-                               ("b.pdf", _scan(500_000), "application/pdf")])
+    path = _message(tmp_path, [("a.pdf", _scan(500_000), "application/pdf"),
+                               ("b.pdf", _scan(600_000), "application/pdf")])
     made: list[PartFile] = []
     real = spills.PartFile
 
