@@ -3,14 +3,16 @@ a private temp file, a :class:`PartFile`: that file mapped read-only.
 
 A mapping behaves as bytes for what the inspectors do with a part (``len``, slices, ``find``,
 ``rfind``, regular expressions, ``hashlib``, ``in``, ``==``, ``startswith``) without being
-read into memory: a page of it counts in the worker's memory only once something touches it.
-So that nothing touches all of it at once:
+read into memory: a page of it counts in the worker's memory only once something touches it
+(a slice of the head or the tail, a match at a known offset). So that nothing touches all of
+it:
 
-* libraries that read a file (pyHanko, pdfminer, ``zipfile``, olefile, Pillow) get
-  :func:`open_stream`, which reads a mapped part through its file descriptor (the page cache,
-  never the mapping; ``io.BytesIO`` over a mapping would copy it whole);
+* libraries that read a file (pyHanko, pdfminer, ``zipfile``, olefile, Pillow, pyHanko's
+  detached CMS validation) get :func:`open_stream`: the part's file opened again, read in
+  buffered pieces through the page cache (``io.BytesIO`` over a mapping would copy it whole);
 * a search or a digest over the whole part goes through :func:`find_all` and :func:`digest`,
-  which read its file a window at a time.
+  which read the file into one buffer of ``WINDOW`` bytes at a time;
+* a library that takes only ``bytes`` gets :func:`to_bytes`, one copy read from the file.
 
 Whoever made a :class:`PartFile` closes it (``gateway.intake.parsed.ParsedMessage.close``);
 its file was unlinked when it was created, so nothing is left on disk even if the process
@@ -47,7 +49,7 @@ class PartFile(mmap.mmap):
     def __contains__(self, sub: object) -> bool:
         """``sub in part`` as for bytes (a plain mapping compares single byte values)."""
         if isinstance(sub, int):
-            return self.find(bytes([sub])) >= 0
+            sub = bytes([sub])
         if not isinstance(sub, (bytes, bytearray, memoryview)):
             raise TypeError(f"a bytes-like object is required, not {type(sub).__name__!r}")
         return next(find_all(self, bytes(sub)), None) is not None
@@ -135,9 +137,13 @@ def digest(data: Data, algo: str = "sha256") -> bytes:
     if not isinstance(data, PartFile):
         h.update(data)
         return h.digest()
-    with open_stream(data) as fp:
-        while piece := fp.read(WINDOW):
-            h.update(piece)
+    buf, pos = bytearray(min(WINDOW, len(data))), 0
+    while pos < len(data):
+        got = os.preadv(data.file.fileno(), [buf], pos)
+        if not got:
+            raise OSError(f"a part's file ended at {pos} of its {len(data)} bytes")
+        h.update(buf if got == len(buf) else buf[:got])
+        pos += got
     return h.digest()
 
 

@@ -123,6 +123,21 @@ def test_a_search_and_a_digest_leave_the_mapping_untouched() -> None:
     assert released < 1 << 20
 
 
+def test_a_file_that_lost_bytes_is_an_error_never_fewer_bytes() -> None:
+    """Reads from the file check that it still holds the whole part: a search, a digest or a
+    copy of a file that ends early raise ``OSError`` (an inspector's error finding, or the
+    check's tempfail), never a result over the bytes that are left."""
+    part = mapped(random.Random(5).randbytes(3 * PAGE))
+    part.file.truncate(PAGE)  # nothing reads the mapping past here (that would be SIGBUS)
+    with pytest.raises(OSError):
+        list(find_all(part, b"/ByteRange"))
+    with pytest.raises(OSError):
+        partdata.sha256(part)
+    with pytest.raises(OSError):
+        to_bytes(part)
+    part.close()
+
+
 # -- through intake and the inspectors ------------------------------------------------------
 
 
