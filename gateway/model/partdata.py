@@ -95,7 +95,9 @@ Data = bytes | PartFile
 def open_stream(data: Data) -> BinaryIO:
     """A binary file over ``data`` for a library that reads a file: a mapped part's file opened
     again (a position of its own, closed with the part), read in pieces; bytes through
-    ``io.BytesIO``, which shares them."""
+    ``io.BytesIO``, which shares them. The file has no name: it is opened through the
+    process's own ``/proc/self/fd`` (which ``ProcSubset=pid`` and ``ProtectProc=invisible`` of
+    the service leave); a failure is an ``OSError``, so the inspector's error finding."""
     if isinstance(data, PartFile):
         fp = open(f"/proc/self/fd/{data.file.fileno()}", "rb")  # noqa: SIM115 - closed with it
         data.streams.append(fp)
