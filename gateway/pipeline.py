@@ -19,11 +19,12 @@ from gateway.inspect.registry import (
     sibling_index,
     sibling_signature_checks,
 )
-from gateway.intake.mime import IntakeItem, ParsedMessage, Walker, sha256
+from gateway.intake.mime import IntakeItem, ParsedMessage, Walker
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action, Finding
+from gateway.model.partdata import Data, sha256
 from gateway.model.report import (
     UNINSPECTED_CODES,
     DocClass,
@@ -85,7 +86,10 @@ class Checker:
         started = time.perf_counter()
         walker = Walker(self.policy.rules.limits, self.policy.rules.documents)
         parsed = walker.walk_message(fp)
-        return self._finish(parsed, envelope, label, "message", started)
+        try:
+            return self._finish(parsed, envelope, label, "message", started)
+        finally:
+            parsed.close()  # the large parts' mappings and temp files
 
     def check_document(self, name: str, data: bytes, label: str = "") -> MessageReport:
         started = time.perf_counter()
@@ -146,7 +150,7 @@ class Checker:
 
     def _document(
         self, item: IntakeItem, ctx: InspectContext, siblings: list[Document], sender: str | None,
-        digests: dict[int, tuple[bytes, str]],
+        digests: dict[int, tuple[Data, str]],
     ) -> DocumentReport:
         doc = item.document
         findings: list[Finding] = list(item.findings)
@@ -218,7 +222,7 @@ class Checker:
         return []
 
 
-def _sha256(data: bytes, digests: dict[int, tuple[bytes, str]]) -> str:
+def _sha256(data: Data, digests: dict[int, tuple[Data, str]]) -> str:
     """The digest intake computed while decoding these very bytes, else computed now."""
     known = digests.get(id(data))
     return known[1] if known is not None and known[0] is data else sha256(data)

@@ -34,9 +34,11 @@ from gateway.inspect.pdf.signer import (
     subject_of,
     validation_context,
 )
+from gateway.model import partdata
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.partdata import Data, open_stream, same_bytes, to_bytes
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,7 @@ def verify_cms(parsed: ParsedCms, ctx: InspectContext, name: str) -> SignatureRe
     return _report(parsed.signed_data, status, ctx, name, name)
 
 
-def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectContext,
+def verify_detached(cms_data: bytes | ParsedCms, content: Data, ctx: InspectContext,
                     name: str = "signature") -> SignatureReport:
     """A detached signature over ``content``."""
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
@@ -189,7 +191,8 @@ def verify_detached(cms_data: bytes | ParsedCms, content: bytes, ctx: InspectCon
                                    "CMS_UNREADABLE", place=name, name=name, reason=str(exc)),))
     try:
         vc = validation_context(ctx)
-        status = run(async_validate_detached_cms(content, parsed.signed_data,
+        data = content if isinstance(content, bytes) else open_stream(content)  # read in pieces
+        status = run(async_validate_detached_cms(data, parsed.signed_data,
                                                  signer_validation_context=vc,
                                                  algorithm_policy=pyhanko_accept_all()))
     except Exception as exc:  # noqa: BLE001 - a finding on the signature, with the type
@@ -216,7 +219,7 @@ def inspect_cms(doc: Document, ctx: InspectContext) -> InspectionResult:
         return InspectionResult()
     name = doc.path
     try:
-        parsed = parse_cms(doc.data)
+        parsed = parse_cms(to_bytes(doc.data))
     except CmsError as exc:
         code = "CMS_ENCRYPTED" if str(exc) == "enveloped" else "CMS_UNREADABLE"
         finding = make_finding(code, place=name, name=name, reason=str(exc))
@@ -311,7 +314,8 @@ class Siblings(list[Document]):
         inspector reports that)."""
         if id(doc) not in self._parsed:
             try:
-                self._parsed[id(doc)] = parse_cms(doc.data) if looks_like_cms(doc) else None
+                self._parsed[id(doc)] = (parse_cms(to_bytes(doc.data)) if looks_like_cms(doc)
+                                         else None)
             except CmsError:
                 self._parsed[id(doc)] = None
         return self._parsed[id(doc)]
@@ -330,7 +334,8 @@ class Siblings(list[Document]):
                 parsed = self.parsed(sib)
                 if parsed is None:
                     return None
-                return (sib, parsed) if parsed.content == doc.data else None
+                return (sib, parsed) if parsed.content is not None \
+                    and same_bytes(parsed.content, doc.data) else None
         return None
 
     def targets(self, sig: Document, parsed: ParsedCms) -> list[Document]:
@@ -352,8 +357,6 @@ class Siblings(list[Document]):
         return [d for d in self._by_digest(folder, signed[0]).get(signed[1], ()) if d is not sig]
 
     def _by_digest(self, folder: str, algo: str) -> dict[bytes, list[Document]]:
-        import hashlib
-
         key = (folder, algo)
         if key not in self._digests:
             table: dict[bytes, list[Document]] = {}
@@ -361,7 +364,7 @@ class Siblings(list[Document]):
                 if looks_like_cms(d):
                     continue
                 try:
-                    digest = hashlib.new(algo, d.data).digest()
+                    digest = partdata.digest(d.data, algo)
                 except (ValueError, TypeError):  # an algorithm hashlib does not know: no pair
                     break
                 table.setdefault(digest, []).append(d)

@@ -8,7 +8,6 @@ PDF. Facts: ``layout: scanned``, ``pages``, ``image`` (size, mode, dpi), ``seal`
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
@@ -20,6 +19,7 @@ from gateway.inspect.pdf.seal import MAX_DECODE_PIXELS, find_seals, is_colour
 from gateway.inspect.pdf.signer import short
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
+from gateway.model.partdata import open_stream
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def inspect_image(doc: Document, ctx: InspectContext) -> InspectionResult:
     opts = pdf_options(ctx)
     name = doc.path
     try:
-        img = Image.open(io.BytesIO(doc.data))
+        img = Image.open(open_stream(doc.data))
         w, h = img.size
         if w * h > MAX_DECODE_PIXELS:
             raise ValueError(f"{w}×{h} pixels is over the limit of {MAX_DECODE_PIXELS}")

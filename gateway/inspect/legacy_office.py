@@ -22,23 +22,22 @@ The compound file is read with ``olefile`` (directory only; no stream is parsed)
 
 from __future__ import annotations
 
-import io
-
 import olefile
 
 from gateway.inspect.base import InspectContext, InspectionResult
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.partdata import Data, open_stream
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
 FORMAT = "legacy-office"
 _VBA_SIGNATURES = ("\x05digitalsignature", "\x05digitalsignatureex", "\x05digitalsignatureext")
 
 
-def _entries(data: bytes) -> list[tuple[list[str], int]]:
+def _entries(data: Data) -> list[tuple[list[str], int]]:
     """Every storage and stream: (path components, entry type)."""
-    ole = olefile.OleFileIO(io.BytesIO(data))
+    ole = olefile.OleFileIO(open_stream(data))
     try:
         out = []
         for path in ole.listdir(streams=True, storages=True):

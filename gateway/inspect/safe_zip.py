@@ -20,13 +20,13 @@ caller can still say *what* was signed); a package that cannot be opened at all 
 from __future__ import annotations
 
 import hashlib
-import io
 import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.model.partdata import Data, open_stream
 from gateway.zip_member import MemberUnreadable, iter_member, read_member
 
 _LFH = struct.Struct("<4sHHHHHIIIHH")
@@ -60,12 +60,12 @@ class ZipLimits:
 class SafeZip:
     """A read-only view of a ZIP package whose structure has been checked."""
 
-    def __init__(self, data: bytes, limits: ZipLimits | None = None) -> None:
+    def __init__(self, data: Data, limits: ZipLimits | None = None) -> None:
         self.limits = limits or ZipLimits()
         self.problems: list[str] = []
         self._data = data
         try:
-            self._zf = zipfile.ZipFile(io.BytesIO(data))
+            self._zf = zipfile.ZipFile(open_stream(data))
             infos = self._zf.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
                 NotImplementedError, RuntimeError) as exc:
@@ -227,7 +227,7 @@ def _central_name_bytes(info: zipfile.ZipInfo) -> bytes:
         return orig.encode("utf-8")
 
 
-def _descriptor_len(data: bytes, pos: int, info: zipfile.ZipInfo) -> int:
+def _descriptor_len(data: Data, pos: int, info: zipfile.ZipInfo) -> int:
     zip64 = info.file_size > 0xFFFFFFFF or info.compress_size > 0xFFFFFFFF
     body = 20 if zip64 else 12
     if data[pos: pos + 4] == _DD_SIG:
@@ -235,7 +235,7 @@ def _descriptor_len(data: bytes, pos: int, info: zipfile.ZipInfo) -> int:
     return body
 
 
-def _has_signed_descriptor(data: bytes, pos: int, info: zipfile.ZipInfo) -> bool:
+def _has_signed_descriptor(data: Data, pos: int, info: zipfile.ZipInfo) -> bool:
     if data[pos: pos + 4] != _DD_SIG or pos + 16 > len(data):
         return False
     crc_and_sizes: tuple[int, int, int] = struct.unpack_from("<III", data, pos + 4)

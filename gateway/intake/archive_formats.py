@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.model.partdata import Data
+
 #: Formats read here: sniffed name → (media type, label used in findings).
 FORMATS: dict[str, tuple[str, str]] = {
     "rar": ("application/vnd.rar", "RAR"),
@@ -28,7 +30,7 @@ EXTENSIONS: dict[str, str] = {
 }
 
 
-def magic_format(data: bytes) -> str | None:
+def magic_format(data: Data) -> str | None:
     """The container format at offset 0 (or the ISO 9660 descriptor at 32 KiB), else None."""
     if data[:7] == b"Rar!\x1a\x07\x00" or data[:8] == b"Rar!\x1a\x07\x01\x00":
         return "rar"
@@ -53,7 +55,7 @@ def magic_format(data: bytes) -> str | None:
     return None
 
 
-def is_tar(data: bytes) -> bool:
+def is_tar(data: Data) -> bool:
     """A ustar/GNU header (magic at 257), or a pre-POSIX header whose checksum adds up."""
     if len(data) < 512:
         return False

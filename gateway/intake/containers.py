@@ -4,7 +4,6 @@ Each member is handed back to the walker as a file like any attachment."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from gateway.intake.unwrap import UnwrapError, cms_content, looks_like_mime, rea
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.partdata import open_stream, to_bytes
 from gateway.model.report import DocClass
 from gateway.policy.schema import Limits
 from gateway.zip_member import read_member
@@ -63,7 +63,7 @@ class Openers:
     def _tnef(self, doc: Document, depth: int) -> None:
         """winmail.dat: its attachments are documents, its body is text for the 9.5 checks."""
         try:
-            tnef = read_tnef(doc.data)
+            tnef = read_tnef(to_bytes(doc.data))
         except UnwrapError as exc:
             self._replace_findings(doc, make_finding("TNEF_UNREADABLE", place=doc.path,
                                                      name=doc.path, reason=str(exc)))
@@ -111,7 +111,7 @@ class Openers:
         carries its content is opened (the content is a document signed by it, or an S/MIME
         entity walked like an attached message)."""
         try:
-            got = cms_content(doc.data)
+            got = cms_content(to_bytes(doc.data))
         except UnwrapError as exc:
             findings.append(make_finding("CMS_UNREADABLE", place=doc.path, name=doc.path,
                                          reason=str(exc)))
@@ -161,7 +161,7 @@ class Openers:
         if self._too_deep(doc, depth):
             return
         try:
-            zf = zipfile.ZipFile(io.BytesIO(doc.data))
+            zf = zipfile.ZipFile(open_stream(doc.data))
             infos = zf.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
                 NotImplementedError, RuntimeError) as exc:  # e.g. "zip file version 8.4"
@@ -217,7 +217,7 @@ class Openers:
         lim = self.limits
         if self._too_deep(doc, depth):
             return
-        got = archives.expand(doc.data, doc.fmt, doc.name, lim, already=self._unpacked)
+        got = archives.expand(to_bytes(doc.data), doc.fmt, doc.name, lim, already=self._unpacked)
         self._unpacked += sum(len(m.data) for m in got.members)
         for p in got.problems:
             self._replace_findings(doc, make_finding(p.code, place=doc.path, name=doc.path,

@@ -10,8 +10,6 @@ with the rules' final action, never a parser crash.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 import os
 import shutil
@@ -39,6 +37,7 @@ from gateway.intake.sniff import (
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.partdata import Data, PartFile, open_stream, to_bytes
 from gateway.model.report import DocClass
 from gateway.policy.schema import Documents, Limits
 
@@ -83,11 +82,16 @@ class Walker(Openers):
         else:
             got = stream.split(fp, token_bytes, header_cap=self.limits.mime_max_header_bytes)
         self._spills = spills.Spills(got, spill_dir)
+        walked = False
         try:
             self._walk_top(got, fp, start)
+            walked = True
         finally:
             self._spills.close()
-        self.out.digests.update(self._spills.digests)
+            self.out.digests.update(self._spills.digests)
+            self.out.files.extend(self._spills.files)
+            if not walked:  # no parsed message for the caller to close
+                self.out.close()
         return self.out
 
     def _walk_top(self, got: stream.Split, fp: BinaryIO, start: int) -> None:
@@ -204,6 +208,7 @@ class Walker(Openers):
         spill = self._spills.find(part)
         if part.get_content_maintype() == "text" and not name and disposition != "attachment":
             raw = self._decoded(part, spill, prefix, ctype, digest=False)
+            assert isinstance(raw, bytes)  # a text body is read whole (spills.decoded)
             if raw and not _is_text(sniff_detail(raw[:_BODY_SNIFF], text_label=True)):
                 # labelled text but something else (a document, an archive): a file
                 self._add_file("body.html" if ctype == "text/html" else "body.txt", raw,
@@ -224,7 +229,7 @@ class Walker(Openers):
         self._add_file(name, data, prefix, depth, declared=ctype)
 
     def _decoded(self, part: Message, spill: stream.Spill | None, prefix: str,
-                 ctype: str, digest: bool = True) -> bytes:
+                 ctype: str, digest: bool = True) -> Data:
         """A leaf part's body without its transfer encoding. When the decoder fails, the
         undecoded body is what is inspected and the failure is an error finding: a body nobody
         could decode never passes as empty text or as a harmless file."""
@@ -238,7 +243,7 @@ class Walker(Openers):
                 "MIME_MALFORMED", place=prefix or None,
                 reason=f"{ctype} body not decodable: {type(exc).__name__}"))
             got = None
-        if isinstance(got, bytes):
+        if isinstance(got, (bytes, PartFile)):
             return got
         payload = part.get_payload()
         return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
@@ -271,7 +276,7 @@ class Walker(Openers):
         self._add_file(label, data, prefix, depth, declared=ctype)  # delivery reports etc.
 
     def _add_file(
-        self, name: str, data: bytes, prefix: str, depth: int, declared: str | None,
+        self, name: str, data: Data, prefix: str, depth: int, declared: str | None,
         is_member: bool = False,
     ) -> None:
         path = prefix + name
@@ -321,7 +326,7 @@ class Walker(Openers):
         else:
             self.out.items.append(IntakeItem(doc, tuple(findings)))
             if fmt == "txt" and b"begin" in data:  # a .uue attachment: the files inside
-                self._uuencoded(data, path + "/", depth + 1)
+                self._uuencoded(to_bytes(data), path + "/", depth + 1)
         if found.also is not None:
             self._second_reading(doc, found.also, depth)
 
@@ -347,17 +352,17 @@ class Walker(Openers):
                                      reason=f"nesting deeper than {self.limits.mime_max_depth}")
             )
             return
-        got = stream.split(io.BytesIO(doc.data), header_cap=self.limits.mime_max_header_bytes)
+        got = stream.split(open_stream(doc.data), header_cap=self.limits.mime_max_header_bytes)
         outer = self._spills
         self._spills = spills.Spills(got, outer.spill_dir)
         try:
             msg, problem = structure.parse(
-                got.skeleton if got.skeleton is not None else doc.data, got.structure)
+                got.skeleton if got.skeleton is not None else to_bytes(doc.data), got.structure)
             if msg is not None and got.skeleton is not None and self._spills.by_token \
                     and stream.verify(msg, got) is not None:  # read otherwise: parse it whole
                 self._spills.close()
                 self._spills = spills.Spills(stream.Split(None, got.structure))
-                msg, problem = structure.parse(doc.data, got.structure)
+                msg, problem = structure.parse(to_bytes(doc.data), got.structure)
             if msg is None:
                 self._limit("depth", f"{doc.path}: {problem}, limit {self.limits.mime_max_depth}")
                 return
@@ -365,6 +370,7 @@ class Walker(Openers):
         finally:
             self._spills.close()
             self.out.digests.update(self._spills.digests)
+            self.out.files.extend(self._spills.files)
             self._spills = outer
 
 def _is_text(found: Sniffed) -> bool:
@@ -382,9 +388,5 @@ def _spill_dir(fp: BinaryIO) -> str | None:
     return None
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-__all__ = ["IntakeItem", "ParsedMessage", "TextPart", "Walker", "part_filename", "sha256",
+__all__ = ["IntakeItem", "ParsedMessage", "TextPart", "Walker", "part_filename",
            "DocClass", "EmailMessage"]

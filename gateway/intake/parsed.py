@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.partdata import Data, PartFile
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,16 @@ class ParsedMessage:
     items: list[IntakeItem] = field(default_factory=list)
     text_parts: list[TextPart] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    digests: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+    digests: dict[int, tuple[Data, str]] = field(default_factory=dict)
     """SHA-256 of decoded bodies computed while they were read: id(data) → (data, hex)."""
+    files: list[PartFile] = field(default_factory=list)
+    """The large parts' mapped temp files, for :meth:`close`."""
+
+    def close(self) -> None:
+        """Unmap the large parts and close their files (once the check is over)."""
+        files, self.files = self.files, []
+        for f in files:
+            f.close()
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:

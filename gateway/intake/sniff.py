@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import re
 import zipfile
 import zlib
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from gateway.intake import archive_formats
+from gateway.model.partdata import Data, open_stream
 from gateway.model.report import DocClass
 
 _OOXML_MAIN = {
@@ -225,11 +225,11 @@ def _odf_kind(zf: zipfile.ZipFile, folder: str = "") -> str:
     return "odt"
 
 
-def _zip_format(data: bytes, name: str = "") -> tuple[str, str | None]:
+def _zip_format(data: Data, name: str = "") -> tuple[str, str | None]:
     """``(fmt, damage)``: ``zip`` for an archive; an office format when the package's
     structure says so, with what is damaged when its marker member is missing or wrong."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(open_stream(data))
         names = set(zf.namelist())
         mimetype = None
         if "mimetype" in names:
@@ -289,7 +289,7 @@ _STARTXREF = re.compile(rb"startxref\s+(\d{1,12})\s+%%EOF")
 _OBJ = re.compile(rb"\s*(?:xref|\d+\s+\d+\s+obj)")
 
 
-def _pdf_inside(data: bytes) -> bool:
+def _pdf_inside(data: Data) -> bool:
     """Whether a file that is something else at offset 0 is also a readable PDF: a PDF
     header in the first 1024 bytes (where readers look) and a ``startxref`` at the end that
     points at a cross-reference section or object in these very bytes."""
@@ -302,18 +302,18 @@ def _pdf_inside(data: bytes) -> bool:
     return 0 < offset < len(data) and _OBJ.match(data, offset) is not None
 
 
-def _zip_inside(data: bytes) -> bool:
+def _zip_inside(data: Data) -> bool:
     """Whether a file that is something else at offset 0 also ends in a ZIP with members."""
     if b"PK\x05\x06" not in data[-(65536 + 22):]:
         return False
     try:
-        return bool(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        return bool(zipfile.ZipFile(open_stream(data)).namelist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, RuntimeError,
             NotImplementedError, EOFError, KeyError):
         return False
 
 
-def _cms(data: bytes, name: str) -> str | None:
+def _cms(data: Data, name: str) -> str | None:
     """``p7s`` or ``p7m`` when the bytes are CMS (DER SignedData/EnvelopedData or PEM)."""
     head = data[:64]
     der = head[:1] == b"\x30" and (_SIGNED_DATA_OID in head or _ENVELOPED_DATA_OID in head)
@@ -322,7 +322,7 @@ def _cms(data: bytes, name: str) -> str | None:
     return "p7s" if extension(name) in ("p7s", "sig", "pkcs7") else "p7m"
 
 
-def sniff_detail(data: bytes, name: str = "", text_label: bool = False) -> Sniffed:
+def sniff_detail(data: Data, name: str = "", text_label: bool = False) -> Sniffed:
     """Identify ``data`` by its content (the name breaks ties only). ``text_label``: the
     bytes are a body labelled text, and libmagic is not asked when they are plainly text
     (:func:`plainly_text`); every check on the bytes themselves is made all the same."""
@@ -370,7 +370,7 @@ non-document. Others (``image/x-tga``, ``font/x-amiga-font``, ``application/x-ar
 weak guesses libmagic also makes about random bytes: trusted only when the name agrees."""
 
 
-def _trusted_other(media_type: str, data: bytes, name: str) -> bool:
+def _trusted_other(media_type: str, data: Data, name: str) -> bool:
     """Whether libmagic's type for a file we have no reader for identifies it for sure."""
     import mimetypes
 
@@ -383,7 +383,7 @@ def _trusted_other(media_type: str, data: bytes, name: str) -> bool:
     return bool(name) and mimetypes.guess_type(name, strict=False)[0] == media_type
 
 
-def sniff(data: bytes, name: str = "") -> tuple[str, str]:
+def sniff(data: Data, name: str = "") -> tuple[str, str]:
     """Return ``(media_type, fmt)`` identified from the bytes (the name breaks ties only)."""
     found = sniff_detail(data, name)
     return found.media_type, found.fmt
@@ -428,7 +428,7 @@ def plainly_text(head: bytes) -> bool:
     return not low.startswith(_TEXT_FILE_STARTS) and not any(m in low for m in _TEXT_FILE_MARKS)
 
 
-def _by_magic(data: bytes, name: str, text_label: bool = False) -> tuple[str, str]:
+def _by_magic(data: Data, name: str, text_label: bool = False) -> tuple[str, str]:
     head = data[: 1 << 16]
     if not head:
         mt = "application/x-empty"

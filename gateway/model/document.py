@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.model.partdata import Data
 from gateway.model.report import DocClass
 
 
@@ -13,7 +14,8 @@ class Document:
     """Display path: the file name, or ``outer.zip/inner.docx`` for archive members."""
     name: str
     """The file name alone (decoded from RFC 2047/2231)."""
-    data: bytes
+    data: Data
+    """The decoded bytes: a large part is its mapped temp file (``model/partdata.py``)."""
     media_type: str
     """MIME type identified from the content (libmagic), refined for OOXML/ODF."""
     fmt: str

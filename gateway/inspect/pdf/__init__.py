@@ -19,7 +19,6 @@ Facts reported (``DocumentReport.facts``):
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
@@ -32,6 +31,7 @@ from gateway.inspect.pdf.signer import short
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
+from gateway.model.partdata import Data, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,12 @@ def pdf_options(ctx: InspectContext) -> dict[str, Any]:
     return out
 
 
-def open_reader(data: bytes) -> Any:
+def open_reader(data: Data) -> Any:
     """A plain tolerant reader (layout tests and benchmarks); inspection reads through the
     ladder of ``repair`` instead."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    return PdfFileReader(io.BytesIO(data), strict=False)
+    return PdfFileReader(open_stream(data), strict=False)
 
 
 def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
@@ -127,7 +127,7 @@ def inspect_pdf(doc: Document, ctx: InspectContext) -> InspectionResult:
 _Attempt = tuple[Any, PdfSignatureResult, "layout_mod.Layout | None", str, str, "str | None"]
 
 
-def _read(data: bytes, ctx: InspectContext, name: str,
+def _read(data: Data, ctx: InspectContext, name: str,
           opts: dict[str, Any]) -> _Attempt | InspectionResult:
     """Signatures and layout under the first reader mode that reads the file without a read
     error (``repair.MODES``); when none does, the tolerant reading decides (its failures are

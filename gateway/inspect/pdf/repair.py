@@ -23,10 +23,11 @@ different bodies for the same object (which one a viewer would show is then a gu
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from typing import Any
+
+from gateway.model.partdata import Data, find_all, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,13 @@ def is_read_error(exc: BaseException) -> bool:
     return isinstance(exc, (PdfReadError, KeyError, AssertionError, RepairRefused))
 
 
-def open_reader(data: bytes, mode: str = "tolerant") -> Any:
+def open_reader(data: Data, mode: str = "tolerant") -> Any:
     """A pyHanko reader over the original bytes in one of :data:`MODES`."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    reader = PdfFileReader(io.BytesIO(data), strict=mode == "strict")
+    reader = PdfFileReader(open_stream(data), strict=mode == "strict")
     if mode == "reconstructed":
         fixes = reconstruct_xrefs(reader, data)
         reader.repairs = fixes  # type: ignore[attr-defined]
@@ -67,7 +68,7 @@ def open_reader(data: bytes, mode: str = "tolerant") -> Any:
     return reader
 
 
-def check_no_hidden_bodies(reader: Any, data: bytes) -> None:
+def check_no_hidden_bodies(reader: Any, data: Data) -> None:
     """Refuse a reading that differs from what a viewer that rebuilds the table itself
     (taking each object's LAST definition in the file) would show: an object defined again
     later in the file than the table says, with a different body, is a hidden version."""
@@ -87,7 +88,7 @@ def check_no_hidden_bodies(reader: Any, data: bytes) -> None:
                                 f"{latest} than the one the table gives ({loc})")
 
 
-def _header_at(data: bytes, offset: int) -> tuple[int, int] | None:
+def _header_at(data: Data, offset: int) -> tuple[int, int] | None:
     m = _OBJ.match(data, max(offset - 1, 0))
     if m is None:
         m = _OBJ.match(b"\n" + data[offset:offset + 40])
@@ -98,13 +99,13 @@ _BEFORE_OBJ = re.compile(rb"[\r\n][ \t]*(\d{1,10})[ \t\r\n]+(\d{1,5})[ \t\r\n]+$
 _BEFORE_OBJ_AT_START = re.compile(rb"(?:^|[\r\n])[ \t]*(\d{1,10})[ \t\r\n]+(\d{1,5})[ \t\r\n]+$")
 
 
-def _scan(data: bytes) -> dict[tuple[int, int], list[int]]:
+def _scan(data: Data) -> dict[tuple[int, int], list[int]]:
     """Offsets of every ``N G obj`` header at the start of a line (found from each ``obj``
-    keyword backwards: the search itself runs at memory speed on image data)."""
+    keyword backwards: the search itself runs at memory speed on image data, a window at a
+    time: ``partdata.find_all``)."""
     out: dict[tuple[int, int], list[int]] = {}
     n = 0
-    pos = data.find(b"obj")
-    while pos >= 0:
+    for pos in find_all(data, b"obj"):
         nxt = data[pos + 3:pos + 4]
         if not (nxt.isalnum() or nxt == b"_"):
             start = max(0, pos - 40)
@@ -116,16 +117,15 @@ def _scan(data: bytes) -> dict[tuple[int, int], list[int]]:
                     raise RepairRefused(f"more than {MAX_OBJECTS} object headers")
                 key = (int(m.group(1)), int(m.group(2)))
                 out.setdefault(key, []).append(m.start(1))
-        pos = data.find(b"obj", pos + 3)
     return out
 
 
-def _body(data: bytes, offset: int) -> bytes:
+def _body(data: Data, offset: int) -> bytes:
     end = data.find(b"endobj", offset)
     return data[offset:end] if end >= 0 else data[offset:]
 
 
-def reconstruct_xrefs(reader: Any, data: bytes) -> list[str]:
+def reconstruct_xrefs(reader: Any, data: Data) -> list[str]:
     """Re-point the entries of every revision of ``reader`` (in place) at the objects in that
     revision's bytes; add objects a revision defines but its table forgot. Returns what was
     changed; raises :class:`RepairRefused` when a repair would be a guess."""
@@ -164,7 +164,7 @@ def reconstruct_xrefs(reader: Any, data: bytes) -> list[str]:
     return fixes
 
 
-def _only_body(data: bytes, offsets: list[int], lo: int, hi: int, idnum: int,
+def _only_body(data: Data, offsets: list[int], lo: int, hi: int, idnum: int,
                gen: int) -> int | None:
     here = [o for o in offsets if lo <= o < hi]
     if not here:

@@ -43,6 +43,7 @@ from gateway.inspect.text.extract.opendocument import odf
 from gateway.inspect.text.extract.pdftext import pdf
 from gateway.inspect.text.extract.plain import html_blocks, plain_blocks
 from gateway.inspect.text.extract.richtext import rtf
+from gateway.model.partdata import Data, to_bytes
 
 OOXML_WORD = frozenset({"docx", "docm", "dotx", "dotm"})
 OOXML_SHEET = frozenset({"xlsx", "xlsm", "xltx"})
@@ -50,7 +51,7 @@ OOXML_SLIDES = frozenset({"pptx", "pptm", "potx"})
 ODF_FORMATS = frozenset({"odt", "ods", "odp", "odg", "ott", "ots", "otp"})
 
 
-def extract(fmt: str, data: bytes, *, max_chars: int, max_member: int, max_total: int,
+def extract(fmt: str, data: Data, *, max_chars: int, max_member: int, max_total: int,
             pdf_max_pages: int) -> Extracted:
     """Blocks of a document of format ``fmt``; raises :class:`Unreadable`."""
     budget = Budget(max_chars)
@@ -65,7 +66,7 @@ def extract(fmt: str, data: bytes, *, max_chars: int, max_member: int, max_total
         else:
             out = odf(pkg, budget)
     elif fmt == "rtf":
-        out = rtf(data, budget)
+        out = rtf(to_bytes(data), budget)  # the tokenizer reads it whole
     elif fmt == "pdf":
         out = pdf(data, budget, pdf_max_pages)
     else:

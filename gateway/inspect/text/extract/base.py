@@ -4,13 +4,13 @@ without DTDs, entities or network and refused if it carries a DOCTYPE)."""
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from gateway.model.partdata import Data, open_stream
 from gateway.zip_member import MemberUnreadable, read_member
 
 STRONG_KINDS = frozenset({"textbox", "shape", "header", "footer"})
@@ -91,9 +91,9 @@ def parse_xml(data: bytes) -> etree._Element:
 class Package:
     """A ZIP package read with caps on member size and total inflated bytes."""
 
-    def __init__(self, data: bytes, max_member: int, max_total: int) -> None:
+    def __init__(self, data: Data, max_member: int, max_total: int) -> None:
         try:
-            self.zf = zipfile.ZipFile(io.BytesIO(data))
+            self.zf = zipfile.ZipFile(open_stream(data))
             self.names = {i.filename: i for i in self.zf.infolist()}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
             raise Unreadable(f"not a readable ZIP package: {exc}") from None

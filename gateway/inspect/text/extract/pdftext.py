@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
 from gateway.inspect.text.extract.base import Block, Budget, Extracted, Run, Unreadable
+from gateway.model.partdata import Data, open_stream
 
 
-def find_startxref(data: bytes) -> int | None:
+def find_startxref(data: Data) -> int | None:
     """Where the last ``startxref`` line of ``data`` points, as pdfminer's ``find_xref`` finds
     it, or None where pdfminer would find no valid one (and rebuild the cross-reference
     instead).
@@ -46,7 +46,7 @@ _NOT_SPACE = re.compile(rb"[^ \t\r\n\x0b\x0c]")
 _LINE_END = re.compile(rb"[\r\n]")
 
 
-def _alone_on_line(data: bytes, at: int) -> bool:
+def _alone_on_line(data: Data, at: int) -> bool:
     """Whether the ``startxref`` at ``at`` is alone on its line (but for white space), and
     that line is not the file's first."""
     i = at
@@ -60,7 +60,7 @@ def _alone_on_line(data: bytes, at: int) -> bool:
     return j == len(data) or data[j] in b"\r\n"
 
 
-def _document(data: bytes) -> Any:
+def _document(data: Data) -> Any:
     """pdfminer's document over ``data``, with the last cross-reference found by
     :func:`find_startxref` instead of pdfminer's backward line reader (same position, same
     fallback when there is none)."""
@@ -74,10 +74,10 @@ def _document(data: bytes) -> Any:
                 raise PDFNoValidXRef("no valid startxref")
             return start
 
-    return _Document(PDFParser(io.BytesIO(data)), caching=True)
+    return _Document(PDFParser(open_stream(data)), caching=True)
 
 
-def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
+def _pdf_pages(data: Data, max_pages: int) -> Iterator[Any]:
     """pdfminer's ``extract_pages``, except that the large streams a page read (a scan's
     images) leave the document's object cache once the page is laid out: the pages of a scan
     are not all held in memory at once."""
@@ -102,7 +102,7 @@ def _pdf_pages(data: bytes, max_pages: int) -> Iterator[Any]:
                     del cache[key]
 
 
-def pdf(data: bytes, budget: Budget, max_pages: int) -> Extracted:
+def pdf(data: Data, budget: Budget, max_pages: int) -> Extracted:
     out = Extracted()
     import logging
 
