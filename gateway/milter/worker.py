@@ -83,8 +83,9 @@ def message_size(kind: str, source: Any) -> int:
     return len(source) if isinstance(source, (bytes, bytearray)) else 0
 
 
-def collect_after(size: int) -> None:
-    """Free what a large message left in reference cycles before the heap is trimmed.
+def collect_after(size: int) -> bool:
+    """Free what a large message left in reference cycles before the heap is trimmed; True
+    when the message was that large (the heap is then trimmed whatever it grew by).
 
     The PDF readers (pyHanko's and pdfminer.six's) hold the document's bytes in reference
     cycles, which only the garbage collector frees, at a collection of the generation they
@@ -96,6 +97,8 @@ def collect_after(size: int) -> None:
     ``COLLECT_AFTER_BYTES`` or more, whose check takes far longer."""
     if size >= COLLECT_AFTER_BYTES:
         gc.collect()
+        return True
+    return False
 
 
 def release_memory() -> None:
@@ -135,10 +138,13 @@ class MemoryReleaser:
         self._trim = trim
         self.base: int | None = resident()
 
-    def after_check(self) -> bool:
-        """Trim if the worker grew; True when it trimmed."""
+    def after_check(self, large: bool = False) -> bool:
+        """Trim if the worker grew, or after a ``large`` message (one whose parts are read
+        from their files grows the worker by less than ``growth`` yet leaves that much freed
+        in the heap: a trim costs far less than such a check); True when it trimmed."""
         rss = self._resident()
-        if rss is not None and self.base is not None and rss - self.base < self.growth:
+        if (not large and rss is not None and self.base is not None
+                and rss - self.base < self.growth):
             self.base = min(self.base, rss)
             return False
         self._trim()
@@ -204,8 +210,7 @@ def worker_main(conn: Any, rules_path: str | None, trust_dirs: tuple[str, ...],
             except (OSError, ValueError):
                 break
         report = None
-        collect_after(message_size(kind, source))
-        releaser.after_check()
+        releaser.after_check(large=collect_after(message_size(kind, source)))
     conn.close()
 
 

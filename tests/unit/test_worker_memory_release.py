@@ -62,3 +62,12 @@ def test_resident_size_of_this_process_follows_an_allocation():
         assert after is not None and after - before >= TRIM_GROWTH
     finally:
         block.close()
+
+
+def test_a_large_message_trims_whatever_the_worker_grew():
+    sizes = Sizes(100 * MIB, 107 * MIB, 101 * MIB, 104 * MIB)
+    r = MemoryReleaser(8 * MIB, sizes.resident, sizes.trim)
+    assert r.after_check(large=True) is True  # grown by 7 only, but the message was large
+    assert sizes.trims == 1 and r.base == 101 * MIB
+    assert r.after_check() is False  # 104: a small message, grown by 3
+    assert sizes.trims == 1
