@@ -8,6 +8,7 @@ of a body or marked in the subject or a file name holds the message. Documents a
 
 from __future__ import annotations
 
+import bisect
 import email.errors
 import email.header
 import re
@@ -199,13 +200,20 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
     hint: Finding | None = None
     n = 0
     pos = 0
+    # Every line that could hold a stamp, searched once for the top lines and those below.
+    # A line ``_could_be_stamp`` lets through starts one of them: no match of a pattern
+    # hides another of the same pattern (each ends with a letter none of them starts with).
+    starts = _stamp_line_starts(text, 0)
+    candidates = set(starts)
     for m in _NONEMPTY_LINE.finditer(text):
         n += 1
         pos = m.end()
-        line = m.group(0)
         if n > opts.stamp_top_blocks:
             pos = m.start()
             break
+        if m.start() not in candidates:
+            continue
+        line = m.group(0)
         if len(line) > 160 or not _could_be_stamp(line):
             continue
         level = stamps.segment_stamp(line)
@@ -220,7 +228,8 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
                                   reason="written without diacritics")
     if best is not None:
         return secret_finding("SECRET_BODY", opts, place=best[2], level=best[1])
-    for start in _stamp_line_starts(text, pos):
+    # the lines below (``pos`` starts the first of them, or only white space follows it)
+    for start in starts[bisect.bisect_left(starts, pos):]:
         end = text.find("\n", start)
         line = text[start: end if end >= 0 else len(text)]
         if len(line) > 160:
