@@ -225,6 +225,30 @@ def test_the_walk_decodes_vietnamese_names_with_the_remembered_headers() -> None
     assert names == ["Công văn số 12.pdf"] * 3
 
 
+def test_header_classes_are_made_once_and_parse_as_the_default_policy() -> None:
+    """The registry makes a new class for every header it parses; the gateway's factory
+    makes one per registry class. Values never seen before (a Message-ID, a long one) must
+    still come out as the default policy makes them: the same text, class, defects."""
+    factory: Any = structure.POLICY.header_factory
+    stdlib = email.policy.default.header_factory
+    values = {
+        "Message-ID": ["<a.1@x.vn>", "  <b@[10.0.0.1]> ", "not an id", "<x@y>(c) <z@w>"],
+        "From": ["=?utf-8?b?VsSDbiB0aMawIA==?= <vt@x.vn>", "a@x.vn, \"B, C\" <b@x.vn>", "@@"],
+        "Date": ["Sun, 06 Dec 2026 03:00:00 +0700", "yesterday"],
+        "X-Other": ["=?utf-8?q?=C4=90=E1=BA=AFk?= tail " + "y" * factory.LONGEST],
+        "Content-Type": ["text/plain; charset=\"utf-8\"", "text/", "multipart/mixed; b=\""],
+    }
+    for name, vals in values.items():
+        for value in vals:
+            ours, theirs = factory(name, value), stdlib(name, value)
+            assert str(ours) == str(theirs)
+            assert type(ours).__name__ == type(theirs).__name__
+            assert type(ours).__mro__[1:] == type(theirs).__mro__[1:]
+            assert [type(d) for d in ours.defects] == [type(d) for d in theirs.defects]
+        assert factory[name] is factory[name.upper()]  # one class per registry class
+        assert stdlib[name] is not stdlib[name]  # (the registry's own: a new one each time)
+
+
 def test_long_header_values_are_not_remembered() -> None:
     factory: Any = structure.POLICY.header_factory
     long_value = "x" * (factory.LONGEST + 1)
