@@ -177,6 +177,38 @@ def test_stamp_line_starts_are_those_of_one_pattern_over_both_letters():
             assert _stamp_line_starts(body, pos) == expected, body
 
 
+def test_compiled_stamp_line_starts_are_the_regex_searches() -> None:
+    """The compiled search (one pass over the code points) must give the lines the three
+    regex searches give: every pattern piece, each at the end of the text too, all the
+    white space ``\\s`` takes (and some it does not), one-, two- and four-byte texts."""
+    import random
+    import re
+    import unicodedata
+
+    from gateway.inspect.text import scorer
+    from gateway.inspect.text.message import _stamp_line_starts
+
+    if not scorer.COMPILED:
+        pytest.skip("the compiled scorer is not built")
+    spaces = [chr(c) for c in range(0x3001) if re.match(r"\s", chr(c))]
+    assert "\u00a0" in spaces and "\u2028" in spaces and "\x1c" in spaces
+    words = ["Độ mật", "độ  mật", "ĐỘ MẬT", "đô\u0323 m", "Đọ\u0302\tM", "đổi", "được", "MẬT",
+             "MAT", "MA\u0301\u0302T", "MÂT", "MẠT", "MAX", "M", "MẬ", "MA", "Đ", "đ", "độ", "Độ",
+             "đo", "đo\u0301", "độđộ m", "Độ\n mật", "chế độ", "mật khẩu", "đỘ", "ĐỘ\u3000M",
+             "đô\u0301 M", "Đô\u0300\u0301 m", "ĐÔ\u0303 M", "Đọ\u0301 m", "đỌ\u0300 m",
+             "ĐO\u0309 m", "Â\u0301", "Ạ\u0300", "x", "\n", " ", "\t", "\r\n", "😀", "\u200b",
+             "\u0085", *spaces]
+    rng = random.Random(9)
+    for i in range(3000):
+        text = "".join(rng.choice(words) + rng.choice(("", " ", "\n", rng.choice(spaces)))
+                       for _ in range(rng.randint(0, 30)))
+        if i % 5 == 0:  # one-byte texts: only the M pattern can match there
+            text = text.encode("latin-1", "ignore").decode("latin-1")
+        for form in ("NFC", "NFD", None):  # and as written: marks on letters NFC composes
+            body = unicodedata.normalize(form, text) if form else text
+            assert scorer.stamp_line_starts(body) == _stamp_line_starts(body, 0), repr(body)
+
+
 def _body_stamp_line_by_line(text, where, opts):
     """The body stamp search as first written: each top line tested on its own, the lines
     below found by a second search from the first line after the top."""

@@ -16,7 +16,7 @@ import unicodedata
 from typing import Any
 
 from gateway.inspect.base import InspectContext
-from gateway.inspect.text import detect, legacy, stamps
+from gateway.inspect.text import detect, legacy, scorer, stamps
 from gateway.inspect.text.common import (
     LEVEL_RANK,
     TONES,
@@ -203,7 +203,7 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
     # Every line that could hold a stamp, searched once for the top lines and those below.
     # A line ``_could_be_stamp`` lets through starts one of them: no match of a pattern
     # hides another of the same pattern (each ends with a letter none of them starts with).
-    starts = _stamp_line_starts(text, 0)
+    starts = scorer.stamp_line_starts(text) if scorer.COMPILED else _stamp_line_starts(text, 0)
     candidates = set(starts)
     for m in _NONEMPTY_LINE.finditer(text):
         n += 1
