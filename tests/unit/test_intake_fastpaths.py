@@ -249,6 +249,37 @@ def test_header_classes_are_made_once_and_parse_as_the_default_policy() -> None:
         assert stdlib[name] is not stdlib[name]  # (the registry's own: a new one each time)
 
 
+def test_plain_message_ids_are_taken_as_the_email_package_reads_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Message-ID of letters, digits and dots is taken as written, without the parse: it
+    must be what the parse gives, and anything else must still be parsed."""
+    import re
+
+    from gateway.intake import names
+
+    rng = random.Random(3)
+    atom = "abcXYZ019_+-"
+    special = ["", ".", "..", " ", "(c)", "\"q\"", "[1.2.3.4]", "=?utf-8?q?x?=", "é", "<", ">"]
+    parsed = 0
+    for i in range(3000):
+        def dots(letters: str) -> str:
+            return ".".join("".join(rng.choice(letters) for _ in range(rng.randint(1, 6)))
+                            for _ in range(rng.randint(1, 3)))
+        value = f"<{dots(atom)}@{dots(atom if i % 7 == 0 else atom[:-3] + '-')}>"
+        if i % 3 == 0:  # damaged or unusual ones: parsed as before
+            at = rng.randint(0, len(value))
+            value = value[:at] + rng.choice(special) + value[at:]
+        msg = email.message_from_string(f"Message-ID: {value}\n\n", policy=structure.POLICY)
+        raw = next(iter(msg.raw_items()))[1]
+        fast = names.header_value(msg, "Message-ID", raw)
+        plain = names._PLAIN_MESSAGE_ID
+        with monkeypatch.context() as m:  # the parse, for every value
+            m.setattr(names, "_PLAIN_MESSAGE_ID", re.compile("(?!)"))
+            assert fast == names.header_value(msg, "Message-ID", raw), raw
+        parsed += plain.fullmatch(raw) is None
+    assert 500 < parsed < 2000  # both paths were taken
+
+
 def test_long_header_values_are_not_remembered() -> None:
     factory: Any = structure.POLICY.header_factory
     long_value = "x" * (factory.LONGEST + 1)
