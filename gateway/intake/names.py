@@ -38,10 +38,19 @@ def header_value(msg: Message, name: str, raw: str) -> str:
         return to_nfc(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
+def _may_be_named(part: Message) -> bool:
+    """False when no header can give ``part`` a name: no Content-Disposition and no
+    parameter called name (or name*, name*0…) in Content-Type. Every read of a parameter
+    parses the header's parameters again."""
+    return "content-disposition" in part or "name" in str(part.get("content-type", "")).lower()
+
+
 def part_filename(part: Message) -> str | None:
     """The file name from Content-Disposition or Content-Type, decoded (RFC 2231 and the
     common RFC 2047-in-quotes form), in NFC."""
     try:
+        if not _may_be_named(part):
+            return None
         name = part.get_filename() or part.get_param("name", header="content-type")
     except Exception:  # noqa: BLE001 - unnamed then; the part is still judged by its content
         return None

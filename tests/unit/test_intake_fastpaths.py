@@ -280,6 +280,39 @@ def test_plain_message_ids_are_taken_as_the_email_package_reads_them(
     assert 500 < parsed < 2000  # both paths were taken
 
 
+def test_a_part_without_name_parameters_is_unnamed_as_the_email_package_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``part_filename`` answers None without reading the parameters when no header could
+    give a name; it must say what reading them says, for every header it is given."""
+    from gateway.intake import names
+
+    rng = random.Random(4)
+    types = ["text/plain", "text/plain; charset=utf-8", "application/pdf; name=a.pdf",
+             "application/pdf; NAME=\"b.pdf\"", "application/pdf; Name*=utf-8''c%C3%B4.pdf",
+             "application/pdf; name*0=d; name*1=.pdf", "text/plain; x-name=y",
+             "application/octet-stream; filename=e.bin", "text/plain; charset=\"name\"",
+             "application/pdf; name=\"=?utf-8?b?QsOhby5wZGY=?=\"", "text/", "", "a/b; c"]
+    dispositions = [None, "attachment", "inline", "attachment; filename=f.doc",
+                    "attachment; FILENAME*=utf-8''g%C3%B4.doc", "inline; name=h.txt"]
+    seen, skipped = set(), 0
+    for _ in range(400):
+        head = ""
+        ctype = rng.choice(types)
+        if ctype:
+            head += f"Content-Type: {ctype}\r\n"
+        cd = rng.choice(dispositions) if rng.random() < 0.5 else None
+        if cd:
+            head += f"Content-Disposition: {cd}\r\n"
+        part = email.message_from_string(head + "\r\nx", policy=structure.POLICY)
+        got = names.part_filename(part)
+        skipped += not names._may_be_named(part)
+        with monkeypatch.context() as m:  # the parameters read, always
+            m.setattr(names, "_may_be_named", lambda _part: True)
+            assert got == names.part_filename(part), head
+        seen.add(got)
+    assert None in seen and len(seen) > 5 and 50 < skipped < 350
+
+
 def test_long_header_values_are_not_remembered() -> None:
     factory: Any = structure.POLICY.header_factory
     long_value = "x" * (factory.LONGEST + 1)
