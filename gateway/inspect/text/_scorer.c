@@ -750,10 +750,147 @@ stamp_line_starts(PyObject *Py_UNUSED(module), PyObject *arg)
     return out;
 }
 
+/* stamp_line_starts_utf8(data): the same search over UTF-8 bytes (valid UTF-8: a caller
+ * that does not know it has the str); the line starts are byte offsets. A byte sequence
+ * that is not a whole code point never matches. */
+
+static int
+cp_at(const unsigned char *p, const unsigned char *end, Py_UCS4 *cp)  /* its length, or 0 */
+{
+    if (p >= end)
+        return 0;
+    unsigned char b = p[0];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    int n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+    if (n == 0 || end - p < n)
+        return 0;
+    Py_UCS4 c = b & (0x3F >> (n - 1));
+    for (int k = 1; k < n; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[k] & 0x3F);
+    }
+    *cp = c;
+    return n;
+}
+
+static int
+level_at_utf8(const unsigned char *p, const unsigned char *end)  /* after the M */
+{
+    Py_UCS4 c;
+    int k = cp_at(p, end, &c);
+    if (k == 0)
+        return 0;
+    p += k;
+    if (c == 0x1EAC)
+        return p < end && *p == 'T';
+    if (c != 'A' && c != 0x1EA0 && c != 0xC2)
+        return 0;
+    while ((k = cp_at(p, end, &c)) != 0 && IS_MARK(c))
+        p += k;
+    return p < end && *p == 'T';
+}
+
+static int
+label_at_utf8(const unsigned char *p, const unsigned char *end)  /* after the Đ or đ */
+{
+    Py_UCS4 c;
+    int k = cp_at(p, end, &c);
+    if (k == 0)
+        return 0;
+    p += k;
+    if (c != 0x1ED8 && c != 0x1ED9) {
+        if (c != 'o' && c != 'O' && c != 0x1ECC && c != 0x1ECD && c != 0xD4 && c != 0xF4)
+            return 0;
+        int marks = 0;
+        while ((k = cp_at(p, end, &c)) != 0 && IS_MARK(c)) {
+            p += k;
+            marks++;
+        }
+        if (!marks)
+            return 0;
+    }
+    int spaces = 0;
+    while ((k = cp_at(p, end, &c)) != 0 && Py_UNICODE_ISSPACE(c)) {
+        p += k;
+        spaces++;
+    }
+    return spaces && p < end && (*p == 'm' || *p == 'M');
+}
+
+/* Whether one of the eight bytes of w is u (exact, as has_unit). */
+static inline int
+has_byte(uint64_t w, unsigned char u)
+{
+    uint64_t x = w ^ (0x0101010101010101ULL * u);
+    return ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL) != 0;
+}
+
+static PyObject *
+stamp_line_starts_utf8(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    if (!PyBytes_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "stamp_line_starts_utf8() takes bytes, not %.100s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    const unsigned char *end = d + n;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t seen = 0, start = 0, last = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* M, or C4 (the first byte of Đ and đ), eight bytes at a time */
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, d + i, 8);
+            if (has_byte(w, 'M') | has_byte(w, 0xC4))
+                break;
+        }
+        while (i < n && d[i] != 'M' && d[i] != 0xC4)
+            i++;
+        if (i >= n)
+            break;
+        int hit;
+        if (d[i] == 'M')
+            hit = level_at_utf8(d + i + 1, end);
+        else
+            hit = i + 1 < n && (d[i + 1] == 0x90 || d[i + 1] == 0x91)
+                  && label_at_utf8(d + i + 2, end);
+        if (!hit)
+            continue;
+        for (Py_ssize_t k = i; k > seen; k--)
+            if (d[k - 1] == '\n') {
+                start = k;
+                break;
+            }
+        seen = i;
+        if (start != last) {
+            PyObject *v = PyLong_FromSsize_t(start);
+            if (v == NULL || PyList_Append(out, v) < 0) {
+                Py_XDECREF(v);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(v);
+            last = start;
+        }
+    }
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
     {"stamp_line_starts", (PyCFunction)stamp_line_starts, METH_O,
      "stamp_line_starts(text) -> list[int]: where the lines start that hold a match of a "
      "body stamp pattern (see message._stamp_line_starts), in order."},
+    {"stamp_line_starts_utf8", (PyCFunction)stamp_line_starts_utf8, METH_O,
+     "stamp_line_starts_utf8(data) -> list[int]: stamp_line_starts over valid UTF-8 bytes, "
+     "as byte offsets."},
     {NULL, NULL, 0, NULL},
 };
 
