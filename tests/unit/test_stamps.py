@@ -214,8 +214,8 @@ def _body_stamp_line_by_line(text, where, opts):
     below found by a second search from the first line after the top."""
     from gateway.inspect.text.common import placed_finding, secret_finding
     from gateway.inspect.text.message import (
-        LEVEL_RANK,
         _NONEMPTY_LINE,
+        LEVEL_RANK,
         _could_be_stamp,
         _stamp_line_starts,
     )
