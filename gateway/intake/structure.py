@@ -42,6 +42,8 @@ class _CachedHeaders:
         self._made: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._chars = 0
         self._lock = threading.Lock()
+        self._types: dict[Any, Any] = {}
+        """Registry class → the header class made of it (see ``_make``)."""
 
     def __call__(self, name: str, value: str) -> Any:
         key = (name, value)
@@ -50,7 +52,7 @@ class _CachedHeaders:
             if made is not None:
                 self._made.move_to_end(key)
                 return made
-        made = self._factory(name, value)
+        made = self._make(name, value)
         if len(value) <= self.LONGEST:
             with self._lock:
                 if key not in self._made:
@@ -62,7 +64,25 @@ class _CachedHeaders:
         return made
 
     def __getitem__(self, name: str) -> Any:
-        return self._factory[name]
+        return self._type(name)
+
+    def _type(self, name: str) -> Any:
+        """The header class for ``name``: the registry's ``factory[name]`` builds a new class
+        (``type(...)``) on every call, which costs more than parsing most values and leaves
+        a class for the garbage collector each time; one class per registry class is made
+        here, once (the same bases, so the same parsing)."""
+        factory = self._factory
+        registry = getattr(factory, "registry", None)
+        if not isinstance(registry, dict):  # not a HeaderRegistry: its own classes
+            return factory[name]
+        chosen = registry.get(name.lower(), factory.default_class)
+        made = self._types.get(chosen)
+        if made is None:
+            made = self._types[chosen] = factory[name]
+        return made
+
+    def _make(self, name: str, value: str) -> Any:
+        return self._type(name)(name, value)
 
 
 POLICY = email.policy.default.clone(

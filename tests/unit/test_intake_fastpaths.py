@@ -225,6 +225,94 @@ def test_the_walk_decodes_vietnamese_names_with_the_remembered_headers() -> None
     assert names == ["Công văn số 12.pdf"] * 3
 
 
+def test_header_classes_are_made_once_and_parse_as_the_default_policy() -> None:
+    """The registry makes a new class for every header it parses; the gateway's factory
+    makes one per registry class. Values never seen before (a Message-ID, a long one) must
+    still come out as the default policy makes them: the same text, class, defects."""
+    factory: Any = structure.POLICY.header_factory
+    stdlib = email.policy.default.header_factory
+    values = {
+        "Message-ID": ["<a.1@x.vn>", "  <b@[10.0.0.1]> ", "not an id", "<x@y>(c) <z@w>"],
+        "From": ["=?utf-8?b?VsSDbiB0aMawIA==?= <vt@x.vn>", "a@x.vn, \"B, C\" <b@x.vn>", "@@"],
+        "Date": ["Sun, 06 Dec 2026 03:00:00 +0700", "yesterday"],
+        "X-Other": ["=?utf-8?q?=C4=90=E1=BA=AFk?= tail " + "y" * factory.LONGEST],
+        "Content-Type": ["text/plain; charset=\"utf-8\"", "text/", "multipart/mixed; b=\""],
+    }
+    for name, vals in values.items():
+        for value in vals:
+            ours, theirs = factory(name, value), stdlib(name, value)
+            assert str(ours) == str(theirs)
+            assert type(ours).__name__ == type(theirs).__name__
+            assert type(ours).__mro__[1:] == type(theirs).__mro__[1:]
+            assert [type(d) for d in ours.defects] == [type(d) for d in theirs.defects]
+        assert factory[name] is factory[name.upper()]  # one class per registry class
+        assert stdlib[name] is not stdlib[name]  # (the registry's own: a new one each time)
+
+
+def test_plain_message_ids_are_taken_as_the_email_package_reads_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Message-ID of letters, digits and dots is taken as written, without the parse: it
+    must be what the parse gives, and anything else must still be parsed."""
+    import re
+
+    from gateway.intake import names
+
+    rng = random.Random(3)
+    atom = "abcXYZ019_+-"
+    special = ["", ".", "..", " ", "(c)", "\"q\"", "[1.2.3.4]", "=?utf-8?q?x?=", "é", "<", ">"]
+    parsed = 0
+    for i in range(3000):
+        def dots(letters: str) -> str:
+            return ".".join("".join(rng.choice(letters) for _ in range(rng.randint(1, 6)))
+                            for _ in range(rng.randint(1, 3)))
+        value = f"<{dots(atom)}@{dots(atom if i % 7 == 0 else atom[:-3] + '-')}>"
+        if i % 3 == 0:  # damaged or unusual ones: parsed as before
+            at = rng.randint(0, len(value))
+            value = value[:at] + rng.choice(special) + value[at:]
+        msg = email.message_from_string(f"Message-ID: {value}\n\n", policy=structure.POLICY)
+        raw = next(iter(msg.raw_items()))[1]
+        fast = names.header_value(msg, "Message-ID", raw)
+        plain = names._PLAIN_MESSAGE_ID
+        with monkeypatch.context() as m:  # the parse, for every value
+            m.setattr(names, "_PLAIN_MESSAGE_ID", re.compile("(?!)"))
+            assert fast == names.header_value(msg, "Message-ID", raw), raw
+        parsed += plain.fullmatch(raw) is None
+    assert 500 < parsed < 2000  # both paths were taken
+
+
+def test_a_part_without_name_parameters_is_unnamed_as_the_email_package_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``part_filename`` answers None without reading the parameters when no header could
+    give a name; it must say what reading them says, for every header it is given."""
+    from gateway.intake import names
+
+    rng = random.Random(4)
+    types = ["text/plain", "text/plain; charset=utf-8", "application/pdf; name=a.pdf",
+             "application/pdf; NAME=\"b.pdf\"", "application/pdf; Name*=utf-8''c%C3%B4.pdf",
+             "application/pdf; name*0=d; name*1=.pdf", "text/plain; x-name=y",
+             "application/octet-stream; filename=e.bin", "text/plain; charset=\"name\"",
+             "application/pdf; name=\"=?utf-8?b?QsOhby5wZGY=?=\"", "text/", "", "a/b; c"]
+    dispositions = [None, "attachment", "inline", "attachment; filename=f.doc",
+                    "attachment; FILENAME*=utf-8''g%C3%B4.doc", "inline; name=h.txt"]
+    seen, skipped = set(), 0
+    for _ in range(400):
+        head = ""
+        ctype = rng.choice(types)
+        if ctype:
+            head += f"Content-Type: {ctype}\r\n"
+        cd = rng.choice(dispositions) if rng.random() < 0.5 else None
+        if cd:
+            head += f"Content-Disposition: {cd}\r\n"
+        part = email.message_from_string(head + "\r\nx", policy=structure.POLICY)
+        got = names.part_filename(part)
+        skipped += not names._may_be_named(part)
+        with monkeypatch.context() as m:  # the parameters read, always
+            m.setattr(names, "_may_be_named", lambda _part: True)
+            assert got == names.part_filename(part), head
+        seen.add(got)
+    assert None in seen and len(seen) > 5 and 50 < skipped < 350
+
+
 def test_long_header_values_are_not_remembered() -> None:
     factory: Any = structure.POLICY.header_factory
     long_value = "x" * (factory.LONGEST + 1)

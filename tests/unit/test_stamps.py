@@ -177,6 +177,114 @@ def test_stamp_line_starts_are_those_of_one_pattern_over_both_letters():
             assert _stamp_line_starts(body, pos) == expected, body
 
 
+def test_compiled_stamp_line_starts_are_the_regex_searches() -> None:
+    """The compiled search (one pass over the code points) must give the lines the three
+    regex searches give: every pattern piece, each at the end of the text too, all the
+    white space ``\\s`` takes (and some it does not), one-, two- and four-byte texts."""
+    import random
+    import re
+    import unicodedata
+
+    from gateway.inspect.text import scorer
+    from gateway.inspect.text.message import _stamp_line_starts
+
+    if not scorer.COMPILED:
+        pytest.skip("the compiled scorer is not built")
+    spaces = [chr(c) for c in range(0x3001) if re.match(r"\s", chr(c))]
+    assert "\u00a0" in spaces and "\u2028" in spaces and "\x1c" in spaces
+    words = ["Độ mật", "độ  mật", "ĐỘ MẬT", "đô\u0323 m", "Đọ\u0302\tM", "đổi", "được", "MẬT",
+             "MAT", "MA\u0301\u0302T", "MÂT", "MẠT", "MAX", "M", "MẬ", "MA", "Đ", "đ", "độ", "Độ",
+             "đo", "đo\u0301", "độđộ m", "Độ\n mật", "chế độ", "mật khẩu", "đỘ", "ĐỘ\u3000M",
+             "đô\u0301 M", "Đô\u0300\u0301 m", "ĐÔ\u0303 M", "Đọ\u0301 m", "đỌ\u0300 m",
+             "ĐO\u0309 m", "Â\u0301", "Ạ\u0300", "x", "\n", " ", "\t", "\r\n", "😀", "\u200b",
+             "\u0085", *spaces]
+    rng = random.Random(9)
+    for i in range(3000):
+        text = "".join(rng.choice(words) + rng.choice(("", " ", "\n", rng.choice(spaces)))
+                       for _ in range(rng.randint(0, 30)))
+        if i % 5 == 0:  # one-byte texts: only the M pattern can match there
+            text = text.encode("latin-1", "ignore").decode("latin-1")
+        for form in ("NFC", "NFD", None):  # and as written: marks on letters NFC composes
+            body = unicodedata.normalize(form, text) if form else text
+            assert scorer.stamp_line_starts(body) == _stamp_line_starts(body, 0), repr(body)
+
+
+def _body_stamp_line_by_line(text, where, opts):
+    """The body stamp search as first written: each top line tested on its own, the lines
+    below found by a second search from the first line after the top."""
+    from gateway.inspect.text.common import placed_finding, secret_finding
+    from gateway.inspect.text.message import (
+        _NONEMPTY_LINE,
+        LEVEL_RANK,
+        _could_be_stamp,
+        _stamp_line_starts,
+    )
+
+    best, hint, n, pos = None, None, 0, 0
+    for m in _NONEMPTY_LINE.finditer(text):
+        n += 1
+        pos = m.end()
+        line = m.group(0)
+        if n > opts.stamp_top_blocks:
+            pos = m.start()
+            break
+        if len(line) > 160 or not _could_be_stamp(line):
+            continue
+        level = stamps.segment_stamp(line)
+        if level:
+            rank = LEVEL_RANK[level]
+            if best is None or rank > best[0]:
+                best = (rank, level, f"{where} line {n}")
+            continue
+        un = stamps.unaccented_stamp(line)
+        if un and hint is None:
+            hint = placed_finding("SECRET_HINT", place=where, level=un,
+                                  reason="written without diacritics")
+    if best is not None:
+        return secret_finding("SECRET_BODY", opts, place=best[2], level=best[1])
+    for start in _stamp_line_starts(text, pos):
+        end = text.find("\n", start)
+        line = text[start: end if end >= 0 else len(text)]
+        if len(line) > 160:
+            continue
+        level = stamps.segment_stamp(line)
+        if level:
+            return placed_finding("SECRET_HINT", place=where, level=level,
+                                  reason="standalone mark below the first lines")
+        un = stamps.unaccented_stamp(line)
+        if un and hint is None:
+            hint = placed_finding("SECRET_HINT", place=where, level=un,
+                                  reason="written without diacritics")
+    return hint
+
+
+def test_body_stamp_with_one_search_finds_what_the_line_by_line_reading_found():
+    """The body check searches the whole body once for the lines that could hold a stamp and
+    reads the top lines only among them: its finding must be the one of the top lines each
+    tested on their own, for stamps, hints and prose on any line, in any normal form, with
+    marks split across lines and with any number of top lines."""
+    import dataclasses
+    import random
+    import unicodedata
+
+    from gateway.inspect.text.common import Options
+    from gateway.inspect.text.message import _body_stamp
+
+    rng = random.Random(5)
+    pieces = [*STAMP_LINES, *NOT_STAMPS, "TUYET MAT", "** TOI MAT **", "Độ mật: MẬT",
+              "độ", "mật", "Độ\n mật", "MẬT\nMẬT", "MAT", "", "  ", "\t", "x " * 100,
+              "ĐỘ MẬT: TỐI MẬT", "chế độ mật khẩu", VIETNAMESE["prose_secret_words"]]
+    seen = set()
+    for _ in range(1500):
+        body = "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        body = unicodedata.normalize(rng.choice(("NFC", "NFD")), body)
+        opts = dataclasses.replace(Options(), stamp_top_blocks=rng.choice((0, 1, 3, 20)))
+        got = _body_stamp(body, "body", opts)
+        assert got == _body_stamp_line_by_line(body, "body", opts), body
+        seen.add(None if got is None else (got.code, got.place))
+    assert len(seen) > 5  # no stamp, top stamps on several lines, hints below the top
+
+
 def test_decomposed_stamp_below_the_top_is_still_a_hint():
     import unicodedata
 

@@ -2,6 +2,9 @@
 
 MAX_KEY: int
 
+def stamp_line_starts(text: str, /) -> list[int]: ...
+def stamp_line_starts_utf8(data: bytes, /) -> list[int]: ...
+
 class Table:
     def __init__(self, seed: int, max_entries: int, max_bytes: int) -> None: ...
     def scan(self, data: bytes, /) -> tuple[tuple[int, int, int, int, int],

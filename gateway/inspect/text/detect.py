@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gateway.inspect.text import legacy, scorer
+from gateway.inspect.text.charsets import ASCII_CHARSETS as ASCII_CHARSETS
+from gateway.inspect.text.charsets import LEGACY_CHARSETS as LEGACY_CHARSETS
+from gateway.inspect.text.charsets import UNICODE_CHARSETS as UNICODE_CHARSETS
+from gateway.inspect.text.charsets import decode_declared as decode_declared
+from gateway.inspect.text.charsets import legacy_charset as legacy_charset
 from gateway.inspect.text.vietnamese import WORD_RE, has_vietnamese_letters, is_syllable
 
 # --------------------------------------------------------------------------------------------
@@ -362,6 +367,35 @@ def detect_form(text: str, *, min_gain: int = 3,
     return _detect(text, full, min_gain, candidates, utf8, quick, high), nfc
 
 
+_CP1252_HIGH_UTF8 = re.compile(
+    b"[\xc2\xc3]|\xc5[\x92\x93\xa0\xa1\xb8\xbd\xbe]|\xc6\x92|\xcb[\x86\x9c]"
+    b"|\xe2\x80[\x93\x94\x98-\x9e\xa0-\xa2\xa6\xb0\xb9\xba]|\xe2\x82\xac|\xe2\x84\xa2")
+"""``_CP1252_HIGH`` over valid UTF-8: U+0080..U+00FF are the characters whose first byte is
+C2 or C3, the others are spelt out."""
+
+
+def settled_utf8(data: bytes, *, min_gain: int = 3) -> bool:
+    """True when ``detect_form(data.decode("utf-8"), min_gain=min_gain, utf8=data)`` is
+    certainly ``(None, True)``, found from ``data`` alone (one scan, no decoding); False: not
+    known (the caller decodes and runs ``detect_form``). True also says ``data`` is valid
+    UTF-8: every byte of a surely-NFC scan is in a whole UTF-8 sequence (``_scorer.c``,
+    ``token_flags``). It takes the early exits ``detect_form`` takes for such a text: not
+    ASCII, short enough to be read whole, a Windows-1252 letter in it, surely NFC, every
+    8-bit trial unable to gain, fewer VIQR hints than ``min_gain``, no mojibake bytes."""
+    if _TABLE is None or not data or data.isascii() or len(data) > 4 * SAMPLE_WINDOW:
+        return False
+    if _CP1252_HIGH_UTF8.search(data) is None:
+        return False
+    scanned = scorer.compiled_scan_if_nfc(_TABLE, data, _figures)
+    if scanned is None:
+        return False
+    (margin, tcvn3, cp1258, marks, hints), no_mojibake = scanned
+    if not no_mojibake or hints >= min_gain:
+        return False
+    flips = {"tcvn3": tcvn3, "cp1258": cp1258, "vni": 0}
+    return all(_cannot_gain(margin, flips[enc], marks > 0) for enc in _CHANGERS)
+
+
 def _detect(text: str, full: str, min_gain: int, candidates: tuple[str, ...],
             utf8: bytes | None, quick: Bound | None = None,
             high: bool | None = None) -> Detection | None:
@@ -457,44 +491,3 @@ def decodes_as_vietnamese(surface: str, enc: str, upper: bool = False) -> Detect
     if not accepts(before, after, min_gain=1):
         return None
     return Detection(enc, converted, before, after)
-
-
-# --------------------------------------------------------------------------------------------
-# Charsets
-
-LEGACY_CHARSETS = {
-    "windows-1258": "cp1258", "cp1258": "cp1258", "x-cp1258": "cp1258", "cp-1258": "cp1258",
-    "viscii": "viscii", "csviscii": "viscii", "x-viet-viscii": "viscii", "viscii1.1-1": "viscii",
-    "tcvn": "tcvn3", "tcvn3": "tcvn3", "tcvn-5712": "tcvn3", "tcvn5712-1": "tcvn3",
-    "tcvn5712-3": "tcvn3", "x-viet-tcvn5712": "tcvn3", "tcvn-3": "tcvn3", "abc": "tcvn3",
-    "vps": "vps", "x-viet-vps": "vps", "vni": "vni", "x-viet-vni": "vni", "vni-windows": "vni",
-    "viqr": "viqr", "x-viet-viqr": "viqr", "csviqr": "viqr",
-}
-UNICODE_CHARSETS = frozenset({"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "utf-32",
-                              "utf-32le", "utf-32be", "unicode-1-1-utf-8"})
-ASCII_CHARSETS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us"})
-
-
-def legacy_charset(charset: str | None) -> str | None:
-    """The legacy Vietnamese encoding a MIME charset label names, if any."""
-    if not charset:
-        return None
-    return LEGACY_CHARSETS.get(charset.strip().strip('"').lower())
-
-
-def decode_declared(data: bytes, charset: str | None) -> tuple[str, bool]:
-    """Decode with the declared charset; ``(text, ok)`` where ok is False when the bytes do
-    not fit it (then the text is the Windows-1252 view of the bytes)."""
-    cs = (charset or "us-ascii").strip().strip('"').lower()
-    enc = legacy_charset(cs)
-    if enc is not None:
-        return legacy.decode_bytes(data, enc), True
-    if cs in ASCII_CHARSETS:
-        try:
-            return data.decode("ascii"), True
-        except UnicodeDecodeError:
-            return legacy.cp1252_view(data), False
-    try:
-        return data.decode(cs), True
-    except (LookupError, UnicodeError, ValueError):  # unknown or malformed charset name
-        return legacy.cp1252_view(data), False

@@ -8,14 +8,16 @@ of a body or marked in the subject or a file name holds the message. Documents a
 
 from __future__ import annotations
 
+import bisect
 import email.errors
 import email.header
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gateway.inspect.base import InspectContext
-from gateway.inspect.text import detect, legacy, stamps
+from gateway.inspect.text import detect, legacy, scorer, stamps
 from gateway.inspect.text.common import (
     LEVEL_RANK,
     TONES,
@@ -112,6 +114,12 @@ def _check_rtf_body(tp: Any, ctx: InspectContext, opts: Options) -> list[Finding
 def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
     where = tp.path
     raw: bytes = tp.raw or b""
+    if scorer.COMPILED and _plain_utf8(tp) and len(raw) <= opts.max_chars \
+            and detect.settled_utf8(raw, min_gain=3):
+        # Clearly Unicode Vietnamese in NFC (valid UTF-8 then): the detection below would
+        # find nothing from the same scan, so the body is not decoded; only its stamp
+        # search is left, over the bytes.
+        return [], _body_stamp_utf8(raw, where, opts)
     out: list[Finding] = []
     enc = detect.legacy_charset(tp.charset)
     text, ok = detect.decode_declared(raw, tp.charset)
@@ -177,6 +185,12 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
     return out, _body_stamp(plain, where, opts)
 
 
+def _plain_utf8(tp: Any) -> bool:
+    """A plain-text body labelled UTF-8 (decoded whole and read as it is by ``_check_part``)."""
+    return (tp.media_type or "").lower() != "text/html" \
+        and (tp.charset or "").strip().strip('"').lower() in ("utf-8", "utf8")
+
+
 def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]*>", " ", text)
 
@@ -195,17 +209,41 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
     further down is only a hint. Long bodies are not split: the first lines are read, then
     only the lines that could hold a stamp (``_could_be_stamp``): prose that merely says "bảo
     mật" or "mật khẩu" is not read again line by line."""
+    starts = scorer.stamp_line_starts(text) if scorer.COMPILED else _stamp_line_starts(text, 0)
+    top = ((m.start(), m.end(), m.group(0)) for m in _NONEMPTY_LINE.finditer(text))
+    return _stamp_in_lines(top, starts, lambda start: _line_from(text, start), where, opts)
+
+
+def _body_stamp_utf8(data: bytes, where: str, opts: Options) -> Finding | None:
+    """``_body_stamp(data.decode("utf-8"), where, opts)`` for valid UTF-8 ``data`` (and the
+    compiled scorer), without decoding the body: places are byte offsets, and only the lines
+    read are decoded (a line ends at the same LF in the bytes and in the text)."""
+    return _stamp_in_lines(_nonempty_lines_utf8(data), scorer.stamp_line_starts_utf8(data),
+                           lambda start: _line_from_utf8(data, start), where, opts)
+
+
+def _stamp_in_lines(top: Iterator[tuple[int, int, str]], starts: list[int],
+                    line_at: Callable[[int], str], where: str,
+                    opts: Options) -> Finding | None:
+    """The stamp search of a body: ``top`` yields its non-empty lines in order (start, end,
+    text), ``starts`` are where the lines start that could hold a stamp, ``line_at`` reads
+    the line starting at a place."""
     best: tuple[int, str, str] | None = None
     hint: Finding | None = None
     n = 0
     pos = 0
-    for m in _NONEMPTY_LINE.finditer(text):
+    # Every line that could hold a stamp, searched once for the top lines and those below.
+    # A line ``_could_be_stamp`` lets through starts one of them: no match of a pattern
+    # hides another of the same pattern (each ends with a letter none of them starts with).
+    candidates = set(starts)
+    for start, end, line in top:
         n += 1
-        pos = m.end()
-        line = m.group(0)
+        pos = end
         if n > opts.stamp_top_blocks:
-            pos = m.start()
+            pos = start
             break
+        if start not in candidates:
+            continue
         if len(line) > 160 or not _could_be_stamp(line):
             continue
         level = stamps.segment_stamp(line)
@@ -220,9 +258,9 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
                                   reason="written without diacritics")
     if best is not None:
         return secret_finding("SECRET_BODY", opts, place=best[2], level=best[1])
-    for start in _stamp_line_starts(text, pos):
-        end = text.find("\n", start)
-        line = text[start: end if end >= 0 else len(text)]
+    # the lines below (``pos`` starts the first of them, or only white space follows it)
+    for start in starts[bisect.bisect_left(starts, pos):]:
+        line = line_at(start)
         if len(line) > 160:
             continue
         level = stamps.segment_stamp(line)
@@ -234,6 +272,31 @@ def _body_stamp(text: str, where: str, opts: Options) -> Finding | None:
             hint = placed_finding("SECRET_HINT", place=where, level=un,
                                   reason="written without diacritics")
     return hint
+
+
+def _line_from(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    return text[start: end if end >= 0 else len(text)]
+
+
+def _line_from_utf8(data: bytes, start: int) -> str:
+    end = data.find(b"\n", start)
+    return data[start: end if end >= 0 else len(data)].decode("utf-8")
+
+
+def _nonempty_lines_utf8(data: bytes) -> Iterator[tuple[int, int, str]]:
+    """What ``_NONEMPTY_LINE.finditer`` finds in ``data.decode("utf-8")`` (each line holding
+    a character that is not white space, whole), as byte offsets, decoded one at a time."""
+    start = 0
+    while True:
+        nl = data.find(b"\n", start)
+        end = len(data) if nl < 0 else nl
+        line = data[start:end].decode("utf-8")
+        if _NONEMPTY_LINE.search(line) is not None:
+            yield start, end, line
+        if nl < 0:
+            return
+        start = nl + 1
 
 
 _NONEMPTY_LINE = re.compile(r"[^\n]*\S[^\n]*")

@@ -57,14 +57,48 @@ def compiled_scan(table: _scorer.Table, utf8: bytes,
     False: not known) and whether it surely holds no UTF-8 mojibake lead (False: the bytes
     of one occur)."""
     sums, new, sure_nfc, no_mojibake = table.scan(utf8)
+    return _with_new(table, sums, new, figures), sure_nfc, no_mojibake
+
+
+def compiled_scan_if_nfc(table: _scorer.Table, data: bytes,
+                         figures: Callable[[bytes], Figures]) -> tuple[Figures, bool] | None:
+    """``compiled_scan`` of ``data`` when it is surely NFC, which also says it is valid UTF-8
+    (every byte in a whole sequence of the surely-NFC ranges); None otherwise, and then no
+    new token's figures are computed (``data`` may not be UTF-8 at all)."""
+    sums, new, sure_nfc, no_mojibake = table.scan(data)
+    if not sure_nfc:
+        return None
+    return _with_new(table, sums, new, figures), no_mojibake
+
+
+def _with_new(table: _scorer.Table, sums: Figures, new: list[tuple[bytes, int]],
+              figures: Callable[[bytes], Figures]) -> Figures:
+    """``sums`` and the figures of the ``new`` tokens (each stored in the table)."""
     if not new:
-        return sums, sure_nfc, no_mojibake
+        return sums
     m, t, c, k, h = sums
     for tok, n in new:
         f = figures(tok)
         table.add(tok, f)
         m, t, c, k, h = m + n * f[0], t + n * f[1], c + n * f[2], k + n * f[3], h + n * f[4]
-    return (m, t, c, k, h), sure_nfc, no_mojibake
+    return m, t, c, k, h
+
+
+def stamp_line_starts(text: str) -> list[int]:
+    """Where the lines of ``text`` start that could hold a secrecy stamp (the compiled form of
+    ``message._stamp_line_starts(text, 0)``, one pass instead of a regex search per pattern;
+    ImportError when the extension is not built)."""
+    if _scorer is None:
+        raise ImportError("gateway.inspect.text._scorer is not built")
+    return _scorer.stamp_line_starts(text)
+
+
+def stamp_line_starts_utf8(data: bytes) -> list[int]:
+    """``stamp_line_starts`` over ``data``, valid UTF-8, as byte offsets (ImportError when
+    the extension is not built)."""
+    if _scorer is None:
+        raise ImportError("gateway.inspect.text._scorer is not built")
+    return _scorer.stamp_line_starts_utf8(data)
 
 
 _FIELD = 21

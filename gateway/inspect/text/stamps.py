@@ -9,6 +9,7 @@ nước``), compounds (``mật khẩu``, ``bảo mật``, ``mật độ``, ``m�
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -30,11 +31,25 @@ _UNACCENTED = re.compile(r"(?P<level>TUYET\s+MAT|TOI\s+MAT)")
 
 
 def _clean(text: str) -> str:
+    """``text`` normalised, its white space runs made single spaces, its frame and brackets
+    stripped; short texts are remembered (a body line read for a stamp is cleaned by
+    ``segment_stamp`` and again by ``unaccented_stamp``)."""
+    return _clean_short(text) if len(text) <= _CLEAN_REMEMBERED else _clean_text(text)
+
+
+_CLEAN_REMEMBERED = 200
+"""The longest text ``_clean`` remembers (a body line is read for a stamp up to 160)."""
+
+
+def _clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _SPACES.sub(" ", text).strip(_FRAME)
     while len(text) > 2 and _PAIRS.get(text[0]) == text[-1]:
         text = text[1:-1].strip(_FRAME)
     return text
+
+
+_clean_short = functools.lru_cache(maxsize=64)(_clean_text)
 
 
 def _level(m: re.Match[str]) -> str:
