@@ -230,7 +230,7 @@ def test_header_classes_are_made_once_and_parse_as_the_default_policy() -> None:
     makes one per registry class. Values never seen before (a Message-ID, a long one) must
     still come out as the default policy makes them: the same text, class, defects."""
     factory: Any = structure.POLICY.header_factory
-    stdlib = email.policy.default.header_factory
+    stdlib: Any = email.policy.default.header_factory
     values = {
         "Message-ID": ["<a.1@x.vn>", "  <b@[10.0.0.1]> ", "not an id", "<x@y>(c) <z@w>"],
         "From": ["=?utf-8?b?VsSDbiB0aMawIA==?= <vt@x.vn>", "a@x.vn, \"B, C\" <b@x.vn>", "@@"],

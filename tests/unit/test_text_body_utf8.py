@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import unicodedata
+from typing import Literal
 
 import pytest
 
@@ -31,7 +32,7 @@ def _bodies(rng: random.Random, prose: list[str]) -> list[bytes]:
         lines = [rng.choice(PIECES) if rng.random() < 0.4 else rng.choice(prose)
                  for _ in range(rng.randint(0, 60))]
         text = "\n".join(lines)
-        form = rng.choice(("NFC", "NFC", "NFC", "NFD", None))
+        form: Literal["NFC", "NFD"] | None = rng.choice(("NFC", "NFC", "NFC", "NFD", None))
         text = unicodedata.normalize(form, text) if form else text
         kind = rng.random()
         if kind < 0.2:  # legacy text typed in a Unicode body: TCVN3, VNI, Windows-1258, VIQR
