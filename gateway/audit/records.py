@@ -32,6 +32,7 @@ __all__ = [
     "GENESIS",
     "canonical_checkpoint",
     "canonical_decision",
+    "canonical_decision_json",
     "chain_hash",
     "decision_from_report",
     "format_time",
@@ -55,6 +56,8 @@ def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
     bounded length."""
     if value is None:
         return None
+    if type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value:
+        return value  # what the conversion below would return, without the round trip
     text = str(value).encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -313,19 +316,28 @@ def decision_from_report(
     )
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""What ``json.dumps`` builds for these options on every call, built once."""
+
+
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return _CANONICAL_JSON.encode(obj).encode("utf-8")
 
 
 def canonical_decision(d: Decision) -> bytes:
-    body = d.to_json()
-    body.pop("hash")
-    body["v"] = CANONICAL_VERSION
-    body["kind"] = "decision"
-    body["seq"] = d.id
-    return _dumps(body)
+    return canonical_decision_json(d.to_json(), d.id)
+
+
+def canonical_decision_json(body: dict[str, Any], seq: int) -> bytes:
+    """The canonical form of a decision from its ``to_json()``, as the record with sequence
+    number (and id) ``seq``; ``body`` is not changed. The writer hashes a draft this way
+    before the record with its id exists."""
+    canonical = {k: v for k, v in body.items() if k != "hash"}
+    canonical["id"] = seq
+    canonical["v"] = CANONICAL_VERSION
+    canonical["kind"] = "decision"
+    canonical["seq"] = seq
+    return _dumps(canonical)
 
 
 def canonical_checkpoint(c: Checkpoint) -> bytes:

@@ -30,7 +30,7 @@ from gateway.audit.records import (
     DocumentRecord,
     FindingRecord,
     canonical_checkpoint,
-    canonical_decision,
+    canonical_decision_json,
     chain_hash,
     decision_from_report,
     format_time,
@@ -102,8 +102,11 @@ _CHECKPOINT_COLUMNS = (
 )
 
 
+_COLUMN_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _COLUMN_JSON.encode(obj)
 
 
 class DecisionStore:
@@ -208,10 +211,10 @@ class DecisionStore:
             seq, prev = self._head_for_update()
             for draft in drafts:
                 seq += 1
-                d = replace(draft, id=seq, prev_hash=prev)
-                d = replace(d, hash=chain_hash(prev, canonical_decision(d)))
-                self._insert_decision(d)
-                prev = d.hash
+                body = draft.to_json()  # once: for the hash and for the JSON columns
+                digest = chain_hash(prev, canonical_decision_json(body, seq))
+                self._insert_decision(draft, body, seq, prev, digest)
+                prev = digest
                 seqs.append(seq)
             db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
         return seqs
@@ -223,17 +226,20 @@ class DecisionStore:
             raise StoreError("the chain head row is missing: the log was altered")
         return int(rows[0][0]), str(rows[0][1])
 
-    def _insert_decision(self, d: Decision) -> None:
+    def _insert_decision(self, d: Decision, body: dict[str, Any], seq: int, prev_hash: str,
+                         digest: str) -> None:
+        """Write draft ``d`` as record ``seq`` of the chain; ``body`` is ``d.to_json()``, whose
+        lists are the JSON columns."""
         db = self._db
         db.execute(
             f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                d.id, db.ts(d.decided_at), d.queue_id, d.message_id, d.sender,
-                d.sender_domain, _json(list(d.recipients)), d.from_header, d.sasl_user,
+                seq, db.ts(d.decided_at), d.queue_id, d.message_id, d.sender,
+                d.sender_domain, _json(body["recipients"]), d.from_header, d.sasl_user,
                 d.client_addr, d.client_name, d.verdict, d.action, d.action_taken,
-                d.smtp_reply, _json([f.to_json() for f in d.findings]), d.rules_hash,
-                d.duration_ms, d.prev_hash, d.hash, d.session_ms,
+                d.smtp_reply, _json(body["findings"]), d.rules_hash,
+                d.duration_ms, prev_hash, digest, d.session_ms,
             ),
         )
         if d.documents:
@@ -242,11 +248,11 @@ class DecisionStore:
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        d.id, doc.idx, doc.path, doc.sha256, doc.size, doc.media_type,
-                        doc.doc_class, doc.verdict, _json([f.to_json() for f in doc.findings]),
-                        _json([dict(s) for s in doc.signatures]),
+                        seq, doc.idx, doc.path, doc.sha256, doc.size, doc.media_type,
+                        doc.doc_class, doc.verdict, _json(doc_json["findings"]),
+                        _json(doc_json["signatures"]),
                     )
-                    for doc in d.documents
+                    for doc, doc_json in zip(d.documents, body["documents"], strict=True)
                 ],
             )
 

@@ -369,6 +369,8 @@ class Engine:
 
     @staticmethod
     def _log(env: Envelope, decision: Decision, data: MessageData, started: float) -> None:
+        if not log.isEnabledFor(logging.INFO):  # its arguments cost more than the check
+            return
         report = decision.report
         now = time.monotonic()
         log.info(

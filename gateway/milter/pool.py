@@ -20,9 +20,11 @@ import os
 import queue
 import select
 import signal
+import struct
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 log = logging.getLogger("hople.pool")
@@ -48,6 +50,47 @@ class WorkerFailed(PoolError):
 
 class PoolClosed(PoolError):
     pass
+
+
+class _Pieces:
+    """A pickler's file: keeps what it is given instead of copying it into one buffer. The C
+    pickler hands a large ``bytes`` object (the message) to ``write`` as it is, so the request
+    goes to the worker without another copy of the message."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.pieces.append(data if type(data) is bytes else bytes(data))
+        return len(data)
+
+
+def send_request(conn: Any, obj: Any) -> None:
+    """``conn.send(obj)``: the same bytes on the wire (length, then the pickle made by the
+    same pickler), written with one ``writev`` instead of after copying the message into
+    the pickle's buffer.
+
+    :raises OSError: the pipe is broken."""
+    out = _Pieces()
+    ForkingPickler(out, None).dump(obj)  # what Connection.send pickles with
+    size = sum(map(len, out.pieces))
+    if size > 0x7FFFFFFF:  # the long form of the length (never for a message in memory)
+        conn.send_bytes(b"".join(out.pieces))
+        return
+    buffers: list[Any] = [struct.pack("!i", size), *out.pieces]
+    fd = conn.fileno()
+    while buffers:
+        written = os.writev(fd, buffers)
+        while written:  # drop what was written; a partial piece continues where it stopped
+            first = len(buffers[0])
+            if written >= first:
+                written -= first
+                buffers.pop(0)
+            else:
+                buffers[0] = memoryview(buffers[0])[written:]
+                written = 0
 
 
 def watch_resource_registrations() -> bool:
@@ -280,7 +323,7 @@ class WorkerPool:
         killed = False
         try:
             try:
-                worker.conn.send(("check", kind, source, envelope, label))
+                send_request(worker.conn, ("check", kind, source, envelope, label))
             except (OSError, ValueError) as exc:
                 killed = True
                 raise WorkerFailed(f"worker pipe broken: {exc}") from None

@@ -16,6 +16,7 @@ from gateway.audit.query import Filters
 from gateway.audit.records import GENESIS, Decision, canonical_decision, chain_hash
 from gateway.audit.schema import LATEST, MIGRATIONS
 from gateway.audit.store import DecisionStore, StoreError, open_store
+from gateway.model.catalog import make_finding
 from gateway.model.report import DocClass
 from tests.audit.factory import (
     T0,
@@ -260,6 +261,37 @@ def test_hash_covers_the_canonical_form(store: DecisionStore) -> None:
     assert d is not None
     assert chain_hash(d.prev_hash, canonical_decision(d)) == d.hash
     assert b"d1.docx" in canonical_decision(d)  # documents are part of the form
+
+
+def test_json_columns_are_compact_and_in_field_order(store: DecisionStore,
+                                                     backend_url: str) -> None:
+    """The writer serialises the JSON columns from the record's own JSON (one pass for the
+    hash and the columns): the text stays compact, unescaped UTF-8, keys in field order."""
+    import json
+
+    def compact(obj: Any) -> str:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+    r = report(doc("Công văn.docx", signed=True), doc("bảng.xlsx"),
+               findings=[make_finding("SENDER_FREEMAIL", domain="gmail.com")])
+    rid = store.record(r, env(recipients=("a@lamdong.gov.vn", "b@daknong.gov.vn")),
+                       decided_at=T0)
+    d = stored(store, rid)
+    raw = Raw(backend_url)
+    try:
+        (recipients, findings), = raw("SELECT recipients, findings FROM decisions WHERE id = ?",
+                                     (rid,))
+        docs = raw("SELECT findings, signatures FROM documents WHERE decision_id = ? "
+                   "ORDER BY idx", (rid,))
+    finally:
+        raw.close()
+    assert recipients == compact(["a@lamdong.gov.vn", "b@daknong.gov.vn"])
+    assert findings == compact([f.to_json() for f in d.findings])
+    assert '"code":"SENDER_FREEMAIL","article":' in findings
+    assert docs == [(compact([f.to_json() for f in x.findings]),
+                     compact([dict(s) for s in x.signatures])) for x in d.documents]
+    assert "Sở Thông tin" in docs[0][1]
+    assert store.verify().ok
 
 
 def test_verify_names_a_record_edited_by_update(store: DecisionStore, backend_url: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.milter.pool import DeadlineExceeded, WorkerFailed, WorkerPool
+from gateway.milter.pool import DeadlineExceeded, WorkerFailed, WorkerPool, send_request
 from gateway.model.envelope import Envelope
 from gateway.model.report import MessageReport, Verdict
 
@@ -140,6 +140,61 @@ def test_no_free_worker_within_the_deadline(pool: WorkerPool, tmp_path: Path) ->
     (result,) = outcome  # the stuck check itself failed at its own deadline
     assert isinstance(result, DeadlineExceeded), result
     _wait_for_worker(pool, {old})
+
+
+def _wire(send: object, obj: object, sndbuf: int | None = None) -> tuple[bytes, object]:
+    """What ``send(conn, obj)`` puts on a pipe, read raw, and what ``recv`` makes of it."""
+    import socket
+    import threading
+    from multiprocessing.connection import Connection
+
+    a, b = socket.socketpair()
+    if sndbuf:
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    raw: list[bytes] = []
+    reader = threading.Thread(target=lambda: raw.extend(iter(lambda: b.recv(4096), b"")))
+    reader.start()
+    conn = Connection(a.detach())
+    send(conn, obj)  # type: ignore[operator]
+    conn.close()
+    reader.join(30)
+    b.close()
+    data = b"".join(raw)
+    r, w = socket.socketpair()
+    threading.Thread(target=lambda: (w.sendall(data), w.close())).start()
+    back = Connection(r.detach())
+    try:
+        return data, back.recv()
+    finally:
+        back.close()
+
+
+@pytest.mark.parametrize("size", [0, 100, 16384, 65536, 300_000, 3_000_000])
+def test_a_request_goes_on_the_wire_as_connection_send_puts_it(size: int) -> None:
+    """The request writer skips the copy of the message into the pickle's buffer; the bytes
+    on the wire are those of ``Connection.send`` (what the worker's ``recv`` reads), also
+    when the socket takes them in several partial writes."""
+    body = os.urandom(size)
+    request = ("check", "bytes", body, ENV, "Q1")
+    expected, _ = _wire(lambda c, o: c.send(o), request)
+    for sndbuf in (None, 4096):
+        wire, back = _wire(send_request, request, sndbuf)
+        assert wire == expected
+        assert back == request
+
+
+def test_a_request_to_a_closed_pipe_raises_oserror() -> None:
+    import socket
+    from multiprocessing.connection import Connection
+
+    a, b = socket.socketpair()
+    b.close()
+    conn = Connection(a.detach())
+    with pytest.raises(OSError):
+        send_request(conn, ("check", "bytes", b"x" * 200_000, ENV, "Q1"))
+    conn.close()
+    with pytest.raises(OSError):
+        send_request(conn, ("check", "bytes", b"x", ENV, "Q1"))
 
 
 def test_worker_recycled_after_max_jobs() -> None:
