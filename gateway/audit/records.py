@@ -51,7 +51,7 @@ MAX_DOCUMENTS = 1000
 MAX_FINDINGS = 200
 
 
-def clean_text(value: str | None, limit: int = MAX_TEXT) -> str | None:
+def clean_text(value: object, limit: int = MAX_TEXT) -> str | None:
     """Make a value storable everywhere: valid UTF-8, no NUL (PostgreSQL text refuses it),
     bounded length."""
     if value is None:

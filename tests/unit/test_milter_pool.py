@@ -161,7 +161,12 @@ def _wire(send: object, obj: object, sndbuf: int | None = None) -> tuple[bytes, 
     b.close()
     data = b"".join(raw)
     r, w = socket.socketpair()
-    threading.Thread(target=lambda: (w.sendall(data), w.close())).start()
+
+    def write_back() -> None:
+        w.sendall(data)
+        w.close()
+
+    threading.Thread(target=write_back).start()
     back = Connection(r.detach())
     try:
         return data, back.recv()
