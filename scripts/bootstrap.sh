@@ -35,10 +35,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # constraints.txt: the exact versions the tests passed with (scripts/freeze-constraints.sh);
 # `demo` is python-docx for `make demo`, `dev` the test and lint tools.
-# setup.py and _scorer.c: the compiled text scorer is built by the install (a change to its
-# source needs a new build)
+# setup.py, _scorer.c and _stamps.c: the compiled text scorer is built by the install (a change to
+# its sources needs a new build)
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ] \
-   || [ setup.py -nt "$stamp" ] || [ gateway/inspect/text/_scorer.c -nt "$stamp" ]; then
+   || [ setup.py -nt "$stamp" ] || [ gateway/inspect/text/_scorer.c -nt "$stamp" ] \
+   || [ gateway/inspect/text/_stamps.c -nt "$stamp" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[demo,dev]'
   touch "$stamp"
 fi
