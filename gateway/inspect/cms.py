@@ -38,7 +38,7 @@ from gateway.model import partdata
 from gateway.model.catalog import make_finding
 from gateway.model.document import Document
 from gateway.model.findings import Finding
-from gateway.model.partdata import Data, open_stream, same_bytes, to_bytes
+from gateway.model.partdata import Data, open_stream, to_bytes
 from gateway.model.report import Coverage, Integrity, Revocation, SignatureReport, Trust
 
 log = logging.getLogger(__name__)
@@ -335,7 +335,7 @@ class Siblings(list[Document]):
                 if parsed is None:
                     return None
                 return (sib, parsed) if parsed.content is not None \
-                    and same_bytes(parsed.content, doc.data) else None
+                    and parsed.content == doc.data else None
         return None
 
     def targets(self, sig: Document, parsed: ParsedCms) -> list[Document]:

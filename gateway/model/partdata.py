@@ -165,12 +165,4 @@ def to_bytes(data: Data) -> bytes:
     return got
 
 
-def same_bytes(a: Data, b: Data) -> bool:
-    """``a == b`` for any two parts' bytes."""
-    if isinstance(b, PartFile):
-        return b == a
-    return a == b
-
-
-__all__ = ["Data", "PartFile", "digest", "find_all", "open_stream", "same_bytes", "sha256",
-           "to_bytes"]
+__all__ = ["Data", "PartFile", "digest", "find_all", "open_stream", "sha256", "to_bytes"]
