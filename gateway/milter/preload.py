@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.milter.pages import release_library_pages
+from gateway.milter.worker import release_memory
 
 log = logging.getLogger("hople.preload")
 
@@ -184,7 +185,6 @@ def prepared_checker(rules_path: str | None, trust_dirs: tuple[str, ...]) -> Any
 
 SAMPLE_TEXT = ("Kính gửi: Ủy ban nhân dân tỉnh.\n\nSở Tài chính báo cáo tình hình thực hiện "
                "dự toán ngân sách nhà nước quý IV năm 2025 như sau.\n") * 40
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _sample_docx() -> bytes:
@@ -213,7 +213,7 @@ def _sample_docx() -> bytes:
 
 def sample_messages() -> list[bytes]:
     """Built-in messages of the kinds a worker checks most: text, a scanned PDF, a DOCX."""
-    from gateway.demo import AGENCY, message, sample_pdf
+    from gateway.demo import AGENCY, DOCX, message, sample_pdf
 
     return [message(AGENCY, "Báo cáo", SAMPLE_TEXT).as_bytes(),
             message(AGENCY, "Công văn", "Gửi kèm công văn.\n",
@@ -269,18 +269,9 @@ def _prepare_and_warm_up() -> Prepared | None:
     return prepared
 
 
-def _trim_heap() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
 MISSING = preload()
 PREPARED = _prepare_and_warm_up()
 gc.collect()  # the warm-up's garbage, before the freeze keeps it for good
 gc.freeze()
-_trim_heap()
+release_memory()  # the C heap the warm-up freed
 release_library_pages()  # the forkserver only forks from here on
