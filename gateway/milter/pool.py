@@ -31,8 +31,8 @@ log = logging.getLogger("hople.pool")
 
 START_TIMEOUT = 60.0
 CHECKER_ENV = "HOPLE_WORKER_CHECKER"
-"""What the forkserver prepares for the workers (``gateway.milter.preload.CHECKER_ENV``;
-not imported from there: the milter process must not import the preload)."""
+"""Set before the forkserver starts: ``{"rules": PATH|null, "trust": [DIR…]}``, the checker
+its workers will load, which ``gateway.milter.preload`` builds for them."""
 PROGRESS_EVERY = 10.0
 
 

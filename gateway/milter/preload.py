@@ -42,13 +42,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.milter.pages import release_library_pages
+from gateway.milter.pool import CHECKER_ENV
 from gateway.milter.worker import release_memory
 
 log = logging.getLogger("hople.preload")
 
-CHECKER_ENV = "HOPLE_WORKER_CHECKER"
-"""Set by the pool before its forkserver starts: ``{"rules": PATH|null, "trust": [DIR…]}``,
-what its workers will load."""
 
 MODULES = (
     "gateway.milter.worker",

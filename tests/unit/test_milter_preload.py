@@ -33,12 +33,6 @@ def _python(script: str, *args: str, env: dict[str, str] | None = None
     return json.loads(got.stdout.strip().splitlines()[-1]), got.stderr
 
 
-def test_the_pool_and_the_preload_name_the_same_variable() -> None:
-    import gateway.milter.preload as preload
-
-    assert preload.CHECKER_ENV == CHECKER_ENV
-
-
 WHICH_CHECKER = r"""
 import json, os, sys
 from pathlib import Path
