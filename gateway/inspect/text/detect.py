@@ -16,11 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gateway.inspect.text import legacy, scorer
-from gateway.inspect.text.charsets import ASCII_CHARSETS as ASCII_CHARSETS
-from gateway.inspect.text.charsets import LEGACY_CHARSETS as LEGACY_CHARSETS
-from gateway.inspect.text.charsets import UNICODE_CHARSETS as UNICODE_CHARSETS
-from gateway.inspect.text.charsets import decode_declared as decode_declared
-from gateway.inspect.text.charsets import legacy_charset as legacy_charset
 from gateway.inspect.text.vietnamese import WORD_RE, has_vietnamese_letters, is_syllable
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gateway.inspect.base import InspectContext
-from gateway.inspect.text import detect, legacy, scorer, stamps
+from gateway.inspect.text import charsets, detect, legacy, scorer, stamps
 from gateway.inspect.text.common import (
     LEVEL_RANK,
     TONES,
@@ -51,7 +51,7 @@ def _decode_header(raw: str) -> tuple[str, list[str]]:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
-        enc = detect.legacy_charset(cs)
+        enc = charsets.legacy_charset(cs)
         if enc is not None:
             used.append(cs or enc)
             out.append(legacy.decode_bytes(chunk, enc))
@@ -121,8 +121,8 @@ def _check_part(tp: Any, opts: Options) -> tuple[list[Finding], Finding | None]:
         # search is left, over the bytes.
         return [], _body_stamp_utf8(raw, where, opts)
     out: list[Finding] = []
-    enc = detect.legacy_charset(tp.charset)
-    text, ok = detect.decode_declared(raw, tp.charset)
+    enc = charsets.legacy_charset(tp.charset)
+    text, ok = charsets.decode_declared(raw, tp.charset)
     is_html = (tp.media_type or "").lower() == "text/html"
     if enc is not None:
         out.append(with_rules(placed_finding(
