@@ -1,5 +1,5 @@
 """MIME charset labels of Vietnamese text: the legacy encodings they name, and a body decoded
-with its declared charset (``detect`` re-exports these)."""
+with its declared charset."""
 
 from __future__ import annotations
 
