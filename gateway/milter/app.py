@@ -141,7 +141,9 @@ class GatewayMilter(Milter.Base):
         self.queue_id: str | None = None
         self.headers: list[tuple[str, bytes]] = []
         self.received_at: float | None = None
-        self.spool_failed = False
+        self.in_body = False
+        self.spool_failed: tuple[str, str, str] | None = None
+        """The reply for the end of a message whose spool write failed."""
 
     def _macro(self, name: str) -> str | None:
         try:
@@ -201,37 +203,46 @@ class GatewayMilter(Milter.Base):
         self.recipients.append(_addr(to))
         return Milter.CONTINUE
 
-    # header, eoh and body answer (no @noreply): a spool write that fails tempfails at once
+    # Header lines and body chunks are taken without a reply (SMFIP_NR_HDR, SMFIP_NR_BODY)
+    # and there is no end-of-headers step (SMFIP_NOEOH): the MTA streams the message instead
+    # of waiting for a round trip per header and chunk. A spool write that fails drops the
+    # rest of the message and tempfails it at its end (see ``eom``).
+    @Milter.noreply
     @Milter.decode("bytes")
     def header(self, name: str, value: bytes) -> int:
         if isinstance(value, str):  # an MTA without negotiation hands str
             value = value.encode("utf-8", "surrogateescape")
         self.headers.append((name, value))
         raw = value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        return self._spool(name.encode("utf-8", "surrogateescape") + b": " + raw + b"\r\n")
+        self._spool(name.encode("utf-8", "surrogateescape") + b": " + raw + b"\r\n")
+        return Milter.CONTINUE
 
-    def eoh(self) -> int:
-        return self._spool(b"\r\n")
-
+    @Milter.noreply
     def body(self, chunk: bytes) -> int:
-        return self._spool(chunk)
+        if not self.in_body:
+            self._end_headers()
+        self._spool(chunk)
+        return Milter.CONTINUE
 
-    def _spool(self, data: bytes) -> int:
-        if self.spool_failed:
-            return Milter.TEMPFAIL
+    def _end_headers(self) -> None:
+        """The blank line between header and body (no end-of-headers step is asked for: it
+        comes before the first body chunk, or at the end of a message without body)."""
+        self.in_body = True
+        self._spool(b"\r\n")
+
+    def _spool(self, data: bytes) -> None:
         if self.spool is not None:
             try:
                 self.spool.write(data)
             except OSError as exc:
-                return self._spool_error(exc)
-        return Milter.CONTINUE
+                self._spool_error(exc)
 
-    def _spool_error(self, exc: OSError) -> int:
-        log.error("%s: cannot spool the message: %s: %s; tempfail", self.queue_id or "-",
-                  type(exc).__name__, exc)
+    def _spool_error(self, exc: OSError) -> None:
+        """Drop the message; its end is answered with a tempfail (452 when the disk is full)."""
+        log.error("%s: cannot spool the message: %s: %s; tempfail at its end",
+                  self.queue_id or "-", type(exc).__name__, exc)
         self._close_spool()
-        self.spool_failed = True
-        return self._tempfail(SPOOL_FULL if exc.errno == errno.ENOSPC else SPOOL_FAILED)
+        self.spool_failed = SPOOL_FULL if exc.errno == errno.ENOSPC else SPOOL_FAILED
 
     def _tempfail(self, reply: tuple[str, ...]) -> int:
         try:
@@ -244,16 +255,22 @@ class GatewayMilter(Milter.Base):
     def eom(self) -> int:
         qid = self._fresh_qid() or self.queue_id
         self.queue_id = qid
+        if not self.in_body:  # a message without body
+            self._end_headers()
         spool = self.spool
         if spool is None:
-            if not self.spool_failed:  # no MAIL FROM seen: should not happen with a sane MTA
+            failed = self.spool_failed
+            if failed is None:  # no MAIL FROM seen: should not happen with a sane MTA
                 log.error("%s: end of message without a message: tempfail", qid or "-")
-            return self._tempfail(SPOOL_FAILED)
+            answer = self._tempfail(failed or SPOOL_FAILED)
+            self._reset()
+            return answer
         try:
             try:
                 kind, source = spool.contents_for_worker()
             except OSError as exc:
-                return self._spool_error(exc)
+                self._spool_error(exc)
+                return self._tempfail(self.spool_failed or SPOOL_FAILED)
             env = Envelope(
                 sender=self.sender if self.sender is not None else "",
                 recipients=tuple(self.recipients),

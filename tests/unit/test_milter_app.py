@@ -212,6 +212,24 @@ def test_raw_8bit_headers_survive(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert b"X-Latin1: caf\xe9\r\n" in source
 
 
+@pytest.mark.parametrize("body", [[b"line 1\r\n", b"line 2\r\n"], []])
+def test_blank_line_between_headers_and_body_without_an_eoh_step(
+        body: list[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No end-of-headers step is negotiated: the blank line is spooled before the first body
+    chunk, or at the end of a message without body, exactly once."""
+    eng = RecordingEngine(Decision(Action.ACCEPT, skipped=True))  # nothing to apply
+    ctx = _milter(eng, tmp_path, monkeypatch)
+    m = ctx.getpriv()
+    m.envfrom("<a@x>")
+    m.header_bytes("Subject", b"s")
+    m.header_bytes("X-Folded", b"a\n\tb")
+    for chunk in body:
+        m.body(chunk)
+    assert m.eom() == Milter.ACCEPT
+    (seen,) = eng.seen
+    assert seen["content"] == b"Subject: s\r\nX-Folded: a\r\n\tb\r\n\r\n" + b"".join(body)
+
+
 def test_large_message_spools_to_disk_with_bounded_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """30 MiB of body in Postfix-sized chunks: the spool rolls over to a 0600 file in the
@@ -306,10 +324,13 @@ def test_negotiation_asks_only_for_the_actions_used() -> None:
     assert opts[0] == Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
     for never in (Milter.CHGBODY, Milter.ADDRCPT, Milter.DELRCPT, Milter.CHGFROM):
         assert not opts[0] & never
-    # steps the gateway does not use are skipped; header/body steps expect an answer
-    assert opts[1] & Milter.P_NOHELO and opts[1] & Milter.P_NODATA
-    assert not opts[1] & (Milter.P_NOMAIL | Milter.P_NOHDRS | Milter.P_NOBODY | Milter.P_NOEOH)
-    assert not opts[1] & (Milter.P_NR_HDR | Milter.P_NR_BODY | Milter.P_NR_EOH)
+    # steps the gateway does not use are skipped (end of headers too: the blank line is
+    # spooled before the first body chunk); header lines and body chunks are streamed by the
+    # MTA without waiting for an answer, MAIL FROM and the end of message are answered
+    assert opts[1] & Milter.P_NOHELO and opts[1] & Milter.P_NODATA and opts[1] & Milter.P_NOEOH
+    assert not opts[1] & (Milter.P_NOMAIL | Milter.P_NOHDRS | Milter.P_NOBODY)
+    assert opts[1] & Milter.P_NR_HDR and opts[1] & Milter.P_NR_BODY
+    assert not opts[1] & (Milter.P_NR_MAIL | Milter.P_NR_EOH)
     # the connection step only records the client: the MTA does not wait for its answer
     assert opts[1] & Milter.P_NR_CONN and not opts[1] & Milter.P_NOCONNECT
 
@@ -347,10 +368,10 @@ class FullSpool(io.RawIOBase):
         raise OSError(28, "No space left on device")
 
 
-def test_spool_write_failure_tempfails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                               ) -> None:
-    """ENOSPC while spooling the body: TEMPFAIL from that body chunk with a 452 reply (the
-    MTA tells the client at once), the spool is gone, and the engine never runs."""
+def test_spool_write_failure_tempfails_the_message(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC while spooling the body: the spool is gone at once, the rest of the message is
+    dropped, and its end is answered TEMPFAIL with a 452 reply; the engine never runs."""
     eng = RecordingEngine(_valid_decision())
     ctx = _milter(eng, tmp_path, monkeypatch, memory=10)
     m = ctx.getpriv()
@@ -358,11 +379,11 @@ def test_spool_write_failure_tempfails_at_once(tmp_path: Path, monkeypatch: pyte
     assert m.header_bytes("Subject", b"s") == Milter.CONTINUE
     m.spool._file = FullSpool()  # the disk fills up now
     m.spool._rolled = True
-    assert m.body(b"x" * 100) == Milter.TEMPFAIL
-    assert ctx._reply[:2] == ("452", "4.3.1")
+    assert m.body(b"x" * 100) == Milter.CONTINUE  # no answer is awaited for a body chunk
     assert m.spool is None and list(tmp_path.iterdir()) == []
-    assert m.body(b"more") == Milter.TEMPFAIL  # nothing more is taken for this message
+    assert m.body(b"more") == Milter.CONTINUE and m.spool is None  # nothing more is taken
     assert m.eom() == Milter.TEMPFAIL and eng.seen == []
+    assert ctx._reply[:2] == ("452", "4.3.1")
     # the next message on the connection starts clean
     assert m.envfrom("<a@x>") == Milter.CONTINUE and m.spool is not None
 

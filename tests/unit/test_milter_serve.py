@@ -165,6 +165,8 @@ for _, a in ipairs({SMFIF_CHGBODY, SMFIF_ADDRCPT, SMFIF_DELRCPT, SMFIF_CHGFROM})
   if mt.test_action(conn, a) then error("unneeded action requested: " .. a) end
 end
 if not mt.test_option(conn, SMFIP_NOHELO) then error("HELO not skipped") end
+if not mt.test_option(conn, SMFIP_NOEOH) then error("end of headers not skipped") end
+if not mt.test_option(conn, SMFIP_NR_HDR) then error("a reply to each header awaited") end
 mt.conninfo(conn, "client.test", "127.0.0.1")
 local function message(n, macros)
   if macros then
@@ -175,7 +177,6 @@ local function message(n, macros)
   mt.header(conn, "From", "vt" .. n .. "@stc.daknong.gov.vn")
   mt.header(conn, "Message-ID", "<mt" .. n .. "@stc.daknong.gov.vn>")
   mt.header(conn, "X-Legal-Validity", "valid")
-  mt.eoh(conn)
   mt.bodystring(conn, "hello\r\n")
   mt.eom(conn)
   if mt.getreply(conn) ~= SMFIR_ACCEPT then error("message " .. n .. " not accepted") end
