@@ -1,8 +1,8 @@
 """A milter that accepts everything, for the Postfix benchmark's middle baseline.
 
-It asks for every stage the gateway asks for (headers, body chunks, end of message), so the
-message crosses the milter protocol exactly as it does to the gateway, and does nothing with
-it: the difference to bare Postfix is the cost of the protocol and of pymilter itself.
+It asks for the content stages the gateway asks for (header lines and body chunks without
+replies, no end of headers, end of message), so the message crosses the milter protocol as
+it does to the gateway, and does nothing with it: the difference to bare Postfix is the cost of the protocol and of pymilter itself.
 
     python -m bench.noop_milter unix:/path/to/socket
 """
@@ -15,9 +15,11 @@ import Milter
 
 
 class Noop(Milter.Base):
+    @Milter.noreply  # as the gateway: header lines and body chunks without replies
     def header(self, name: str, value: str) -> int:
         return Milter.CONTINUE
 
+    @Milter.noreply
     def body(self, chunk: bytes) -> int:
         return Milter.CONTINUE
 
