@@ -2,7 +2,8 @@
 
 It asks for the content stages the gateway asks for (header lines and body chunks without
 replies, no end of headers, end of message), so the message crosses the milter protocol as
-it does to the gateway, and does nothing with it: the difference to bare Postfix is the cost of the protocol and of pymilter itself.
+it does to the gateway, and does nothing with it: the difference to bare Postfix is the
+cost of the protocol and of pymilter itself.
 
     python -m bench.noop_milter unix:/path/to/socket
 """
