@@ -11,11 +11,9 @@ tempfail with a reply.
 from __future__ import annotations
 
 import errno
-import grp
 import logging
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,6 @@ from gateway.milter.engine import (
     GATEWAY_TEMPFAIL,
     Decider,
     Decision,
-    Engine,
     MessageData,
     first_header,
     forged_headers,
@@ -34,6 +31,13 @@ from gateway.milter.engine import (
 )
 from gateway.milter.pages import release_library_pages
 from gateway.milter.spool import MessageSpool
+from gateway.milter.startup import (
+    ServeError,
+    build_engine,
+    prepare_spool,
+    setup_logging,
+    socket_permissions,
+)
 from gateway.model.envelope import Envelope
 from gateway.model.findings import Action
 from gateway.settings import Settings, parse_socket
@@ -338,95 +342,6 @@ class GatewayMilter(Milter.Base):
 # -- serve -------------------------------------------------------------------------------------
 
 
-class ServeError(Exception):
-    """The gateway cannot start (one line for the operator)."""
-
-
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-
-
-def _prepare_spool(path: str) -> None:
-    p = Path(path)
-    try:
-        p.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(p, 0o700)
-        for stale in p.glob("msg-*"):  # left by a crash: nobody reads them any more
-            stale.unlink(missing_ok=True)
-    except OSError as exc:
-        raise ServeError(f"spool directory {path}: {exc.strerror or exc}") from None
-
-
-def _socket_permissions(path: str, mode: int, group: str) -> None:
-    try:
-        if group:
-            try:
-                gid = grp.getgrnam(group).gr_gid
-            except KeyError:
-                raise ServeError(f"milter socket group {group!r} does not exist") from None
-            os.chown(path, -1, gid)
-        os.chmod(path, mode)
-    except OSError as exc:
-        raise ServeError(f"milter socket {path}: {exc.strerror or exc}") from None
-
-
-def build_engine(settings: Settings) -> tuple[Engine, Any, Any]:
-    """Load the rules, open the log, start the workers. Returns (engine, pool, store)."""
-    from gateway.audit.store import StoreError, open_store
-    from gateway.milter.pool import WorkerFailed, WorkerPool
-    from gateway.notices.marker import read_secret
-    from gateway.policy.load import load_policy
-
-    rules_path = settings.rules_path
-    policy = load_policy(rules_path)  # RulesError: reported by the CLI, names file and key
-    secret = read_secret(settings.notices.marker_secret_file)
-    if secret is None:
-        log.warning("no usable notice secret at %s: the gateway's own notices will be checked "
-                    "like any message", settings.notices.marker_secret_file)
-    try:
-        store = open_store(settings.store.url)
-    except StoreError as exc:
-        raise ServeError(f"decision log: {exc}") from None
-    from gateway.notices.service import NoticeService
-
-    try:  # templates are checked here: a broken one stops the start (RulesError, file+reason)
-        notices = NoticeService.from_config(settings, policy, secret)
-    except StoreError as exc:
-        store.close()
-        raise ServeError(f"notice outbox: {exc}") from None
-    except Exception:  # noqa: BLE001 - not handled here: close the log, then re-raise
-        store.close()
-        raise
-    pool = WorkerPool(
-        settings.milter.workers,
-        str(rules_path) if rules_path else None,
-        settings.trust.anchor_dirs,
-        max_jobs=settings.milter.worker_max_jobs,
-        memory_limit=settings.milter.worker_memory_limit,
-    )
-    try:
-        pool.start()
-    except WorkerFailed as exc:
-        store.close()
-        if notices is not None:
-            notices.stop()
-        raise ServeError(str(exc)) from None
-    failure = policy.rules.failure
-    engine = Engine(
-        pool, store,
-        on_error=failure.on_error,
-        deadline_seconds=failure.deadline_seconds,
-        notice_secret=secret,
-        rules_hash=policy.hash,
-        notifier=notices,
-    )
-    return engine, pool, store
-
-
 def _register_callbacks() -> None:
     """What ``Milter.runmilter`` does before opening the socket (pymilter 1.0.5)."""
     milter = Milter.milter
@@ -446,7 +361,7 @@ def serve(settings: Settings) -> int:
     """Run the milter until SIGTERM/SIGINT (libmilter turns them into a clean stop)."""
     setup_logging(settings.log.level)
     kind, where, _host = parse_socket(settings.milter.socket)
-    _prepare_spool(settings.milter.spool_dir)
+    prepare_spool(settings.milter.spool_dir)
     if kind == "unix":
         Path(str(where)).parent.mkdir(parents=True, exist_ok=True)
     engine, pool, store = build_engine(settings)
@@ -474,7 +389,7 @@ def serve(settings: Settings) -> int:
         )
         milter.opensocket(True)
         if kind == "unix":
-            _socket_permissions(str(where), settings.milter.socket_mode_int,
+            socket_permissions(str(where), settings.milter.socket_mode_int,
                                 settings.milter.socket_group)
     except (milter.error, ServeError) as exc:
         os.umask(old_umask)
@@ -511,4 +426,4 @@ def serve(settings: Settings) -> int:
     return rc
 
 
-__all__ = ["GatewayMilter", "ServeError", "build_engine", "serve"]
+__all__ = ["GatewayMilter", "serve"]

@@ -18,7 +18,8 @@ def cmd_serve(args: Any) -> int:
     except RulesError as exc:
         print(f"hople: settings error: {exc}", file=sys.stderr)
         return 2
-    from gateway.milter.app import ServeError, serve
+    from gateway.milter.app import serve
+    from gateway.milter.startup import ServeError
 
     try:
         return serve(settings)

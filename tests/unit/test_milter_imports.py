@@ -36,6 +36,7 @@ import json, pickle, sys
 from pathlib import Path
 
 import gateway.milter.app as app
+import gateway.milter.startup as startup
 from gateway.milter import pool
 
 HEAVY = tuple(sys.argv[3].split(","))
@@ -50,7 +51,7 @@ def serve(settings):
     pool.WorkerPool.run = lambda self, *a, **k: pickle.loads(report_bytes)
     if sys.argv[4] == "import-pipeline":
         import gateway.pipeline  # noqa: F401  (proves the check can fail)
-    engine, workers, store = app.build_engine(settings)
+    engine, workers, store = startup.build_engine(settings)
     from gateway.milter.engine import MessageData
     from gateway.model.envelope import Envelope
 

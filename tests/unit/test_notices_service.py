@@ -389,7 +389,7 @@ def test_cli_list_show_retry(db, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_serve_refuses_to_start_with_a_broken_template(tmp_path: Path) -> None:
     """``hople serve`` checks the templates before it starts any worker."""
-    from gateway.milter.app import build_engine
+    from gateway.milter.startup import build_engine
     from gateway.settings import settings_from_dict
 
     broken = tmp_path / "tpl"
