@@ -38,11 +38,6 @@ class MessageSpool:
         self.size += len(data)
         return len(data)
 
-    def writelines(self, pieces: list[bytes]) -> None:
-        """Append several pieces (header lines) at once."""
-        for piece in pieces:
-            self.write(piece)
-
     def rollover(self) -> None:
         """Move what is in memory to the spool file (done once the message outgrows memory)."""
         if self._file is not None:
