@@ -241,12 +241,14 @@ class GatewayMilter(Milter.Base):
             except OSError as exc:
                 self._spool_error(exc)
 
-    def _spool_error(self, exc: OSError) -> None:
-        """Drop the message; its end is answered with a tempfail (452 when the disk is full)."""
+    def _spool_error(self, exc: OSError) -> tuple[str, str, str]:
+        """Drop the message; its end is answered with the tempfail returned (452 when the disk
+        is full)."""
         log.error("%s: cannot spool the message: %s: %s; tempfail at its end",
                   self.queue_id or "-", type(exc).__name__, exc)
         self._close_spool()
         self.spool_failed = SPOOL_FULL if exc.errno == errno.ENOSPC else SPOOL_FAILED
+        return self.spool_failed
 
     def _tempfail(self, reply: tuple[str, ...]) -> int:
         try:
@@ -273,8 +275,7 @@ class GatewayMilter(Milter.Base):
             try:
                 kind, source = spool.contents_for_worker()
             except OSError as exc:
-                self._spool_error(exc)
-                return self._tempfail(self.spool_failed or SPOOL_FAILED)
+                return self._tempfail(self._spool_error(exc))
             env = Envelope(
                 sender=self.sender if self.sender is not None else "",
                 recipients=tuple(self.recipients),
