@@ -388,6 +388,27 @@ def test_spool_write_failure_tempfails_the_message(tmp_path: Path,
     assert m.envfrom("<a@x>") == Milter.CONTINUE and m.spool is not None
 
 
+def test_spool_flush_failure_at_end_of_message_tempfails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spool file cannot be flushed for the worker (disk full at the last moment): the
+    end of message is answered TEMPFAIL with a 452, the engine never runs, nothing is left."""
+    eng = RecordingEngine(_valid_decision())
+    ctx = _milter(eng, tmp_path, monkeypatch, memory=10)
+    m = ctx.getpriv()
+    assert m.envfrom("<a@x>") == Milter.CONTINUE
+    m.header_bytes("Subject", b"s")
+    m.body(b"x" * 100)
+    assert list(tmp_path.iterdir())  # rolled over to a file
+
+    def full() -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(m.spool, "contents_for_worker", full)
+    assert m.eom() == Milter.TEMPFAIL and eng.seen == []
+    assert ctx._reply[:2] == ("452", "4.3.1")
+    assert m.spool is None and list(tmp_path.iterdir()) == []
+
+
 def test_mail_from_is_refused_when_the_spool_lacks_space(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gateway.milter.app as app
