@@ -34,8 +34,9 @@ from gateway.intake.structure import (
 log = logging.getLogger(__name__)
 
 SPILL_BYTES = 256 * 1024
-"""A leaf body larger than this is decoded through a private temp file (smaller ones in
-memory)."""
+""":func:`split`'s default: a leaf body larger than this is left in the message file, to be
+decoded from it in chunks (``gateway.intake.spills``); smaller ones are parsed with the
+message."""
 TOKEN_BYTES = 16 * 1024
 """A leaf body larger than this (or than ``SPILL_BYTES``) is left out of the skeleton when
 :class:`gateway.intake.mime.Walker` reads a message: the parser reads a body line by line

@@ -25,6 +25,7 @@ from gateway.model.envelope import Envelope
 from gateway.model.partdata import PartFile, find_all, open_stream, to_bytes
 from gateway.pipeline import Checker
 from gateway.policy.load import load_policy
+from gateway.policy.schema import Documents, Limits
 
 PAGE = mmap.PAGESIZE
 
@@ -147,12 +148,16 @@ def map_smaller_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spills, "MAP_BYTES", 400_000)
 
 
-def _message(tmp_path: Path, attachments: list[tuple[str, bytes, str]]) -> Path:
+def _message_bytes(attachments: list[tuple[str, bytes, str]]) -> bytes:
     from gateway.demo import AGENCY, message
 
+    return message(AGENCY, "Công văn", "Gửi kèm.\n", attachments).as_bytes()
+
+
+def _message(tmp_path: Path, attachments: list[tuple[str, bytes, str]]) -> Path:
     path = tmp_path / "spool" / "msg.eml"
     path.parent.mkdir()
-    path.write_bytes(message(AGENCY, "Công văn", "Gửi kèm.\n", attachments).as_bytes())
+    path.write_bytes(_message_bytes(attachments))
     return path
 
 
@@ -167,7 +172,7 @@ def test_intake_maps_a_large_part_and_leaves_no_file(tmp_path: Path) -> None:
         parsed = Walker(policy.rules.limits, policy.rules.documents).walk_message(fp)
     big, medium, little = (item.document.data for item in parsed.items)
     assert isinstance(big, PartFile) and big == pdf
-    assert type(medium) is bytes and medium == middle  # decoded into a file, read back
+    assert type(medium) is bytes and medium == middle  # decoded straight into memory
     assert type(little) is bytes and little == small
     assert parsed.files == [big]
     assert os.listdir(path.parent) == ["msg.eml"]  # the part's file has no name on disk
@@ -177,6 +182,43 @@ def test_intake_maps_a_large_part_and_leaves_no_file(tmp_path: Path) -> None:
     assert big.closed and parsed.files == []
     with pytest.raises(OSError):
         os.fstat(fd)
+
+
+def test_only_a_body_that_may_decode_past_map_bytes_goes_through_a_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body read back into memory anyway is decoded there: no temp file is written (in the
+    mix of bench/, each 0.7–1.8 MB Office document's check wrote its decoded size to disk).
+    Base64 decodes to at most 3 bytes in 4, so the raw body may be a third larger."""
+    assert spills.decoded_at_most(4000, "base64") == 3000
+    assert spills.decoded_at_most(4000, "quoted-printable") == 4000
+    assert spills.decoded_at_most(4000, "8bit") == 4000
+    made: list[Any] = []
+    real = tempfile.TemporaryFile
+
+    def counting(*a: Any, **kw: Any) -> Any:
+        made.append(kw.get("prefix"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(spills.tempfile, "TemporaryFile", counting)
+    fits = random.Random(1).randbytes(300_000)  # base64 on the wire: about 410 KB
+    path = _message(tmp_path, [("a.bin", fits, "application/octet-stream")])
+    assert path.stat().st_size > spills.MAP_BYTES > len(fits)
+    with path.open("rb") as fp:
+        parsed = Walker(Limits(), Documents()).walk_message(fp)
+    assert [type(i.document.data) for i in parsed.items] == [bytes]
+    assert parsed.items[0].document.data == fits and made == []
+    assert parsed.digests[id(parsed.items[0].document.data)][1] == \
+        hashlib.sha256(fits).hexdigest()
+    parsed.close()
+
+    larger = random.Random(2).randbytes(420_000)
+    path.unlink()
+    path.write_bytes(_message_bytes([("b.bin", larger, "application/octet-stream")]))
+    with path.open("rb") as fp:
+        parsed = Walker(Limits(), Documents()).walk_message(fp)
+    assert made == ["part-"] and isinstance(parsed.items[0].document.data, PartFile)
+    assert parsed.items[0].document.data == larger
+    parsed.close()
 
 
 def _scan(size: int) -> bytes:
