@@ -158,6 +158,23 @@ def decisions(lab: Any, since: datetime, mails: list[mailcorpus.Mail]) -> dict[s
     }
 
 
+P99_SAMPLES = 100
+"""Below this many values a p99 is the slowest of them (``pct`` takes the nearest rank)."""
+
+
+def office_line(s: dict[str, Any]) -> str:
+    """The line for the target on the ~1 MB signed Office documents (``summary`` of them):
+    their p99 is judged only over ``P99_SAMPLES`` or more (a mix of 200 has about 15 of
+    them, a mix of 1,000 about 120)."""
+    head = (f"signed Office documents of 0.7–1.8 MB: decision p50 {s['p50']} ms, p95 "
+            f"{s['p95']} ms, p99 {s['p99']} ms over {s['n']}")
+    if s["n"] < P99_SAMPLES:
+        return (f"{head} (fewer than {P99_SAMPLES}: the p99 is the slowest of them; "
+                f"--count 1000 measures it against the target of 250 ms)")
+    met = "met" if s["p99"] <= 250 else "MISSED"
+    return f"{head} (target p99 ≤ 250 ms: {met})"
+
+
 def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> dict[str, Any]:
     """Seconds per stage over the corpus, in this process: MIME intake, each inspector, each
     message-level check (wrapped around the registry's functions)."""
@@ -309,9 +326,7 @@ def run(corpus: str, count: int, clients: int, workers: int, scale: float, out_d
           f"milter {gw['peak_rss_mib']['main']} MiB, worker {gw['peak_rss_mib']['largest_child']} "
           f"MiB, tree {gw['peak_rss_mib']['tree_sum']} MiB")
     if dec["office_about_1mb"]["n"]:
-        print(f"   signed Office documents of 0.7–1.8 MB: decision p99 "
-              f"{dec['office_about_1mb']['p99']} ms (target ≤ 250 ms) over "
-              f"{dec['office_about_1mb']['n']}")
+        print("   " + office_line(dec["office_about_1mb"]))
     if profile:
         rules_path = work / "rules.toml"
         rules_path.write_text(signer.rules, encoding="utf-8")
