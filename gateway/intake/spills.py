@@ -131,8 +131,7 @@ def decoded_at_most(size: int, cte: str) -> int:
     decoding never makes a body larger, and base64 gives at most 3 bytes for every 4.
 
     A body that fits in ``MAP_BYTES`` once decoded is decoded straight into memory: through
-    a temp file it was written to disk only to be read back whole (each 0.7–1.8 MB Office
-    document of the mix of ``bench/`` wrote its decoded size to disk in its check)."""
+    a temp file it would be written to disk only to be read back whole."""
     return size * 3 // 4 if cte == "base64" else size
 
 

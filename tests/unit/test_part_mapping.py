@@ -186,9 +186,9 @@ def test_intake_maps_a_large_part_and_leaves_no_file(tmp_path: Path) -> None:
 
 def test_only_a_body_that_may_decode_past_map_bytes_goes_through_a_temp_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A body read back into memory anyway is decoded there: no temp file is written (in the
-    mix of bench/, each 0.7–1.8 MB Office document's check wrote its decoded size to disk).
-    Base64 decodes to at most 3 bytes in 4, so the raw body may be a third larger."""
+    """A body read back into memory anyway is decoded there, with no temp file written; one
+    that may decode to more than MAP_BYTES goes through its temp file and is mapped. Base64
+    decodes to at most 3 bytes in 4, so the raw body may be a third larger."""
     assert spills.decoded_at_most(4000, "base64") == 3000
     assert spills.decoded_at_most(4000, "quoted-printable") == 4000
     assert spills.decoded_at_most(4000, "8bit") == 4000
