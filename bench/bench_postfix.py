@@ -42,6 +42,8 @@ if str(ROOT) not in sys.path:
 from bench import mailcorpus, smtpload  # noqa: E402
 
 TARGETS = {"text110k": 0.5, "mix": 0.3}
+OFFICE_P99_MS = 250.0
+"""Target for the p99 decision of the ~1 MB signed Office documents under the mix."""
 """Gateway throughput as a share of bare Postfix (issue targets)."""
 
 
@@ -170,9 +172,9 @@ def office_line(s: dict[str, Any]) -> str:
             f"{s['p95']} ms, p99 {s['p99']} ms over {s['n']}")
     if s["n"] < P99_SAMPLES:
         return (f"{head} (fewer than {P99_SAMPLES}: the p99 is the slowest of them; "
-                f"--count 1000 measures it against the target of 250 ms)")
-    met = "met" if s["p99"] <= 250 else "MISSED"
-    return f"{head} (target p99 ≤ 250 ms: {met})"
+                f"--count 1000 measures it against the target of {OFFICE_P99_MS:g} ms)")
+    met = "met" if s["p99"] <= OFFICE_P99_MS else "MISSED"
+    return f"{head} (target p99 ≤ {OFFICE_P99_MS:g} ms: {met})"
 
 
 def inspector_profile(rules_path: Path | None, mails: list[mailcorpus.Mail]) -> dict[str, Any]:
